@@ -1,0 +1,85 @@
+package main
+
+import (
+	"fmt"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+)
+
+func newKeyCommand(g *globalOptions) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "key",
+		Short: "Show fingerprints and export keys",
+	}
+	cmd.AddCommand(newKeyFingerprintCommand(g), newKeyAgeIdentityCommand(g))
+	return cmd
+}
+
+func newKeyFingerprintCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "fingerprint CARD|ID_FILE",
+		Short: "Print a card's short fingerprint, to read aloud and compare",
+		Example: `  dossier key fingerprint bob.card
+  7K2M-QX4P-9D3R-WT6H-0B5N`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			data, err := readSmallFile(args[0], identity.MaxSize)
+			if err != nil {
+				return fmt.Errorf("read %s: %w", args[0], err)
+			}
+			var c *card.Card
+			if identity.IsIdentityFile(data) {
+				id, err := g.loadIdentity(args[0])
+				if err != nil {
+					return err
+				}
+				c = id.Card
+			} else if c, err = card.Parse(data); err != nil {
+				return fmt.Errorf("%s: %w", args[0], err)
+			}
+			fp := c.Fingerprint()
+			if g.JSON {
+				return g.printJSON(map[string]any{"fingerprint": fp.String(), "fingerprint_sha256": fp.Hex(), "name": c.Name, "org": c.Org})
+			}
+			if g.Quiet {
+				fmt.Fprintln(g.stdout, fp)
+				return nil
+			}
+			fmt.Fprintf(g.stdout, "%s\n", fp)
+			fmt.Fprintf(g.stderr, "(%s)\n", oneLine(c.Label()))
+			return nil
+		},
+	}
+}
+
+func newKeyAgeIdentityCommand(g *globalOptions) *cobra.Command {
+	var idPath string
+	cmd := &cobra.Command{
+		Use:   "age-identity -i ID_FILE",
+		Short: "Print the identity's age secret key line, for recovery with stock age",
+		Long: `age-identity prints the AGE-SECRET-KEY-PQ-1… line of an identity, so that a
+bundle can be opened with the stock age tool if dossier is ever unavailable:
+
+  dossier key age-identity -i bob.id > key.txt
+  age -d -i key.txt BUNDLE | zstd -d | tar -x
+
+The line is a secret: keep key.txt as safe as the identity and delete it after.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			id, err := g.loadIdentity(idPath)
+			if err != nil {
+				return err
+			}
+			if g.JSON {
+				return g.printJSON(map[string]any{"age_identity": id.Age.String(), "age_recipient": id.Card.AgeRecipient})
+			}
+			fmt.Fprintln(g.stdout, id.Age.String())
+			return nil
+		},
+	}
+	cmd.Flags().StringVarP(&idPath, "identity", "i", "", "the identity `FILE`")
+	return cmd
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"context"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dossier-evidence/dossier/pkg/bundle"
+)
+
+type openOptions struct {
+	readFlags
+	Output string
+}
+
+func newOpenCommand(g *globalOptions) *cobra.Command {
+	o := &openOptions{}
+	cmd := &cobra.Command{
+		Use:   "open BUNDLE|- -i ID_FILE --from CARD -o DIR",
+		Short: "Verify a bundle and unpack it into a new folder (a BagIt bag)",
+		Long: `open checks everything verify checks and only then publishes the documents:
+they are staged in a hidden folder beside DIR and renamed to DIR once every
+signature and hash has matched. On any failure nothing appears and DIR is
+left as it was. DIR must not exist or be empty.
+
+DIR is a BagIt bag (RFC 8493): the documents under DIR/data, their SHA-256
+in manifest-sha256.txt, the case metadata in bag-info.txt, and the sender's
+signed manifest kept beside them so that 'dossier verify DIR --from CARD'
+can re-check the folder years later.`,
+		Example: `  dossier open case.dossier -i bob.id --from alice.card -o case-opened
+  cat case.dossier | dossier open - -i bob.id --from alice.card -o case-opened`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runOpen(cmd.Context(), g, o, args[0])
+		},
+	}
+	cmd.Flags().StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE`")
+	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's card `FILE`")
+	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the new folder `DIR` to open into")
+	return cmd
+}
+
+func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target string) error {
+	if o.Output == "" {
+		return usagef("-o DIR is required: the new folder to open the bundle into")
+	}
+	opts, err := g.readOptions(&o.readFlags, true)
+	if err != nil {
+		return err
+	}
+	in, err := g.openBundle(target, true)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	bar := g.newProgress("opening", -1)
+	opts.Progress = bar.update
+	res, err := bundle.Open(ctx, in, o.Output, opts)
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files}))
+	}
+	pre := res.Preamble
+	if g.Quiet {
+		return nil
+	}
+	w := g.stdout
+	g.say("opened bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
+	printCase(w, &pre.Case)
+	g.say("%d documents (%s) verified and written to %s/data\n", len(pre.Files), humanBytes(pre.TotalSize), o.Output)
+	printSummary(w, res.CategorySummary())
+	g.say("re-check later with: dossier verify %s --from CARD\n", o.Output)
+	return nil
+}

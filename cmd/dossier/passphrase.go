@@ -1,0 +1,68 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+
+	"golang.org/x/term"
+)
+
+// passphrase returns the passphrase from --passphrase-file, then
+// DOSSIER_PASSPHRASE, then a prompt on the terminal. With confirm, the
+// prompt asks twice.
+func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) {
+	if g.PassphraseFile != "" {
+		data, err := readSmallFile(g.PassphraseFile, 64<<10)
+		if err != nil {
+			return "", fmt.Errorf("read passphrase file: %w", err)
+		}
+		line, _, _ := bytes.Cut(data, []byte("\n"))
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		if len(line) == 0 {
+			return "", usagef("the passphrase file %s is empty", g.PassphraseFile)
+		}
+		return string(line), nil
+	}
+	if p, ok := os.LookupEnv("DOSSIER_PASSPHRASE"); ok {
+		if p == "" {
+			return "", usagef("DOSSIER_PASSPHRASE is set but empty")
+		}
+		return p, nil
+	}
+	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
+	if err != nil || !term.IsTerminal(int(tty.Fd())) {
+		if tty != nil {
+			tty.Close()
+		}
+		return "", usagef("a passphrase is needed and there is no terminal to ask on: set DOSSIER_PASSPHRASE or pass --passphrase-file FILE")
+	}
+	defer tty.Close()
+	read := func(p string) (string, error) {
+		fmt.Fprint(tty, p)
+		b, err := term.ReadPassword(int(tty.Fd()))
+		fmt.Fprintln(tty)
+		if err != nil {
+			return "", fmt.Errorf("read passphrase: %w", err)
+		}
+		return string(b), nil
+	}
+	p, err := read(prompt)
+	if err != nil {
+		return "", err
+	}
+	if p == "" {
+		return "", usagef("empty passphrase: choose one, or use --no-passphrase (keygen only) if the key is protected otherwise")
+	}
+	if confirm {
+		again, err := read("Repeat passphrase: ")
+		if err != nil {
+			return "", err
+		}
+		if again != p {
+			return "", errors.New("the passphrases do not match; nothing was written")
+		}
+	}
+	return p, nil
+}

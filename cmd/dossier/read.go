@@ -1,0 +1,108 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+// readFlags are the flags shared by the commands that read bundles.
+type readFlags struct {
+	IdentityPath string
+	From         string
+}
+
+// openBundle opens BUNDLE, or standard input for "-" when allowStdin.
+func (g *globalOptions) openBundle(name string, allowStdin bool) (io.ReadCloser, error) {
+	if name == "-" {
+		if !allowStdin {
+			return nil, usagef("this command needs a bundle file, not standard input")
+		}
+		return io.NopCloser(g.stdin), nil
+	}
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("open bundle: %w", err)
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open bundle: %w", err)
+	}
+	if st.IsDir() {
+		f.Close()
+		return nil, usagef("%s is a folder, not a bundle file", name)
+	}
+	return f, nil
+}
+
+// readOptions loads the identity and sender card named by the flags.
+func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.ReadOptions, error) {
+	var opts bundle.ReadOptions
+	if senderRequired && f.From == "" {
+		return opts, usagef("--from CARD is required: the card of the sender you expect")
+	}
+	if f.From != "" {
+		c, err := loadCard(f.From)
+		if err != nil {
+			return opts, err
+		}
+		opts.Sender = c
+	}
+	id, err := g.loadIdentity(f.IdentityPath)
+	if err != nil {
+		return opts, err
+	}
+	opts.Identity = id
+	return opts, nil
+}
+
+// bundleJSON is the common JSON shape describing a verified bundle.
+func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
+	pre := res.Preamble
+	out := map[string]any{
+		"bundle_id":        pre.BundleID,
+		"created":          pre.Created,
+		"sender":           manifest.PartyOf(pre.Sender, false),
+		"sender_confirmed": res.SenderConfirmed,
+		"recipients":       pre.Recipients,
+		"case":             pre.Case,
+		"file_count":       len(pre.Files),
+		"bytes":            pre.TotalSize,
+		"categories":       manifest.Summary(pre.Files),
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+func senderLine(c *card.Card, confirmed bool) string {
+	if confirmed {
+		return oneLine(c.Label()) + " (signature verified against --from)"
+	}
+	return oneLine(c.Label()) + " (UNCONFIRMED: pass --from CARD to check who sent it)"
+}
+
+// printCase prints the case metadata, escaped for the terminal.
+func printCase(w io.Writer, c *manifest.Case) {
+	row := func(label, v string) {
+		if v != "" {
+			fmt.Fprintf(w, "%-22s %s\n", label+":", oneLine(v))
+		}
+	}
+	row("case", c.Reference)
+	row("requesting authority", c.RequestingAuthority)
+	row("requested authority", c.RequestedAuthority)
+	row("legal basis", c.LegalBasis)
+	row("purpose", c.Purpose)
+	for _, r := range c.Restrictions {
+		row("handling restriction", r)
+	}
+	row("retain until", c.RetainUntil)
+	row("policy override", c.PolicyOverride)
+}

@@ -1,0 +1,259 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dossier-evidence/dossier/pkg/bagit"
+	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/printable"
+)
+
+// Exit codes: the documented contract.
+const (
+	exitOK          = 0
+	exitError       = 1
+	exitUsage       = 2
+	exitIntegrity   = 3
+	exitNoIdentity  = 4
+	exitInterrupted = 130
+)
+
+// globalOptions are the flags every command shares, plus the process's
+// streams and clock (replaced in tests).
+type globalOptions struct {
+	JSON           bool
+	Quiet          bool
+	NoProgress     bool
+	PassphraseFile string
+
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	now    func() time.Time
+}
+
+// nowFunc is the clock; tests fix it.
+var nowFunc = time.Now
+
+// usageError marks a mistake in how the command was called (exit 2).
+type usageError struct{ err error }
+
+func (e *usageError) Error() string { return e.err.Error() }
+func (e *usageError) Unwrap() error { return e.err }
+
+func usagef(format string, args ...any) error {
+	return &usageError{fmt.Errorf(format, args...)}
+}
+
+func newRootCommand(g *globalOptions) *cobra.Command {
+	root := &cobra.Command{
+		Use:   "dossier",
+		Short: "Move evidence between authorities in signed, encrypted bundles",
+		Long: `dossier packs documents into one signed, zstd-compressed, age-encrypted
+bundle carrying a manifest of data categories; the receiving authority
+verifies and opens it. No server is involved and nothing touches the network.`,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+	}
+	root.CompletionOptions.DisableDefaultCmd = false
+	f := root.PersistentFlags()
+	f.BoolVar(&g.JSON, "json", false, "print one machine-readable JSON document on stdout")
+	f.BoolVarP(&g.Quiet, "quiet", "q", false, "print nothing but errors")
+	f.BoolVar(&g.NoProgress, "no-progress", false, "never show a progress bar")
+	f.StringVar(&g.PassphraseFile, "passphrase-file", "", "read the identity passphrase from `FILE` (first line)")
+	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
+		return &usageError{fmt.Errorf("%w (see '%s --help')", err, c.CommandPath())}
+	})
+	root.AddCommand(
+		newKeygenCommand(g),
+		newKeyCommand(g),
+		newPackCommand(g),
+		newVerifyCommand(g),
+		newInspectCommand(g),
+		newOpenCommand(g),
+		newDemoCommand(g),
+		newVersionCommand(g),
+	)
+	return root
+}
+
+// run executes the command line and returns the process exit code.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	g := &globalOptions{stdin: stdin, stdout: stdout, stderr: stderr, now: nowFunc}
+	root := newRootCommand(g)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err := root.ExecuteContext(ctx)
+	if err == nil {
+		return exitOK
+	}
+	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())) {
+		err = errInterrupted
+	}
+	code, kind := classify(err)
+	msg := oneLine(err.Error())
+	if g.JSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetEscapeHTML(false)
+		enc.Encode(map[string]any{"error": map[string]any{"code": code, "kind": kind, "message": msg}})
+	} else {
+		fmt.Fprintf(stderr, "dossier: %s\n", msg)
+		var ue *usageError
+		if errors.As(err, &ue) && !strings.Contains(msg, "--help") {
+			if c, _, ferr := root.Find(args); ferr == nil && c != nil {
+				fmt.Fprintf(stderr, "usage: %s\n", c.UseLine())
+			}
+		}
+	}
+	return code
+}
+
+var errInterrupted = errors.New("interrupted; temporary files were removed and nothing was published")
+
+// classify is the one place that maps errors to exit codes.
+func classify(err error) (int, string) {
+	var ue *usageError
+	var unlabelled *bundle.UnlabelledError
+	switch {
+	case errors.Is(err, errInterrupted):
+		return exitInterrupted, "interrupted"
+	case errors.Is(err, bundle.ErrNoIdentity):
+		return exitNoIdentity, "no_identity"
+	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
+		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid):
+		return exitIntegrity, "integrity"
+	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, category.ErrUnknown),
+		errors.Is(err, category.ErrBadRule), isCobraUsage(err):
+		return exitUsage, "usage"
+	default:
+		return exitError, "error"
+	}
+}
+
+func isCobraUsage(err error) bool {
+	m := err.Error()
+	return strings.HasPrefix(m, "unknown command") || strings.HasPrefix(m, "unknown flag") ||
+		strings.HasPrefix(m, "unknown shorthand flag") || strings.Contains(m, "accepts ") && strings.Contains(m, " arg(s)") ||
+		strings.HasPrefix(m, "required flag(s)")
+}
+
+// oneLine makes an error message safe and single-line for a terminal.
+func oneLine(s string) string {
+	return printable.String(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
+}
+
+// printJSON writes v as the command's one JSON document.
+func (g *globalOptions) printJSON(v any) error {
+	enc := json.NewEncoder(g.stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+// say prints human output unless --quiet or --json.
+func (g *globalOptions) say(format string, args ...any) {
+	if g.Quiet || g.JSON {
+		return
+	}
+	fmt.Fprintf(g.stdout, format, args...)
+}
+
+// warn prints a warning on stderr unless --quiet or --json.
+func (g *globalOptions) warn(format string, args ...any) {
+	if g.Quiet || g.JSON {
+		return
+	}
+	fmt.Fprintf(g.stderr, "dossier: warning: "+format, args...)
+}
+
+// loadCard reads and checks a card file.
+func loadCard(path string) (*card.Card, error) {
+	data, err := readSmallFile(path, card.MaxSize)
+	if err != nil {
+		return nil, fmt.Errorf("read card: %w", err)
+	}
+	c, err := card.Parse(data)
+	if err != nil {
+		return nil, fmt.Errorf("card %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// loadIdentity reads an identity file, asking for its passphrase if needed.
+func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
+	if path == "" {
+		return nil, usagef("no identity given: pass -i ID_FILE (made by 'dossier keygen')")
+	}
+	data, err := readSmallFile(path, identity.MaxSize)
+	if err != nil {
+		return nil, fmt.Errorf("read identity: %w", err)
+	}
+	id, err := identity.Parse(data, func() (string, error) {
+		return g.passphrase(fmt.Sprintf("Passphrase for %s: ", path), false)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("identity %s: %w", path, err)
+	}
+	return id, nil
+}
+
+func readSmallFile(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s is not a regular file", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a dossier key file", path, max)
+	}
+	return data, nil
+}
+
+func newVersionCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print dossier's version and bundle format version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if g.JSON {
+				return g.printJSON(map[string]any{"version": version, "format_version": manifest.FormatVersion})
+			}
+			fmt.Fprintf(g.stdout, "dossier %s (bundle format v%d)\n", version, manifest.FormatVersion)
+			return nil
+		},
+	}
+}
+
+// version is stamped at build time with -ldflags "-X main.version=…".
+var version = "dev"

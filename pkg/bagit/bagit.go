@@ -1,0 +1,394 @@
+// Package bagit writes and validates BagIt bags (RFC 8493, version 1.0)
+// with SHA-256 manifests.
+//
+// A bag is a folder holding bagit.txt, a payload under data/, a payload
+// manifest (manifest-sha256.txt), optional tag files such as bag-info.txt,
+// and a tag manifest (tagmanifest-sha256.txt) over the tag files. Manifest
+// lines are written "HASH  data/PATH", which `sha256sum -c` also accepts.
+package bagit
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+)
+
+// File names fixed by RFC 8493.
+const (
+	DeclarationName = "bagit.txt"
+	InfoName        = "bag-info.txt"
+	ManifestName    = "manifest-sha256.txt"
+	TagManifestName = "tagmanifest-sha256.txt"
+	PayloadDir      = "data"
+)
+
+// ErrInvalid is wrapped by every validation failure.
+var ErrInvalid = errors.New("bagit: invalid bag")
+
+// Field is one bag-info.txt label and value.
+type Field struct {
+	Label, Value string
+}
+
+// Entry is a payload file: its path relative to data/ (slash-separated)
+// and SHA-256.
+type Entry struct {
+	Path   string
+	SHA256 [32]byte
+	Size   int64
+}
+
+// Bag is a bag's validated content.
+type Bag struct {
+	Info    []Field
+	Payload []Entry
+	// Tags maps the names of tag files other than the four fixed ones to
+	// their content.
+	Tags map[string][]byte
+}
+
+// InfoValue returns the first value of label in bag-info.txt.
+func (b *Bag) InfoValue(label string) string {
+	for _, f := range b.Info {
+		if strings.EqualFold(f.Label, label) {
+			return f.Value
+		}
+	}
+	return ""
+}
+
+// WriteTags completes a bag at dir whose payload is already under
+// dir/data: it writes bagit.txt, bag-info.txt (info plus Payload-Oxum),
+// manifest-sha256.txt from payload, the extra tag files, and the tag
+// manifest. Files are created with mode 0600 and synced.
+func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte) error {
+	var oxBytes int64
+	for _, e := range payload {
+		oxBytes += e.Size
+	}
+	info = append(slices.Clone(info), Field{"Payload-Oxum", fmt.Sprintf("%d.%d", oxBytes, len(payload))})
+
+	files := map[string][]byte{
+		DeclarationName: []byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
+		InfoName:        encodeInfo(info),
+	}
+	var man bytes.Buffer
+	for _, e := range payload {
+		fmt.Fprintf(&man, "%s  %s\n", hex.EncodeToString(e.SHA256[:]), encodePath(PayloadDir+"/"+e.Path))
+	}
+	files[ManifestName] = man.Bytes()
+	for name, data := range tags {
+		if name == DeclarationName || name == InfoName || name == ManifestName || name == TagManifestName || strings.Contains(name, "/") || strings.HasPrefix(name, "manifest-") || strings.HasPrefix(name, "tagmanifest-") {
+			return fmt.Errorf("bagit: tag file name %q is reserved or nested", name)
+		}
+		files[name] = data
+	}
+	names := make([]string, 0, len(files))
+	for n := range files {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	var tm bytes.Buffer
+	for _, n := range names {
+		sum := sha256.Sum256(files[n])
+		fmt.Fprintf(&tm, "%s  %s\n", hex.EncodeToString(sum[:]), encodePath(n))
+	}
+	files[TagManifestName] = tm.Bytes()
+	for n, data := range files {
+		if err := writeSynced(filepath.Join(dir, n), data); err != nil {
+			return fmt.Errorf("bagit: write %s: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func writeSynced(name string, data []byte) error {
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
+}
+
+// encodeInfo writes bag-info.txt; a value's line breaks become
+// continuation lines (indented), as RFC 8493 allows.
+func encodeInfo(info []Field) []byte {
+	var b bytes.Buffer
+	for _, f := range info {
+		v := strings.ReplaceAll(strings.ReplaceAll(f.Value, "\r\n", "\n"), "\r", "\n")
+		fmt.Fprintf(&b, "%s: %s\n", f.Label, strings.ReplaceAll(v, "\n", "\n  "))
+	}
+	return b.Bytes()
+}
+
+// encodePath percent-encodes what RFC 8493 requires in manifest paths.
+func encodePath(p string) string {
+	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
+}
+
+func decodePath(p string) (string, error) {
+	var b strings.Builder
+	for i := 0; i < len(p); i++ {
+		if p[i] != '%' {
+			b.WriteByte(p[i])
+			continue
+		}
+		if i+2 >= len(p) {
+			return "", fmt.Errorf("%w: bad percent-encoding in %q", ErrInvalid, p)
+		}
+		v, err := strconv.ParseUint(p[i+1:i+3], 16, 8)
+		if err != nil {
+			return "", fmt.Errorf("%w: bad percent-encoding in %q", ErrInvalid, p)
+		}
+		b.WriteByte(byte(v))
+		i += 2
+	}
+	return b.String(), nil
+}
+
+// maxTagFile caps tag files read into memory.
+const maxTagFile = 512 << 20
+
+// Read validates the bag at dir completely: the declaration, that every
+// payload file is listed and every listed file exists with the listed
+// SHA-256 and nothing else is in data/, Payload-Oxum, and the tag manifest.
+// Links and special files anywhere in the bag are refused.
+func Read(dir string) (*Bag, error) {
+	decl, err := readTag(dir, DeclarationName)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.HasPrefix(decl, []byte("BagIt-Version: ")) || !bytes.Contains(decl, []byte("Tag-File-Character-Encoding: UTF-8")) {
+		return nil, fmt.Errorf("%w: %s is not a BagIt declaration", ErrInvalid, DeclarationName)
+	}
+	bag := &Bag{Tags: map[string][]byte{}}
+
+	// Tag files: everything at the top level except data/.
+	top, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bagit: %w", err)
+	}
+	tagFiles := map[string][]byte{}
+	for _, e := range top {
+		name := e.Name()
+		if name == PayloadDir {
+			if !e.IsDir() || e.Type()&fs.ModeSymlink != 0 {
+				return nil, fmt.Errorf("%w: %s is not a folder", ErrInvalid, PayloadDir)
+			}
+			continue
+		}
+		if !e.Type().IsRegular() {
+			return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+		}
+		data, err := readTag(dir, name)
+		if err != nil {
+			return nil, err
+		}
+		tagFiles[name] = data
+	}
+
+	// Tag manifest.
+	tm, ok := tagFiles[TagManifestName]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, TagManifestName)
+	}
+	tmLines, err := parseManifest(tm, TagManifestName)
+	if err != nil {
+		return nil, err
+	}
+	for name, sum := range tmLines {
+		data, ok := tagFiles[name]
+		if !ok {
+			return nil, fmt.Errorf("%w: tag file %s listed in %s is missing", ErrInvalid, name, TagManifestName)
+		}
+		if sha256.Sum256(data) != sum {
+			return nil, fmt.Errorf("%w: tag file %s does not match its SHA-256 (altered)", ErrInvalid, name)
+		}
+	}
+	for name := range tagFiles {
+		if _, ok := tmLines[name]; !ok && name != TagManifestName {
+			return nil, fmt.Errorf("%w: tag file %s is not listed in %s", ErrInvalid, name, TagManifestName)
+		}
+		switch name {
+		case DeclarationName, InfoName, ManifestName, TagManifestName:
+		default:
+			bag.Tags[name] = tagFiles[name]
+		}
+	}
+	if info, ok := tagFiles[InfoName]; ok {
+		bag.Info, err = parseInfo(info)
+		if err != nil {
+			return nil, err
+		}
+	}
+
+	// Payload manifest against data/.
+	pm, ok := tagFiles[ManifestName]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, ManifestName)
+	}
+	listed, err := parseManifest(pm, ManifestName)
+	if err != nil {
+		return nil, err
+	}
+	found := map[string]bool{}
+	root := filepath.Join(dir, PayloadDir)
+	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return fmt.Errorf("bagit: %w", err)
+		}
+		if d.IsDir() {
+			return nil
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		if !d.Type().IsRegular() {
+			return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
+		}
+		want, ok := listed[rel]
+		if !ok {
+			return fmt.Errorf("%w: %s is not listed in %s (added after opening?)", ErrInvalid, rel, ManifestName)
+		}
+		sum, size, err := hashFile(p)
+		if err != nil {
+			return fmt.Errorf("bagit: %w", err)
+		}
+		if sum != want {
+			return fmt.Errorf("%w: %s does not match its SHA-256 (altered)", ErrInvalid, rel)
+		}
+		found[rel] = true
+		bag.Payload = append(bag.Payload, Entry{Path: strings.TrimPrefix(rel, PayloadDir+"/"), SHA256: sum, Size: size})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	for rel := range listed {
+		if !found[rel] {
+			return nil, fmt.Errorf("%w: %s is listed in %s but missing", ErrInvalid, rel, ManifestName)
+		}
+	}
+	if ox := bag.InfoValue("Payload-Oxum"); ox != "" {
+		var total int64
+		for _, e := range bag.Payload {
+			total += e.Size
+		}
+		if ox != fmt.Sprintf("%d.%d", total, len(bag.Payload)) {
+			return nil, fmt.Errorf("%w: Payload-Oxum %s does not match the payload (%d bytes in %d files)", ErrInvalid, ox, total, len(bag.Payload))
+		}
+	}
+	slices.SortFunc(bag.Payload, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	return bag, nil
+}
+
+func readTag(dir, name string) ([]byte, error) {
+	p := filepath.Join(dir, name)
+	st, err := os.Lstat(p)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, name)
+		}
+		return nil, fmt.Errorf("bagit: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+	}
+	if st.Size() > maxTagFile {
+		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
+	}
+	return os.ReadFile(p)
+}
+
+func hashFile(p string) ([32]byte, int64, error) {
+	var sum [32]byte
+	f, err := os.Open(p)
+	if err != nil {
+		return sum, 0, err
+	}
+	defer f.Close()
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return sum, 0, err
+	}
+	h.Sum(sum[:0])
+	return sum, n, nil
+}
+
+// parseManifest reads "HASH<whitespace>PATH" lines.
+func parseManifest(data []byte, name string) (map[string][32]byte, error) {
+	out := map[string][32]byte{}
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSuffix(sc.Text(), "\r")
+		if line == "" {
+			continue
+		}
+		i := strings.IndexAny(line, " \t")
+		if i < 0 {
+			return nil, fmt.Errorf("%w: %s line %d is malformed", ErrInvalid, name, n)
+		}
+		sumHex, rawPath := line[:i], strings.TrimLeft(line[i:], " \t")
+		b, err := hex.DecodeString(strings.ToLower(sumHex))
+		if err != nil || len(b) != 32 {
+			return nil, fmt.Errorf("%w: %s line %d has no SHA-256", ErrInvalid, name, n)
+		}
+		p, err := decodePath(rawPath)
+		if err != nil {
+			return nil, err
+		}
+		if p != path.Clean(p) || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
+			return nil, fmt.Errorf("%w: %s line %d has an unsafe path %q", ErrInvalid, name, n, p)
+		}
+		if _, dup := out[p]; dup {
+			return nil, fmt.Errorf("%w: %s lists %q twice", ErrInvalid, name, p)
+		}
+		var sum [32]byte
+		copy(sum[:], b)
+		out[p] = sum
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+	}
+	return out, nil
+}
+
+func parseInfo(data []byte) ([]Field, error) {
+	var out []Field
+	for n, line := range strings.Split(strings.TrimSuffix(string(data), "\n"), "\n") {
+		line = strings.TrimSuffix(line, "\r")
+		if line == "" {
+			continue
+		}
+		if (line[0] == ' ' || line[0] == '\t') && len(out) > 0 {
+			out[len(out)-1].Value += "\n" + strings.TrimLeft(line, " \t")
+			continue
+		}
+		label, value, ok := strings.Cut(line, ":")
+		if !ok {
+			return nil, fmt.Errorf("%w: %s line %d is not 'Label: value'", ErrInvalid, InfoName, n+1)
+		}
+		out = append(out, Field{Label: strings.TrimSpace(label), Value: strings.TrimSpace(value)})
+	}
+	return out, nil
+}

@@ -1,0 +1,267 @@
+package bundle
+
+import (
+	"context"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/bagit"
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// Tag files dossier adds to an opened bag.
+const (
+	BagManifestName    = "dossier-manifest.json"
+	BagManifestSigName = "dossier-manifest.sig"
+	BagSenderCardName  = "dossier-sender.card"
+)
+
+// Open reads the bundle from r, checks everything [Verify] checks, and only
+// then publishes the documents as a BagIt bag at dir. Files are staged in a
+// temporary folder beside dir (mode 0700, files 0600) and the folder is
+// renamed to dir when every check has passed; on any failure the staging
+// folder is removed and dir is left as it was. dir must not exist or be an
+// empty folder.
+func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Result, error) {
+	if opts.Sender == nil {
+		return nil, errors.New("open: the expected sender's card is required (--from)")
+	}
+	if err := checkTarget(dir); err != nil {
+		return nil, err
+	}
+	staging, err := atomicfile.MkdirTemp(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open: create staging folder beside %s: %w", dir, err)
+	}
+	root, err := os.OpenRoot(staging)
+	if err != nil {
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	if err := root.Mkdir(bagit.PayloadDir, 0o700); err != nil {
+		root.Close()
+		os.RemoveAll(staging)
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	s := &stagingSink{root: root, staging: staging, target: dir, now: time.Now}
+	return read(ctx, r, opts, s, false)
+}
+
+func checkTarget(dir string) error {
+	st, err := os.Lstat(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if !st.IsDir() {
+		return fmt.Errorf("%w: %s is not a folder; choose a new folder name with -o", ErrTargetExists, dir)
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if len(entries) > 0 {
+		return fmt.Errorf("%w: %s is not empty; choose a new folder name with -o", ErrTargetExists, dir)
+	}
+	return nil
+}
+
+// stagingSink writes payload under staging/data inside an os.Root, so no
+// name can reach outside it, and publishes the folder on commit.
+type stagingSink struct {
+	root    *os.Root
+	staging string
+	target  string
+	file    *os.File
+	entries []bagit.Entry
+	now     func() time.Time
+}
+
+func (s *stagingSink) create(f *manifest.File) (io.Writer, error) {
+	name := bagit.PayloadDir + "/" + f.Path
+	if dir := path.Dir(name); dir != bagit.PayloadDir {
+		if err := s.root.MkdirAll(dir, 0o700); err != nil {
+			return nil, fmt.Errorf("open: create folder for %s: %w", f.Path, err)
+		}
+	}
+	file, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open: create %s: %w", f.Path, err)
+	}
+	s.file = file
+	return file, nil
+}
+
+func (s *stagingSink) closeFile(f *manifest.File) error {
+	err := s.file.Close()
+	s.file = nil
+	if err != nil {
+		return fmt.Errorf("open: write %s: %w", f.Path, err)
+	}
+	mt, _ := time.Parse(time.RFC3339, f.MTime)
+	if err := s.root.Chtimes(bagit.PayloadDir+"/"+f.Path, mt, mt); err != nil {
+		return fmt.Errorf("open: set time of %s: %w", f.Path, err)
+	}
+	return nil
+}
+
+func (s *stagingSink) commit(res *Result) error {
+	man := res.Manifest
+	entries := make([]bagit.Entry, len(man.Files))
+	for i, f := range man.Files {
+		sum, _ := hex.DecodeString(f.SHA256)
+		copy(entries[i].SHA256[:], sum)
+		entries[i].Path = f.Path
+		entries[i].Size = f.Size
+	}
+	cardBytes, err := res.Preamble.Sender.Marshal()
+	if err != nil {
+		return err
+	}
+	tags := map[string][]byte{
+		BagManifestName:    res.ManifestBytes,
+		BagManifestSigName: res.ManifestSig,
+		BagSenderCardName:  cardBytes,
+	}
+	if err := bagit.WriteTags(s.staging, bagInfo(res, s.now()), entries, tags); err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if err := syncTree(s.staging); err != nil {
+		return fmt.Errorf("open: sync %s: %w", s.staging, err)
+	}
+	s.root.Close()
+	if err := atomicfile.Publish(s.staging, s.target); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return fmt.Errorf("%w: %s was created by someone else while opening; nothing was replaced", ErrTargetExists, s.target)
+		}
+		return fmt.Errorf("open: publish %s: %w", s.target, err)
+	}
+	atomicfile.SyncDir(dirOf(s.target))
+	return nil
+}
+
+func (s *stagingSink) abort() {
+	if s.file != nil {
+		s.file.Close()
+	}
+	s.root.Close()
+	os.RemoveAll(s.staging)
+}
+
+func dirOf(p string) string {
+	d := filepath.Dir(filepath.Clean(p))
+	if d == "" {
+		return "."
+	}
+	return d
+}
+
+func bagInfo(res *Result, now time.Time) []bagit.Field {
+	man, pre := res.Manifest, res.Preamble
+	c := man.Case
+	fields := []bagit.Field{
+		{Label: "Source-Organization", Value: pre.Sender.Org},
+		{Label: "Contact-Name", Value: pre.Sender.Name},
+		{Label: "External-Identifier", Value: man.BundleID},
+		{Label: "Bagging-Date", Value: now.UTC().Format("2006-01-02")},
+		{Label: "Bag-Software-Agent", Value: "dossier"},
+		{Label: "Internal-Sender-Identifier", Value: c.Reference},
+		{Label: "Dossier-Bundle-Id", Value: man.BundleID},
+		{Label: "Dossier-Created", Value: man.Created},
+		{Label: "Dossier-Sender-Fingerprint", Value: pre.Sender.Fingerprint().String()},
+		{Label: "Dossier-Case-Reference", Value: c.Reference},
+		{Label: "Dossier-Requesting-Authority", Value: c.RequestingAuthority},
+		{Label: "Dossier-Requested-Authority", Value: c.RequestedAuthority},
+		{Label: "Dossier-Legal-Basis", Value: c.LegalBasis},
+		{Label: "Dossier-Purpose", Value: c.Purpose},
+		{Label: "Dossier-Retain-Until", Value: c.RetainUntil},
+		{Label: "Dossier-Policy-Override", Value: c.PolicyOverride},
+	}
+	for _, r := range c.Restrictions {
+		fields = append(fields, bagit.Field{Label: "Dossier-Handling-Restriction", Value: r})
+	}
+	for _, t := range manifest.Summary(man.Files) {
+		fields = append(fields, bagit.Field{Label: "Dossier-Category", Value: fmt.Sprintf("%s: %d files, %d bytes", t.Category, t.Files, t.Bytes)})
+	}
+	out := fields[:0]
+	for _, f := range fields {
+		if f.Value != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// BagResult describes an opened bag that was re-verified.
+type BagResult struct {
+	Manifest *manifest.Manifest
+	Bag      *bagit.Bag
+}
+
+// VerifyBag re-verifies a folder made by [Open], possibly years later: the
+// BagIt bag is complete and every payload file matches its SHA-256, the
+// signed manifest kept beside it verifies against sender's card, and the
+// bag's payload is exactly the manifest's file list with the signed sizes
+// and hashes. Any failure wraps ErrIntegrity.
+func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
+	if sender == nil {
+		return nil, errors.New("verify: the expected sender's card is required (--from)")
+	}
+	bag, err := bagit.Read(dir)
+	if err != nil {
+		if errors.Is(err, bagit.ErrInvalid) {
+			return nil, integrityWrap(err, "the opened folder %s does not verify", dir)
+		}
+		return nil, err
+	}
+	manBytes, ok1 := bag.Tags[BagManifestName]
+	manSig, ok2 := bag.Tags[BagManifestSigName]
+	if !ok1 || !ok2 {
+		return nil, integrity("%s is a BagIt bag but not an opened dossier bundle: %s or %s is missing", dir, BagManifestName, BagManifestSigName)
+	}
+	key, err := sender.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	man, err := manifest.ParseManifest(manBytes)
+	if err != nil {
+		return nil, integrityWrap(err, "the kept manifest is invalid")
+	}
+	if man.Sender.Fingerprint != sender.Fingerprint().Hex() {
+		fp, _ := card.ParseFingerprintHex(man.Sender.Fingerprint)
+		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+			"the bundle was signed by '%s' (%s) but --from names %s: check who sent it", man.Sender.Name, fp, quoteLabel(sender))}
+	}
+	if err := manifest.Verify(key, sign.ContextManifest, manBytes, manSig); err != nil {
+		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
+	}
+	if len(bag.Payload) != len(man.Files) {
+		return nil, integrity("the folder holds %d documents, the signed manifest lists %d", len(bag.Payload), len(man.Files))
+	}
+	byPath := make(map[string]bagit.Entry, len(bag.Payload))
+	for _, e := range bag.Payload {
+		byPath[e.Path] = e
+	}
+	for _, f := range man.Files {
+		e, ok := byPath[f.Path]
+		if !ok {
+			return nil, integrity("%q is in the signed manifest but not in the folder", f.Path)
+		}
+		if hex.EncodeToString(e.SHA256[:]) != f.SHA256 || e.Size != f.Size {
+			return nil, integrity("%q does not match the signed manifest (altered)", f.Path)
+		}
+	}
+	return &BagResult{Manifest: man, Bag: bag}, nil
+}

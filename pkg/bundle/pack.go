@@ -1,0 +1,360 @@
+package bundle
+
+import (
+	"archive/tar"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"hash"
+	"io"
+	"os"
+	"strconv"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// Names of dossier's own entries in the archive.
+const (
+	PreambleName    = manifest.ReservedPrefix + "preamble.json"
+	PreambleSigName = manifest.ReservedPrefix + "preamble.sig"
+	ManifestName    = manifest.ReservedPrefix + "manifest.json"
+	ManifestSigName = manifest.ReservedPrefix + "manifest.sig"
+)
+
+// ProgressFunc is told how many payload bytes of the total have been
+// processed. It is called from the working goroutine and must be quick.
+type ProgressFunc func(done, total int64)
+
+// PackOptions configure [Pack].
+type PackOptions struct {
+	// Sender signs the bundle.
+	Sender *identity.Identity
+	// Recipients can decrypt the bundle; duplicates are dropped.
+	Recipients []*card.Card
+	// Case is the case metadata.
+	Case manifest.Case
+	// Now returns the creation time; nil means time.Now.
+	Now func() time.Time
+	// FrameSize and Concurrency tune compression (0 = defaults).
+	FrameSize, Concurrency int
+	// Progress, if set, is told about payload bytes packed.
+	Progress ProgressFunc
+}
+
+// trailer is the content of the zstd trailer frame: where the manifest
+// starts in the decompressed stream, for random access.
+type trailer struct {
+	Type           string `json:"type"`
+	Version        int    `json:"version"`
+	ManifestOffset int64  `json:"manifest_offset"`
+}
+
+const trailerType = "dossier-index"
+
+// Pack writes a bundle of plan's files to w and returns its signed
+// manifest. The caller must discard what was written if Pack fails.
+func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
+	if opts.Sender == nil {
+		return nil, errors.New("pack: no sender identity")
+	}
+	if len(opts.Recipients) == 0 {
+		return nil, errors.New("pack: no recipients: name at least one card with -r")
+	}
+	now := time.Now
+	if opts.Now != nil {
+		now = opts.Now
+	}
+	var recipients []age.Recipient
+	var parties []manifest.Party
+	seen := map[card.Fingerprint]bool{}
+	for _, c := range opts.Recipients {
+		fp := c.Fingerprint()
+		if seen[fp] {
+			continue
+		}
+		seen[fp] = true
+		r, err := c.Recipient()
+		if err != nil {
+			return nil, fmt.Errorf("pack: recipient %s: %w", c.Label(), err)
+		}
+		recipients = append(recipients, r)
+		parties = append(parties, manifest.PartyOf(c, true))
+	}
+	if err := opts.Case.Check(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+
+	idBytes := make([]byte, 16)
+	if _, err := rand.Read(idBytes); err != nil {
+		return nil, fmt.Errorf("pack: bundle id: %w", err)
+	}
+
+	capture := &headerCapture{w: w, keep: true}
+	aw, err := age.Encrypt(capture, recipients...)
+	if err != nil {
+		return nil, fmt.Errorf("pack: encrypt: %w", err)
+	}
+	capture.keep = false
+	raw := capture.buf.Bytes()
+	if len(raw) <= 16 {
+		return nil, errors.New("pack: age wrote no header")
+	}
+	hdrHash := headerHash(raw[:len(raw)-16]) // the last 16 bytes are the stream nonce
+
+	files := make([]manifest.File, len(plan.Files))
+	for i, in := range plan.Files {
+		files[i] = in.File
+	}
+	created := now().UTC().Truncate(time.Second)
+	pre := &manifest.Preamble{
+		Type:            manifest.PreambleType,
+		Version:         manifest.FormatVersion,
+		BundleID:        hex.EncodeToString(idBytes),
+		Created:         created.Format(time.RFC3339),
+		Sender:          opts.Sender.Card,
+		Recipients:      parties,
+		AgeHeaderSHA256: hex.EncodeToString(hdrHash[:]),
+		Case:            opts.Case,
+		TotalSize:       plan.TotalSize,
+		Files:           files,
+	}
+	preBytes, err := pre.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	// Check what we are about to sign the way a receiver will.
+	if _, err := manifest.ParsePreamble(preBytes); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	preSig, err := manifest.Sign(opts.Sender.Key, sign.ContextPreamble, preBytes)
+	if err != nil {
+		return nil, fmt.Errorf("pack: sign preamble: %w", err)
+	}
+
+	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: opts.FrameSize, Concurrency: opts.Concurrency})
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	tw := tar.NewWriter(zw)
+	writeMeta := func(name string, data []byte) error {
+		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: created, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
+		if err := tw.WriteHeader(hdr); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
+	if err := writeMeta(PreambleName, preBytes); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := writeMeta(PreambleSigName, preSig); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	// The preamble ends its own frame, so a receiver can check it before
+	// decompressing any payload.
+	if err := tw.Flush(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := zw.Flush(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+
+	var done int64
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	for i := range plan.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		in := &plan.Files[i]
+		off, sum, err := packFile(ctx, tw, zw, in, h, buf, func(n int64) {
+			done += n
+			if opts.Progress != nil {
+				opts.Progress(done, plan.TotalSize)
+			}
+		})
+		if err != nil {
+			return nil, err
+		}
+		files[i].SHA256 = sum
+		files[i].Offset = off
+	}
+
+	if err := tw.Flush(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := zw.Flush(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	manifestOffset := zw.Offset()
+	preHash := sha256.Sum256(preBytes)
+	man := &manifest.Manifest{
+		Type:            manifest.ManifestType,
+		Version:         manifest.FormatVersion,
+		BundleID:        pre.BundleID,
+		Created:         pre.Created,
+		Sender:          manifest.PartyOf(opts.Sender.Card, false),
+		Recipients:      parties,
+		AgeHeaderSHA256: pre.AgeHeaderSHA256,
+		PreambleSHA256:  hex.EncodeToString(preHash[:]),
+		Case:            opts.Case,
+		TotalSize:       plan.TotalSize,
+		Files:           files,
+	}
+	manBytes, err := man.Marshal()
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	manSig, err := manifest.Sign(opts.Sender.Key, sign.ContextManifest, manBytes)
+	if err != nil {
+		return nil, fmt.Errorf("pack: sign manifest: %w", err)
+	}
+	if err := writeMeta(ManifestName, manBytes); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := writeMeta(ManifestSigName, manSig); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := tw.Close(); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	tr, err := canon.Marshal(&trailer{Type: trailerType, Version: manifest.FormatVersion, ManifestOffset: manifestOffset})
+	if err != nil {
+		return nil, err
+	}
+	if err := zw.Close(tr); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if err := aw.Close(); err != nil {
+		return nil, fmt.Errorf("pack: encrypt: %w", err)
+	}
+	return man, nil
+}
+
+// packFile writes one file's tar entry and returns the data's offset in the
+// decompressed stream and its SHA-256. The file must still be the one that
+// was planned: same size and modification time, before and after.
+func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, string, error) {
+	f, err := os.Open(in.Source)
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+	}
+	if !st.Mode().IsRegular() || (in.info != nil && !os.SameFile(st, in.info)) {
+		return 0, "", fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
+	}
+	if changed(st, in) {
+		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+	}
+	mode, _ := strconv.ParseInt(in.File.Mode, 8, 64)
+	mtime, _ := time.Parse(time.RFC3339, in.File.MTime)
+	hdr := &tar.Header{
+		Name:     in.File.Path,
+		Mode:     mode,
+		Size:     in.File.Size,
+		ModTime:  mtime,
+		Typeflag: tar.TypeReg,
+	}
+	if err := tw.WriteHeader(hdr); err != nil {
+		return 0, "", fmt.Errorf("pack: %s: %w", in.File.Path, err)
+	}
+	off := zw.Offset()
+	h.Reset()
+	remaining := in.File.Size
+	for remaining > 0 {
+		if err := ctx.Err(); err != nil {
+			return 0, "", err
+		}
+		n := int64(len(buf))
+		if n > remaining {
+			n = remaining
+		}
+		m, err := io.ReadFull(f, buf[:n])
+		if m > 0 {
+			h.Write(buf[:m])
+			if _, werr := tw.Write(buf[:m]); werr != nil {
+				return 0, "", fmt.Errorf("pack: %w", werr)
+			}
+			remaining -= int64(m)
+			progress(int64(m))
+		}
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return 0, "", fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
+			}
+			return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		}
+	}
+	var one [1]byte
+	if n, _ := f.Read(one[:]); n > 0 {
+		return 0, "", fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
+	}
+	if st2, err := f.Stat(); err != nil || changed(st2, in) {
+		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+	}
+	return off, hex.EncodeToString(h.Sum(nil)), nil
+}
+
+func changed(st os.FileInfo, in *Input) bool {
+	return st.Size() != in.File.Size || (in.info != nil && !st.ModTime().Equal(in.info.ModTime()))
+}
+
+// PackFile packs to the file at path. The bundle is written to a temporary
+// beside path, synced, and renamed to path only when complete; path must not
+// exist unless overwrite is set. On any failure nothing is left behind.
+func PackFile(ctx context.Context, path string, overwrite bool, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
+	if _, err := os.Lstat(path); err == nil && !overwrite {
+		return nil, fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrTargetExists, path)
+	}
+	tmp, err := atomicfile.CreateTemp(path, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("create output: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	man, err := Pack(ctx, tmp, plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", path, err)
+	}
+	if overwrite {
+		err = os.Rename(tmp.Name(), path)
+	} else {
+		err = atomicfile.Publish(tmp.Name(), path)
+		if errors.Is(err, atomicfile.ErrExists) {
+			err = fmt.Errorf("%w: %s appeared while packing; nothing was replaced", ErrTargetExists, path)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	atomicfile.SyncDir(dirOf(path))
+	return man, nil
+}

@@ -1,0 +1,212 @@
+package bundle
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+// Input is one file to pack: where it is on disk and how it is stored.
+type Input struct {
+	// Source is the file's path on the local system.
+	Source string
+	// File is the stored entry (path, size, mode, mtime, categories).
+	File manifest.File
+	info fs.FileInfo
+}
+
+// Plan is the list of files a pack would send, with their categories.
+type Plan struct {
+	Files     []Input
+	TotalSize int64
+}
+
+// UnlabelledError lists files that no category rule matched when there was
+// no default category.
+type UnlabelledError struct {
+	Paths []string
+}
+
+func (e *UnlabelledError) Error() string {
+	const show = 10
+	list := e.Paths
+	more := ""
+	if len(list) > show {
+		more = fmt.Sprintf(" and %d more", len(list)-show)
+		list = list[:show]
+	}
+	return fmt.Sprintf("%d file(s) have no category: %s%s; label them with --category CAT=GLOB or give --default-category CAT",
+		len(e.Paths), strings.Join(quoteAll(list), ", "), more)
+}
+
+// ErrInput is wrapped by errors about the files given to pack: unsupported
+// file types, unsafe or colliding names, files that changed while packing.
+var ErrInput = errors.New("unsuitable input")
+
+func quoteAll(s []string) []string {
+	out := make([]string, len(s))
+	for i, v := range s {
+		out[i] = fmt.Sprintf("%q", v)
+	}
+	return out
+}
+
+// MakePlan walks paths and assigns categories. A folder is stored under its
+// own base name, as tar does; a file under its base name. Every file gets
+// all categories whose rule matches its stored path, or defaults if none
+// does; a file with neither makes an *UnlabelledError listing all such files.
+// Symbolic links, devices, pipes and sockets are refused.
+func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Plan, error) {
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
+	}
+	plan := &Plan{}
+	var unlabelled []string
+	add := func(src, stored string, info fs.FileInfo) error {
+		stored = safepath.Normalize(stored)
+		if err := safepath.Check(stored); err != nil {
+			return fmt.Errorf("%w: %s: %v", ErrInput, src, err)
+		}
+		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
+			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
+		}
+		cats := rules.Assign(stored)
+		if len(cats) == 0 {
+			cats = category.Sort(defaults)
+		}
+		if len(cats) == 0 {
+			unlabelled = append(unlabelled, stored)
+		}
+		mode := "0644"
+		if info.Mode().Perm()&0o111 != 0 {
+			mode = "0755"
+		}
+		plan.Files = append(plan.Files, Input{
+			Source: src,
+			info:   info,
+			File: manifest.File{
+				Path:       stored,
+				Size:       info.Size(),
+				Mode:       mode,
+				MTime:      info.ModTime().UTC().Truncate(time.Second).Format(time.RFC3339),
+				Categories: cats,
+			},
+		})
+		plan.TotalSize += info.Size()
+		return nil
+	}
+	for _, p := range paths {
+		info, err := os.Lstat(p)
+		if err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrInput, err)
+		}
+		abs, err := filepath.Abs(p)
+		if err != nil {
+			return nil, err
+		}
+		base := filepath.Base(abs)
+		switch {
+		case info.Mode().IsRegular():
+			if err := add(p, base, info); err != nil {
+				return nil, err
+			}
+		case info.IsDir():
+			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+				if err != nil {
+					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
+				}
+				if d.IsDir() {
+					return nil
+				}
+				info, err := d.Info()
+				if err != nil {
+					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
+				}
+				if err := checkType(path, info); err != nil {
+					return err
+				}
+				rel, err := filepath.Rel(p, path)
+				if err != nil {
+					return err
+				}
+				return add(path, base+"/"+filepath.ToSlash(rel), info)
+			})
+			if err != nil {
+				return nil, err
+			}
+		default:
+			if err := checkType(p, info); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if len(unlabelled) > 0 {
+		return nil, &UnlabelledError{Paths: unlabelled}
+	}
+	stored := make([]string, len(plan.Files))
+	for i, f := range plan.Files {
+		stored[i] = f.File.Path
+	}
+	if err := safepath.Collisions(stored); err != nil {
+		return nil, fmt.Errorf("%w: %v (rename one of them)", ErrInput, err)
+	}
+	if len(plan.Files) > manifest.MaxFiles {
+		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
+	}
+	return plan, nil
+}
+
+func checkType(path string, info fs.FileInfo) error {
+	m := info.Mode()
+	switch {
+	case m.IsRegular():
+		return nil
+	case m&fs.ModeSymlink != 0:
+		return fmt.Errorf("%w: %s is a symbolic link; dossier packs regular files only (copy the target in instead)", ErrInput, path)
+	case m&fs.ModeNamedPipe != 0:
+		return fmt.Errorf("%w: %s is a named pipe (FIFO); dossier packs regular files only", ErrInput, path)
+	case m&fs.ModeSocket != 0:
+		return fmt.Errorf("%w: %s is a socket; dossier packs regular files only", ErrInput, path)
+	case m&fs.ModeDevice != 0:
+		return fmt.Errorf("%w: %s is a device; dossier packs regular files only", ErrInput, path)
+	default:
+		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrInput, path, m.Type())
+	}
+}
+
+// Summary totals the plan's files and bytes per category.
+func (p *Plan) Summary() []manifest.CategoryTotal {
+	files := make([]manifest.File, len(p.Files))
+	for i, f := range p.Files {
+		files[i] = f.File
+	}
+	return manifest.Summary(files)
+}
+
+// Within reports whether path is inside (or equal to) any folder or file of
+// the plan's inputs, so pack can refuse to write its output into its input.
+func Within(path string, inputs []string) bool {
+	abs, err := filepath.Abs(path)
+	if err != nil {
+		return false
+	}
+	for _, in := range inputs {
+		a, err := filepath.Abs(in)
+		if err != nil {
+			continue
+		}
+		if abs == a || strings.HasPrefix(abs, a+string(filepath.Separator)) {
+			return true
+		}
+	}
+	return slices.Contains(inputs, path)
+}

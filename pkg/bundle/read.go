@@ -1,0 +1,442 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// ReadOptions configure [Verify], [Open] and [Inspect].
+type ReadOptions struct {
+	// Identity decrypts the bundle; its card must be among the signed
+	// recipients.
+	Identity *identity.Identity
+	// Sender is the card the bundle must be signed by. Verify and Open
+	// require it; Inspect without it reports the claimed sender unconfirmed.
+	Sender *card.Card
+	// Progress, if set, is told about payload bytes read.
+	Progress ProgressFunc
+}
+
+// Result describes a bundle that was read.
+type Result struct {
+	// Preamble is the signed preamble (always set on success).
+	Preamble *manifest.Preamble
+	// Manifest is the signed manifest (nil for Inspect).
+	Manifest *manifest.Manifest
+	// ManifestBytes and ManifestSig are the manifest's exact signed bytes
+	// and signature file (nil for Inspect).
+	ManifestBytes, ManifestSig []byte
+	// SenderConfirmed is true when the signature was checked against a
+	// sender card the caller supplied, false when only against the card
+	// the bundle carries (Inspect without a sender).
+	SenderConfirmed bool
+}
+
+// Caps applied while reading, before the sender is proven.
+const (
+	maxPreambleEntry = manifest.MaxDocumentSize
+	// perEntryOverhead bounds the tar bytes (header blocks, PAX records,
+	// padding) around one file's data.
+	perEntryOverhead = 8 << 10
+)
+
+// sink receives verified-in-order payload. create is called for each file
+// in signed order; commit only after every check has passed.
+type sink interface {
+	create(f *manifest.File) (io.Writer, error)
+	closeFile(f *manifest.File) error
+	commit(res *Result) error
+	abort()
+}
+
+// discardSink checks without writing anything.
+type discardSink struct{}
+
+func (discardSink) create(*manifest.File) (io.Writer, error) { return io.Discard, nil }
+func (discardSink) closeFile(*manifest.File) error           { return nil }
+func (discardSink) commit(*Result) error                     { return nil }
+func (discardSink) abort()                                   {}
+
+// Verify reads the whole bundle from r and checks everything Open checks:
+// the sender's signatures, that this identity is a signed recipient, the
+// age header binding, every entry against the signed list, every SHA-256,
+// and the integrity of the whole age stream. It writes nothing.
+func Verify(ctx context.Context, r io.Reader, opts ReadOptions) (*Result, error) {
+	if opts.Sender == nil {
+		return nil, errors.New("verify: the expected sender's card is required (--from)")
+	}
+	return read(ctx, r, opts, discardSink{}, false)
+}
+
+// Inspect reads and checks only the signed preamble: who sent the bundle,
+// to whom, the case metadata and the file list with sizes and categories.
+// It does not read the payload, so it proves neither the file hashes nor
+// the integrity of the rest of the bundle; use Verify for that.
+func Inspect(ctx context.Context, r io.Reader, opts ReadOptions) (*Result, error) {
+	return read(ctx, r, opts, nil, true)
+}
+
+// srcReader remembers read errors of the underlying source, so that an I/O
+// failure is not reported as tampering.
+type srcReader struct {
+	r   io.Reader
+	err error
+}
+
+func (s *srcReader) Read(p []byte) (int, error) {
+	n, err := s.r.Read(p)
+	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
+		s.err = err
+	}
+	return n, err
+}
+
+// limitCounter counts decompressed bytes consumed by the tar reader and
+// refuses to go past limit: a trusted sender's bundle can never expand
+// beyond what its preamble declared.
+type limitCounter struct {
+	r     io.Reader
+	n     int64
+	limit int64
+}
+
+var errExpansion = errors.New("the archive is larger than its signed preamble declares")
+
+func (c *limitCounter) Read(p []byte) (int, error) {
+	if c.n >= c.limit {
+		return 0, errExpansion
+	}
+	if int64(len(p)) > c.limit-c.n {
+		p = p[:c.limit-c.n]
+	}
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preambleOnly bool) (res *Result, err error) {
+	if opts.Identity == nil {
+		return nil, errors.New("read bundle: no identity given (-i)")
+	}
+	src := &srcReader{r: r}
+	committed := false
+	defer func() {
+		if err != nil {
+			if ctxErr := ctx.Err(); ctxErr != nil {
+				err = ctxErr
+			} else if src.err != nil && !errors.Is(err, ErrNoIdentity) {
+				err = fmt.Errorf("read bundle: %w", src.err)
+			}
+			if out != nil && !committed {
+				out.abort()
+			}
+		}
+	}()
+
+	br := bufio.NewReaderSize(src, 64<<10)
+	hdr, err := readAgeHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	hh := headerHash(hdr)
+	plain, err := age.Decrypt(io.MultiReader(bytes.NewReader(hdr), br), opts.Identity.Age)
+	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
+		}
+		return nil, integrityWrap(err, "not a valid age-encrypted bundle")
+	}
+
+	zr, err := zframe.NewReader(plain, zframe.ReaderOptions{})
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	lc := &limitCounter{r: zr, limit: 2*maxPreambleEntry + 4*perEntryOverhead}
+	tr := tar.NewReader(lc)
+
+	// 1. The signed preamble, before anything else is decompressed.
+	preBytes, err := readMetaEntry(tr, PreambleName, maxPreambleEntry)
+	if err != nil {
+		return nil, err
+	}
+	preSig, err := readMetaEntry(tr, PreambleSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return nil, err
+	}
+	pre, err := manifest.ParsePreamble(preBytes)
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's preamble is invalid")
+	}
+	res = &Result{Preamble: pre}
+	signer := pre.Sender
+	if opts.Sender != nil {
+		if pre.Sender.Fingerprint() != opts.Sender.Fingerprint() {
+			return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+				"bundle was signed by %s but --from names %s: check who sent it",
+				quoteLabel(pre.Sender), quoteLabel(opts.Sender))}
+		}
+		signer = opts.Sender
+		res.SenderConfirmed = true
+	}
+	signKey, err := signer.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := manifest.Verify(signKey, sign.ContextPreamble, preBytes, preSig); err != nil {
+		return nil, integrityWrap(err, "the preamble's signature by %s does not verify", quoteLabel(signer))
+	}
+	if pre.AgeHeaderSHA256 != hex.EncodeToString(hh[:]) {
+		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: "the bundle's age header is not the one its sender signed: it was re-encrypted or re-addressed by someone else; ask the sender for the original"}
+	}
+	me := opts.Identity.Card.Fingerprint().Hex()
+	if !slices.ContainsFunc(pre.Recipients, func(p manifest.Party) bool { return p.Fingerprint == me }) {
+		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: fmt.Sprintf(
+			"bundle is not addressed to you (%s): the sender signed it for %s; someone re-encrypted it to you",
+			opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
+	}
+	if preambleOnly {
+		return res, nil
+	}
+
+	// 2. The payload, entry by entry, exactly as the preamble lists it.
+	var limit int64 = lc.n + pre.TotalSize + int64(len(pre.Files)+4)*perEntryOverhead + 2*maxPreambleEntry
+	if limit < lc.n {
+		return nil, integrity("the declared size overflows")
+	}
+	lc.limit = limit
+	zr.Unlock()
+
+	hashes := make([]string, len(pre.Files))
+	offsets := make([]int64, len(pre.Files))
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	var done int64
+	for i := range pre.Files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		f := &pre.Files[i]
+		th, err := tr.Next()
+		if err != nil {
+			return nil, tarErr(err, fmt.Sprintf("entry %d (%q)", i+1, f.Path))
+		}
+		if err := checkEntry(th, f); err != nil {
+			return nil, err
+		}
+		offsets[i] = lc.n
+		w, err := out.create(f)
+		if err != nil {
+			return nil, err
+		}
+		h.Reset()
+		var copied int64
+		for {
+			n, rerr := tr.Read(buf)
+			if n > 0 {
+				h.Write(buf[:n])
+				if _, werr := w.Write(buf[:n]); werr != nil {
+					return nil, fmt.Errorf("write %s: %w", f.Path, werr)
+				}
+				copied += int64(n)
+				done += int64(n)
+				if opts.Progress != nil {
+					opts.Progress(done, pre.TotalSize)
+				}
+			}
+			if rerr == io.EOF {
+				break
+			}
+			if rerr != nil {
+				return nil, tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
+			}
+		}
+		if copied != f.Size {
+			return nil, integrity("%q is %d bytes, the signed preamble says %d", f.Path, copied, f.Size)
+		}
+		if err := out.closeFile(f); err != nil {
+			return nil, err
+		}
+		hashes[i] = hex.EncodeToString(h.Sum(nil))
+	}
+
+	// 3. The signed manifest with every hash.
+	// The manifest's header starts at the next tar block after the last
+	// file's data (tar positions are multiples of 512 from the start).
+	manOffset := (lc.n + 511) &^ 511
+	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry)
+	if err != nil {
+		return nil, err
+	}
+	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return nil, err
+	}
+	if err := manifest.Verify(signKey, sign.ContextManifest, manBytes, manSig); err != nil {
+		return nil, integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(signer))
+	}
+	man, err := manifest.ParseManifest(manBytes)
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's manifest is invalid")
+	}
+	preHash := sha256.Sum256(preBytes)
+	if err := man.Consistent(pre, hex.EncodeToString(preHash[:])); err != nil {
+		return nil, integrityWrap(err, "the manifest does not match the preamble")
+	}
+	for i := range man.Files {
+		if man.Files[i].SHA256 != hashes[i] {
+			return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
+		}
+		if man.Files[i].Offset != offsets[i] {
+			return nil, integrity("%q is not at the offset its manifest records", man.Files[i].Path)
+		}
+	}
+
+	// 4. The end: tar end marker, nothing after it, the seek table and
+	// trailer, and the age stream's final authenticated chunk.
+	if _, err := tr.Next(); err != io.EOF {
+		if err == nil {
+			return nil, integrity("the archive holds entries after its signed manifest")
+		}
+		return nil, tarErr(err, "the end of the archive")
+	}
+	var one [1]byte
+	if n, err := lc.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
+		if n > 0 {
+			return nil, integrity("the archive has data after its end marker")
+		}
+		return nil, tarErr(err, "the end of the archive")
+	}
+	trBytes, err := zr.Finish()
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's compressed stream is damaged at its end")
+	}
+	var t trailer
+	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion || t.ManifestOffset != manOffset {
+		return nil, integrity("the bundle's index does not match its contents")
+	}
+	if _, err := br.Peek(1); err != io.EOF {
+		if src.err == nil {
+			return nil, integrity("the bundle has data after its end")
+		}
+		return nil, src.err
+	}
+
+	res.Manifest, res.ManifestBytes, res.ManifestSig = man, manBytes, manSig
+	if err := out.commit(res); err != nil {
+		return nil, err
+	}
+	committed = true
+	return res, nil
+}
+
+// readMetaEntry reads one of dossier's own entries, which must come next
+// and be no larger than max.
+func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
+	th, err := tr.Next()
+	if err != nil {
+		return nil, tarErr(err, name)
+	}
+	if th.Name != name || th.Typeflag != tar.TypeReg {
+		return nil, integrity("expected the entry %q, found %q: not a dossier bundle or damaged", name, th.Name)
+	}
+	if th.Size < 0 || th.Size > max {
+		return nil, integrity("the entry %q is %d bytes, more than the %d allowed", name, th.Size, max)
+	}
+	data := make([]byte, th.Size)
+	if _, err := io.ReadFull(tr, data); err != nil {
+		return nil, tarErr(err, name)
+	}
+	return data, nil
+}
+
+// checkEntry checks a payload tar header against its signed preamble entry.
+func checkEntry(th *tar.Header, f *manifest.File) error {
+	if th.Name != f.Path {
+		return integrity("entry %q is not the signed file %q (reordered, inserted or renamed)", th.Name, f.Path)
+	}
+	if th.Typeflag != tar.TypeReg {
+		return integrity("entry %q is not a regular file (type %q); only regular files are accepted", th.Name, th.Typeflag)
+	}
+	if th.Size != f.Size {
+		return integrity("entry %q is %d bytes, the signed preamble says %d", th.Name, th.Size, f.Size)
+	}
+	mode, _ := strconv.ParseInt(f.Mode, 8, 64)
+	if th.Mode&0o7777 != mode {
+		return integrity("entry %q has mode %o, the signed preamble says %s", th.Name, th.Mode, f.Mode)
+	}
+	mt, _ := time.Parse(time.RFC3339, f.MTime)
+	if !th.ModTime.Equal(mt) {
+		return integrity("entry %q has a modification time the sender did not sign", th.Name)
+	}
+	for k := range th.PAXRecords {
+		switch k {
+		case "path", "size", "mtime":
+		default:
+			return integrity("entry %q carries an unexpected extended attribute %q", th.Name, k)
+		}
+	}
+	return nil
+}
+
+func tarErr(err error, where string) error {
+	var ve *VerifyError
+	if errors.As(err, &ve) {
+		return err
+	}
+	if errors.Is(err, errExpansion) {
+		return integrity("%s: %v", where, errExpansion)
+	}
+	if err == io.EOF || errors.Is(err, io.ErrUnexpectedEOF) {
+		return integrity("the bundle ends early, at %s (truncated?)", where)
+	}
+	if errors.Is(err, zframe.ErrCorrupt) {
+		return integrityWrap(err, "the bundle's compressed stream is damaged at %s", where)
+	}
+	return integrityWrap(err, "the bundle is damaged at %s", where)
+}
+
+func quoteLabel(c *card.Card) string {
+	s := "'" + c.Name + "'"
+	if c.Org != "" {
+		s += " of " + c.Org
+	}
+	return s + " (" + c.Fingerprint().String() + ")"
+}
+
+func recipientNames(ps []manifest.Party) string {
+	var b bytes.Buffer
+	for i, p := range ps {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fp, _ := card.ParseFingerprintHex(p.Fingerprint)
+		fmt.Fprintf(&b, "'%s' (%s)", p.Name, fp.String())
+	}
+	return b.String()
+}
+
+// CategorySummary totals the bundle's files and bytes per category.
+func (r *Result) CategorySummary() []manifest.CategoryTotal {
+	return manifest.Summary(r.Preamble.Files)
+}

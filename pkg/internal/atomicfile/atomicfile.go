@@ -1,0 +1,113 @@
+// Package atomicfile publishes files and folders under their final names
+// only when they are complete, and never over something that exists.
+//
+// Work happens in a temporary beside the target (same folder, so the final
+// rename is atomic), named ".NAME.dossier-tmp-RANDOM" so that a temporary
+// left by a killed process is recognisable. Publishing uses
+// renameat2(RENAME_NOREPLACE) where the system has it, a hard link where it
+// does not, and a checked rename as the last resort.
+package atomicfile
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// TempMarker is part of every temporary's name.
+const TempMarker = ".dossier-tmp-"
+
+// ErrExists is returned when the final name is already taken.
+var ErrExists = errors.New("atomicfile: target already exists")
+
+// CreateTemp creates a new temporary file beside final with mode perm.
+func CreateTemp(final string, perm fs.FileMode) (*os.File, error) {
+	dir, base := filepath.Split(final)
+	if dir == "" {
+		dir = "."
+	}
+	f, err := os.CreateTemp(dir, "."+base+TempMarker+"*")
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(perm); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return f, nil
+}
+
+// MkdirTemp creates a new temporary folder (mode 0700) beside final.
+func MkdirTemp(final string) (string, error) {
+	final = filepath.Clean(final)
+	dir, base := filepath.Split(final)
+	if dir == "" {
+		dir = "."
+	}
+	return os.MkdirTemp(dir, "."+base+TempMarker+"*")
+}
+
+// Publish renames the temporary file or folder tmp to final, failing with
+// ErrExists if final exists. For folders, an existing empty folder at final
+// is replaced.
+func Publish(tmp, final string) error {
+	err := renameNoReplace(tmp, final)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, fs.ErrExist) {
+		if st, serr := os.Lstat(final); serr == nil && st.IsDir() {
+			if tst, terr := os.Lstat(tmp); terr == nil && tst.IsDir() {
+				// An empty target folder is allowed: remove it (fails if
+				// something was put in meanwhile) and try once more.
+				if rerr := os.Remove(final); rerr == nil {
+					if err = renameNoReplace(tmp, final); err == nil {
+						return nil
+					}
+				}
+			}
+		}
+		if errors.Is(err, fs.ErrExist) {
+			return fmt.Errorf("%w: %s", ErrExists, final)
+		}
+	}
+	return err
+}
+
+// IsTemp reports whether name looks like a temporary made by this package.
+func IsTemp(name string) bool {
+	return strings.HasPrefix(filepath.Base(name), ".") && strings.Contains(filepath.Base(name), TempMarker)
+}
+
+// Leftovers lists temporaries for final left in its folder by earlier runs
+// that were killed.
+func Leftovers(final string) []string {
+	dir, base := filepath.Split(filepath.Clean(final))
+	if dir == "" {
+		dir = "."
+	}
+	matches, _ := filepath.Glob(filepath.Join(dir, "."+escapeGlob(base)+TempMarker+"*"))
+	return matches
+}
+
+func escapeGlob(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
+	return r.Replace(s)
+}
+
+// SyncDir fsyncs a folder so that a rename in it is durable.
+func SyncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,159 @@
+package safepath
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
+)
+
+// maxPairs is the number of colliding pairs a CollisionError lists.
+const maxPairs = 10
+
+// CollisionError reports stored paths that would land on the same file on
+// at least one supported system, or where one path is a file and also a
+// folder holding another path.
+type CollisionError struct {
+	// Pairs lists up to the first 10 colliding pairs: pairs of same-name
+	// paths first, then file/folder clashes, each group in input order.
+	// In a same-name pair the first path is the earlier one in the input;
+	// in a file/folder clash it is the file.
+	Pairs [][2]string
+	// More counts the colliding pairs found beyond those in Pairs.
+	More int
+}
+
+// Error lists the colliding pairs and why each pair collides.
+func (e *CollisionError) Error() string {
+	var b strings.Builder
+	b.WriteString("safepath: paths collide: ")
+	for i, p := range e.Pairs {
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		why, sameLook := reason(p[0], p[1])
+		a, c := quote(p[0]), quote(p[1])
+		if sameLook {
+			// Show the code points, or the two names would print alike.
+			a, c = quoteWith(p[0], strconv.QuoteToASCII), quoteWith(p[1], strconv.QuoteToASCII)
+		}
+		fmt.Fprintf(&b, "%s and %s (%s)", a, c, why)
+	}
+	if e.More > 0 {
+		fmt.Fprintf(&b, "; and %d more", e.More)
+	}
+	return b.String()
+}
+
+// Is reports whether target is ErrUnsafe, so that errors.Is(err,
+// ErrUnsafe) holds for a *CollisionError.
+func (e *CollisionError) Is(target error) bool {
+	return target == ErrUnsafe
+}
+
+// Collisions reports stored paths that cannot all be extracted side by
+// side. It returns nil or a *CollisionError (which matches ErrUnsafe)
+// listing up to the first 10 colliding pairs. Two paths collide when they
+// are
+//   - exact duplicates;
+//   - equal after Unicode normalization (an NFC and an NFD spelling);
+//   - equal when case is ignored, as on Windows and on default macOS
+//     volumes (Unicode full case folding, so "ß" and "ss" collide too);
+//   - a file and a folder: one path is a leading run of components of the
+//     other ("a" and "a/b"), also when case and normalization are ignored
+//     ("A" and "a/b").
+//
+// Collisions does not apply Check; call Check on each path as well. It
+// runs in time linear in the total length of the paths (times their
+// component count for the file/folder check).
+func Collisions(paths []string) error {
+	key := foldKey(cases.Fold())
+
+	exact := make(map[string]int, len(paths))
+	nfc := make(map[string]int, len(paths))
+	folded := make(map[string]int, len(paths))
+	keys := make([]string, len(paths))
+	var e CollisionError
+	add := func(a, b string) {
+		if len(e.Pairs) < maxPairs {
+			e.Pairs = append(e.Pairs, [2]string{a, b})
+		} else {
+			e.More++
+		}
+	}
+
+	// Same-name collisions: compare each path with the first path that
+	// has the same exact, NFC or folded spelling.
+	for i, p := range paths {
+		k := key(p)
+		keys[i] = k
+		n := norm.NFC.String(p)
+		switch j, ok := exact[p]; {
+		case ok:
+			add(paths[j], p)
+		default:
+			exact[p] = i
+			if j, ok := nfc[n]; ok {
+				add(paths[j], p)
+			} else if j, ok := folded[k]; ok {
+				add(paths[j], p)
+			}
+		}
+		if _, ok := nfc[n]; !ok {
+			nfc[n] = i
+		}
+		if _, ok := folded[k]; !ok {
+			folded[k] = i
+		}
+	}
+
+	// File/folder clashes: a folded leading run of components of one path
+	// that is the whole folded key of another path.
+	for i, p := range paths {
+		k := keys[i]
+		for j := 0; j < len(k); j++ {
+			if k[j] != '/' {
+				continue
+			}
+			if f, ok := folded[k[:j]]; ok {
+				add(paths[f], p)
+			}
+		}
+	}
+
+	if len(e.Pairs) == 0 {
+		return nil
+	}
+	return &e
+}
+
+// reason explains why the paths a and b collide. sameLook reports that
+// the two differ only in Unicode normalization and so print alike.
+func reason(a, b string) (why string, sameLook bool) {
+	key := foldKey(cases.Fold())
+	ka, kb := key(a), key(b)
+	switch {
+	case a == b:
+		return "duplicate path", false
+	case norm.NFC.String(a) == norm.NFC.String(b):
+		return "same name after Unicode normalization", true
+	case ka == kb:
+		return "same name when case is ignored", false
+	case strings.HasPrefix(b, a+"/"):
+		return "file is also a folder", false
+	case strings.HasPrefix(kb, ka+"/"):
+		return "file is also a folder when case is ignored", false
+	}
+	return "same file", false
+}
+
+// foldKey returns a function computing the caseless comparison key of a
+// path with fold, following Unicode canonical caseless matching:
+// NFD(fold(NFD(p))).
+func foldKey(fold cases.Caser) func(string) string {
+	return func(p string) string {
+		return norm.NFD.String(fold.String(norm.NFD.String(p)))
+	}
+}

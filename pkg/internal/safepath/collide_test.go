@@ -1,0 +1,169 @@
+package safepath
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+)
+
+func TestCollisions(t *testing.T) {
+	tests := []struct {
+		name  string
+		paths []string
+		want  [][2]string // nil: no collision
+	}{
+		{"none", nil, nil},
+		{"empty slice", []string{}, nil},
+		{"single", []string{"a"}, nil},
+		{"distinct", []string{"a", "b", "c/d", "c/e", "ab", "a.b", "a b"}, nil},
+		{"shared folder is fine", []string{"dir/a", "dir/b", "dir/sub/c"}, nil},
+		{"folders differing in case hold different files", []string{"dir/a", "DIR/b"}, nil},
+		{"prefix is not a folder", []string{"ab", "a/b", "abc/d"}, nil},
+		{"duplicate", []string{"a/b", "x", "a/b"}, [][2]string{{"a/b", "a/b"}}},
+		{"triple duplicate", []string{"a", "a", "a"}, [][2]string{{"a", "a"}, {"a", "a"}}},
+		{"case", []string{"Report.pdf", "report.PDF"}, [][2]string{{"Report.pdf", "report.PDF"}}},
+		{"case in folder", []string{"Case/a", "case/A"}, [][2]string{{"Case/a", "case/A"}}},
+		{"case three ways", []string{"a", "A", "a"}, [][2]string{{"a", "A"}, {"a", "a"}}},
+		{"sharp s", []string{"straße", "STRASSE"}, [][2]string{{"straße", "STRASSE"}}},
+		{"greek sigma", []string{"ΟΔΟΣ", "οδος", "οδοσ"}, [][2]string{{"ΟΔΟΣ", "οδος"}, {"ΟΔΟΣ", "οδοσ"}}},
+		{"kelvin sign", []string{"\u212a", "k"}, [][2]string{{"\u212a", "k"}}},
+		{"nfc nfd", []string{"café", "cafe\u0301"}, [][2]string{{"café", "cafe\u0301"}}},
+		{"nfd and upper nfc", []string{"cafe\u0301", "CAFÉ"}, [][2]string{{"cafe\u0301", "CAFÉ"}}},
+		{"file and folder", []string{"a", "a/b"}, [][2]string{{"a", "a/b"}}},
+		{"folder before file", []string{"a/b/c", "a/b"}, [][2]string{{"a/b", "a/b/c"}}},
+		{"file and deep folder", []string{"a", "a/b/c/d"}, [][2]string{{"a", "a/b/c/d"}}},
+		{"file and folder case", []string{"A", "a/b"}, [][2]string{{"A", "a/b"}}},
+		{"file and folder nfd", []string{"e\u0301", "é/x"}, [][2]string{{"e\u0301", "é/x"}}},
+		{"two levels", []string{"a", "a/b", "a/b/c"}, [][2]string{{"a", "a/b"}, {"a", "a/b/c"}, {"a/b", "a/b/c"}}},
+		{"same name then file/folder", []string{"x", "X", "x/y"}, [][2]string{{"x", "X"}, {"x", "x/y"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := Collisions(tt.paths)
+			if tt.want == nil {
+				if err != nil {
+					t.Fatalf("Collisions(%q) = %v, want nil", tt.paths, err)
+				}
+				return
+			}
+			var ce *CollisionError
+			if !errors.As(err, &ce) {
+				t.Fatalf("Collisions(%q) = %v, want *CollisionError", tt.paths, err)
+			}
+			if !errors.Is(err, ErrUnsafe) {
+				t.Errorf("error does not match ErrUnsafe")
+			}
+			if fmt.Sprint(ce.Pairs) != fmt.Sprint(tt.want) {
+				t.Errorf("Collisions(%q) pairs = %q, want %q", tt.paths, ce.Pairs, tt.want)
+			}
+			if ce.More != 0 {
+				t.Errorf("More = %d, want 0", ce.More)
+			}
+		})
+	}
+}
+
+func TestCollisionErrorMessage(t *testing.T) {
+	tests := []struct {
+		paths []string
+		want  string
+	}{
+		{[]string{"A", "a"}, `safepath: paths collide: "A" and "a" (same name when case is ignored)`},
+		{[]string{"a", "a"}, `safepath: paths collide: "a" and "a" (duplicate path)`},
+		{[]string{"é", "e\u0301"}, `safepath: paths collide: "\u00e9" and "e\u0301" (same name after Unicode normalization)`},
+		{[]string{"a", "a/b"}, `safepath: paths collide: "a" and "a/b" (file is also a folder)`},
+		{[]string{"A", "a/b"}, `safepath: paths collide: "A" and "a/b" (file is also a folder when case is ignored)`},
+		{[]string{"A", "a", "b", "b/c"}, `safepath: paths collide: "A" and "a" (same name when case is ignored); "b" and "b/c" (file is also a folder)`},
+		{[]string{"x\x1b", "X\x1b"}, `safepath: paths collide: "x\x1b" and "X\x1b" (same name when case is ignored)`},
+	}
+	for _, tt := range tests {
+		err := Collisions(tt.paths)
+		if err == nil {
+			t.Errorf("Collisions(%q) = nil", tt.paths)
+			continue
+		}
+		if got := err.Error(); got != tt.want {
+			t.Errorf("Collisions(%q):\n got %s\nwant %s", tt.paths, got, tt.want)
+		}
+	}
+}
+
+func TestCollisionsLimit(t *testing.T) {
+	var paths []string
+	for i := range 25 {
+		paths = append(paths, fmt.Sprintf("f%02d", i), fmt.Sprintf("F%02d", i))
+	}
+	err := Collisions(paths)
+	var ce *CollisionError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Collisions = %v, want *CollisionError", err)
+	}
+	if len(ce.Pairs) != maxPairs || ce.More != 15 {
+		t.Fatalf("got %d pairs and %d more, want %d and 15", len(ce.Pairs), ce.More, maxPairs)
+	}
+	if ce.Pairs[0] != [2]string{"f00", "F00"} || ce.Pairs[9] != [2]string{"f09", "F09"} {
+		t.Errorf("pairs not in input order: %q", ce.Pairs)
+	}
+	if !strings.HasSuffix(err.Error(), "; and 15 more") {
+		t.Errorf("message does not count the rest: %s", err)
+	}
+}
+
+func TestCollisionsLarge(t *testing.T) {
+	if testing.Short() {
+		t.Skip("large input")
+	}
+	// Distinct paths plus one file that clashes with many folders. Speed
+	// is measured by BenchmarkCollisions, not asserted here.
+	const n = 100_000
+	paths := make([]string, 0, n+1)
+	clashes := 0
+	for i := range n {
+		paths = append(paths, fmt.Sprintf("case-%03d/sub-%02d/Ünïcode file %06d.jpg", i%997, i%31, i))
+		if i%997 == 5 {
+			clashes++
+		}
+	}
+	paths = append(paths, "CASE-005")
+	err := Collisions(paths)
+	var ce *CollisionError
+	if !errors.As(err, &ce) {
+		t.Fatalf("Collisions = %v, want file/folder clash", err)
+	}
+	if len(ce.Pairs) != maxPairs || ce.More != clashes-maxPairs {
+		t.Errorf("got %d pairs and %d more, want %d and %d", len(ce.Pairs), ce.More, maxPairs, clashes-maxPairs)
+	}
+	for _, p := range ce.Pairs {
+		if p[0] != "CASE-005" || !strings.HasPrefix(p[1], "case-005/") {
+			t.Errorf("unexpected pair %q", p)
+		}
+	}
+}
+
+func BenchmarkCollisions(b *testing.B) {
+	paths := make([]string, 100_000)
+	for i := range paths {
+		paths[i] = fmt.Sprintf("case-%03d/sub-%02d/file %06d.jpg", i%997, i%31, i)
+	}
+	for b.Loop() {
+		if err := Collisions(paths); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+func ExampleCollisions() {
+	err := Collisions([]string{
+		"case/Report.pdf",
+		"case/report.pdf",
+		"case/photos",
+		"case/photos/1.jpg",
+		"case/notes.txt",
+	})
+	fmt.Println(err)
+	fmt.Println(errors.Is(err, ErrUnsafe))
+	// Output:
+	// safepath: paths collide: "case/Report.pdf" and "case/report.pdf" (same name when case is ignored); "case/photos" and "case/photos/1.jpg" (file is also a folder)
+	// true
+}

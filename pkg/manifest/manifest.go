@@ -1,0 +1,406 @@
+// Package manifest defines the two signed documents inside a dossier
+// bundle: the [Preamble], which opens the archive and lets a receiver prove
+// the sender before a single payload byte is decompressed, and the
+// [Manifest], which closes it and carries every file's SHA-256.
+//
+// Both are canonical JSON (see the bundle format spec in pkg/bundle) and are
+// parsed strictly: the bytes must equal the canonical re-encoding of what was
+// parsed. Signatures are hybrid Ed25519 + ML-DSA-65 ([sign.Signature]) over
+// the exact bytes, with [sign.ContextPreamble] and [sign.ContextManifest].
+package manifest
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// Document types and the format version this package reads and writes.
+const (
+	FormatVersion = 1
+	PreambleType  = "dossier-preamble"
+	ManifestType  = "dossier-manifest"
+)
+
+// Limits applied when parsing.
+const (
+	MaxFiles        = 1_000_000
+	MaxDocumentSize = 256 << 20
+	MaxSignatureLen = 16 << 10
+	MaxRecipients   = 256
+	MaxTextLen      = 4096
+)
+
+// ReservedPrefix is the folder inside the archive that holds dossier's own
+// entries; no payload path may start with it.
+const ReservedPrefix = ".dossier/"
+
+// ErrInvalid is wrapped by every error about a malformed, non-canonical,
+// inconsistent or badly signed document.
+var ErrInvalid = errors.New("manifest: invalid")
+
+// Party names a sender or recipient by card.
+type Party struct {
+	Fingerprint  string `json:"fingerprint"`
+	Name         string `json:"name"`
+	Org          string `json:"org,omitempty"`
+	AgeRecipient string `json:"age_recipient,omitempty"`
+}
+
+// PartyOf describes a card as a Party. withRecipient adds its age recipient.
+func PartyOf(c *card.Card, withRecipient bool) Party {
+	p := Party{Fingerprint: c.Fingerprint().Hex(), Name: c.Name, Org: c.Org}
+	if withRecipient {
+		p.AgeRecipient = c.AgeRecipient
+	}
+	return p
+}
+
+// Case is the case metadata shown on inspect and open.
+type Case struct {
+	Reference           string   `json:"reference,omitempty"`
+	RequestingAuthority string   `json:"requesting_authority,omitempty"`
+	RequestedAuthority  string   `json:"requested_authority,omitempty"`
+	LegalBasis          string   `json:"legal_basis,omitempty"`
+	Purpose             string   `json:"purpose,omitempty"`
+	Restrictions        []string `json:"handling_restrictions,omitempty"`
+	RetainUntil         string   `json:"retain_until,omitempty"`
+	PolicyOverride      string   `json:"policy_override,omitempty"`
+}
+
+// File describes one payload file. SHA256 and Offset are set in the
+// manifest only.
+type File struct {
+	Path       string        `json:"path"`
+	Size       int64         `json:"size"`
+	Mode       string        `json:"mode"`
+	MTime      string        `json:"mtime"`
+	Categories []category.ID `json:"categories"`
+	SHA256     string        `json:"sha256,omitempty"`
+	Offset     int64         `json:"offset,omitempty"`
+}
+
+// Preamble is the first entry of a bundle.
+type Preamble struct {
+	Type            string     `json:"type"`
+	Version         int        `json:"version"`
+	BundleID        string     `json:"bundle_id"`
+	Created         string     `json:"created"`
+	Sender          *card.Card `json:"sender"`
+	Recipients      []Party    `json:"recipients"`
+	AgeHeaderSHA256 string     `json:"age_header_sha256"`
+	Case            Case       `json:"case"`
+	TotalSize       int64      `json:"total_size"`
+	Files           []File     `json:"files"`
+}
+
+// Manifest is the last entry of a bundle: the preamble's facts plus every
+// file's SHA-256 and position.
+type Manifest struct {
+	Type            string  `json:"type"`
+	Version         int     `json:"version"`
+	BundleID        string  `json:"bundle_id"`
+	Created         string  `json:"created"`
+	Sender          Party   `json:"sender"`
+	Recipients      []Party `json:"recipients"`
+	AgeHeaderSHA256 string  `json:"age_header_sha256"`
+	PreambleSHA256  string  `json:"preamble_sha256"`
+	Case            Case    `json:"case"`
+	TotalSize       int64   `json:"total_size"`
+	Files           []File  `json:"files"`
+}
+
+// Marshal returns the canonical encoding.
+func (p *Preamble) Marshal() ([]byte, error) { return canon.Marshal(p) }
+
+// Marshal returns the canonical encoding.
+func (m *Manifest) Marshal() ([]byte, error) { return canon.Marshal(m) }
+
+// ParsePreamble parses and validates a preamble strictly.
+func ParsePreamble(data []byte) (*Preamble, error) {
+	if len(data) > MaxDocumentSize {
+		return nil, fmt.Errorf("%w: preamble larger than %d bytes", ErrInvalid, MaxDocumentSize)
+	}
+	p := new(Preamble)
+	if err := canon.Unmarshal(data, p, false); err != nil {
+		return nil, fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
+	}
+	if p.Type != PreambleType {
+		return nil, fmt.Errorf("%w: preamble type is %q", ErrInvalid, p.Type)
+	}
+	if p.Sender == nil {
+		return nil, fmt.Errorf("%w: preamble names no sender", ErrInvalid)
+	}
+	if err := p.Sender.Check(); err != nil {
+		return nil, fmt.Errorf("%w: preamble sender card: %v", ErrInvalid, err)
+	}
+	if err := checkCommon(p.Version, p.BundleID, p.Created, p.Recipients, p.AgeHeaderSHA256, &p.Case, p.Files, p.TotalSize, false); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// ParseManifest parses and validates a manifest strictly.
+func ParseManifest(data []byte) (*Manifest, error) {
+	if len(data) > MaxDocumentSize {
+		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+	}
+	m := new(Manifest)
+	if err := canon.Unmarshal(data, m, false); err != nil {
+		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
+	}
+	if m.Type != ManifestType {
+		return nil, fmt.Errorf("%w: manifest type is %q", ErrInvalid, m.Type)
+	}
+	if _, err := card.ParseFingerprintHex(m.Sender.Fingerprint); err != nil {
+		return nil, fmt.Errorf("%w: sender: %v", ErrInvalid, err)
+	}
+	if !isHex256(m.PreambleSHA256) {
+		return nil, fmt.Errorf("%w: preamble_sha256 is not a SHA-256", ErrInvalid)
+	}
+	if err := checkCommon(m.Version, m.BundleID, m.Created, m.Recipients, m.AgeHeaderSHA256, &m.Case, m.Files, m.TotalSize, true); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+var (
+	hex256Re   = regexp.MustCompile(`^[0-9a-f]{64}$`)
+	bundleIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	modeRe     = regexp.MustCompile(`^0[0-7]{3}$`)
+	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+)
+
+func isHex256(s string) bool { return hex256Re.MatchString(s) }
+
+func checkCommon(version int, id, created string, recipients []Party, headerHash string, c *Case, files []File, total int64, withHashes bool) error {
+	if version != FormatVersion {
+		return fmt.Errorf("%w: format version %d is not supported (this dossier reads version %d)", ErrInvalid, version, FormatVersion)
+	}
+	if !bundleIDRe.MatchString(id) {
+		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)
+	}
+	if _, err := time.Parse(time.RFC3339, created); err != nil {
+		return fmt.Errorf("%w: created %q is not an RFC 3339 time", ErrInvalid, created)
+	}
+	if len(recipients) == 0 || len(recipients) > MaxRecipients {
+		return fmt.Errorf("%w: %d recipients (want 1 to %d)", ErrInvalid, len(recipients), MaxRecipients)
+	}
+	seen := map[string]bool{}
+	for _, r := range recipients {
+		if _, err := card.ParseFingerprintHex(r.Fingerprint); err != nil {
+			return fmt.Errorf("%w: recipient: %v", ErrInvalid, err)
+		}
+		if seen[r.Fingerprint] {
+			return fmt.Errorf("%w: recipient %s listed twice", ErrInvalid, r.Fingerprint)
+		}
+		seen[r.Fingerprint] = true
+		if err := card.CheckText("recipient name", r.Name, 200); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		if err := card.CheckText("recipient org", r.Org, 200); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if !isHex256(headerHash) {
+		return fmt.Errorf("%w: age_header_sha256 is not a SHA-256", ErrInvalid)
+	}
+	if err := c.Check(); err != nil {
+		return err
+	}
+	if len(files) > MaxFiles {
+		return fmt.Errorf("%w: %d files is more than the limit of %d", ErrInvalid, len(files), MaxFiles)
+	}
+	paths := make([]string, len(files))
+	var sum int64
+	for i := range files {
+		f := &files[i]
+		if err := f.check(withHashes); err != nil {
+			return err
+		}
+		paths[i] = f.Path
+		if sum+f.Size < sum {
+			return fmt.Errorf("%w: total size overflows", ErrInvalid)
+		}
+		sum += f.Size
+	}
+	if sum != total {
+		return fmt.Errorf("%w: total_size %d does not equal the sum of file sizes %d", ErrInvalid, total, sum)
+	}
+	if err := safepath.Collisions(paths); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+func (f *File) check(withHashes bool) error {
+	if err := safepath.Check(f.Path); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if strings.HasPrefix(f.Path, ReservedPrefix) || f.Path == strings.TrimSuffix(ReservedPrefix, "/") {
+		return fmt.Errorf("%w: path %q is inside the reserved folder %s", ErrInvalid, f.Path, ReservedPrefix)
+	}
+	if f.Size < 0 {
+		return fmt.Errorf("%w: %q has negative size", ErrInvalid, f.Path)
+	}
+	if !modeRe.MatchString(f.Mode) {
+		return fmt.Errorf("%w: %q has malformed mode %q", ErrInvalid, f.Path, f.Mode)
+	}
+	if _, err := time.Parse(time.RFC3339, f.MTime); err != nil {
+		return fmt.Errorf("%w: %q has malformed mtime %q", ErrInvalid, f.Path, f.MTime)
+	}
+	if len(f.Categories) == 0 {
+		return fmt.Errorf("%w: %q has no category", ErrInvalid, f.Path)
+	}
+	if !slices.Equal(category.Sort(f.Categories), f.Categories) {
+		return fmt.Errorf("%w: %q categories are not in canonical order", ErrInvalid, f.Path)
+	}
+	for _, c := range f.Categories {
+		if _, err := category.Parse(string(c)); err != nil {
+			return fmt.Errorf("%w: %q: %v", ErrInvalid, f.Path, err)
+		}
+	}
+	if withHashes {
+		if !isHex256(f.SHA256) {
+			return fmt.Errorf("%w: %q has no valid sha256", ErrInvalid, f.Path)
+		}
+		if f.Offset <= 0 {
+			return fmt.Errorf("%w: %q has no valid offset", ErrInvalid, f.Path)
+		}
+	} else if f.SHA256 != "" || f.Offset != 0 {
+		return fmt.Errorf("%w: preamble entry %q carries a hash or offset", ErrInvalid, f.Path)
+	}
+	return nil
+}
+
+// Check validates the case metadata's text fields.
+func (c *Case) Check() error {
+	fields := []struct{ name, value string }{
+		{"case reference", c.Reference},
+		{"requesting authority", c.RequestingAuthority},
+		{"requested authority", c.RequestedAuthority},
+		{"legal basis", c.LegalBasis},
+		{"purpose", c.Purpose},
+		{"policy override", c.PolicyOverride},
+	}
+	for _, r := range c.Restrictions {
+		fields = append(fields, struct{ name, value string }{"handling restriction", r})
+	}
+	for _, f := range fields {
+		if err := card.CheckText(f.name, f.value, MaxTextLen); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+	}
+	if c.RetainUntil != "" {
+		if _, err := time.Parse("2006-01-02", c.RetainUntil); err != nil || !dateRe.MatchString(c.RetainUntil) {
+			return fmt.Errorf("%w: retain-until %q is not a date like 2031-12-31", ErrInvalid, c.RetainUntil)
+		}
+	}
+	return nil
+}
+
+// Sign signs a document's exact bytes and returns the signature file.
+func Sign(key *sign.PrivateKey, context string, doc []byte) ([]byte, error) {
+	sig, err := key.Sign(context, doc)
+	if err != nil {
+		return nil, err
+	}
+	return canon.Marshal(sig)
+}
+
+// Verify checks a signature file over a document's exact bytes.
+func Verify(pub *sign.PublicKey, context string, doc, sigFile []byte) error {
+	if len(sigFile) > MaxSignatureLen {
+		return fmt.Errorf("%w: signature file too large", ErrInvalid)
+	}
+	var sig sign.Signature
+	if err := canon.Unmarshal(sigFile, &sig, false); err != nil {
+		return fmt.Errorf("%w: signature file: %v", ErrInvalid, err)
+	}
+	if err := pub.Verify(context, doc, &sig); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// Consistent checks that a manifest restates its preamble exactly: same
+// bundle, sender, recipients, header hash, case and file list.
+func (m *Manifest) Consistent(p *Preamble, preambleSHA256 string) error {
+	bad := func(what string) error {
+		return fmt.Errorf("%w: manifest and preamble disagree on %s", ErrInvalid, what)
+	}
+	switch {
+	case m.PreambleSHA256 != preambleSHA256:
+		return bad("the preamble hash")
+	case m.BundleID != p.BundleID:
+		return bad("the bundle id")
+	case m.Created != p.Created:
+		return bad("the creation time")
+	case m.Sender != PartyOf(p.Sender, false):
+		return bad("the sender")
+	case !slices.Equal(m.Recipients, p.Recipients):
+		return bad("the recipients")
+	case m.AgeHeaderSHA256 != p.AgeHeaderSHA256:
+		return bad("the age header hash")
+	case !caseEqual(&m.Case, &p.Case):
+		return bad("the case metadata")
+	case m.TotalSize != p.TotalSize || len(m.Files) != len(p.Files):
+		return bad("the file list")
+	}
+	for i := range m.Files {
+		a, b := m.Files[i], p.Files[i]
+		a.SHA256, a.Offset = "", 0
+		if a.Path != b.Path || a.Size != b.Size || a.Mode != b.Mode || a.MTime != b.MTime || !slices.Equal(a.Categories, b.Categories) {
+			return bad(fmt.Sprintf("file %q", b.Path))
+		}
+	}
+	return nil
+}
+
+func caseEqual(a, b *Case) bool {
+	x, _ := canon.Marshal(a)
+	y, _ := canon.Marshal(b)
+	return bytes.Equal(x, y)
+}
+
+// CategoryTotal is the number of files and bytes carrying one category.
+type CategoryTotal struct {
+	Category category.ID `json:"category"`
+	Files    int         `json:"files"`
+	Bytes    int64       `json:"bytes"`
+}
+
+// Summary totals files and bytes per category, in vocabulary order,
+// listing only categories that occur. A file with two categories counts in
+// both.
+func Summary(files []File) []CategoryTotal {
+	totals := map[category.ID]*CategoryTotal{}
+	for _, f := range files {
+		for _, c := range f.Categories {
+			t := totals[c]
+			if t == nil {
+				t = &CategoryTotal{Category: c}
+				totals[c] = t
+			}
+			t.Files++
+			t.Bytes += f.Size
+		}
+	}
+	var out []CategoryTotal
+	for _, id := range category.All() {
+		if t := totals[id]; t != nil {
+			out = append(out, *t)
+		}
+	}
+	return out
+}

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Runs every test of dossier. On a fresh Debian machine it first installs
+# what the tests need: Debian's zstd (stock-tool recovery test) and a stock
+# age v1.3.2 CLI built with `go install` (kept in .cache/, not on PATH).
+#
+#   scripts/test.sh            # everything
+#   scripts/test.sh -run Pack  # extra arguments go to `go test`
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+tools="$(pwd)/.cache/tools"
+mkdir -p "$tools/bin"
+
+need_apt=()
+command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
+command -v tar >/dev/null 2>&1 || need_apt+=(tar)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  echo "test.sh: installing Debian packages: ${need_apt[*]}"
+  if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if [ ! -x "$tools/bin/age" ] || ! "$tools/bin/age" --version 2>/dev/null | grep -q 'v1.3.2'; then
+  echo "test.sh: building stock age v1.3.2 into $tools/bin"
+  GOBIN="$tools/bin" GOFLAGS=-mod=mod go install filippo.io/age/cmd/...@v1.3.2
+fi
+
+# The tests look the stock tools up here and fail (rather than skip) when
+# DOSSIER_REQUIRE_TOOLS is set and one is missing.
+export DOSSIER_AGE="$tools/bin/age"
+export DOSSIER_REQUIRE_TOOLS=1
+
+echo "test.sh: gofmt and go vet"
+unformatted=$(gofmt -l cmd pkg)
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+go vet ./...
+
+echo "test.sh: checking that pkg/ never depends on cobra or progressbar"
+if go list -deps ./pkg/... | grep -E 'spf13/cobra|progressbar'; then
+  echo "pkg/ must stay free of terminal concerns"; exit 1
+fi
+
+echo "test.sh: go test"
+go test -count=1 "$@" ./...
