@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
@@ -113,6 +114,11 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		Purpose:             o.Purpose,
 		Restrictions:        o.Restrictions,
 		RetainUntil:         o.RetainUntil,
+	}
+	if o.RetainUntil != "" {
+		if _, err := time.Parse("2006-01-02", o.RetainUntil); err != nil {
+			return usagef("--retain-until %q is not a date like 2031-12-31", o.RetainUntil)
+		}
 	}
 	if err := mcase.Check(); err != nil {
 		return &usageError{err}

@@ -25,10 +25,7 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 		}
 		return string(line), nil
 	}
-	if p, ok := os.LookupEnv("DOSSIER_PASSPHRASE"); ok {
-		if p == "" {
-			return "", usagef("DOSSIER_PASSPHRASE is set but empty")
-		}
+	if p := os.Getenv("DOSSIER_PASSPHRASE"); p != "" {
 		return p, nil
 	}
 	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)

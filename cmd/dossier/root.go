@@ -113,9 +113,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	code, kind := classify(err)
 	msg := oneLine(err.Error())
 	if g.JSON {
-		enc := json.NewEncoder(stdout)
-		enc.SetEscapeHTML(false)
-		enc.Encode(map[string]any{"error": map[string]any{"code": code, "kind": kind, "message": msg}})
+		g.printJSON(map[string]any{"error": map[string]any{"code": code, "kind": kind, "message": msg}})
 	} else {
 		fmt.Fprintf(stderr, "dossier: %s\n", msg)
 		var ue *usageError
@@ -139,12 +137,12 @@ func classify(err error) (int, string) {
 		return exitInterrupted, "interrupted"
 	case errors.Is(err, bundle.ErrNoIdentity):
 		return exitNoIdentity, "no_identity"
-	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
-		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid):
-		return exitIntegrity, "integrity"
 	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, category.ErrUnknown),
 		errors.Is(err, category.ErrBadRule), isCobraUsage(err):
 		return exitUsage, "usage"
+	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
+		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid):
+		return exitIntegrity, "integrity"
 	default:
 		return exitError, "error"
 	}

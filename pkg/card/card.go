@@ -42,6 +42,10 @@ const MaxSize = 64 << 10
 // whose self-signature does not verify.
 var ErrInvalid = errors.New("card: invalid card")
 
+// ErrSecretGiven is returned by [Parse] when it is given a secret identity
+// file instead of a card.
+var ErrSecretGiven = errors.New("card: this is a secret identity file, not a public card (use the .card file that keygen wrote beside it)")
+
 // Card is a public card.
 type Card struct {
 	Type         string          `json:"type"`
@@ -199,7 +203,7 @@ func Parse(data []byte) (*Card, error) {
 		return nil, fmt.Errorf("%w: %d bytes is larger than the %d-byte limit", ErrInvalid, len(data), MaxSize)
 	}
 	if looksSecret(data) {
-		return nil, fmt.Errorf("%w: this is a secret identity file, not a public card (use the .card file)", ErrInvalid)
+		return nil, ErrSecretGiven
 	}
 	c := new(Card)
 	if err := canon.Unmarshal(data, c, true); err != nil {

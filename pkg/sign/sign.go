@@ -18,6 +18,7 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"strings"
 
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 )
@@ -186,5 +187,12 @@ var b64 = base64.StdEncoding.Strict()
 // EncodeBase64 encodes b in standard padded base64, as dossier files do.
 func EncodeBase64(b []byte) string { return b64.EncodeToString(b) }
 
-// DecodeBase64 decodes strict standard padded base64.
-func DecodeBase64(s string) ([]byte, error) { return b64.DecodeString(s) }
+// DecodeBase64 decodes strict standard padded base64. Only the encoding
+// [EncodeBase64] gives is accepted: the base64 package's strict mode still
+// skips line breaks, so they are refused here.
+func DecodeBase64(s string) ([]byte, error) {
+	if strings.ContainsAny(s, "\r\n") {
+		return nil, errors.New("sign: line break in base64")
+	}
+	return b64.DecodeString(s)
+}

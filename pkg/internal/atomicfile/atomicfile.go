@@ -90,13 +90,17 @@ func Leftovers(final string) []string {
 	if dir == "" {
 		dir = "."
 	}
-	matches, _ := filepath.Glob(filepath.Join(dir, "."+escapeGlob(base)+TempMarker+"*"))
+	// List the folder rather than glob it: the folder's own name may hold
+	// glob metacharacters ("case[2024]"), which Glob would not take
+	// literally.
+	entries, _ := os.ReadDir(dir)
+	var matches []string
+	for _, e := range entries {
+		if strings.HasPrefix(e.Name(), "."+base+TempMarker) {
+			matches = append(matches, filepath.Join(dir, e.Name()))
+		}
+	}
 	return matches
-}
-
-func escapeGlob(s string) string {
-	r := strings.NewReplacer(`\`, `\\`, `*`, `\*`, `?`, `\?`, `[`, `\[`)
-	return r.Replace(s)
 }
 
 // SyncDir fsyncs a folder so that a rename in it is durable.

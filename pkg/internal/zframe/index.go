@@ -19,10 +19,10 @@ type Frame struct {
 
 // Index is what the end of a zframe stream says about it.
 type Index struct {
-	Frames     []Frame
-	Trailer    []byte
-	DataSize   int64 // total decompressed bytes
-	StreamSize int64 // total bytes of the zstd stream
+	Frames     []Frame // the data frames, in order
+	Trailer    []byte  // content of the trailer frame
+	DataSize   int64   // total decompressed bytes
+	StreamSize int64   // total bytes of the zstd stream
 }
 
 // readAt reads len(b) bytes at off; a short read is truncation.

@@ -1,0 +1,199 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+)
+
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"dossier": func() {
+			// Test hooks: a cheap scrypt work factor and, if asked, a
+			// fixed clock. They exist only in the test binary.
+			identity.ScryptWorkFactor = 10
+			if s := os.Getenv("DOSSIER_TEST_NOW"); s != "" {
+				t, err := time.Parse(time.RFC3339, s)
+				if err != nil {
+					panic(err)
+				}
+				nowFunc = func() time.Time { return t }
+			}
+			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
+		},
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{
+		Dir:                 filepath.Join("..", "..", "testdata", "script"),
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("DOSSIER_HOME", filepath.Join(env.WorkDir, ".dossier-home"))
+			if age := os.Getenv("DOSSIER_AGE"); age != "" {
+				env.Setenv("DOSSIER_AGE", age)
+			}
+			return nil
+		},
+		Condition: func(cond string) (bool, error) {
+			switch {
+			case cond == "root":
+				return os.Geteuid() == 0, nil
+			case strings.HasPrefix(cond, "tool:"):
+				// [tool:age]: the stock tool is at $DOSSIER_AGE (set by
+				// scripts/test.sh). With DOSSIER_REQUIRE_TOOLS set a
+				// missing tool fails the test instead of skipping it.
+				name := strings.TrimPrefix(cond, "tool:")
+				v := "DOSSIER_" + strings.ToUpper(name)
+				if p := os.Getenv(v); p != "" {
+					if _, err := os.Stat(p); err == nil {
+						return true, nil
+					}
+				}
+				if os.Getenv("DOSSIER_REQUIRE_TOOLS") != "" {
+					return false, fmt.Errorf("stock %s is required but $%s is not set to it; run scripts/test.sh", name, v)
+				}
+				return false, nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+		Cmds: scriptCommands,
+	})
+}
+
+// scriptCommands are the custom commands the scripts use.
+var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// exit N CMD ARGS...: run CMD and require exit code N exactly.
+	"exit": func(ts *testscript.TestScript, neg bool, args []string) {
+		if neg || len(args) < 2 {
+			ts.Fatalf("usage: exit N command [args...]")
+		}
+		want, err := strconv.Atoi(args[0])
+		ts.Check(err)
+		err = ts.Exec(args[1], args[2:]...)
+		got := 0
+		if err != nil {
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) {
+				ts.Fatalf("%s: %v", args[1], err)
+			}
+			got = ee.ExitCode()
+		}
+		if got != want {
+			ts.Fatalf("%s exited with %d, want %d", args[1], got, want)
+		}
+	},
+	// flipbyte FILE OFFSET: invert one byte; a negative OFFSET counts from the end.
+	"flipbyte": func(ts *testscript.TestScript, neg bool, args []string) {
+		name := ts.MkAbs(args[0])
+		data, err := os.ReadFile(name)
+		ts.Check(err)
+		off, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		if off < 0 {
+			off += len(data)
+		}
+		data[off] ^= 0xff
+		ts.Check(os.WriteFile(name, data, 0o644))
+	},
+	// truncate FILE N: cut FILE to N bytes (negative: remove -N from the end).
+	"truncate": func(ts *testscript.TestScript, neg bool, args []string) {
+		name := ts.MkAbs(args[0])
+		st, err := os.Stat(name)
+		ts.Check(err)
+		n, err := strconv.ParseInt(args[1], 10, 64)
+		ts.Check(err)
+		if n < 0 {
+			n += st.Size()
+		}
+		ts.Check(os.Truncate(name, n))
+	},
+	// appendbytes FILE TEXT: append TEXT to FILE.
+	"appendbytes": func(ts *testscript.TestScript, neg bool, args []string) {
+		f, err := os.OpenFile(ts.MkAbs(args[0]), os.O_APPEND|os.O_WRONLY, 0)
+		ts.Check(err)
+		_, err = f.WriteString(args[1])
+		ts.Check(err)
+		ts.Check(f.Close())
+	},
+	// mode FILE PERM: require FILE's permission bits to be PERM (octal).
+	"mode": func(ts *testscript.TestScript, neg bool, args []string) {
+		st, err := os.Stat(ts.MkAbs(args[0]))
+		ts.Check(err)
+		want, err := strconv.ParseUint(args[1], 8, 32)
+		ts.Check(err)
+		if got := uint64(st.Mode().Perm()); (got == want) == neg {
+			ts.Fatalf("%s has mode %o, want %s%o", args[0], got, map[bool]string{true: "not ", false: ""}[neg], want)
+		}
+	},
+	// notemps DIR: require that no temporary (.NAME.dossier-tmp-*) is left in DIR.
+	"notemps": func(ts *testscript.TestScript, neg bool, args []string) {
+		entries, err := os.ReadDir(ts.MkAbs(args[0]))
+		ts.Check(err)
+		for _, e := range entries {
+			if strings.Contains(e.Name(), ".dossier-tmp-") {
+				ts.Fatalf("temporary left behind: %s", e.Name())
+			}
+		}
+	},
+	// reencrypt BUNDLE ID_FILE CARD OUT: decrypt BUNDLE with the identity
+	// and re-encrypt the very same payload to CARD with plain age, as a
+	// dishonest recipient could.
+	"reencrypt": func(ts *testscript.TestScript, neg bool, args []string) {
+		idData, err := os.ReadFile(ts.MkAbs(args[1]))
+		ts.Check(err)
+		id, err := identity.Parse(idData, nil)
+		ts.Check(err)
+		cardData, err := os.ReadFile(ts.MkAbs(args[2]))
+		ts.Check(err)
+		c, err := card.Parse(cardData)
+		ts.Check(err)
+		in, err := os.Open(ts.MkAbs(args[0]))
+		ts.Check(err)
+		defer in.Close()
+		plain, err := age.Decrypt(in, id.Age)
+		ts.Check(err)
+		r, err := c.Recipient()
+		ts.Check(err)
+		var out bytes.Buffer
+		w, err := age.Encrypt(&out, r)
+		ts.Check(err)
+		_, err = io.Copy(w, plain)
+		ts.Check(err)
+		ts.Check(w.Close())
+		ts.Check(os.WriteFile(ts.MkAbs(args[3]), out.Bytes(), 0o644))
+	},
+	// filecount DIR N: require DIR (recursively) to hold N regular files.
+	"filecount": func(ts *testscript.TestScript, neg bool, args []string) {
+		n := 0
+		err := filepath.WalkDir(ts.MkAbs(args[0]), func(p string, d os.DirEntry, err error) error {
+			if err == nil && d.Type().IsRegular() {
+				n++
+			}
+			return err
+		})
+		ts.Check(err)
+		if strconv.Itoa(n) != args[1] {
+			ts.Fatalf("%s holds %d files, want %s", args[0], n, args[1])
+		}
+	},
+	// stdoutjson KEY...: require stdout to be one JSON document holding
+	// each dotted KEY.
+	"jsonhas": func(ts *testscript.TestScript, neg bool, args []string) {
+		checkJSONKeys(ts, args)
+	},
+}
