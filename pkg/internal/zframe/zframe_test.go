@@ -126,7 +126,7 @@ func TestRoundTrip(t *testing.T) {
 
 func TestLevelsAndDefaults(t *testing.T) {
 	// Default options: DefaultFrameSize frames.
-	data := textData(7, 2*DefaultFrameSize+12345)
+	data := textData(7, DefaultFrameSize+12345)
 	stream := pack(t, data, WriterOptions{}, nil)
 	got, trailer := mustUnpack(t, stream, true)
 	if !bytes.Equal(got, data) || len(trailer) != 0 || trailer == nil {
@@ -136,7 +136,7 @@ func TestLevelsAndDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(ix.Frames) != 3 || ix.Frames[0].DecompressedSize != DefaultFrameSize {
+	if len(ix.Frames) != 2 || ix.Frames[0].DecompressedSize != DefaultFrameSize {
 		t.Fatalf("got %d frames", len(ix.Frames))
 	}
 	// Every level, on frames larger than the fastest level's 64 KiB blocks.

@@ -1,0 +1,553 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+	"github.com/klauspost/compress/zstd"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+var fixedNow = time.Date(2026, 11, 26, 9, 30, 0, 0, time.UTC)
+
+type parties struct {
+	alice, bob, carol, mallory *identity.Identity
+}
+
+var (
+	partiesOnce sync.Once
+	testParties parties
+)
+
+func getParties(t testing.TB) parties {
+	t.Helper()
+	partiesOnce.Do(func() {
+		gen := func(name string) *identity.Identity {
+			id, err := identity.Generate(name, name+"'s office", nil, fixedNow)
+			if err != nil {
+				panic(err)
+			}
+			return id
+		}
+		testParties = parties{gen("Alice"), gen("Bob"), gen("Carol"), gen("Mallory")}
+	})
+	return testParties
+}
+
+// writeTree creates files (path -> content) under dir.
+func writeTree(t testing.TB, dir string, files map[string]string) {
+	t.Helper()
+	for name, content := range files {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+var sampleFiles = map[string]string{
+	"case/interviews/witness.txt": "Witness statement of J. Doe.\n",
+	"case/medical/report.txt":     "Forensic medical report.\n",
+	"case/ledger.csv":             strings.Repeat("2026-07-03,120000.00,INV-0711\n", 2000),
+	"case/empty.txt":              "",
+}
+
+// packSample packs sampleFiles from Alice to the given recipients with a
+// small frame size, so the bundle has several frames.
+func packSample(t testing.TB, recipients ...*card.Card) ([]byte, *manifest.Manifest, string) {
+	return packFiles(t, sampleFiles, 16<<10, recipients...)
+}
+
+func packFiles(t testing.TB, files map[string]string, frameSize int, recipients ...*card.Card) ([]byte, *manifest.Manifest, string) {
+	t.Helper()
+	dir := t.TempDir()
+	writeTree(t, dir, files)
+	rules := category.Rules{
+		{Category: category.Personal, Glob: "case/interviews/**"},
+		{Category: category.SpecialCategory, Glob: "case/medical/**"},
+	}
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, rules, []category.ID{category.LawEnforcement})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	p := getParties(t)
+	man, err := Pack(context.Background(), &buf, plan, PackOptions{
+		Sender:     p.alice,
+		Recipients: recipients,
+		Case:       manifest.Case{Reference: "MLA-2026-077", Purpose: "test"},
+		Now:        func() time.Time { return fixedNow },
+		FrameSize:  frameSize,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes(), man, dir
+}
+
+func TestPackVerifyOpen(t *testing.T) {
+	p := getParties(t)
+	data, man, src := packSample(t, p.bob.Card, p.carol.Card)
+	if len(man.Files) != len(sampleFiles) {
+		t.Fatalf("manifest lists %d files, want %d", len(man.Files), len(sampleFiles))
+	}
+	for _, f := range man.Files {
+		want := sha256.Sum256([]byte(sampleFiles[f.Path]))
+		if f.SHA256 != hex.EncodeToString(want[:]) {
+			t.Errorf("%s: manifest hash %s is wrong", f.Path, f.SHA256)
+		}
+	}
+	cats := map[string][]category.ID{}
+	for _, f := range man.Files {
+		cats[f.Path] = f.Categories
+	}
+	if got := cats["case/interviews/witness.txt"]; len(got) != 1 || got[0] != category.Personal {
+		t.Errorf("witness categories = %v", got)
+	}
+	if got := cats["case/ledger.csv"]; len(got) != 1 || got[0] != category.LawEnforcement {
+		t.Errorf("ledger categories = %v", got)
+	}
+
+	for _, who := range []*identity.Identity{p.bob, p.carol} {
+		res, err := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: who, Sender: p.alice.Card})
+		if err != nil {
+			t.Fatalf("%s: verify: %v", who.Card.Name, err)
+		}
+		if !res.SenderConfirmed || res.Manifest.BundleID != man.BundleID {
+			t.Fatalf("verify result: %+v", res)
+		}
+	}
+
+	out := filepath.Join(t.TempDir(), "opened")
+	if _, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range sampleFiles {
+		got, err := os.ReadFile(filepath.Join(out, "data", filepath.FromSlash(name)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != content {
+			t.Errorf("%s differs after open", name)
+		}
+		st, _ := os.Stat(filepath.Join(src, filepath.FromSlash(name)))
+		st2, _ := os.Stat(filepath.Join(out, "data", filepath.FromSlash(name)))
+		if !st2.ModTime().Equal(st.ModTime().Truncate(time.Second)) {
+			t.Errorf("%s: mtime %v, want %v", name, st2.ModTime(), st.ModTime().Truncate(time.Second))
+		}
+		if st2.Mode().Perm() != 0o600 {
+			t.Errorf("%s: mode %v, want 0600", name, st2.Mode().Perm())
+		}
+	}
+	if _, err := VerifyBag(out, p.alice.Card); err != nil {
+		t.Fatalf("VerifyBag: %v", err)
+	}
+	if _, err := VerifyBag(out, p.mallory.Card); !errors.Is(err, ErrWrongSender) {
+		t.Fatalf("VerifyBag with the wrong sender: %v, want ErrWrongSender", err)
+	}
+}
+
+func TestInspectReadsOnlyThePreamble(t *testing.T) {
+	p := getParties(t)
+	big := map[string]string{"case/big.bin": string(randomBytes(4 << 20)), "case/a.txt": "a"}
+	data, man, _ := packFiles(t, big, 0, p.bob.Card)
+	// Keep only the first 512 KiB of a 4 MiB bundle: inspect must not
+	// need the rest.
+	head := data[:512<<10]
+	res, err := Inspect(context.Background(), bytes.NewReader(head), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if err != nil {
+		t.Fatalf("inspect of the first 512 KiB: %v", err)
+	}
+	if res.Preamble.BundleID != man.BundleID || len(res.Preamble.Files) != len(man.Files) || !res.SenderConfirmed {
+		t.Fatalf("inspect result %+v", res.Preamble)
+	}
+	res, err = Inspect(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob})
+	if err != nil || res.SenderConfirmed {
+		t.Fatalf("inspect without sender: confirmed=%v err=%v", res != nil && res.SenderConfirmed, err)
+	}
+	if _, err := Inspect(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.mallory.Card}); !errors.Is(err, ErrWrongSender) {
+		t.Fatalf("inspect with the wrong sender: %v", err)
+	}
+}
+
+// decryptPayload returns the age plaintext of a bundle (the zstd stream).
+func decryptPayload(t testing.TB, data []byte, id *identity.Identity) []byte {
+	t.Helper()
+	r, err := age.Decrypt(bytes.NewReader(data), id.Age)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain, err := io.ReadAll(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plain
+}
+
+func encryptTo(t testing.TB, plain []byte, cards ...*card.Card) []byte {
+	t.Helper()
+	var rs []age.Recipient
+	for _, c := range cards {
+		r, err := c.Recipient()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r)
+	}
+	var buf bytes.Buffer
+	w, err := age.Encrypt(&buf, rs...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.Write(plain)
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestReencryptedPayloadIsRefused(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	plain := decryptPayload(t, data, p.bob)
+
+	// Bob re-encrypts Alice's signed payload to Carol: Carol decrypts it
+	// but is not a signed recipient.
+	toCarol := encryptTo(t, plain, p.carol.Card)
+	_, err := Verify(context.Background(), bytes.NewReader(toCarol), ReadOptions{Identity: p.carol, Sender: p.alice.Card})
+	if !errors.Is(err, ErrNotAddressed) || !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("re-encrypted to Carol: %v, want ErrNotAddressed", err)
+	}
+	out := filepath.Join(t.TempDir(), "out")
+	if _, err := Open(context.Background(), bytes.NewReader(toCarol), out, ReadOptions{Identity: p.carol, Sender: p.alice.Card}); err == nil {
+		t.Fatal("open of a re-encrypted bundle succeeded")
+	}
+	assertNothingAt(t, out)
+
+	// Even re-encrypted to Bob himself (who is a signed recipient) the
+	// header hash no longer matches what Alice signed.
+	toBob := encryptTo(t, plain, p.bob.Card)
+	_, err = Verify(context.Background(), bytes.NewReader(toBob), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if !errors.Is(err, ErrNotAddressed) || !strings.Contains(err.Error(), "age header") {
+		t.Fatalf("re-encrypted to Bob: %v, want the age header binding to fail", err)
+	}
+}
+
+func TestNotForThisIdentity(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	_, err := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.carol, Sender: p.alice.Card})
+	if !errors.Is(err, ErrNoIdentity) {
+		t.Fatalf("err = %v, want ErrNoIdentity", err)
+	}
+}
+
+// TestForeignSenderRefusedBeforePayload replaces every payload frame with
+// garbage: with the wrong expected sender the error must still be about
+// the sender, proving no payload frame was decompressed first.
+func TestForeignSenderRefusedBeforePayload(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packFiles(t, sampleFiles, 0, p.bob.Card)
+	plain := decryptPayload(t, data, p.bob)
+	first := firstFrameLen(t, plain)
+	garbage := append([]byte(nil), plain[:first]...)
+	garbage = append(garbage, bytes.Repeat([]byte{0x28, 0xb5, 0x2f, 0xfd, 0xff}, 10000)...)
+	bad := encryptTo(t, garbage, p.bob.Card)
+	_, err := Verify(context.Background(), bytes.NewReader(bad), ReadOptions{Identity: p.bob, Sender: p.mallory.Card})
+	if !errors.Is(err, ErrWrongSender) {
+		t.Fatalf("err = %v, want ErrWrongSender before any payload is read", err)
+	}
+	// With the right sender, the garbage is found (after the checks).
+	_, err = Verify(context.Background(), bytes.NewReader(bad), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if !errors.Is(err, ErrIntegrity) {
+		t.Fatalf("err = %v, want ErrIntegrity", err)
+	}
+}
+
+// firstFrameLen returns the compressed length of the first zstd frame.
+func firstFrameLen(t testing.TB, stream []byte) int {
+	t.Helper()
+	var h zstd.Header
+	if err := h.Decode(stream); err != nil {
+		t.Fatal(err)
+	}
+	// Walk the blocks: 3-byte headers after the frame header.
+	pos := h.HeaderSize
+	for {
+		bh := int(stream[pos]) | int(stream[pos+1])<<8 | int(stream[pos+2])<<16
+		last, typ, size := bh&1, (bh>>1)&3, bh>>3
+		pos += 3
+		if typ == 1 {
+			size = 1
+		}
+		pos += size
+		if last == 1 {
+			break
+		}
+	}
+	if h.HasCheckSum {
+		pos += 4
+	}
+	return pos
+}
+
+func assertNothingAt(t testing.TB, out string) {
+	t.Helper()
+	if _, err := os.Lstat(out); err == nil {
+		t.Fatalf("%s exists after a failed open", out)
+	}
+	entries, _ := os.ReadDir(filepath.Dir(out))
+	for _, e := range entries {
+		if strings.Contains(e.Name(), ".dossier-tmp-") {
+			t.Fatalf("temporary %s left behind", e.Name())
+		}
+	}
+}
+
+// TestEveryByteMatters flips bytes across the whole bundle: every flip must
+// be refused (exit-3 class, or exit 4 inside a recipient stanza) and open
+// must leave nothing behind.
+func TestEveryByteMatters(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	hdrLen := bytes.Index(data, []byte("\n--- "))
+	step := 1
+	if testing.Short() {
+		step = 97
+	}
+	positions := []int{}
+	for i := 0; i < len(data); i += step {
+		positions = append(positions, i)
+	}
+	if step > 1 {
+		for i := len(data) - 64; i < len(data); i++ {
+			positions = append(positions, i)
+		}
+	}
+	parent := t.TempDir()
+	for n, i := range positions {
+		mod := append([]byte(nil), data...)
+		mod[i] ^= 0x01
+		var err error
+		if n%16 == 0 {
+			out := filepath.Join(parent, "out")
+			_, err = Open(context.Background(), bytes.NewReader(mod), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+			if err != nil {
+				assertNothingAt(t, out)
+			}
+		} else {
+			_, err = Verify(context.Background(), bytes.NewReader(mod), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+		}
+		switch {
+		case err == nil:
+			t.Fatalf("flipping byte %d of %d was not detected", i, len(data))
+		case errors.Is(err, ErrIntegrity):
+		case errors.Is(err, ErrNoIdentity) && i < hdrLen:
+			// A damaged recipient stanza cannot be told from one for
+			// someone else.
+		default:
+			t.Fatalf("flipping byte %d: unexpected error class: %v", i, err)
+		}
+	}
+}
+
+func TestTruncationAndTrailingData(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	lengths := []int{0, 1, 10, 100, len(data) / 2, len(data) - 65536 - 16, len(data) - 17, len(data) - 16, len(data) - 1}
+	for _, n := range lengths {
+		if n < 0 || n >= len(data) {
+			continue
+		}
+		_, err := Verify(context.Background(), bytes.NewReader(data[:n]), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+		if !errors.Is(err, ErrIntegrity) {
+			t.Errorf("truncated to %d of %d: %v, want ErrIntegrity", n, len(data), err)
+		}
+	}
+	for _, extra := range [][]byte{{0}, []byte("trailing"), bytes.Repeat([]byte{0}, 70000)} {
+		mod := append(append([]byte(nil), data...), extra...)
+		out := filepath.Join(t.TempDir(), "out")
+		_, err := Open(context.Background(), bytes.NewReader(mod), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+		if !errors.Is(err, ErrIntegrity) {
+			t.Errorf("%d trailing bytes: %v, want ErrIntegrity", len(extra), err)
+		}
+		assertNothingAt(t, out)
+	}
+}
+
+// TestStockRecovery decrypts with the age library, decompresses with the
+// zstd library and reads the tar: the documents come out unchanged.
+func TestStockRecovery(t *testing.T) {
+	p := getParties(t)
+	data, man, _ := packSample(t, p.bob.Card)
+	plain := decryptPayload(t, data, p.bob)
+	dec, err := zstd.NewReader(bytes.NewReader(plain))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer dec.Close()
+	tr := tar.NewReader(dec)
+	got := map[string]string{}
+	var names []string
+	for {
+		h, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(tr)
+		got[h.Name] = string(b)
+		names = append(names, h.Name)
+	}
+	for name, content := range sampleFiles {
+		if got[name] != content {
+			t.Errorf("%s not recovered", name)
+		}
+	}
+	if names[0] != PreambleName || names[1] != PreambleSigName || names[len(names)-2] != ManifestName || names[len(names)-1] != ManifestSigName {
+		t.Errorf("entry order %v", names)
+	}
+	if !strings.Contains(got[ManifestName], man.BundleID) {
+		t.Error("manifest entry does not carry the bundle id")
+	}
+	if zstdPath, err := exec.LookPath("zstd"); err == nil {
+		cmd := exec.Command(zstdPath, "-d", "-c")
+		cmd.Stdin = bytes.NewReader(plain)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("stock zstd -d: %v", err)
+		}
+		if !bytes.Contains(out, []byte(sampleFiles["case/ledger.csv"])) {
+			t.Error("stock zstd output lacks the ledger")
+		}
+	}
+}
+
+func TestPackRefusesChangedFile(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"case/a.txt": "original"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "case", "a.txt"), []byte("changed after planning"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "b.dossier")
+	_, err = PackFile(context.Background(), out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "changed") {
+		t.Fatalf("err = %v, want a 'changed while packing' ErrInput", err)
+	}
+	assertNothingAt(t, out)
+}
+
+func TestPackFileNeverOverwrites(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"a.txt": "x"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "a.txt")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "exists.dossier")
+	os.WriteFile(out, []byte("precious"), 0o644)
+	_, err = PackFile(context.Background(), out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	if !errors.Is(err, ErrTargetExists) {
+		t.Fatalf("err = %v, want ErrTargetExists", err)
+	}
+	if b, _ := os.ReadFile(out); string(b) != "precious" {
+		t.Fatal("existing file was changed")
+	}
+}
+
+func TestPackCancelled(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	writeTree(t, dir, sampleFiles)
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	out := filepath.Join(t.TempDir(), "c.dossier")
+	if _, err := PackFile(ctx, out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	assertNothingAt(t, out)
+}
+
+func TestMakePlan(t *testing.T) {
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{
+		"case/a.txt":     "a",
+		"case/sub/b.jpg": "b",
+		"loose.txt":      "c",
+	})
+	rules := category.Rules{{Category: category.Personal, Glob: "case/**"}, {Category: category.TradeSecret, Glob: "**/*.jpg"}}
+	plan, err := MakePlan([]string{filepath.Join(dir, "case"), filepath.Join(dir, "loose.txt")}, rules, nil)
+	var ue *UnlabelledError
+	if !errors.As(err, &ue) || len(ue.Paths) != 1 || ue.Paths[0] != "loose.txt" {
+		t.Fatalf("err = %v, want loose.txt unlabelled", err)
+	}
+	plan, err = MakePlan([]string{filepath.Join(dir, "case"), filepath.Join(dir, "loose.txt")}, rules, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, f := range plan.Files {
+		var cs []string
+		for _, c := range f.File.Categories {
+			cs = append(cs, string(c))
+		}
+		got[f.File.Path] = strings.Join(cs, ",")
+	}
+	want := map[string]string{"case/a.txt": "personal", "case/sub/b.jpg": "personal,trade-secret", "loose.txt": "other"}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s: categories %q, want %q", k, got[k], v)
+		}
+	}
+	if plan.TotalSize != 3 {
+		t.Errorf("total %d", plan.TotalSize)
+	}
+	if _, err := MakePlan(nil, nil, nil); !errors.Is(err, ErrInput) {
+		t.Errorf("empty plan: %v", err)
+	}
+	if err := os.Symlink("a.txt", filepath.Join(dir, "case", "link")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other}); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("symlink: %v", err)
+	}
+}
+
+func randomBytes(n int) []byte {
+	b := make([]byte, n)
+	rand.Read(b)
+	return b
+}
