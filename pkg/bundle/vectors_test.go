@@ -1,0 +1,106 @@
+package bundle
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+)
+
+const vectorDir = "../../testdata/vectors"
+
+// TestVectors runs the frozen format-v1 vectors with their expected
+// outcome, so that a change that stops reading old bundles (or starts
+// accepting bad ones) is caught.
+func TestVectors(t *testing.T) {
+	f, err := os.Open(filepath.Join(vectorDir, "vectors.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	n := 0
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		fields := strings.Fields(line)
+		if len(fields) != 4 {
+			t.Fatalf("bad vectors.txt line %q", line)
+		}
+		n++
+		name, who, from, expect := fields[0], fields[1], fields[2], fields[3]
+		t.Run(name+"/"+who+"/"+from, func(t *testing.T) {
+			data := readVector(t, name)
+			id := vectorIdentity(t, who)
+			sender := vectorCard(t, from)
+			out := filepath.Join(t.TempDir(), "out")
+			_, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: id, Sender: sender})
+			var want error
+			switch expect {
+			case "ok":
+			case "integrity":
+				want = ErrIntegrity
+			case "wrong-sender":
+				want = ErrWrongSender
+			case "not-addressed":
+				want = ErrNotAddressed
+			case "no-identity":
+				want = ErrNoIdentity
+			default:
+				t.Fatalf("unknown expectation %q", expect)
+			}
+			if want == nil {
+				if err != nil {
+					t.Fatalf("want success, got %v", err)
+				}
+				if _, err := VerifyBag(out, sender); err != nil {
+					t.Fatalf("opened vector does not re-verify: %v", err)
+				}
+				return
+			}
+			if !errors.Is(err, want) {
+				t.Fatalf("got %v, want %v", err, want)
+			}
+			assertNothingAt(t, out)
+		})
+	}
+	if n == 0 {
+		t.Fatal("vectors.txt lists no vectors")
+	}
+}
+
+func readVector(t *testing.T, name string) []byte {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(vectorDir, name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+func vectorIdentity(t *testing.T, name string) *identity.Identity {
+	t.Helper()
+	id, err := identity.Parse(readVector(t, name+".id"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func vectorCard(t *testing.T, name string) *card.Card {
+	t.Helper()
+	c, err := card.Parse(readVector(t, name+".card"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
+}
