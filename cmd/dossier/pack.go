@@ -178,7 +178,7 @@ func (g *globalOptions) reportPack(out string, man *manifest.Manifest, recipient
 			"sender":     man.Sender,
 			"recipients": man.Recipients,
 			"case":       man.Case,
-			"files":      len(man.Files),
+			"file_count": len(man.Files),
 			"bytes":      man.TotalSize,
 			"categories": sum,
 		})
