@@ -30,6 +30,7 @@ const (
 	ContextManifest = "dossier/v1 manifest"
 	ContextReceipt  = "dossier/v1 receipt"
 	ContextLog      = "dossier/v1 custody-log"
+	ContextSeal     = "dossier/v1 seal"
 )
 
 // Sizes of the encoded keys, seeds and signature halves.
@@ -125,6 +126,25 @@ func (k *PrivateKey) Sign(context string, msg []byte) (*Signature, error) {
 		return nil, fmt.Errorf("sign: ML-DSA-65: %w", err)
 	}
 	return &Signature{Ed25519: edSig, MLDSA65: mlSig}, nil
+}
+
+// SignMLDSA makes only the ML-DSA-65 half, for formats whose Ed25519 half
+// is defined elsewhere (a minisign seal signs with plain Ed25519 over a
+// BLAKE2b-512 digest and carries the ML-DSA-65 half in its trusted comment).
+func (k *PrivateKey) SignMLDSA(context string, msg []byte) ([]byte, error) {
+	if err := checkContext(context); err != nil {
+		return nil, err
+	}
+	sig := make([]byte, mldsa65.SignatureSize)
+	if err := mldsa65.SignTo(k.ml, msg, []byte(context), true, sig); err != nil {
+		return nil, fmt.Errorf("sign: ML-DSA-65: %w", err)
+	}
+	return sig, nil
+}
+
+// VerifyMLDSA checks only an ML-DSA-65 half made by [PrivateKey.SignMLDSA].
+func (p *PublicKey) VerifyMLDSA(context string, msg, sig []byte) bool {
+	return checkContext(context) == nil && len(sig) == mldsa65.SignatureSize && mldsa65.Verify(p.ml, msg, []byte(context), sig)
 }
 
 // ParsePublicKey builds a verification key from its two encoded halves.

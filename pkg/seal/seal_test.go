@@ -1,0 +1,149 @@
+package seal
+
+import (
+	"bytes"
+	"crypto/rand"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/identity"
+)
+
+func newID(t *testing.T, name string) *identity.Identity {
+	t.Helper()
+	id, err := identity.Generate(name, "Org", nil, time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func digest(b []byte) []byte {
+	h := NewHasher()
+	h.Write(b)
+	return h.Sum(nil)
+}
+
+func TestSignParseVerify(t *testing.T) {
+	alice, mallory := newID(t, "Alice"), newID(t, "Mallory")
+	data := []byte("the encrypted bytes of a bundle")
+	for _, info := range []Info{{BundleID: strings.Repeat("ab", 16)}, {BundleID: strings.Repeat("cd", 16), Volume: 2, Volumes: 3}} {
+		raw, err := Sign(alice.Key, alice.Card, digest(data), info)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := Parse(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Info != info || s.Fingerprint != alice.Card.Fingerprint().Hex() {
+			t.Fatalf("parsed %+v, want %+v", s.Info, info)
+		}
+		if err := s.Verify(alice.Card, digest(data)); err != nil {
+			t.Fatalf("verify: %v", err)
+		}
+		if err := s.Verify(alice.Card, digest(append(data, 'x'))); !errors.Is(err, ErrInvalid) {
+			t.Fatalf("changed bytes: %v", err)
+		}
+		var ws *WrongSignerError
+		if err := s.Verify(mallory.Card, digest(data)); !errors.As(err, &ws) || !errors.Is(err, ErrInvalid) {
+			t.Fatalf("wrong signer: %v", err)
+		}
+	}
+}
+
+// TestTamperedSeal changes each part of a seal; every change is refused by
+// Parse or Verify.
+func TestTamperedSeal(t *testing.T) {
+	alice := newID(t, "Alice")
+	data := []byte("bundle bytes")
+	raw, err := Sign(alice.Key, alice.Card, digest(data), Info{BundleID: strings.Repeat("01", 16), Volume: 1, Volumes: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edits := map[string]func(string) string{
+		"bundle id":      func(s string) string { return strings.Replace(s, "bundle=0101", "bundle=0202", 1) },
+		"volume":         func(s string) string { return strings.Replace(s, "volume=1/2", "volume=2/2", 1) },
+		"drop volume":    func(s string) string { return strings.Replace(s, " volume=1/2", "", 1) },
+		"extra line":     func(s string) string { return s + "\n" },
+		"no newline":     func(s string) string { return strings.TrimSuffix(s, "\n") },
+		"ml-dsa flipped": func(s string) string { i := strings.Index(s, "ml-dsa-65=") + 20; return s[:i] + flip(s[i]) + s[i+1:] },
+	}
+	for name, edit := range edits {
+		mod := edit(string(raw))
+		s, err := Parse([]byte(mod))
+		if err == nil {
+			err = s.Verify(alice.Card, digest(data))
+		}
+		if !errors.Is(err, ErrInvalid) {
+			t.Errorf("%s: %v, want ErrInvalid", name, err)
+		}
+	}
+	// Every byte of the signature lines matters.
+	lines := strings.SplitAfter(string(raw), "\n")
+	for _, li := range []int{1, 3} {
+		for i := 0; i < len(lines[li])-3; i += 7 {
+			mod := append([]string(nil), lines...)
+			mod[li] = mod[li][:i] + flip(mod[li][i]) + mod[li][i+1:]
+			s, err := Parse([]byte(strings.Join(mod, "")))
+			if err == nil {
+				err = s.Verify(alice.Card, digest(data))
+			}
+			if err == nil {
+				t.Fatalf("line %d byte %d changed but the seal verifies", li, i)
+			}
+		}
+	}
+}
+
+func flip(c byte) string {
+	if c == 'A' {
+		return "B"
+	}
+	return "A"
+}
+
+// TestStockMinisign checks the seal with Debian's minisign, as a courier would.
+func TestStockMinisign(t *testing.T) {
+	bin, err := exec.LookPath("minisign")
+	if err != nil {
+		if os.Getenv("DOSSIER_REQUIRE_TOOLS") != "" {
+			t.Fatal("minisign is required (scripts/test.sh installs it)")
+		}
+		t.Skip("minisign not installed")
+	}
+	alice, mallory := newID(t, "Alice"), newID(t, "Mallory")
+	dir := t.TempDir()
+	data := make([]byte, 300<<10)
+	rand.Read(data)
+	bundle := filepath.Join(dir, "case.dossier")
+	os.WriteFile(bundle, data, 0o644)
+	raw, err := Sign(alice.Key, alice.Card, digest(data), Info{BundleID: strings.Repeat("9f", 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bundle+Ext, raw, 0o644)
+	os.WriteFile(filepath.Join(dir, "alice.pub"), []byte(PublicKey(alice.Card)), 0o644)
+	os.WriteFile(filepath.Join(dir, "mallory.pub"), []byte(PublicKey(mallory.Card)), 0o644)
+
+	out, err := exec.Command(bin, "-Vm", bundle, "-p", filepath.Join(dir, "alice.pub")).CombinedOutput()
+	if err != nil {
+		t.Fatalf("minisign rejects the seal: %v\n%s", err, out)
+	}
+	if !bytes.Contains(out, []byte("bundle="+strings.Repeat("9f", 16))) {
+		t.Errorf("minisign output lacks the trusted comment:\n%s", out)
+	}
+	if out, err := exec.Command(bin, "-Vm", bundle, "-p", filepath.Join(dir, "mallory.pub")).CombinedOutput(); err == nil {
+		t.Fatalf("minisign accepts the seal with the wrong key:\n%s", out)
+	}
+	data[1000] ^= 1
+	os.WriteFile(bundle, data, 0o644)
+	if out, err := exec.Command(bin, "-Vm", bundle, "-p", filepath.Join(dir, "alice.pub")).CombinedOutput(); err == nil {
+		t.Fatalf("minisign accepts a changed bundle:\n%s", out)
+	}
+}
