@@ -25,6 +25,18 @@ func humanBytes(n int64) string {
 func printSummary(w io.Writer, sum []manifest.CategoryTotal) {
 	fmt.Fprintln(w, "categories:")
 	for _, t := range sum {
-		fmt.Fprintf(w, "  %-17s %6d files  %10s\n", t.Category, t.Files, humanBytes(t.Bytes))
+		noun := "files"
+		if t.Files == 1 {
+			noun = "file"
+		}
+		fmt.Fprintf(w, "  %-17s %6d %-5s %10s\n", t.Category, t.Files, noun, humanBytes(t.Bytes))
 	}
+}
+
+// plural formats a count with a noun: "1 file", "2 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", noun)
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
 }

@@ -38,7 +38,7 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 	if err != nil {
 		return err
 	}
-	in, err := g.openBundle(target, true)
+	in, _, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}

@@ -2,11 +2,13 @@ package main
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 func newKeyCommand(g *globalOptions) *cobra.Command {
@@ -14,7 +16,7 @@ func newKeyCommand(g *globalOptions) *cobra.Command {
 		Use:   "key",
 		Short: "Show fingerprints and export keys",
 	}
-	cmd.AddCommand(newKeyFingerprintCommand(g), newKeyAgeIdentityCommand(g))
+	cmd.AddCommand(newKeyFingerprintCommand(g), newKeyAgeIdentityCommand(g), newKeyMinisignCommand(g))
 	return cmd
 }
 
@@ -82,4 +84,33 @@ The line is a secret: keep key.txt as safe as the identity and delete it after.`
 	}
 	cmd.Flags().StringVarP(&idPath, "identity", "i", "", "the identity `FILE`")
 	return cmd
+}
+
+func newKeyMinisignCommand(g *globalOptions) *cobra.Command {
+	return &cobra.Command{
+		Use:   "minisign CARD",
+		Short: "Print the card's signing key as a minisign public key, to check seals with stock minisign",
+		Long: `minisign prints the Ed25519 half of a card's signing key in minisign's
+public key format, so that a courier without dossier can check a seal:
+
+  dossier key minisign alice.card > alice.pub
+  minisign -Vm case.dossier -p alice.pub
+
+Stock minisign checks the Ed25519 half only; 'dossier verify BUNDLE --from CARD'
+checks the ML-DSA-65 half too.`,
+		Args: cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			c, err := loadCard(args[0])
+			if err != nil {
+				return err
+			}
+			pub := seal.PublicKey(c)
+			if g.JSON {
+				lines := strings.Split(strings.TrimSpace(pub), "\n")
+				return g.printJSON(map[string]any{"minisign_public_key": lines[len(lines)-1], "file": pub, "fingerprint": c.Fingerprint().String()})
+			}
+			fmt.Fprint(g.stdout, pub)
+			return nil
+		},
+	}
 }

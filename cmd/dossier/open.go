@@ -37,6 +37,7 @@ can re-check the folder years later.`,
 	cmd.Flags().StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE`")
 	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's card `FILE`")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the new folder `DIR` to open into")
+	cmd.Flags().StringVar(&o.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle, checked if present)")
 	return cmd
 }
 
@@ -48,13 +49,14 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	if err != nil {
 		return err
 	}
-	in, err := g.openBundle(target, true)
+	in, src, err := g.openBundle(target, o.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
+	expectSealed(src, &opts)
 	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()
 	if err != nil {
@@ -70,7 +72,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	w := g.stdout
 	g.say("opened bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
 	printCase(w, &pre.Case)
-	g.say("%d documents (%s) verified and written to %s/data\n", len(pre.Files), humanBytes(pre.TotalSize), o.Output)
+	g.say("%s (%s) verified and written to %s/data\n", plural(len(pre.Files), "document"), humanBytes(pre.TotalSize), o.Output)
 	printSummary(w, res.CategorySummary())
 	g.say("re-check later with: dossier verify %s --from CARD\n", o.Output)
 	return nil

@@ -3,7 +3,9 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
+	"strconv"
 	"strings"
 	"time"
 
@@ -14,6 +16,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 type packOptions struct {
@@ -30,6 +33,9 @@ type packOptions struct {
 	RetainUntil         string
 	Categories          []string
 	DefaultCategory     string
+	Split               string
+	Armor               bool
+	SealPath            string
 }
 
 func newPackCommand(g *globalOptions) *cobra.Command {
@@ -69,6 +75,9 @@ bundle is written to standard output.`,
 	f.StringVar(&o.RetainUntil, "retain-until", "", "retain-until `DATE` (YYYY-MM-DD)")
 	f.StringArrayVar(&o.Categories, "category", nil, "label files: `CAT=GLOB` (repeatable)")
 	f.StringVar(&o.DefaultCategory, "default-category", "", "category `CAT` for files no --category matches (comma-separated for several)")
+	f.StringVar(&o.Split, "split", "", "cut the bundle into volumes of `SIZE` (e.g. 4G, 700M, 2GiB) named OUT.001, OUT.002, …")
+	f.BoolVar(&o.Armor, "armor", false, "write age's ASCII armor, for text-only channels")
+	f.StringVar(&o.SealPath, "seal", "", "with -o -, write the seal to `FILE` (a file bundle's seal is always OUT.minisig)")
 	return cmd
 }
 
@@ -131,7 +140,23 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		}
 		recipients = append(recipients, c)
 	}
+	var split int64
+	if o.Split != "" {
+		var err error
+		if split, err = parseSize(o.Split); err != nil {
+			return err
+		}
+		if split < bundle.MinVolumeSize {
+			return usagef("--split %s is too small: volumes must be at least %d bytes", o.Split, bundle.MinVolumeSize)
+		}
+	}
 	toStdout := o.Output == "-"
+	if toStdout && split > 0 {
+		return usagef("--split needs a file name: it writes OUT.001, OUT.002, …; it cannot split standard output")
+	}
+	if !toStdout && o.SealPath != "" {
+		return usagef("--seal is for -o -: a file bundle's seal is always written beside it as OUT.minisig")
+	}
 	if toStdout {
 		if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			return usagef("refusing to write a binary bundle to a terminal: redirect standard output or use -o FILE")
@@ -155,24 +180,85 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		Now:        g.now,
 		Progress:   bar.update,
 	}
-	var man *manifest.Manifest
+	opts.Armor = o.Armor
+	var res *bundle.FileResult
 	if toStdout {
-		man, err = bundle.Pack(ctx, g.stdout, plan, opts)
+		res, err = g.packToStdout(ctx, o, plan, opts)
 	} else {
-		man, err = bundle.PackFile(ctx, o.Output, o.Force, plan, opts)
+		res, err = bundle.PackFile(ctx, o.Output, bundle.FileOptions{Overwrite: o.Force, Split: split}, plan, opts)
 	}
 	bar.finish()
 	if err != nil {
 		return err
 	}
-	return g.reportPack(o.Output, man, recipients)
+	return g.reportPack(o, res, recipients)
 }
 
-func (g *globalOptions) reportPack(out string, man *manifest.Manifest, recipients []*card.Card) error {
+// packToStdout streams the bundle to standard output, hashing it on the
+// way so that a seal can be written to --seal FILE.
+func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *bundle.Plan, opts bundle.PackOptions) (*bundle.FileResult, error) {
+	h := seal.NewHasher()
+	man, err := bundle.Pack(ctx, io.MultiWriter(g.stdout, h), plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	res := &bundle.FileResult{Manifest: man, Paths: []string{"-"}}
+	if o.SealPath == "" {
+		return res, nil
+	}
+	data, err := seal.Sign(opts.Sender.Key, opts.Sender.Card, h.Sum(nil), seal.Info{BundleID: man.BundleID})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.WriteFile(o.SealPath, data, 0o644); err != nil {
+		return nil, fmt.Errorf("write seal: %w", err)
+	}
+	return res, nil
+}
+
+// parseSize reads a volume size: a number of bytes with an optional unit,
+// K/M/G/T in powers of 1000 (so 4G fits a FAT32 stick) or KiB/MiB/GiB/TiB
+// in powers of 1024.
+func parseSize(s string) (int64, error) {
+	units := []struct {
+		suffix string
+		mult   int64
+	}{
+		{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30}, {"TiB", 1 << 40},
+		{"KB", 1e3}, {"MB", 1e6}, {"GB", 1e9}, {"TB", 1e12},
+		{"K", 1e3}, {"M", 1e6}, {"G", 1e9}, {"T", 1e12}, {"B", 1},
+	}
+	num, mult := s, int64(1)
+	for _, u := range units {
+		if rest, ok := strings.CutSuffix(s, u.suffix); ok {
+			num, mult = rest, u.mult
+			break
+		}
+	}
+	n, err := strconv.ParseInt(strings.TrimSpace(num), 10, 64)
+	if err != nil || n <= 0 || n > (1<<62)/mult {
+		return 0, usagef("--split %q is not a size like 4G, 700M or 2GiB", s)
+	}
+	return n * mult, nil
+}
+
+func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recipients []*card.Card) error {
+	man := res.Manifest
 	sum := manifest.Summary(man.Files)
+	var seals []string
+	for _, p := range res.Paths {
+		if p != "-" {
+			seals = append(seals, p+seal.Ext)
+		}
+	}
+	if o.Output == "-" && o.SealPath != "" {
+		seals = []string{o.SealPath}
+	}
 	if g.JSON {
 		return g.printJSON(map[string]any{
-			"bundle":     out,
+			"bundle":     o.Output,
+			"files":      res.Paths,
+			"seals":      seals,
 			"bundle_id":  man.BundleID,
 			"created":    man.Created,
 			"sender":     man.Sender,
@@ -184,13 +270,27 @@ func (g *globalOptions) reportPack(out string, man *manifest.Manifest, recipient
 		})
 	}
 	w := g.stderr
-	if out != "-" {
+	if o.Output != "-" {
 		w = g.stdout
 	}
 	if g.Quiet {
+		if o.Output == "-" && o.SealPath == "" {
+			fmt.Fprintln(g.stderr, "dossier: note: no seal was written for standard output; pass --seal FILE for one")
+		}
 		return nil
 	}
-	fmt.Fprintf(w, "packed %d files (%s) into %s\n", len(man.Files), humanBytes(man.TotalSize), out)
+	fmt.Fprintf(w, "packed %s (%s) into %s\n", plural(len(man.Files), "file"), humanBytes(man.TotalSize), o.Output)
+	if len(res.Paths) > 1 {
+		fmt.Fprintf(w, "volumes: %s … %s (%d; join them with cat to get the single-file bundle)\n", res.Paths[0], res.Paths[len(res.Paths)-1], len(res.Paths))
+	}
+	switch {
+	case len(seals) == 1:
+		fmt.Fprintf(w, "seal: %s (check it with: dossier verify %s --from %s's card)\n", seals[0], o.Output, oneLine(man.Sender.Name))
+	case len(seals) > 1:
+		fmt.Fprintf(w, "seals: one per volume, %s … %s\n", seals[0], seals[len(seals)-1])
+	default:
+		fmt.Fprintln(w, "seal: none was written for standard output; pass --seal FILE for one")
+	}
 	fmt.Fprintf(w, "bundle id: %s\n", man.BundleID)
 	if man.Case.Reference != "" {
 		fmt.Fprintf(w, "case: %s\n", oneLine(man.Case.Reference))

@@ -1,43 +1,46 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"io"
-	"os"
+	"io/fs"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 // readFlags are the flags shared by the commands that read bundles.
 type readFlags struct {
 	IdentityPath string
 	From         string
+	SealPath     string
 }
 
-// openBundle opens BUNDLE, or standard input for "-" when allowStdin.
-func (g *globalOptions) openBundle(name string, allowStdin bool) (io.ReadCloser, error) {
+// openBundle opens BUNDLE (a file, or the first volume of a split bundle),
+// or standard input for "-". When sender is given and seals are found
+// beside the files, each file is checked against its seal as it is read.
+func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (io.ReadCloser, *volume.Source, error) {
 	if name == "-" {
-		if !allowStdin {
-			return nil, usagef("this command needs a bundle file, not standard input")
+		return io.NopCloser(g.stdin), nil, nil
+	}
+	src, err := volume.Discover(name, sealPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
+			return nil, nil, fmt.Errorf("open bundle: %w", err)
 		}
-		return io.NopCloser(g.stdin), nil
+		return nil, nil, err
 	}
-	f, err := os.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("open bundle: %w", err)
+	return src.Open(sender), src, nil
+}
+
+// expectSealed makes the read require the bundle id the seals state.
+func expectSealed(src *volume.Source, opts *bundle.ReadOptions) {
+	if src != nil && src.Sealed() {
+		opts.BundleID = src.BundleID()
 	}
-	st, err := f.Stat()
-	if err != nil {
-		f.Close()
-		return nil, fmt.Errorf("open bundle: %w", err)
-	}
-	if st.IsDir() {
-		f.Close()
-		return nil, usagef("%s is a folder, not a bundle file", name)
-	}
-	return f, nil
 }
 
 // readOptions loads the identity and sender card named by the flags.

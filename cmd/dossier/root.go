@@ -21,6 +21,8 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/printable"
+	"github.com/dossier-evidence/dossier/pkg/seal"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 // Exit codes: the documented contract.
@@ -141,7 +143,8 @@ func classify(err error) (int, string) {
 		errors.Is(err, category.ErrBadRule), isCobraUsage(err):
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
-		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid):
+		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid),
+		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch):
 		return exitIntegrity, "integrity"
 	default:
 		return exitError, "error"

@@ -2,20 +2,30 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"io/fs"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/seal"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
 	f := &readFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify BUNDLE|DIR --from CARD -i ID_FILE",
+		Use:   "verify BUNDLE|DIR --from CARD [-i ID_FILE]",
 		Short: "Check a bundle, or a folder opened from one, without writing anything",
-		Long: `verify checks a bundle completely without writing anything: it decrypts it,
+		Long: `Without -i, verify is the courier's check: it needs no key, only the sender's
+card, and checks the bundle's seal (BUNDLE.minisig; one per volume of a split
+bundle): the encrypted bytes are exactly what the sender produced.
+
+With -i, verify checks a bundle completely without writing anything: it decrypts it,
 checks the sender's signatures against --from, checks that you are among the
 signed recipients and that the encryption header is the one the sender
 signed, and re-hashes every file.
@@ -23,7 +33,9 @@ signed, and re-hashes every file.
 Given a folder made by 'dossier open', verify re-checks it, possibly years
 later and without any secret key: the BagIt manifests, every document's
 SHA-256, and the sender's signature on the kept manifest.`,
-		Example: `  dossier verify case.dossier --from alice.card -i bob.id
+		Example: `  dossier verify case.dossier --from alice.card
+  dossier verify case.dossier.001 --from alice.card
+  dossier verify case.dossier --from alice.card -i bob.id
   dossier verify opened-case --from alice.card`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -32,6 +44,7 @@ SHA-256, and the sender's signature on the kept manifest.`,
 	}
 	cmd.Flags().StringVarP(&f.IdentityPath, "identity", "i", "", "your identity `FILE`")
 	cmd.Flags().StringVar(&f.From, "from", "", "the expected sender's card `FILE`")
+	cmd.Flags().StringVar(&f.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle)")
 	return cmd
 }
 
@@ -61,30 +74,86 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		return nil
 	}
 	if f.IdentityPath == "" {
-		return usagef("-i ID_FILE is required to verify a bundle: verify decrypts it to check every signature and hash")
+		return runVerifySeal(ctx, g, f, target)
 	}
 	opts, err := g.readOptions(f, true)
 	if err != nil {
 		return err
 	}
-	in, err := g.openBundle(target, true)
+	in, src, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	bar := g.newProgress("verifying", -1)
 	opts.Progress = bar.update
+	expectSealed(src, &opts)
 	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()
 	if err != nil {
 		return err
 	}
+	sealed := src != nil && src.Sealed()
 	if g.JSON {
-		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "kind": "bundle", "path": target}))
+		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "kind": "bundle", "path": target, "seal_checked": sealed}))
 	}
 	pre := res.Preamble
 	g.say("OK: bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
-	g.say("    %d files (%s); every signature and SHA-256 verified; addressed to you; nothing written\n",
-		len(pre.Files), humanBytes(pre.TotalSize))
+	g.say("    %s (%s); every signature and SHA-256 verified; addressed to you; nothing written\n",
+		plural(len(pre.Files), "file"), humanBytes(pre.TotalSize))
+	if sealed {
+		g.say("    the seal matches too\n")
+	} else if src != nil {
+		g.say("    (no seal was found beside the bundle; its contents were checked)\n")
+	}
+	return nil
+}
+
+// runVerifySeal is the courier's check: the seal(s) against the sender's
+// card, without any decryption key.
+func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target string) error {
+	if target == "-" {
+		return usagef("a seal check needs the bundle file, not standard input (or pass -i ID_FILE to check the contents)")
+	}
+	sender, err := loadCard(f.From)
+	if err != nil {
+		return err
+	}
+	src, err := volume.Discover(target, f.SealPath)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return fmt.Errorf("open bundle: %w", err)
+		}
+		return err
+	}
+	if !src.Sealed() {
+		return usagef("no seal found for %s (looked for %s): pass --seal FILE, or -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
+	}
+	var total int64
+	for _, p := range src.Paths {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	bar := g.newProgress("checking seal", total)
+	var done int64
+	err = src.VerifySeals(sender, func(n int64) { done += n; bar.update(done, total) })
+	bar.finish()
+	if err != nil {
+		return err
+	}
+	if g.JSON {
+		return g.printJSON(map[string]any{
+			"ok": true, "kind": "seal", "path": target, "files": src.Paths, "bundle_id": src.BundleID(),
+			"sender": manifest.PartyOf(sender, false), "bytes": total,
+		})
+	}
+	what := target
+	if src.Split {
+		what = fmt.Sprintf("all %d volumes of %s", len(src.Paths), strings.TrimSuffix(target, ".001"))
+	}
+	g.say("OK: seal verified: %s (%s) are exactly the bytes %s sealed as bundle %s\n",
+		what, humanBytes(total), oneLine(sender.Label()), src.BundleID())
+	g.say("    the contents were not decrypted; the recipient checks them with -i\n")
 	return nil
 }

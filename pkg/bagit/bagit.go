@@ -254,6 +254,9 @@ func Read(dir string) (*Bag, error) {
 	root := filepath.Join(dir, PayloadDir)
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
+			if p == root && errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("%w: the payload folder %s is missing", ErrInvalid, PayloadDir)
+			}
 			return fmt.Errorf("bagit: %w", err)
 		}
 		if d.IsDir() {

@@ -458,7 +458,7 @@ func TestPackRefusesChangedFile(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "b.dossier")
-	_, err = PackFile(context.Background(), out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
 	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "changed") {
 		t.Fatalf("err = %v, want a 'changed while packing' ErrInput", err)
 	}
@@ -475,7 +475,7 @@ func TestPackFileNeverOverwrites(t *testing.T) {
 	}
 	out := filepath.Join(dir, "exists.dossier")
 	os.WriteFile(out, []byte("precious"), 0o644)
-	_, err = PackFile(context.Background(), out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
 	if !errors.Is(err, ErrTargetExists) {
 		t.Fatalf("err = %v, want ErrTargetExists", err)
 	}
@@ -495,7 +495,7 @@ func TestPackCancelled(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	out := filepath.Join(t.TempDir(), "c.dossier")
-	if _, err := PackFile(ctx, out, false, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); !errors.Is(err, context.Canceled) {
+	if _, err := PackFile(ctx, out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	assertNothingAt(t, out)

@@ -24,10 +24,6 @@ const (
 // line, newline included) from br without reading past it. The header is
 // parsed again by age itself; this scan only finds its end, under caps.
 func readAgeHeader(br *bufio.Reader) ([]byte, error) {
-	peek, _ := br.Peek(len(ageArmorHeader))
-	if bytes.HasPrefix(peek, []byte(ageArmorHeader)) {
-		return nil, integrity("the bundle is ASCII-armored; this version of dossier reads binary bundles only (de-armor it with 'age' first)")
-	}
 	var hdr bytes.Buffer
 	stanzas := 0
 	for lineNo := 0; ; lineNo++ {

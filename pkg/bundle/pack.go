@@ -15,14 +15,16 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/identity"
-	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 	"github.com/dossier-evidence/dossier/pkg/sign"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 // Names of dossier's own entries in the archive.
@@ -51,6 +53,8 @@ type PackOptions struct {
 	FrameSize, Concurrency int
 	// Progress, if set, is told about payload bytes packed.
 	Progress ProgressFunc
+	// Armor writes the age ASCII armor, for text-only channels.
+	Armor bool
 }
 
 // trailer is the content of the zstd trailer frame: where the manifest
@@ -101,6 +105,11 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		return nil, fmt.Errorf("pack: bundle id: %w", err)
 	}
 
+	var armored io.WriteCloser
+	if opts.Armor {
+		armored = armor.NewWriter(w)
+		w = armored
+	}
 	capture := &headerCapture{w: w, keep: true}
 	aw, err := age.Encrypt(capture, recipients...)
 	if err != nil {
@@ -240,6 +249,11 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err := aw.Close(); err != nil {
 		return nil, fmt.Errorf("pack: encrypt: %w", err)
 	}
+	if armored != nil {
+		if err := armored.Close(); err != nil {
+			return nil, fmt.Errorf("pack: armor: %w", err)
+		}
+	}
 	return man, nil
 }
 
@@ -315,46 +329,61 @@ func changed(st os.FileInfo, in *Input) bool {
 	return st.Size() != in.File.Size || (in.info != nil && !st.ModTime().Equal(in.info.ModTime()))
 }
 
-// PackFile packs to the file at path. The bundle is written to a temporary
-// beside path, synced, and renamed to path only when complete; path must not
-// exist unless overwrite is set. On any failure nothing is left behind.
-func PackFile(ctx context.Context, path string, overwrite bool, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
-	if _, err := os.Lstat(path); err == nil && !overwrite {
-		return nil, fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrTargetExists, path)
-	}
-	tmp, err := atomicfile.CreateTemp(path, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("create output: %w", err)
-	}
-	ok := false
-	defer func() {
-		if !ok {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	man, err := Pack(ctx, tmp, plan, opts)
-	if err != nil {
-		return nil, err
-	}
-	if err := tmp.Sync(); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return nil, fmt.Errorf("write %s: %w", path, err)
-	}
-	if overwrite {
-		err = os.Rename(tmp.Name(), path)
-	} else {
-		err = atomicfile.Publish(tmp.Name(), path)
-		if errors.Is(err, atomicfile.ErrExists) {
-			err = fmt.Errorf("%w: %s appeared while packing; nothing was replaced", ErrTargetExists, path)
-		}
-	}
-	if err != nil {
-		return nil, err
-	}
-	ok = true
-	atomicfile.SyncDir(dirOf(path))
-	return man, nil
+// FileOptions say how [PackFile] writes its output.
+type FileOptions struct {
+	// Overwrite replaces existing output files.
+	Overwrite bool
+	// Split, if positive, cuts the bundle into volumes of this many bytes
+	// named OUT.001, OUT.002, …, each with its own seal.
+	Split int64
 }
+
+// FileResult describes the files PackFile published.
+type FileResult struct {
+	Manifest *manifest.Manifest
+	// Paths are the bundle file, or its volumes in order.
+	Paths []string
+}
+
+// PackFile packs to the file at path and seals it (path + ".minisig";
+// with Split, every volume gets its own seal). Everything is written to
+// temporaries beside path, synced, and renamed to the final names only
+// when complete; existing files are never replaced unless Overwrite. On any
+// failure nothing is left behind.
+func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts PackOptions) (*FileResult, error) {
+	if fo.Split < 0 {
+		return nil, errors.New("pack: negative volume size")
+	}
+	if fo.Split > 0 && fo.Split < MinVolumeSize {
+		return nil, fmt.Errorf("pack: volumes must be at least %d bytes", MinVolumeSize)
+	}
+	w, err := volume.NewWriter(path, fo.Split, fo.Overwrite)
+	if err != nil {
+		if errors.Is(err, volume.ErrExists) {
+			return nil, fmt.Errorf("%w: %v", ErrTargetExists, err)
+		}
+		return nil, err
+	}
+	defer w.Abort()
+	man, err := Pack(ctx, w, plan, opts)
+	if err != nil {
+		return nil, err
+	}
+	paths, err := w.Publish(func(i, n int, digest []byte) ([]byte, error) {
+		info := seal.Info{BundleID: man.BundleID}
+		if fo.Split > 0 {
+			info.Volume, info.Volumes = i+1, n
+		}
+		return seal.Sign(opts.Sender.Key, opts.Sender.Card, digest, info)
+	})
+	if err != nil {
+		if errors.Is(err, volume.ErrExists) {
+			return nil, fmt.Errorf("%w: %v", ErrTargetExists, err)
+		}
+		return nil, err
+	}
+	return &FileResult{Manifest: man, Paths: paths}, nil
+}
+
+// MinVolumeSize is the smallest volume size PackFile accepts.
+const MinVolumeSize = 64 << 10

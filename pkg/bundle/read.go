@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"filippo.io/age"
+	"filippo.io/age/armor"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/identity"
@@ -34,6 +35,9 @@ type ReadOptions struct {
 	Sender *card.Card
 	// Progress, if set, is told about payload bytes read.
 	Progress ProgressFunc
+	// BundleID, if set, is the id the bundle must have (for example the
+	// one its seal states).
+	BundleID string
 }
 
 // Result describes a bundle that was read.
@@ -144,7 +148,15 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				err = ctxErr
 			} else if src.err != nil && !errors.Is(err, ErrNoIdentity) {
-				err = fmt.Errorf("read bundle: %w", src.err)
+				// The source's own error explains the failure. A source
+				// that checks what it reads (such as seals per volume)
+				// marks its findings as integrity failures.
+				var ig interface{ IntegrityFailure() bool }
+				if errors.As(src.err, &ig) && ig.IntegrityFailure() {
+					err = src.err
+				} else {
+					err = fmt.Errorf("read bundle: %w", src.err)
+				}
 			}
 			if out != nil && !committed {
 				out.abort()
@@ -153,6 +165,11 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	}()
 
 	br := bufio.NewReaderSize(src, 64<<10)
+	if isArmored(br) {
+		// age's armor reader is strict: bad base64, lines or trailing
+		// data after the end line are errors.
+		br = bufio.NewReaderSize(&armorErrReader{r: armor.NewReader(br)}, 64<<10)
+	}
 	hdr, err := readAgeHeader(br)
 	if err != nil {
 		return nil, err
@@ -189,6 +206,9 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		return nil, integrityWrap(err, "the bundle's preamble is invalid")
 	}
 	res = &Result{Preamble: pre}
+	if opts.BundleID != "" && opts.BundleID != pre.BundleID {
+		return nil, integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", opts.BundleID, pre.BundleID)
+	}
 	signer := pre.Sender
 	if opts.Sender != nil {
 		if pre.Sender.Fingerprint() != opts.Sender.Fingerprint() {
@@ -439,4 +459,23 @@ func recipientNames(ps []manifest.Party) string {
 // CategorySummary totals the bundle's files and bytes per category.
 func (r *Result) CategorySummary() []manifest.CategoryTotal {
 	return manifest.Summary(r.Preamble.Files)
+}
+
+// isArmored reports whether the bundle starts with age's ASCII armor
+// (leading whitespace is allowed, as age allows it).
+func isArmored(br *bufio.Reader) bool {
+	peek, _ := br.Peek(1024)
+	return bytes.HasPrefix(bytes.TrimLeft(peek, " \t\r\n"), []byte(ageArmorHeader))
+}
+
+// armorErrReader reports armor decoding failures as integrity failures.
+type armorErrReader struct{ r io.Reader }
+
+func (a *armorErrReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	var ae *armor.Error
+	if errors.As(err, &ae) {
+		return n, integrityWrap(err, "the bundle's ASCII armor is damaged")
+	}
+	return n, err
 }

@@ -34,5 +34,5 @@ func ExampleCard_Fingerprint() {
 	// Output:
 	// 7WNR-CBXM-1BBP-154V-ZZB0
 	// Ann Example (Police of Example) [7WNR-CBXM-1BBP-154V-ZZB0]
-	// X
+	// 3f2b862fb40ad760949bffd60e21a2fdef1dcc409ac8679b98ae4ff707ca5c8d
 }

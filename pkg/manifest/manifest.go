@@ -165,6 +165,15 @@ func ParseManifest(data []byte) (*Manifest, error) {
 	if _, err := card.ParseFingerprintHex(m.Sender.Fingerprint); err != nil {
 		return nil, fmt.Errorf("%w: sender: %v", ErrInvalid, err)
 	}
+	// The sender's name is shown (for example when the fingerprint does not
+	// match the expected sender) before the signature is checked, so it
+	// gets the same text checks as the recipients'.
+	if err := card.CheckText("sender name", m.Sender.Name, 200); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	if err := card.CheckText("sender org", m.Sender.Org, 200); err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
 	if !isHex256(m.PreambleSHA256) {
 		return nil, fmt.Errorf("%w: preamble_sha256 is not a SHA-256", ErrInvalid)
 	}

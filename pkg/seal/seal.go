@@ -230,12 +230,15 @@ type WrongSignerError struct {
 }
 
 func (e *WrongSignerError) Error() string {
-	fp, err := card.ParseFingerprintHex(e.Stated)
-	stated := e.Stated
-	if err == nil {
-		stated = fp.String()
+	return fmt.Sprintf("the seal was made by the key %s, not by %s: check who sent it", e.StatedShort(), e.Expected.Label())
+}
+
+// StatedShort is the short form of the fingerprint the seal states.
+func (e *WrongSignerError) StatedShort() string {
+	if fp, err := card.ParseFingerprintHex(e.Stated); err == nil {
+		return fp.String()
 	}
-	return fmt.Sprintf("the seal was made by the key %s, not by %s: check who sent it", stated, e.Expected.Label())
+	return e.Stated
 }
 
 // Is makes a WrongSignerError match ErrInvalid.

@@ -1,0 +1,7 @@
+//go:build !unix
+
+package atomicfile
+
+import "testing"
+
+func strictUmask(t *testing.T) {}

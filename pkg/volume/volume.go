@@ -1,0 +1,305 @@
+// Package volume splits a bundle into numbered volumes for removable media
+// and joins them again, checking each volume against its own seal.
+//
+// Volumes are plain byte ranges of the bundle named OUT.001, OUT.002, …, so
+// `cat OUT.0* > OUT` gives the single-file bundle back. Each volume has its
+// own seal (OUT.001.minisig, …) stating the bundle id and "volume i of n",
+// so a courier can check every stick on its own, and a reader can name the
+// volume that is missing, extra, out of order or from another bundle.
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/seal"
+)
+
+// ErrMismatch is wrapped by every error about a volume set that is not the
+// one the sender sealed: a missing, extra, reordered, altered or foreign
+// volume, or a seal that does not verify.
+var ErrMismatch error = sentinel("seal check failed")
+
+// sentinel is an error type whose IntegrityFailure method tells readers of
+// a bundle that the failure is about the bundle's integrity, not about I/O.
+type sentinel string
+
+func (s sentinel) Error() string { return string(s) }
+
+// IntegrityFailure marks ErrMismatch as an integrity failure.
+func (s sentinel) IntegrityFailure() bool { return true }
+
+// Name returns the file name of volume i (1-based) of the bundle out.
+func Name(out string, i int) string {
+	return fmt.Sprintf("%s.%03d", out, i)
+}
+
+// Base returns the bundle name for the name of its first volume
+// ("case.dossier.001" → "case.dossier"), or "" if name is not a first
+// volume.
+func Base(name string) string {
+	if b, ok := strings.CutSuffix(name, ".001"); ok && b != "" {
+		return b
+	}
+	return ""
+}
+
+// Source is a bundle on disk: a single file or a set of volumes, with the
+// seals found beside them.
+type Source struct {
+	// Paths are the bundle's files in order (one for a single file).
+	Paths []string
+	// Seals holds each file's seal, or nil where there is none.
+	Seals []*seal.Seal
+	// Split is true for a volume set.
+	Split bool
+}
+
+// Sealed reports whether every file has a seal.
+func (s *Source) Sealed() bool {
+	for _, x := range s.Seals {
+		if x == nil {
+			return false
+		}
+	}
+	return len(s.Seals) > 0
+}
+
+// BundleID returns the bundle id the seals state ("" if unsealed).
+func (s *Source) BundleID() string {
+	if len(s.Seals) > 0 && s.Seals[0] != nil {
+		return s.Seals[0].BundleID
+	}
+	return ""
+}
+
+func mismatch(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrMismatch, fmt.Sprintf(format, args...))
+}
+
+// Discover finds the bundle at path. A path that names a first volume
+// (NAME.001) while NAME itself does not exist is a volume set: the seal of
+// the first volume says how many volumes there are, and a missing or extra
+// volume is reported by name. sealPath overrides where a single file's
+// seal is looked for ("" means path+".minisig").
+func Discover(path, sealPath string) (*Source, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, err
+	}
+	if st.IsDir() {
+		return nil, fmt.Errorf("%s is a folder, not a bundle", path)
+	}
+	base := Base(path)
+	if base != "" {
+		if _, err := os.Stat(base); err == nil {
+			base = "" // NAME exists: path is a file that happens to end in .001
+		}
+	}
+	if base == "" {
+		if sealPath == "" {
+			sealPath = path + seal.Ext
+		}
+		s, err := readSeal(sealPath)
+		if err != nil {
+			return nil, err
+		}
+		if s != nil && s.Volumes > 0 {
+			return nil, mismatch("%s is sealed as volume %d of %d: open the first volume, %s", path, s.Volume, s.Volumes, Name("…", 1))
+		}
+		return &Source{Paths: []string{path}, Seals: []*seal.Seal{s}}, nil
+	}
+	src := &Source{Split: true}
+	first, err := readSeal(path + seal.Ext)
+	if err != nil {
+		return nil, err
+	}
+	n := 0
+	if first != nil {
+		if first.Volumes == 0 || first.Volume != 1 {
+			return nil, mismatch("%s is not sealed as the first volume of a split bundle", path)
+		}
+		n = first.Volumes
+	}
+	for i := 1; ; i++ {
+		name := Name(base, i)
+		_, err := os.Stat(name)
+		exists := err == nil
+		if err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+		switch {
+		case n > 0 && i <= n && !exists:
+			return nil, mismatch("volume %s is missing: the bundle has %d volumes (bring every volume into the same folder)", name, n)
+		case n > 0 && i > n && exists:
+			return nil, mismatch("extra volume %s: the seals say the bundle has only %d volumes (is it from another bundle?)", name, n)
+		case n > 0 && i > n, n == 0 && !exists:
+			return src, nil
+		}
+		s, err := readSeal(name + seal.Ext)
+		if err != nil {
+			return nil, err
+		}
+		if first != nil {
+			switch {
+			case s == nil:
+				return nil, mismatch("volume %s has no seal %s while the first volume has one", name, name+seal.Ext)
+			case s.BundleID != first.BundleID:
+				return nil, mismatch("volume %s belongs to bundle %s, not %s (a foreign volume)", name, s.BundleID, first.BundleID)
+			case s.Volumes != n || s.Volume != i:
+				return nil, mismatch("%s is sealed as volume %d of %d, not %d of %d (volumes renamed or reordered?)", name, s.Volume, s.Volumes, i, n)
+			}
+		}
+		src.Paths = append(src.Paths, name)
+		src.Seals = append(src.Seals, s)
+	}
+}
+
+func readSeal(path string) (*seal.Seal, error) {
+	s, err := seal.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	return s, err
+}
+
+// VerifySeals hashes every file and checks it against its seal and the
+// expected signer: the courier's check, no decryption key needed. Every
+// file must be sealed.
+func (s *Source) VerifySeals(signer *card.Card, progress func(n int64)) error {
+	for i, p := range s.Paths {
+		if s.Seals[i] == nil {
+			return fmt.Errorf("%w: %s has no seal (%s): ask the sender for it, or verify the contents with -i", ErrMismatch, p, p+seal.Ext)
+		}
+		d, err := digestFile(p, progress)
+		if err != nil {
+			return err
+		}
+		if err := s.Seals[i].Verify(signer, d); err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrMismatch, p, err)
+		}
+	}
+	return nil
+}
+
+func digestFile(path string, progress func(int64)) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	h := seal.NewHasher()
+	var w io.Writer = h
+	if progress != nil {
+		w = io.MultiWriter(h, progressWriter(progress))
+	}
+	if _, err := io.Copy(w, f); err != nil {
+		return nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	return h.Sum(nil), nil
+}
+
+type progressWriter func(int64)
+
+func (p progressWriter) Write(b []byte) (int, error) { p(int64(len(b))); return len(b), nil }
+
+// Open returns a reader of the whole bundle: the files concatenated. If
+// signer is not nil and the source is sealed, each file's bytes are hashed
+// as they are read and checked against its seal when the file ends, so a
+// changed, swapped or foreign volume is reported by name before the next
+// one is read.
+func (s *Source) Open(signer *card.Card) io.ReadCloser {
+	return &reader{src: s, signer: signer}
+}
+
+type reader struct {
+	src    *Source
+	signer *card.Card
+	i      int
+	f      *os.File
+	hash   interface {
+		io.Writer
+		Sum([]byte) []byte
+	}
+	err error
+}
+
+func (r *reader) Read(p []byte) (int, error) {
+	for r.err == nil {
+		if r.f == nil {
+			if r.i >= len(r.src.Paths) {
+				r.err = io.EOF
+				break
+			}
+			f, err := os.Open(r.src.Paths[r.i])
+			if err != nil {
+				r.err = err
+				break
+			}
+			r.f = f
+			r.hash = seal.NewHasher()
+		}
+		n, err := r.f.Read(p)
+		r.hash.Write(p[:n])
+		if err == io.EOF {
+			r.f.Close()
+			r.f = nil
+			if verr := r.check(); verr != nil {
+				r.err = verr
+				return n, r.err
+			}
+			r.i++
+			if n > 0 {
+				return n, nil
+			}
+			continue
+		}
+		if err != nil {
+			r.err = fmt.Errorf("read %s: %w", r.src.Paths[r.i], err)
+		}
+		return n, err
+	}
+	return 0, r.err
+}
+
+func (r *reader) check() error {
+	s := r.src.Seals[r.i]
+	if r.signer == nil || s == nil {
+		return nil
+	}
+	if err := s.Verify(r.signer, r.hash.Sum(nil)); err != nil {
+		what := "the bundle"
+		if r.src.Split {
+			what = "volume " + strconv.Itoa(r.i+1)
+		}
+		var ws *seal.WrongSignerError
+		if errors.As(err, &ws) {
+			return fmt.Errorf("%w: %s was sealed by the key %s, but --from names %s: check who sent it", ErrMismatch, r.src.Paths[r.i], ws.StatedShort(), ws.Expected.Label())
+		}
+		return fmt.Errorf("%w: %s (%s) does not match its seal: %w", ErrMismatch, r.src.Paths[r.i], what, err)
+	}
+	return nil
+}
+
+func (r *reader) Close() error {
+	if r.f != nil {
+		return r.f.Close()
+	}
+	return nil
+}
+
+// IsVolumeSet reports whether data at path would be read as a volume set.
+func IsVolumeSet(path string) bool {
+	b := Base(path)
+	if b == "" {
+		return false
+	}
+	_, err := os.Stat(b)
+	return err != nil
+}

@@ -1,0 +1,214 @@
+package volume
+
+import (
+	"errors"
+	"fmt"
+	"hash"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/seal"
+)
+
+// ErrExists is returned when an output file (or a stale volume) exists.
+var ErrExists = errors.New("output already exists")
+
+// Writer writes a bundle to temporaries beside out, as one file or split
+// into volumes of at most Split bytes, hashing each file for its seal.
+// Nothing appears under a final name until [Writer.Publish].
+type Writer struct {
+	out       string
+	split     int64
+	overwrite bool
+	files     []*os.File
+	hashes    []hash.Hash
+	cur       int64
+	err       error
+}
+
+// NewWriter prepares to write the bundle out; split > 0 cuts it into
+// volumes out.001, out.002, … of split bytes (the last may be shorter).
+// Unless overwrite is set, every name it would publish must be free now
+// (checked again when publishing).
+func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
+	w := &Writer{out: out, split: split, overwrite: overwrite}
+	if split == 0 {
+		for _, p := range []string{out, out + seal.Ext} {
+			if err := w.free(p); err != nil {
+				return nil, err
+			}
+		}
+	} else {
+		if err := w.free(Name(out, 1)); err != nil {
+			return nil, err
+		}
+		if _, err := os.Lstat(out); err == nil && !overwrite {
+			return nil, fmt.Errorf("%w: %s (a single-file bundle of that name would hide the volumes)", ErrExists, out)
+		}
+	}
+	return w, nil
+}
+
+func (w *Writer) free(p string) error {
+	if w.overwrite {
+		return nil
+	}
+	if _, err := os.Lstat(p); err == nil {
+		return fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrExists, p)
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	return nil
+}
+
+func (w *Writer) finalName(i int) string {
+	if w.split == 0 {
+		return w.out
+	}
+	return Name(w.out, i+1)
+}
+
+func (w *Writer) next() error {
+	f, err := atomicfile.CreateTemp(w.finalName(len(w.files)), 0o644)
+	if err != nil {
+		return fmt.Errorf("create output: %w", err)
+	}
+	w.files = append(w.files, f)
+	w.hashes = append(w.hashes, seal.NewHasher())
+	w.cur = 0
+	return nil
+}
+
+// Write writes bundle bytes, starting a new volume when one is full.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	written := 0
+	for len(p) > 0 {
+		if len(w.files) == 0 || (w.split > 0 && w.cur == w.split) {
+			if w.err = w.next(); w.err != nil {
+				return written, w.err
+			}
+		}
+		chunk := p
+		if w.split > 0 && int64(len(chunk)) > w.split-w.cur {
+			chunk = chunk[:w.split-w.cur]
+		}
+		n, err := w.files[len(w.files)-1].Write(chunk)
+		w.hashes[len(w.hashes)-1].Write(chunk[:n])
+		w.cur += int64(n)
+		written += n
+		if err != nil {
+			w.err = fmt.Errorf("write %s: %w", w.finalName(len(w.files)-1), err)
+			return written, w.err
+		}
+		p = p[n:]
+	}
+	return written, nil
+}
+
+// Sealer makes the seal of file i (0-based) of n from its digest.
+type Sealer func(i, n int, digest []byte) ([]byte, error)
+
+// Publish syncs and closes every file, writes their seals, and renames
+// everything to its final name without replacing anything (unless
+// overwrite). It returns the published bundle files in order. On failure
+// nothing is left under a final name that this call created.
+func (w *Writer) Publish(sealer Sealer) ([]string, error) {
+	if w.err != nil {
+		return nil, w.err
+	}
+	if len(w.files) == 0 {
+		if err := w.next(); err != nil {
+			return nil, err
+		}
+	}
+	n := len(w.files)
+	if w.split > 0 && !w.overwrite {
+		if err := w.free(Name(w.out, n+1)); err != nil {
+			return nil, fmt.Errorf("%w; a stale volume from an earlier bundle would be taken for part of this one", err)
+		}
+	}
+	type pub struct{ tmp, final string }
+	var todo []pub
+	var sealTemps []string
+	fail := func(err error) ([]string, error) {
+		for _, t := range sealTemps {
+			os.Remove(t)
+		}
+		return nil, err
+	}
+	for i, f := range w.files {
+		if err := f.Sync(); err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.finalName(i), err))
+		}
+		if err := f.Close(); err != nil {
+			return fail(fmt.Errorf("write %s: %w", w.finalName(i), err))
+		}
+		todo = append(todo, pub{f.Name(), w.finalName(i)})
+		if sealer == nil {
+			continue
+		}
+		data, err := sealer(i, n, w.hashes[i].Sum(nil))
+		if err != nil {
+			return fail(err)
+		}
+		st, err := atomicfile.CreateTemp(w.finalName(i)+seal.Ext, 0o644)
+		if err != nil {
+			return fail(fmt.Errorf("write seal: %w", err))
+		}
+		sealTemps = append(sealTemps, st.Name())
+		_, err = st.Write(data)
+		if err == nil {
+			err = st.Sync()
+		}
+		if cerr := st.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fail(fmt.Errorf("write seal: %w", err))
+		}
+		todo = append(todo, pub{st.Name(), w.finalName(i) + seal.Ext})
+	}
+	w.files = nil
+	var done []string
+	for _, p := range todo {
+		var err error
+		if w.overwrite {
+			err = os.Rename(p.tmp, p.final)
+		} else {
+			err = atomicfile.Publish(p.tmp, p.final)
+		}
+		if err != nil {
+			for _, d := range done {
+				os.Remove(d)
+			}
+			for _, q := range todo {
+				os.Remove(q.tmp)
+			}
+			if errors.Is(err, atomicfile.ErrExists) {
+				return nil, fmt.Errorf("%w: %s appeared while packing; nothing was replaced", ErrExists, p.final)
+			}
+			return nil, err
+		}
+		done = append(done, p.final)
+	}
+	atomicfile.SyncDir(filepath.Dir(w.out))
+	var paths []string
+	for i := 0; i < n; i++ {
+		paths = append(paths, w.finalName(i))
+	}
+	return paths, nil
+}
+
+// Abort removes every temporary. It is safe after Publish.
+func (w *Writer) Abort() {
+	for _, f := range w.files {
+		f.Close()
+		os.Remove(f.Name())
+	}
+	w.files = nil
+}
