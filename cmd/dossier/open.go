@@ -60,7 +60,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()
 	if err != nil {
-		return err
+		return explainWithSeals(err, src, opts.Sender)
 	}
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files}))

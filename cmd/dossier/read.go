@@ -36,6 +36,24 @@ func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (io
 	return src.Open(sender), src, nil
 }
 
+// explainWithSeals improves an integrity failure of a sealed volume set:
+// decryption fails at the first damaged chunk, which says nothing about
+// which stick is wrong, so the volumes are checked against their seals to
+// name the culprit. It costs a second read, but only after a failure.
+func explainWithSeals(err error, src *volume.Source, sender *card.Card) error {
+	if err == nil || src == nil || !src.Split || !src.Sealed() || sender == nil {
+		return err
+	}
+	var ve *bundle.VerifyError
+	if !errors.As(err, &ve) {
+		return err
+	}
+	if serr := src.VerifySeals(sender, nil); serr != nil {
+		return serr
+	}
+	return err
+}
+
 // expectSealed makes the read require the bundle id the seals state.
 func expectSealed(src *volume.Source, opts *bundle.ReadOptions) {
 	if src != nil && src.Sealed() {

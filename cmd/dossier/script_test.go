@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	mrand "math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -176,6 +177,16 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		ts.Check(err)
 		ts.Check(w.Close())
 		ts.Check(os.WriteFile(ts.MkAbs(args[3]), out.Bytes(), 0o644))
+	},
+	// randfile FILE SIZE: write SIZE pseudo-random bytes (fixed seed).
+	"randfile": func(ts *testscript.TestScript, neg bool, args []string) {
+		n, err := strconv.Atoi(args[1])
+		ts.Check(err)
+		data := make([]byte, n)
+		rng := mrand.NewChaCha8([32]byte{byte(n), byte(n >> 8), byte(n >> 16)})
+		rng.Read(data)
+		ts.Check(os.MkdirAll(filepath.Dir(ts.MkAbs(args[0])), 0o755))
+		ts.Check(os.WriteFile(ts.MkAbs(args[0]), data, 0o644))
 	},
 	// filecount DIR N: require DIR (recursively) to hold N regular files.
 	"filecount": func(ts *testscript.TestScript, neg bool, args []string) {

@@ -91,7 +91,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()
 	if err != nil {
-		return err
+		return explainWithSeals(err, src, opts.Sender)
 	}
 	sealed := src != nil && src.Sealed()
 	if g.JSON {
