@@ -2,15 +2,22 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"fmt"
+	"io"
+	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/receipt"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 type openOptions struct {
 	readFlags
-	Output string
+	Output  string
+	Receipt string
 }
 
 func newOpenCommand(g *globalOptions) *cobra.Command {
@@ -37,6 +44,7 @@ can re-check the folder years later.`,
 	cmd.Flags().StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE`")
 	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's card `FILE`")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the new folder `DIR` to open into")
+	cmd.Flags().StringVar(&o.Receipt, "receipt", "", "write a signed receipt for the sender to `FILE`")
 	cmd.Flags().StringVar(&o.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle, checked if present)")
 	return cmd
 }
@@ -44,6 +52,11 @@ can re-check the folder years later.`,
 func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target string) error {
 	if o.Output == "" {
 		return usagef("-o DIR is required: the new folder to open the bundle into")
+	}
+	if o.Receipt != "" {
+		if _, err := os.Lstat(o.Receipt); err == nil {
+			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
+		}
 	}
 	opts, err := g.readOptions(&o.readFlags, true)
 	if err != nil {
@@ -57,13 +70,19 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
 	expectSealed(src, &opts)
-	res, err := bundle.Open(ctx, in, o.Output, opts)
+	digest := seal.NewHasher()
+	res, err := bundle.Open(ctx, io.TeeReader(in, digest), o.Output, opts)
 	bar.finish()
 	if err != nil {
 		return explainWithSeals(err, src, opts.Sender)
 	}
+	if o.Receipt != "" {
+		if err := writeReceipt(g, o.Receipt, opts, res, digest.Sum(nil)); err != nil {
+			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
+		}
+	}
 	if g.JSON {
-		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files}))
+		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files, "receipt": o.Receipt}))
 	}
 	pre := res.Preamble
 	if g.Quiet {
@@ -74,6 +93,20 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	printCase(w, &pre.Case)
 	g.say("%s (%s) verified and written to %s/data\n", plural(len(pre.Files), "document"), humanBytes(pre.TotalSize), o.Output)
 	printSummary(w, res.CategorySummary())
+	if o.Receipt != "" {
+		g.say("receipt for the sender: %s\n", o.Receipt)
+	}
 	g.say("re-check later with: dossier verify %s --from CARD\n", o.Output)
 	return nil
+}
+
+// writeReceipt signs a receipt for an opened bundle and writes it without
+// replacing anything.
+func writeReceipt(g *globalOptions, path string, opts bundle.ReadOptions, res *bundle.Result, bundleDigest []byte) error {
+	manHash := sha256.Sum256(res.ManifestBytes)
+	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, manHash[:], bundleDigest, receipt.ResultOpened, g.now())
+	if err != nil {
+		return err
+	}
+	return r.WriteFile(path)
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/printable"
+	"github.com/dossier-evidence/dossier/pkg/receipt"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 	"github.com/dossier-evidence/dossier/pkg/volume"
 )
@@ -88,6 +89,7 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newVerifyCommand(g),
 		newInspectCommand(g),
 		newOpenCommand(g),
+		newReceiptCommand(g),
 		newDemoCommand(g),
 		newVersionCommand(g),
 	)
@@ -144,7 +146,7 @@ func classify(err error) (int, string) {
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
 		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid),
-		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch):
+		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch), errors.Is(err, receipt.ErrInvalid):
 		return exitIntegrity, "integrity"
 	default:
 		return exitError, "error"
