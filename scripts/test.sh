@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test of dossier. On a fresh Debian machine it first installs
-# what the tests need: Debian's zstd (stock-tool recovery test) and a stock
+# what the tests need: Debian's zstd and minisign (stock-tool recovery and
+# seal tests) and a stock
 # age v1.3.2 CLI built with `go install` (kept in .cache/, not on PATH).
 #
 #   scripts/test.sh            # everything
@@ -14,6 +15,7 @@ mkdir -p "$tools/bin"
 need_apt=()
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v tar >/dev/null 2>&1 || need_apt+=(tar)
+command -v minisign >/dev/null 2>&1 || need_apt+=(minisign)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
