@@ -34,10 +34,13 @@ the rest of the bundle; use verify or open for that.`,
 }
 
 func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target string) error {
+	ev := g.begin("inspect")
 	opts, err := g.readOptions(f, false)
 	if err != nil {
 		return err
 	}
+	ev.Counterparts = counterparts(opts.Sender)
+	g.setActor(opts.Identity)
 	in, _, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
@@ -47,6 +50,7 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 	if err != nil {
 		return err
 	}
+	ev.BundleID = res.Preamble.BundleID
 	pre := res.Preamble
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"path": target, "files": pre.Files}))

@@ -58,10 +58,13 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
 		}
 	}
+	ev := g.begin("open")
 	opts, err := g.readOptions(&o.readFlags, true)
 	if err != nil {
 		return err
 	}
+	ev.Counterparts = counterparts(opts.Sender)
+	g.setActor(opts.Identity)
 	in, src, err := g.openBundle(target, o.SealPath, opts.Sender)
 	if err != nil {
 		return err
@@ -76,10 +79,12 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	if err != nil {
 		return explainWithSeals(err, src, opts.Sender)
 	}
+	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(digest.Sum(nil))
 	if o.Receipt != "" {
 		if err := writeReceipt(g, o.Receipt, opts, res, digest.Sum(nil)); err != nil {
 			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
 		}
+		ev.Detail = "receipt written to " + o.Receipt
 	}
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files, "receipt": o.Receipt}))

@@ -168,10 +168,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
+	ev := g.begin("pack")
+	ev.Counterparts = counterparts(recipients...)
 	sender, err := g.loadIdentity(o.IdentityPath)
 	if err != nil {
 		return err
 	}
+	g.setActor(sender)
 	bar := g.newProgress("packing", plan.TotalSize)
 	opts := bundle.PackOptions{
 		Sender:     sender,
@@ -191,6 +194,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
+	ev.BundleID, ev.BundleHash = res.Manifest.BundleID, hexDigest(res.Digest)
 	return g.reportPack(o, res, recipients)
 }
 
@@ -202,7 +206,7 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	if err != nil {
 		return nil, err
 	}
-	res := &bundle.FileResult{Manifest: man, Paths: []string{"-"}}
+	res := &bundle.FileResult{Manifest: man, Paths: []string{"-"}, Digest: h.Sum(nil)}
 	if o.SealPath == "" {
 		return res, nil
 	}

@@ -47,10 +47,12 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	if bundlePath == "" {
 		return usagef("--bundle BUNDLE is required: the bundle you sent")
 	}
+	ev := g.begin("receipt-verify")
 	recipient, err := loadCard(from)
 	if err != nil {
 		return err
 	}
+	ev.Counterparts = counterparts(recipient)
 	data, err := readSmallFile(path, receipt.MaxSize)
 	if err != nil {
 		return fmt.Errorf("read receipt: %w", err)
@@ -69,6 +71,7 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	if err := r.Matches(digest); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	ev.BundleID, ev.BundleHash = r.BundleID, hexDigest(digest)
 	if g.JSON {
 		return g.printJSON(map[string]any{"ok": true, "receipt": r})
 	}

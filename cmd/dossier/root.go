@@ -18,6 +18,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/custody"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/printable"
@@ -48,6 +49,9 @@ type globalOptions struct {
 	stdout io.Writer
 	stderr io.Writer
 	now    func() time.Time
+
+	// pending is the custody log event of the running command, if any.
+	pending *pending
 }
 
 // nowFunc is the clock; tests fix it.
@@ -90,6 +94,7 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newInspectCommand(g),
 		newOpenCommand(g),
 		newReceiptCommand(g),
+		newLogCommand(g),
 		newDemoCommand(g),
 		newVersionCommand(g),
 	)
@@ -109,6 +114,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	defer stop()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
+		g.record("ok", "")
 		return exitOK
 	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())) {
@@ -116,6 +122,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	code, kind := classify(err)
 	msg := oneLine(err.Error())
+	if code != exitUsage {
+		g.record(kind, msg)
+	}
 	if g.JSON {
 		g.printJSON(map[string]any{"error": map[string]any{"code": code, "kind": kind, "message": msg}})
 	} else {
@@ -146,7 +155,8 @@ func classify(err error) (int, string) {
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
 		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid),
-		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch), errors.Is(err, receipt.ErrInvalid):
+		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch), errors.Is(err, receipt.ErrInvalid),
+		errors.Is(err, custody.ErrBroken):
 		return exitIntegrity, "integrity"
 	default:
 		return exitError, "error"

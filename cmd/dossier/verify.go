@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -53,14 +54,17 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		return usagef("--from CARD is required: the card of the sender you expect")
 	}
 	if st, err := os.Stat(target); err == nil && st.IsDir() {
+		ev := g.begin("verify-opened")
 		sender, err := loadCard(f.From)
 		if err != nil {
 			return err
 		}
+		ev.Counterparts = counterparts(sender)
 		res, err := bundle.VerifyBag(target, sender)
 		if err != nil {
 			return err
 		}
+		ev.BundleID = res.Manifest.BundleID
 		m := res.Manifest
 		if g.JSON {
 			return g.printJSON(map[string]any{
@@ -76,10 +80,13 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	if f.IdentityPath == "" {
 		return runVerifySeal(ctx, g, f, target)
 	}
+	ev := g.begin("verify")
 	opts, err := g.readOptions(f, true)
 	if err != nil {
 		return err
 	}
+	ev.Counterparts = counterparts(opts.Sender)
+	g.setActor(opts.Identity)
 	in, src, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
@@ -88,11 +95,13 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	bar := g.newProgress("verifying", -1)
 	opts.Progress = bar.update
 	expectSealed(src, &opts)
-	res, err := bundle.Verify(ctx, in, opts)
+	digest := seal.NewHasher()
+	res, err := bundle.Verify(ctx, io.TeeReader(in, digest), opts)
 	bar.finish()
 	if err != nil {
 		return explainWithSeals(err, src, opts.Sender)
 	}
+	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(digest.Sum(nil))
 	sealed := src != nil && src.Sealed()
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "kind": "bundle", "path": target, "seal_checked": sealed}))
@@ -115,10 +124,12 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	if target == "-" {
 		return usagef("a seal check needs the bundle file, not standard input (or pass -i ID_FILE to check the contents)")
 	}
+	ev := g.begin("seal-verify")
 	sender, err := loadCard(f.From)
 	if err != nil {
 		return err
 	}
+	ev.Counterparts = counterparts(sender)
 	src, err := volume.Discover(target, f.SealPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
@@ -142,6 +153,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	if err != nil {
 		return err
 	}
+	ev.BundleID = src.BundleID()
 	if g.JSON {
 		return g.printJSON(map[string]any{
 			"ok": true, "kind": "seal", "path": target, "files": src.Paths, "bundle_id": src.BundleID(),

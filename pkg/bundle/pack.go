@@ -343,6 +343,8 @@ type FileResult struct {
 	Manifest *manifest.Manifest
 	// Paths are the bundle file, or its volumes in order.
 	Paths []string
+	// Digest is the BLAKE2b-512 of the whole bundle (as b2sum prints it).
+	Digest []byte
 }
 
 // PackFile packs to the file at path and seals it (path + ".minisig";
@@ -382,7 +384,7 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 		}
 		return nil, err
 	}
-	return &FileResult{Manifest: man, Paths: paths}, nil
+	return &FileResult{Manifest: man, Paths: paths, Digest: w.Digest()}, nil
 }
 
 // MinVolumeSize is the smallest volume size PackFile accepts.

@@ -24,6 +24,7 @@ type Writer struct {
 	overwrite bool
 	files     []*os.File
 	hashes    []hash.Hash
+	whole     hash.Hash // the whole bundle's digest, when split
 	cur       int64
 	err       error
 }
@@ -34,6 +35,9 @@ type Writer struct {
 // (checked again when publishing).
 func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 	w := &Writer{out: out, split: split, overwrite: overwrite}
+	if split > 0 {
+		w.whole = seal.NewHasher()
+	}
 	if split == 0 {
 		for _, p := range []string{out, out + seal.Ext} {
 			if err := w.free(p); err != nil {
@@ -99,6 +103,9 @@ func (w *Writer) Write(p []byte) (int, error) {
 		}
 		n, err := w.files[len(w.files)-1].Write(chunk)
 		w.hashes[len(w.hashes)-1].Write(chunk[:n])
+		if w.whole != nil {
+			w.whole.Write(chunk[:n])
+		}
 		w.cur += int64(n)
 		written += n
 		if err != nil {
@@ -211,4 +218,16 @@ func (w *Writer) Abort() {
 		os.Remove(f.Name())
 	}
 	w.files = nil
+}
+
+// Digest returns the BLAKE2b-512 of everything written: the whole bundle,
+// all volumes in order.
+func (w *Writer) Digest() []byte {
+	if w.whole != nil {
+		return w.whole.Sum(nil)
+	}
+	if len(w.hashes) == 0 {
+		return seal.NewHasher().Sum(nil)
+	}
+	return w.hashes[0].Sum(nil)
 }

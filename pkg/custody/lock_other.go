@@ -1,0 +1,17 @@
+//go:build !unix && !windows
+
+package custody
+
+import (
+	"errors"
+	"os"
+)
+
+// lockFile reports that this system cannot lock files: appending is
+// refused rather than risk a corrupted log, while reading proceeds.
+func lockFile(f *os.File, exclusive bool) error {
+	return errors.ErrUnsupported
+}
+
+// unlockFile does nothing here.
+func unlockFile(f *os.File) error { return nil }
