@@ -51,19 +51,15 @@ var ErrInvalid = errors.New("manifest: invalid")
 
 // Party names a sender or recipient by card.
 type Party struct {
-	Fingerprint  string `json:"fingerprint"`
-	Name         string `json:"name"`
-	Org          string `json:"org,omitempty"`
-	AgeRecipient string `json:"age_recipient,omitempty"`
+	Fingerprint string `json:"fingerprint"`
+	Name        string `json:"name"`
+	Org         string `json:"org,omitempty"`
 }
 
-// PartyOf describes a card as a Party. withRecipient adds its age recipient.
-func PartyOf(c *card.Card, withRecipient bool) Party {
-	p := Party{Fingerprint: c.Fingerprint().Hex(), Name: c.Name, Org: c.Org}
-	if withRecipient {
-		p.AgeRecipient = c.AgeRecipient
-	}
-	return p
+// PartyOf describes a card as a Party. The fingerprint covers the card's
+// keys, its age recipient included.
+func PartyOf(c *card.Card) Party {
+	return Party{Fingerprint: c.Fingerprint().Hex(), Name: c.Name, Org: c.Org}
 }
 
 // Case is the case metadata shown on inspect and open.
@@ -355,7 +351,7 @@ func (m *Manifest) Consistent(p *Preamble, preambleSHA256 string) error {
 		return bad("the bundle id")
 	case m.Created != p.Created:
 		return bad("the creation time")
-	case m.Sender != PartyOf(p.Sender, false):
+	case m.Sender != PartyOf(p.Sender):
 		return bad("the sender")
 	case !slices.Equal(m.Recipients, p.Recipients):
 		return bad("the recipients")

@@ -68,7 +68,7 @@ func validPreamble(t testing.TB) *manifest.Preamble {
 		BundleID:        "0123456789abcdef0123456789abcdef",
 		Created:         "2025-06-01T12:00:00Z",
 		Sender:          s.Card,
-		Recipients:      []manifest.Party{manifest.PartyOf(r1.Card, true), manifest.PartyOf(r2.Card, true)},
+		Recipients:      []manifest.Party{manifest.PartyOf(r1.Card), manifest.PartyOf(r2.Card)},
 		AgeHeaderSHA256: hash("age header"),
 		Case: manifest.Case{
 			Reference:           "CASE-2025/42",
@@ -99,7 +99,7 @@ func manifestFor(p *manifest.Preamble, preambleHash string) *manifest.Manifest {
 	}
 	m.Case.Restrictions = slices.Clone(p.Case.Restrictions)
 	if p.Sender != nil {
-		m.Sender = manifest.PartyOf(p.Sender, false)
+		m.Sender = manifest.PartyOf(p.Sender)
 	}
 	for i, f := range p.Files {
 		f.Categories = slices.Clone(f.Categories)
@@ -177,15 +177,10 @@ func TestRoundTrip(t *testing.T) {
 
 func TestPartyOf(t *testing.T) {
 	s, _, _ := people(t)
-	p := manifest.PartyOf(s.Card, false)
+	p := manifest.PartyOf(s.Card)
 	want := manifest.Party{Fingerprint: s.Card.Fingerprint().Hex(), Name: "Sandra Sender", Org: "Police of Example"}
 	if p != want {
 		t.Fatalf("PartyOf = %+v, want %+v", p, want)
-	}
-	p = manifest.PartyOf(s.Card, true)
-	want.AgeRecipient = s.Card.AgeRecipient
-	if p != want {
-		t.Fatalf("PartyOf with recipient = %+v", p)
 	}
 }
 
@@ -528,7 +523,6 @@ func TestConsistent(t *testing.T) {
 		{"sender name", func(m *manifest.Manifest) { m.Sender.Name = "Sandra" }, "sender"},
 		{"sender org", func(m *manifest.Manifest) { m.Sender.Org = "" }, "sender"},
 		{"sender fingerprint", func(m *manifest.Manifest) { m.Sender.Fingerprint = r1.Card.Fingerprint().Hex() }, "sender"},
-		{"sender with age recipient", func(m *manifest.Manifest) { m.Sender.AgeRecipient = r1.Card.AgeRecipient }, "sender"},
 		{"recipients swapped", func(m *manifest.Manifest) {
 			m.Recipients[0], m.Recipients[1] = m.Recipients[1], m.Recipients[0]
 		}, "recipients"},
@@ -536,7 +530,6 @@ func TestConsistent(t *testing.T) {
 		{"recipient added", func(m *manifest.Manifest) {
 			m.Recipients = append(m.Recipients, manifest.Party{Fingerprint: hash("z"), Name: "Z"})
 		}, "recipients"},
-		{"recipient age recipient dropped", func(m *manifest.Manifest) { m.Recipients[1].AgeRecipient = "" }, "recipients"},
 		{"recipient renamed", func(m *manifest.Manifest) { m.Recipients[0].Name += "x" }, "recipients"},
 		{"age header hash", func(m *manifest.Manifest) { m.AgeHeaderSHA256 = hash("other header") }, "age header"},
 		{"case reference", func(m *manifest.Manifest) { m.Case.Reference += "1" }, "case"},

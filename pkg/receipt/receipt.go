@@ -72,7 +72,7 @@ func New(key *sign.PrivateKey, recipient *card.Card, man *manifest.Manifest, man
 		BundleBLAKE2b:  hex.EncodeToString(bundleDigest),
 		ManifestSHA256: hex.EncodeToString(manifestSHA256),
 		Sender:         man.Sender,
-		Recipient:      manifest.PartyOf(recipient, false),
+		Recipient:      manifest.PartyOf(recipient),
 		Received:       now.UTC().Truncate(time.Second).Format(time.RFC3339),
 		Result:         result,
 		FileCount:      len(man.Files),
@@ -141,7 +141,7 @@ func (r *Receipt) check() error {
 		if _, err := card.ParseFingerprintHex(p.Fingerprint); err != nil {
 			return bad("malformed fingerprint")
 		}
-		if card.CheckText("name", p.Name, 200) != nil || card.CheckText("org", p.Org, 200) != nil || p.AgeRecipient != "" {
+		if card.CheckText("name", p.Name, 200) != nil || card.CheckText("org", p.Org, 200) != nil {
 			return bad("malformed party")
 		}
 	}

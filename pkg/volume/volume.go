@@ -61,14 +61,22 @@ type Source struct {
 	Split bool
 }
 
+// seal returns file i's seal, or nil.
+func (s *Source) seal(i int) *seal.Seal {
+	if i < len(s.Seals) {
+		return s.Seals[i]
+	}
+	return nil
+}
+
 // Sealed reports whether every file has a seal.
 func (s *Source) Sealed() bool {
-	for _, x := range s.Seals {
-		if x == nil {
+	for i := range s.Paths {
+		if s.seal(i) == nil {
 			return false
 		}
 	}
-	return len(s.Seals) > 0
+	return len(s.Paths) > 0
 }
 
 // BundleID returns the bundle id the seals state ("" if unsealed).
@@ -111,7 +119,7 @@ func Discover(path, sealPath string) (*Source, error) {
 			return nil, err
 		}
 		if s != nil && s.Volumes > 0 {
-			return nil, mismatch("%s is sealed as volume %d of %d: open the first volume, %s", path, s.Volume, s.Volumes, Name("…", 1))
+			return nil, mismatch("%s is sealed as volume %d of %d of a split bundle: give the first volume (NAME.001), with no file NAME beside it", path, s.Volume, s.Volumes)
 		}
 		return &Source{Paths: []string{path}, Seals: []*seal.Seal{s}}, nil
 	}
@@ -174,14 +182,14 @@ func readSeal(path string) (*seal.Seal, error) {
 // file must be sealed.
 func (s *Source) VerifySeals(signer *card.Card, progress func(n int64)) error {
 	for i, p := range s.Paths {
-		if s.Seals[i] == nil {
+		if s.seal(i) == nil {
 			return fmt.Errorf("%w: %s has no seal (%s): ask the sender for it, or verify the contents with -i", ErrMismatch, p, p+seal.Ext)
 		}
 		d, err := digestFile(p, progress)
 		if err != nil {
 			return err
 		}
-		if err := s.Seals[i].Verify(signer, d); err != nil {
+		if err := s.seal(i).Verify(signer, d); err != nil {
 			return fmt.Errorf("%w: %s: %w", ErrMismatch, p, err)
 		}
 	}
@@ -269,7 +277,7 @@ func (r *reader) Read(p []byte) (int, error) {
 }
 
 func (r *reader) check() error {
-	s := r.src.Seals[r.i]
+	s := r.src.seal(r.i)
 	if r.signer == nil || s == nil {
 		return nil
 	}

@@ -48,8 +48,8 @@ func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 		if err := w.free(Name(out, 1)); err != nil {
 			return nil, err
 		}
-		if _, err := os.Lstat(out); err == nil && !overwrite {
-			return nil, fmt.Errorf("%w: %s (a single-file bundle of that name would hide the volumes)", ErrExists, out)
+		if _, err := os.Lstat(out); err == nil {
+			return nil, fmt.Errorf("%w: %s (a single-file bundle of that name would hide the volumes; remove it or choose another name)", ErrExists, out)
 		}
 	}
 	return w, nil
@@ -134,9 +134,15 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		}
 	}
 	n := len(w.files)
-	if w.split > 0 && !w.overwrite {
-		if err := w.free(Name(w.out, n+1)); err != nil {
-			return nil, fmt.Errorf("%w; a stale volume from an earlier bundle would be taken for part of this one", err)
+	if w.split > 0 {
+		// Even with overwrite: a stale volume past the last one, or a
+		// single-file bundle of the same name, would make the new set
+		// unreadable, and deleting files this run did not write is not
+		// pack's business.
+		for _, stale := range []string{Name(w.out, n+1), w.out} {
+			if _, err := os.Lstat(stale); err == nil {
+				return nil, fmt.Errorf("%w: %s is left from an earlier bundle and would be taken for part of this one; remove it and pack again", ErrExists, stale)
+			}
 		}
 	}
 	type pub struct{ tmp, final string }
@@ -197,7 +203,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 				os.Remove(q.tmp)
 			}
 			if errors.Is(err, atomicfile.ErrExists) {
-				return nil, fmt.Errorf("%w: %s appeared while packing; nothing was replaced", ErrExists, p.final)
+				return nil, fmt.Errorf("%w: %s (nothing was replaced; choose another name, or pass --force)", ErrExists, p.final)
 			}
 			return nil, err
 		}
