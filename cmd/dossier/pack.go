@@ -151,6 +151,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		}
 	}
 	toStdout := o.Output == "-"
+	g.stdoutIsData = toStdout
 	if toStdout && split > 0 {
 		return usagef("--split needs a file name: it writes OUT.001, OUT.002, …; it cannot split standard output")
 	}

@@ -88,7 +88,7 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 	out := map[string]any{
 		"bundle_id":        pre.BundleID,
 		"created":          pre.Created,
-		"sender":           manifest.PartyOf(pre.Sender, false),
+		"sender":           manifest.PartyOf(pre.Sender),
 		"sender_confirmed": res.SenderConfirmed,
 		"recipients":       pre.Recipients,
 		"case":             pre.Case,

@@ -52,6 +52,8 @@ type globalOptions struct {
 
 	// pending is the custody log event of the running command, if any.
 	pending *pending
+	// stdoutIsData is set when stdout carries a bundle: JSON goes to stderr.
+	stdoutIsData bool
 }
 
 // nowFunc is the clock; tests fix it.
@@ -112,6 +114,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
+	go func() {
+		// After the first signal, let a second one kill the process at
+		// once, as users expect when cleanup seems stuck.
+		<-ctx.Done()
+		stop()
+	}()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		g.record("ok", "")
@@ -175,9 +183,14 @@ func oneLine(s string) string {
 	return printable.String(strings.ReplaceAll(strings.TrimSpace(s), "\n", "; "))
 }
 
-// printJSON writes v as the command's one JSON document.
+// printJSON writes v as the command's one JSON document: on stdout, or on
+// stderr when stdout carries a bundle (pack -o -).
 func (g *globalOptions) printJSON(v any) error {
-	enc := json.NewEncoder(g.stdout)
+	out := g.stdout
+	if g.stdoutIsData {
+		out = g.stderr
+	}
+	enc := json.NewEncoder(out)
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)

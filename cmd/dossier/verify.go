@@ -157,7 +157,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	if g.JSON {
 		return g.printJSON(map[string]any{
 			"ok": true, "kind": "seal", "path": target, "files": src.Paths, "bundle_id": src.BundleID(),
-			"sender": manifest.PartyOf(sender, false), "bytes": total,
+			"sender": manifest.PartyOf(sender), "bytes": total,
 		})
 	}
 	what := target

@@ -10,6 +10,8 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"slices"
+	"strings"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/bagit"
@@ -36,10 +38,19 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 	if opts.Sender == nil {
 		return nil, errors.New("open: the expected sender's card is required (--from)")
 	}
+	// Work with the absolute, clean path so that "." or "x/.." cannot put
+	// the staging folder inside the target itself.
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return nil, fmt.Errorf("open: %w", err)
+	}
+	if wd, err := os.Getwd(); err == nil && wd == abs {
+		return nil, fmt.Errorf("%w: %s is the current folder; open into a new folder (-o NAME)", ErrTargetExists, dir)
+	}
 	if err := checkTarget(dir); err != nil {
 		return nil, err
 	}
-	staging, err := atomicfile.MkdirTemp(dir)
+	staging, err := atomicfile.MkdirTemp(abs)
 	if err != nil {
 		return nil, fmt.Errorf("open: create staging folder beside %s: %w", dir, err)
 	}
@@ -53,7 +64,7 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 		os.RemoveAll(staging)
 		return nil, fmt.Errorf("open: %w", err)
 	}
-	s := &stagingSink{root: root, staging: staging, target: dir, now: time.Now}
+	s := &stagingSink{root: root, staging: staging, target: abs, display: dir, now: time.Now}
 	return read(ctx, r, opts, s, false)
 }
 
@@ -84,6 +95,7 @@ type stagingSink struct {
 	root    *os.Root
 	staging string
 	target  string
+	display string
 	file    *os.File
 	entries []bagit.Entry
 	now     func() time.Time
@@ -135,7 +147,7 @@ func (s *stagingSink) commit(res *Result) error {
 		BagManifestSigName: res.ManifestSig,
 		BagSenderCardName:  cardBytes,
 	}
-	if err := bagit.WriteTags(s.staging, bagInfo(res, s.now()), entries, tags); err != nil {
+	if err := bagit.WriteTags(s.staging, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
 	if err := syncTree(s.staging); err != nil {
@@ -144,9 +156,9 @@ func (s *stagingSink) commit(res *Result) error {
 	s.root.Close()
 	if err := atomicfile.Publish(s.staging, s.target); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
-			return fmt.Errorf("%w: %s was created by someone else while opening; nothing was replaced", ErrTargetExists, s.target)
+			return fmt.Errorf("%w: %s was created by someone else while opening; nothing was replaced", ErrTargetExists, s.display)
 		}
-		return fmt.Errorf("open: publish %s: %w", s.target, err)
+		return fmt.Errorf("open: publish %s: %w", s.display, err)
 	}
 	atomicfile.SyncDir(dirOf(s.target))
 	return nil
@@ -168,19 +180,22 @@ func dirOf(p string) string {
 	return d
 }
 
-func bagInfo(res *Result, now time.Time) []bagit.Field {
-	man, pre := res.Manifest, res.Preamble
+// bagInfo is the bag-info.txt dossier writes: standard labels and the
+// signed case metadata as Dossier-* labels. Everything but Bagging-Date is
+// derived from the signed manifest and the sender's card, so VerifyBag can
+// require it unchanged.
+func bagInfo(man *manifest.Manifest, sender *card.Card, now time.Time) []bagit.Field {
 	c := man.Case
 	fields := []bagit.Field{
-		{Label: "Source-Organization", Value: pre.Sender.Org},
-		{Label: "Contact-Name", Value: pre.Sender.Name},
+		{Label: "Source-Organization", Value: sender.Org},
+		{Label: "Contact-Name", Value: sender.Name},
 		{Label: "External-Identifier", Value: man.BundleID},
 		{Label: "Bagging-Date", Value: now.UTC().Format("2006-01-02")},
 		{Label: "Bag-Software-Agent", Value: "dossier"},
 		{Label: "Internal-Sender-Identifier", Value: c.Reference},
 		{Label: "Dossier-Bundle-Id", Value: man.BundleID},
 		{Label: "Dossier-Created", Value: man.Created},
-		{Label: "Dossier-Sender-Fingerprint", Value: pre.Sender.Fingerprint().String()},
+		{Label: "Dossier-Sender-Fingerprint", Value: sender.Fingerprint().String()},
 		{Label: "Dossier-Case-Reference", Value: c.Reference},
 		{Label: "Dossier-Requesting-Authority", Value: c.RequestingAuthority},
 		{Label: "Dossier-Requested-Authority", Value: c.RequestedAuthority},
@@ -247,6 +262,9 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if err := manifest.Verify(key, sign.ContextManifest, manBytes, manSig); err != nil {
 		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
 	}
+	if err := checkBagInfo(bag, man, sender); err != nil {
+		return nil, err
+	}
 	if len(bag.Payload) != len(man.Files) {
 		return nil, integrity("the folder holds %d documents, the signed manifest lists %d", len(bag.Payload), len(man.Files))
 	}
@@ -264,4 +282,43 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		}
 	}
 	return &BagResult{Manifest: man, Bag: bag}, nil
+}
+
+// checkBagInfo requires the kept sender card and every bag-info.txt field
+// dossier derives from the signed manifest to be unchanged, so that an
+// archivist reading bag-info.txt with any BagIt tool reads what was signed.
+// Labels dossier does not write (added by a registry) are allowed.
+func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) error {
+	kept, ok := bag.Tags[BagSenderCardName]
+	if !ok {
+		return integrity("%s is missing from the opened folder", BagSenderCardName)
+	}
+	c, err := card.Parse(kept)
+	if err != nil || c.Fingerprint() != sender.Fingerprint() {
+		return integrity("%s is not the sender's card (altered or replaced)", BagSenderCardName)
+	}
+	want := map[string][]string{}
+	for _, f := range bagInfo(man, c, time.Time{}) {
+		if f.Label == "Bagging-Date" {
+			continue
+		}
+		want[f.Label] = append(want[f.Label], f.Value)
+	}
+	got := map[string][]string{}
+	for _, f := range bag.Info {
+		if _, managed := want[f.Label]; managed || strings.HasPrefix(f.Label, "Dossier-") {
+			got[f.Label] = append(got[f.Label], f.Value)
+		}
+	}
+	for label, values := range got {
+		if !slices.Equal(values, want[label]) {
+			return integrity("bag-info.txt: %s was changed after opening (it no longer matches the signed manifest)", label)
+		}
+	}
+	for label := range want {
+		if _, ok := got[label]; !ok {
+			return integrity("bag-info.txt: %s was removed after opening", label)
+		}
+	}
+	return nil
 }

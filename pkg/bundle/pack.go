@@ -94,7 +94,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 			return nil, fmt.Errorf("pack: recipient %s: %w", c.Label(), err)
 		}
 		recipients = append(recipients, r)
-		parties = append(parties, manifest.PartyOf(c, true))
+		parties = append(parties, manifest.PartyOf(c))
 	}
 	if err := opts.Case.Check(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
@@ -214,7 +214,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		Version:         manifest.FormatVersion,
 		BundleID:        pre.BundleID,
 		Created:         pre.Created,
-		Sender:          manifest.PartyOf(opts.Sender.Card, false),
+		Sender:          manifest.PartyOf(opts.Sender.Card),
 		Recipients:      parties,
 		AgeHeaderSHA256: pre.AgeHeaderSHA256,
 		PreambleSHA256:  hex.EncodeToString(preHash[:]),
@@ -261,9 +261,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 // decompressed stream and its SHA-256. The file must still be the one that
 // was planned: same size and modification time, before and after.
 func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, string, error) {
-	f, err := os.Open(in.Source)
+	f, err := openInput(in.Source)
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		return 0, "", fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
 	}
 	defer f.Close()
 	st, err := f.Stat()

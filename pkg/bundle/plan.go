@@ -6,7 +6,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"slices"
 	"strings"
 	"time"
 
@@ -192,21 +191,34 @@ func (p *Plan) Summary() []manifest.CategoryTotal {
 	return manifest.Summary(files)
 }
 
-// Within reports whether path is inside (or equal to) any folder or file of
-// the plan's inputs, so pack can refuse to write its output into its input.
+// Within reports whether the output path would be inside (or equal to)
+// any of the inputs, following symbolic links, so that pack can refuse to
+// write its output into what it packs.
 func Within(path string, inputs []string) bool {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return false
-	}
+	out := resolve(path)
 	for _, in := range inputs {
-		a, err := filepath.Abs(in)
-		if err != nil {
-			continue
-		}
-		if abs == a || strings.HasPrefix(abs, a+string(filepath.Separator)) {
+		a := resolve(in)
+		if out == a || strings.HasPrefix(out, a+string(filepath.Separator)) {
 			return true
 		}
 	}
-	return slices.Contains(inputs, path)
+	return false
+}
+
+// resolve returns the absolute path with symbolic links evaluated, as far
+// as the path exists.
+func resolve(p string) string {
+	abs, err := filepath.Abs(p)
+	if err != nil {
+		return p
+	}
+	if r, err := filepath.EvalSymlinks(abs); err == nil {
+		return r
+	}
+	// The file does not exist yet: resolve its folder.
+	dir, base := filepath.Split(abs)
+	if r, err := filepath.EvalSymlinks(dir); err == nil {
+		return filepath.Join(r, base)
+	}
+	return abs
 }

@@ -12,6 +12,7 @@ import (
 	"io"
 	"slices"
 	"strconv"
+	"sync"
 	"time"
 
 	"filippo.io/age"
@@ -100,18 +101,30 @@ func Inspect(ctx context.Context, r io.Reader, opts ReadOptions) (*Result, error
 }
 
 // srcReader remembers read errors of the underlying source, so that an I/O
-// failure is not reported as tampering.
+// failure is not reported as tampering. It is safe for concurrent use: the
+// decompressor's read-ahead may still be reading when read returns.
 type srcReader struct {
 	r   io.Reader
+	mu  sync.Mutex
 	err error
 }
 
 func (s *srcReader) Read(p []byte) (int, error) {
 	n, err := s.r.Read(p)
-	if err != nil && !errors.Is(err, io.EOF) && s.err == nil {
-		s.err = err
+	if err != nil && !errors.Is(err, io.EOF) {
+		s.mu.Lock()
+		if s.err == nil {
+			s.err = err
+		}
+		s.mu.Unlock()
 	}
 	return n, err
+}
+
+func (s *srcReader) failure() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
 }
 
 // limitCounter counts decompressed bytes consumed by the tar reader and
@@ -137,6 +150,26 @@ func (c *limitCounter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// reading is the state of one read of a bundle.
+type reading struct {
+	ctx  context.Context
+	opts ReadOptions
+	out  sink
+	zr   *zframe.Reader
+	lc   *limitCounter
+	tr   *tar.Reader
+
+	hdrHash  [32]byte
+	pre      *manifest.Preamble
+	preBytes []byte
+	signer   *card.Card
+	signKey  *sign.PublicKey
+	hashes   []string
+	offsets  []int64
+
+	manOffset int64
+}
+
 func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preambleOnly bool) (res *Result, err error) {
 	if opts.Identity == nil {
 		return nil, errors.New("read bundle: no identity given (-i)")
@@ -147,15 +180,15 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		if err != nil {
 			if ctxErr := ctx.Err(); ctxErr != nil {
 				err = ctxErr
-			} else if src.err != nil && !errors.Is(err, ErrNoIdentity) {
+			} else if serr := src.failure(); serr != nil && !errors.Is(err, ErrNoIdentity) {
 				// The source's own error explains the failure. A source
 				// that checks what it reads (such as seals per volume)
 				// marks its findings as integrity failures.
 				var ig interface{ IntegrityFailure() bool }
-				if errors.As(src.err, &ig) && ig.IntegrityFailure() {
-					err = src.err
+				if errors.As(serr, &ig) && ig.IntegrityFailure() {
+					err = serr
 				} else {
-					err = fmt.Errorf("read bundle: %w", src.err)
+					err = fmt.Errorf("read bundle: %w", serr)
 				}
 			}
 			if out != nil && !committed {
@@ -174,7 +207,6 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	if err != nil {
 		return nil, err
 	}
-	hh := headerHash(hdr)
 	plain, err := age.Decrypt(io.MultiReader(bytes.NewReader(hdr), br), opts.Identity.Age)
 	if err != nil {
 		var nm *age.NoIdentityMatchError
@@ -183,191 +215,262 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		}
 		return nil, integrityWrap(err, "not a valid age-encrypted bundle")
 	}
-
 	zr, err := zframe.NewReader(plain, zframe.ReaderOptions{})
 	if err != nil {
 		return nil, err
 	}
 	defer zr.Close()
-	lc := &limitCounter{r: zr, limit: 2*maxPreambleEntry + 4*perEntryOverhead}
-	tr := tar.NewReader(lc)
+	rd := &reading{ctx: ctx, opts: opts, out: out, zr: zr, hdrHash: headerHash(hdr)}
+	rd.lc = &limitCounter{r: zr, limit: 2*maxPreambleEntry + 4*perEntryOverhead}
+	rd.tr = tar.NewReader(rd.lc)
 
-	// 1. The signed preamble, before anything else is decompressed.
-	preBytes, err := readMetaEntry(tr, PreambleName, maxPreambleEntry)
-	if err != nil {
+	if err := rd.preamble(); err != nil {
 		return nil, err
 	}
-	preSig, err := readMetaEntry(tr, PreambleSigName, manifest.MaxSignatureLen)
-	if err != nil {
-		return nil, err
-	}
-	pre, err := manifest.ParsePreamble(preBytes)
-	if err != nil {
-		return nil, integrityWrap(err, "the bundle's preamble is invalid")
-	}
-	res = &Result{Preamble: pre}
-	if opts.BundleID != "" && opts.BundleID != pre.BundleID {
-		return nil, integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", opts.BundleID, pre.BundleID)
-	}
-	signer := pre.Sender
-	if opts.Sender != nil {
-		if pre.Sender.Fingerprint() != opts.Sender.Fingerprint() {
-			return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
-				"bundle was signed by %s but --from names %s: check who sent it",
-				quoteLabel(pre.Sender), quoteLabel(opts.Sender))}
-		}
-		signer = opts.Sender
-		res.SenderConfirmed = true
-	}
-	signKey, err := signer.SigningKey()
-	if err != nil {
-		return nil, err
-	}
-	if err := manifest.Verify(signKey, sign.ContextPreamble, preBytes, preSig); err != nil {
-		return nil, integrityWrap(err, "the preamble's signature by %s does not verify", quoteLabel(signer))
-	}
-	if pre.AgeHeaderSHA256 != hex.EncodeToString(hh[:]) {
-		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: "the bundle's age header is not the one its sender signed: it was re-encrypted or re-addressed by someone else; ask the sender for the original"}
-	}
-	me := opts.Identity.Card.Fingerprint().Hex()
-	if !slices.ContainsFunc(pre.Recipients, func(p manifest.Party) bool { return p.Fingerprint == me }) {
-		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: fmt.Sprintf(
-			"bundle is not addressed to you (%s): the sender signed it for %s; someone re-encrypted it to you",
-			opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
-	}
+	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil}
 	if preambleOnly {
 		return res, nil
 	}
-
-	// 2. The payload, entry by entry, exactly as the preamble lists it.
-	var limit int64 = lc.n + pre.TotalSize + int64(len(pre.Files)+4)*perEntryOverhead + 2*maxPreambleEntry
-	if limit < lc.n {
-		return nil, integrity("the declared size overflows")
+	if err := rd.payload(); err != nil {
+		return nil, err
 	}
-	lc.limit = limit
-	zr.Unlock()
+	if err := rd.manifest(res); err != nil {
+		return nil, err
+	}
+	if err := rd.end(br, src); err != nil {
+		return nil, err
+	}
+	// A cancellation that arrived during the last file must not publish.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if err := out.commit(res); err != nil {
+		return nil, err
+	}
+	committed = true
+	return res, nil
+}
 
-	hashes := make([]string, len(pre.Files))
-	offsets := make([]int64, len(pre.Files))
+// unprovenPreambleCap bounds the preamble read when no expected sender is
+// given (inspect without --from): nothing proves who made it, so it gets
+// less room than a signed one.
+const unprovenPreambleCap = 16 << 20
+
+// preamble reads and proves the signed preamble before any payload frame
+// is decompressed. With an expected sender, the signature is checked over
+// the exact bytes before they are parsed at all, so a stranger's bundle
+// costs one signature check, whatever it declares.
+func (rd *reading) preamble() error {
+	limit := int64(maxPreambleEntry)
+	if rd.opts.Sender == nil {
+		limit = unprovenPreambleCap
+	}
+	preBytes, err := readMetaEntry(rd.tr, PreambleName, limit)
+	if err != nil {
+		return err
+	}
+	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return err
+	}
+	if exp := rd.opts.Sender; exp != nil {
+		key, err := exp.SigningKey()
+		if err != nil {
+			return err
+		}
+		if err := manifest.Verify(key, sign.ContextPreamble, preBytes, preSig); err != nil {
+			return wrongSenderError(preBytes, exp, err)
+		}
+		rd.signer, rd.signKey = exp, key
+	}
+	pre, err := manifest.ParsePreamble(preBytes)
+	if err != nil {
+		return integrityWrap(err, "the bundle's preamble is invalid")
+	}
+	if rd.signer == nil {
+		// No expected sender: check against the card the bundle carries,
+		// and report the sender as unconfirmed.
+		rd.signer = pre.Sender
+		if rd.signKey, err = pre.Sender.SigningKey(); err != nil {
+			return err
+		}
+		if err := manifest.Verify(rd.signKey, sign.ContextPreamble, preBytes, preSig); err != nil {
+			return integrityWrap(err, "the preamble's signature by %s does not verify", quoteLabel(pre.Sender))
+		}
+	} else if pre.Sender.Fingerprint() != rd.signer.Fingerprint() {
+		return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+			"bundle was signed by %s but names %s as its sender: the preamble is inconsistent",
+			quoteLabel(rd.signer), quoteLabel(pre.Sender))}
+	}
+	if rd.opts.BundleID != "" && rd.opts.BundleID != pre.BundleID {
+		return integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", rd.opts.BundleID, pre.BundleID)
+	}
+	if pre.AgeHeaderSHA256 != hex.EncodeToString(rd.hdrHash[:]) {
+		return &VerifyError{Kind: ErrNotAddressed, Msg: "the bundle's age header is not the one its sender signed: it was re-encrypted or re-addressed by someone else; ask the sender for the original"}
+	}
+	me := rd.opts.Identity.Card.Fingerprint().Hex()
+	if !slices.ContainsFunc(pre.Recipients, func(p manifest.Party) bool { return p.Fingerprint == me }) {
+		return &VerifyError{Kind: ErrNotAddressed, Msg: fmt.Sprintf(
+			"bundle is not addressed to you (%s): the sender signed it for %s; someone re-encrypted it to you",
+			rd.opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
+	}
+	rd.pre, rd.preBytes = pre, preBytes
+	return nil
+}
+
+// wrongSenderError explains a preamble that the expected sender did not
+// sign. If the preamble is small enough to parse cheaply, it names who
+// claims to have signed it.
+func wrongSenderError(preBytes []byte, exp *card.Card, cause error) error {
+	if len(preBytes) <= 1<<20 {
+		if pre, err := manifest.ParsePreamble(preBytes); err == nil && pre.Sender.Fingerprint() != exp.Fingerprint() {
+			return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+				"bundle was signed by %s but --from names %s: check who sent it",
+				quoteLabel(pre.Sender), quoteLabel(exp))}
+		}
+	}
+	return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+		"bundle is not signed by %s, whom --from names: check who sent it", quoteLabel(exp)), Err: cause}
+}
+
+// payload reads every file entry, exactly as the preamble lists it,
+// hashing it while the sink stores it.
+func (rd *reading) payload() error {
+	pre := rd.pre
+	limit := rd.lc.n + pre.TotalSize + int64(len(pre.Files)+4)*perEntryOverhead + 2*maxPreambleEntry
+	if limit < rd.lc.n {
+		return integrity("the declared size overflows")
+	}
+	rd.lc.limit = limit
+	rd.zr.Unlock()
+
+	rd.hashes = make([]string, len(pre.Files))
+	rd.offsets = make([]int64, len(pre.Files))
 	h := sha256.New()
 	buf := make([]byte, 256<<10)
 	var done int64
 	for i := range pre.Files {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 		f := &pre.Files[i]
-		th, err := tr.Next()
+		th, err := rd.tr.Next()
 		if err != nil {
-			return nil, tarErr(err, fmt.Sprintf("entry %d (%q)", i+1, f.Path))
+			return tarErr(err, fmt.Sprintf("entry %d (%q)", i+1, f.Path))
 		}
 		if err := checkEntry(th, f); err != nil {
-			return nil, err
+			return err
 		}
-		offsets[i] = lc.n
-		w, err := out.create(f)
+		rd.offsets[i] = rd.lc.n
+		w, err := rd.out.create(f)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		h.Reset()
 		var copied int64
 		for {
-			n, rerr := tr.Read(buf)
+			if err := rd.ctx.Err(); err != nil {
+				return err
+			}
+			n, rerr := rd.tr.Read(buf)
 			if n > 0 {
 				h.Write(buf[:n])
 				if _, werr := w.Write(buf[:n]); werr != nil {
-					return nil, fmt.Errorf("write %s: %w", f.Path, werr)
+					return fmt.Errorf("write %s: %w", f.Path, werr)
 				}
 				copied += int64(n)
 				done += int64(n)
-				if opts.Progress != nil {
-					opts.Progress(done, pre.TotalSize)
+				if rd.opts.Progress != nil {
+					rd.opts.Progress(done, pre.TotalSize)
 				}
 			}
 			if rerr == io.EOF {
 				break
 			}
 			if rerr != nil {
-				return nil, tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
+				return tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
 			}
 		}
 		if copied != f.Size {
-			return nil, integrity("%q is %d bytes, the signed preamble says %d", f.Path, copied, f.Size)
+			return integrity("%q is %d bytes, the signed preamble says %d", f.Path, copied, f.Size)
 		}
-		if err := out.closeFile(f); err != nil {
-			return nil, err
+		if err := rd.out.closeFile(f); err != nil {
+			return err
 		}
-		hashes[i] = hex.EncodeToString(h.Sum(nil))
+		rd.hashes[i] = hex.EncodeToString(h.Sum(nil))
 	}
+	return nil
+}
 
-	// 3. The signed manifest with every hash.
+// manifest reads the signed manifest and checks it against the preamble
+// and what was read.
+func (rd *reading) manifest(res *Result) error {
 	// The manifest's header starts at the next tar block after the last
 	// file's data (tar positions are multiples of 512 from the start).
-	manOffset := (lc.n + 511) &^ 511
-	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry)
+	manOffset := (rd.lc.n + 511) &^ 511
+	manBytes, err := readMetaEntry(rd.tr, ManifestName, maxPreambleEntry)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
+	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if err := manifest.Verify(signKey, sign.ContextManifest, manBytes, manSig); err != nil {
-		return nil, integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(signer))
+	if err := manifest.Verify(rd.signKey, sign.ContextManifest, manBytes, manSig); err != nil {
+		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
 	man, err := manifest.ParseManifest(manBytes)
 	if err != nil {
-		return nil, integrityWrap(err, "the bundle's manifest is invalid")
+		return integrityWrap(err, "the bundle's manifest is invalid")
 	}
-	preHash := sha256.Sum256(preBytes)
-	if err := man.Consistent(pre, hex.EncodeToString(preHash[:])); err != nil {
-		return nil, integrityWrap(err, "the manifest does not match the preamble")
+	preHash := sha256.Sum256(rd.preBytes)
+	if err := man.Consistent(rd.pre, hex.EncodeToString(preHash[:])); err != nil {
+		return integrityWrap(err, "the manifest does not match the preamble")
 	}
 	for i := range man.Files {
-		if man.Files[i].SHA256 != hashes[i] {
-			return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
+		if man.Files[i].SHA256 != rd.hashes[i] {
+			return integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
 		}
-		if man.Files[i].Offset != offsets[i] {
-			return nil, integrity("%q is not at the offset its manifest records", man.Files[i].Path)
+		if man.Files[i].Offset != rd.offsets[i] {
+			return integrity("%q is not at the offset its manifest records", man.Files[i].Path)
 		}
 	}
+	// Read the rest of the stream before reporting the trailer: the
+	// trailer must point at this manifest.
+	res.Manifest, res.ManifestBytes, res.ManifestSig = man, manBytes, manSig
+	rd.manOffset = manOffset
+	return nil
+}
 
-	// 4. The end: tar end marker, nothing after it, the seek table and
-	// trailer, and the age stream's final authenticated chunk.
-	if _, err := tr.Next(); err != io.EOF {
+// end checks the archive's end: the tar end marker with nothing after it,
+// the trailer and seek table, and the age stream's final authenticated
+// chunk with nothing after it.
+func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
+	if _, err := rd.tr.Next(); err != io.EOF {
 		if err == nil {
-			return nil, integrity("the archive holds entries after its signed manifest")
+			return integrity("the archive holds entries after its signed manifest")
 		}
-		return nil, tarErr(err, "the end of the archive")
+		return tarErr(err, "the end of the archive")
 	}
 	var one [1]byte
-	if n, err := lc.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
+	if n, err := rd.lc.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
 		if n > 0 {
-			return nil, integrity("the archive has data after its end marker")
+			return integrity("the archive has data after its end marker")
 		}
-		return nil, tarErr(err, "the end of the archive")
+		return tarErr(err, "the end of the archive")
 	}
-	trBytes, err := zr.Finish()
+	trBytes, err := rd.zr.Finish()
 	if err != nil {
-		return nil, integrityWrap(err, "the bundle's compressed stream is damaged at its end")
+		return integrityWrap(err, "the bundle's compressed stream is damaged at its end")
 	}
 	var t trailer
-	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion || t.ManifestOffset != manOffset {
-		return nil, integrity("the bundle's index does not match its contents")
+	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion || t.ManifestOffset != rd.manOffset {
+		return integrity("the bundle's index does not match its contents")
 	}
 	if _, err := br.Peek(1); err != io.EOF {
-		if src.err == nil {
-			return nil, integrity("the bundle has data after its end")
+		if serr := src.failure(); serr != nil {
+			return serr
 		}
-		return nil, src.err
+		return integrity("the bundle has data after its end")
 	}
-
-	res.Manifest, res.ManifestBytes, res.ManifestSig = man, manBytes, manSig
-	if err := out.commit(res); err != nil {
-		return nil, err
-	}
-	committed = true
-	return res, nil
+	return nil
 }
 
 // readMetaEntry reads one of dossier's own entries, which must come next
@@ -383,9 +486,14 @@ func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 	if th.Size < 0 || th.Size > max {
 		return nil, integrity("the entry %q is %d bytes, more than the %d allowed", name, th.Size, max)
 	}
-	data := make([]byte, th.Size)
-	if _, err := io.ReadFull(tr, data); err != nil {
+	// Grow with what actually arrives rather than allocating the declared
+	// size up front.
+	data, err := io.ReadAll(tr)
+	if err != nil {
 		return nil, tarErr(err, name)
+	}
+	if int64(len(data)) != th.Size {
+		return nil, integrity("the bundle ends early, in %q (truncated?)", name)
 	}
 	return data, nil
 }
@@ -402,8 +510,14 @@ func checkEntry(th *tar.Header, f *manifest.File) error {
 		return integrity("entry %q is %d bytes, the signed preamble says %d", th.Name, th.Size, f.Size)
 	}
 	mode, _ := strconv.ParseInt(f.Mode, 8, 64)
-	if th.Mode&0o7777 != mode {
+	if th.Mode != mode {
 		return integrity("entry %q has mode %o, the signed preamble says %s", th.Name, th.Mode, f.Mode)
+	}
+	// Fields the signature does not cover must hold the values pack
+	// writes, so that nobody who knows the file key (a co-recipient) can
+	// smuggle owners or links into a stock-tool recovery.
+	if th.Uid != 0 || th.Gid != 0 || th.Uname != "" || th.Gname != "" || th.Linkname != "" || th.Devmajor != 0 || th.Devminor != 0 {
+		return integrity("entry %q carries owner, link or device fields that dossier never writes", th.Name)
 	}
 	mt, _ := time.Parse(time.RFC3339, f.MTime)
 	if !th.ModTime.Equal(mt) {

@@ -182,7 +182,7 @@ func ParseManifest(data []byte) (*Manifest, error) {
 var (
 	hex256Re   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	bundleIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	modeRe     = regexp.MustCompile(`^0[0-7]{3}$`)
+	modeRe     = regexp.MustCompile(`^0(644|755)$`)
 	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
@@ -195,8 +195,8 @@ func checkCommon(version int, id, created string, recipients []Party, headerHash
 	if !bundleIDRe.MatchString(id) {
 		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)
 	}
-	if _, err := time.Parse(time.RFC3339, created); err != nil {
-		return fmt.Errorf("%w: created %q is not an RFC 3339 time", ErrInvalid, created)
+	if t, err := time.Parse(time.RFC3339, created); err != nil || t.UTC().Format(time.RFC3339) != created {
+		return fmt.Errorf("%w: created %q is not an RFC 3339 UTC time in whole seconds", ErrInvalid, created)
 	}
 	if len(recipients) == 0 || len(recipients) > MaxRecipients {
 		return fmt.Errorf("%w: %d recipients (want 1 to %d)", ErrInvalid, len(recipients), MaxRecipients)
@@ -261,7 +261,7 @@ func (f *File) check(withHashes bool) error {
 	if !modeRe.MatchString(f.Mode) {
 		return fmt.Errorf("%w: %q has malformed mode %q", ErrInvalid, f.Path, f.Mode)
 	}
-	if _, err := time.Parse(time.RFC3339, f.MTime); err != nil {
+	if t, err := time.Parse(time.RFC3339, f.MTime); err != nil || t.UTC().Format(time.RFC3339) != f.MTime {
 		return fmt.Errorf("%w: %q has malformed mtime %q", ErrInvalid, f.Path, f.MTime)
 	}
 	if len(f.Categories) == 0 {

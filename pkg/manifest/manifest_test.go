@@ -58,9 +58,9 @@ func validPreamble(t testing.TB) *manifest.Preamble {
 	s, r1, r2 := people(t)
 	files := []manifest.File{
 		{Path: "report.pdf", Size: 1000, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.LawEnforcement}},
-		{Path: "photos/img 001.jpg", Size: 0, Mode: "0600", MTime: "2025-05-02T10:00:00+02:00", Categories: []category.ID{category.SpecialCategory}},
-		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: "0755", MTime: "2025-05-03T10:00:00.5Z", Categories: []category.ID{category.Other}},
-		{Path: ".dossierx/not-reserved", Size: 1, Mode: "0400", MTime: "2025-05-03T10:00:00Z", Categories: []category.ID{category.LawEnforcement}},
+		{Path: "photos/img 001.jpg", Size: 0, Mode: "0644", MTime: "2025-05-02T08:00:00Z", Categories: []category.ID{category.SpecialCategory}},
+		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: "0755", MTime: "2025-05-03T10:00:00Z", Categories: []category.ID{category.Other}},
+		{Path: ".dossierx/not-reserved", Size: 1, Mode: "0644", MTime: "2025-05-03T10:00:00Z", Categories: []category.ID{category.LawEnforcement}},
 	}
 	return &manifest.Preamble{
 		Type:            manifest.PreambleType,

@@ -1,0 +1,190 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// craft builds an age file to recipient whose plaintext is zstd frames of
+// a tar stream written by entries: a way to make hostile bundles.
+func craft(t testing.TB, recipient *card.Card, entries func(tw *tar.Writer)) []byte {
+	t.Helper()
+	r, err := recipient.Recipient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	aw, err := age.Encrypt(&buf, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(zw)
+	entries(tw)
+	tw.Close()
+	if err := zw.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := aw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func addEntry(t testing.TB, tw *tar.Writer, name string, data []byte) {
+	t.Helper()
+	if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tw.Write(data); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestStrangerCannotMakeUsParse: a bundle from someone else with a huge,
+// highly compressible preamble is refused after one signature check, not
+// after parsing a million entries.
+func TestStrangerCannotMakeUsParse(t *testing.T) {
+	p := getParties(t)
+	// 32 MiB of preamble-shaped JSON that compresses to almost nothing.
+	huge := []byte(`{"type":"dossier-preamble","files":[` + strings.Repeat(`{"path":"a/b/c/d/e/f/g/h","size":1,"mode":"0644","mtime":"2026-01-01T00:00:00Z","categories":["other"]},`, 300000) + `{}]}` + "\n")
+	sig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, huge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := craft(t, p.bob.Card, func(tw *tar.Writer) {
+		addEntry(t, tw, PreambleName, huge)
+		addEntry(t, tw, PreambleSigName, sig)
+	})
+	if len(data) > len(huge)/20 {
+		t.Fatalf("test bundle is %d bytes; expected strong compression", len(data))
+	}
+	start := time.Now()
+	_, err = Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if !errors.Is(err, ErrWrongSender) {
+		t.Fatalf("err = %v, want ErrWrongSender", err)
+	}
+	t.Logf("refused in %v", time.Since(start))
+	// Without --from the preamble gets far less room.
+	_, err = Inspect(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob})
+	if !errors.Is(err, ErrIntegrity) || !strings.Contains(err.Error(), "allowed") {
+		t.Fatalf("inspect without sender: %v, want the size cap", err)
+	}
+}
+
+// TestUnsignedTarFieldsAreChecked: owner, link and device fields that the
+// signature does not cover must hold the values pack writes.
+func TestUnsignedTarFieldsAreChecked(t *testing.T) {
+	f := &manifest.File{Path: "a.txt", Size: 1, Mode: "0644", MTime: "2026-01-01T00:00:00Z"}
+	mt, _ := time.Parse(time.RFC3339, f.MTime)
+	good := tar.Header{Name: "a.txt", Size: 1, Mode: 0o644, ModTime: mt, Typeflag: tar.TypeReg}
+	if err := checkEntry(&good, f); err != nil {
+		t.Fatalf("good header refused: %v", err)
+	}
+	for name, edit := range map[string]func(h *tar.Header){
+		"uid":        func(h *tar.Header) { h.Uid = 1000 },
+		"gid":        func(h *tar.Header) { h.Gid = 1000 },
+		"uname":      func(h *tar.Header) { h.Uname = "root" },
+		"gname":      func(h *tar.Header) { h.Gname = "wheel" },
+		"linkname":   func(h *tar.Header) { h.Linkname = "/etc/shadow" },
+		"devmajor":   func(h *tar.Header) { h.Devmajor = 1 },
+		"setuid bit": func(h *tar.Header) { h.Mode = 0o4644 },
+		"symlink":    func(h *tar.Header) { h.Typeflag = tar.TypeSymlink },
+		"name":       func(h *tar.Header) { h.Name = "../a.txt" },
+		"size":       func(h *tar.Header) { h.Size = 2 },
+		"mtime":      func(h *tar.Header) { h.ModTime = mt.Add(time.Second) },
+		"pax xattr":  func(h *tar.Header) { h.PAXRecords = map[string]string{"SCHILY.xattr.user.x": "1"} },
+	} {
+		h := good
+		edit(&h)
+		if err := checkEntry(&h, f); !errors.Is(err, ErrIntegrity) {
+			t.Errorf("%s: %v, want ErrIntegrity", name, err)
+		}
+	}
+}
+
+// TestCancelDuringLastFileDoesNotPublish: Ctrl-C while the only (large)
+// file is being read must leave nothing behind.
+func TestCancelDuringLastFileDoesNotPublish(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packFiles(t, map[string]string{"case/big.bin": string(randomBytes(8 << 20))}, 0, p.bob.Card)
+	ctx, cancel := context.WithCancel(context.Background())
+	out := filepath.Join(t.TempDir(), "out")
+	_, err := Open(ctx, bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card,
+		Progress: func(done, total int64) { cancel() }})
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("err = %v, want context.Canceled", err)
+	}
+	assertNothingAt(t, out)
+}
+
+// TestFIFOSwappedInIsNotOpened: a file replaced by a FIFO between plan and
+// pack is refused at once instead of blocking forever.
+func TestFIFOSwappedInIsNotOpened(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := filepath.Join(dir, "case", "a.txt")
+	os.Remove(name)
+	if err := syscall.Mkfifo(name, 0o644); err != nil {
+		t.Skipf("mkfifo: %v", err)
+	}
+	done := make(chan error, 1)
+	out := filepath.Join(t.TempDir(), "x.dossier")
+	go func() {
+		_, err := PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, ErrInput) {
+			t.Fatalf("err = %v, want ErrInput", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("pack blocked on a FIFO")
+	}
+	assertNothingAt(t, out)
+}
+
+func TestWithinFollowsSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "case"), 0o755)
+	if err := os.Symlink(filepath.Join(dir, "case"), filepath.Join(dir, "link")); err != nil {
+		t.Fatal(err)
+	}
+	in := []string{filepath.Join(dir, "case")}
+	for out, want := range map[string]bool{
+		filepath.Join(dir, "case", "x.dossier"): true,
+		filepath.Join(dir, "link", "x.dossier"): true,
+		filepath.Join(dir, "case"):              true,
+		filepath.Join(dir, "x.dossier"):         false,
+		filepath.Join(dir, "case2", "x"):        false,
+	} {
+		if got := Within(out, in); got != want {
+			t.Errorf("Within(%s) = %v, want %v", out, got, want)
+		}
+	}
+}
