@@ -95,6 +95,7 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newVerifyCommand(g),
 		newInspectCommand(g),
 		newOpenCommand(g),
+		newExtractCommand(g),
 		newReceiptCommand(g),
 		newLogCommand(g),
 		newDemoCommand(g),
@@ -158,7 +159,7 @@ func classify(err error) (int, string) {
 		return exitInterrupted, "interrupted"
 	case errors.Is(err, bundle.ErrNoIdentity):
 		return exitNoIdentity, "no_identity"
-	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, category.ErrUnknown),
+	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, category.ErrUnknown),
 		errors.Is(err, category.ErrBadRule), isCobraUsage(err):
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),

@@ -311,3 +311,75 @@ func IsVolumeSet(path string) bool {
 	_, err := os.Stat(b)
 	return err != nil
 }
+
+// ReaderAt opens every file of the source for random access, as one
+// stream (volumes back to back). Close the returned closer when done.
+func (s *Source) ReaderAt() (io.ReaderAt, int64, io.Closer, error) {
+	m := &multiReaderAt{}
+	for _, p := range s.Paths {
+		f, err := os.Open(p)
+		if err != nil {
+			m.Close()
+			return nil, 0, nil, err
+		}
+		st, err := f.Stat()
+		if err != nil {
+			f.Close()
+			m.Close()
+			return nil, 0, nil, err
+		}
+		m.files = append(m.files, f)
+		m.starts = append(m.starts, m.size)
+		m.size += st.Size()
+	}
+	return m, m.size, m, nil
+}
+
+// multiReaderAt reads files back to back as one.
+type multiReaderAt struct {
+	files  []*os.File
+	starts []int64
+	size   int64
+}
+
+func (m *multiReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < 0 {
+		return 0, errors.New("volume: negative offset")
+	}
+	n := 0
+	for len(p) > 0 {
+		if off >= m.size {
+			return n, io.EOF
+		}
+		i := len(m.starts) - 1
+		for i > 0 && m.starts[i] > off {
+			i--
+		}
+		end := m.size
+		if i+1 < len(m.starts) {
+			end = m.starts[i+1]
+		}
+		chunk := p
+		if int64(len(chunk)) > end-off {
+			chunk = chunk[:end-off]
+		}
+		k, err := m.files[i].ReadAt(chunk, off-m.starts[i])
+		n += k
+		off += int64(k)
+		p = p[k:]
+		if err != nil && !(err == io.EOF && k == len(chunk)) {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return n, err
+		}
+	}
+	return n, nil
+}
+
+func (m *multiReaderAt) Close() error {
+	for _, f := range m.files {
+		f.Close()
+	}
+	return nil
+}

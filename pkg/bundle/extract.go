@@ -1,0 +1,207 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bufio"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// ErrNotInBundle is returned by [Extract] when the bundle has no file at
+// the requested path.
+var ErrNotInBundle = errors.New("no such file in the bundle")
+
+// ExtractResult describes one extracted file.
+type ExtractResult struct {
+	Manifest *manifest.Manifest
+	File     manifest.File
+}
+
+// Extract writes one file of a bundle to w, decrypting and decompressing
+// only what it needs: the age header and final chunk, the seek table, the
+// signed manifest at the end, and the frames holding the file.
+//
+// What it proves: the manifest is signed by the expected sender and names
+// this identity as a recipient and this exact age header (so the bundle was
+// not re-encrypted); every age chunk it reads is authenticated, including
+// the last one; and the file's bytes match its signed SHA-256. What it does
+// not prove: that the parts of the bundle it did not read are intact. Use
+// [Verify] for that. Nothing is written to w before the manifest has been
+// proven, but the caller must discard what was written if Extract fails
+// (the hash is only known at the end): write to a temporary, as
+// [ExtractFile] does.
+func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.Writer, opts ReadOptions) (*ExtractResult, error) {
+	if opts.Identity == nil || opts.Sender == nil {
+		return nil, errors.New("extract: an identity and the expected sender's card are required")
+	}
+	br := bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 64<<10)
+	if isArmored(br) {
+		return nil, errors.New("extract: the bundle is ASCII-armored, which allows no random access; use open (or de-armor it with age first)")
+	}
+	hdr, err := readAgeHeader(br)
+	if err != nil {
+		return nil, err
+	}
+	hh := headerHash(hdr)
+	plain, plainSize, err := age.DecryptReaderAt(ra, size, opts.Identity.Age)
+	if err != nil {
+		var nm *age.NoIdentityMatchError
+		if errors.As(err, &nm) {
+			return nil, fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
+		}
+		return nil, integrityWrap(err, "not a valid age-encrypted bundle (or truncated)")
+	}
+	ix, err := zframe.ReadIndex(plain, plainSize)
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's seek table is damaged")
+	}
+	var t trailer
+	if err := canon.Unmarshal(ix.Trailer, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion ||
+		t.ManifestOffset <= 0 || t.ManifestOffset >= ix.DataSize {
+		return nil, integrity("the bundle's index is damaged")
+	}
+	tail := ix.DataSize - t.ManifestOffset
+	if tail > maxPreambleEntry+manifest.MaxSignatureLen+16<<10 {
+		return nil, integrity("the bundle's index points at a manifest larger than allowed")
+	}
+	rr, err := ix.NewRangeReader(plain, t.ManifestOffset, tail, zframe.ReaderOptions{})
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's index is damaged")
+	}
+	defer rr.Close()
+	tr := tar.NewReader(rr)
+	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry)
+	if err != nil {
+		return nil, err
+	}
+	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return nil, err
+	}
+	key, err := opts.Sender.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	if err := manifest.Verify(key, sign.ContextManifest, manBytes, manSig); err != nil {
+		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
+	}
+	man, err := manifest.ParseManifest(manBytes)
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's manifest is invalid")
+	}
+	if man.Sender.Fingerprint != opts.Sender.Fingerprint().Hex() {
+		return nil, &VerifyError{Kind: ErrWrongSender, Msg: "the manifest names another sender than the key that signed it"}
+	}
+	if man.AgeHeaderSHA256 != hex.EncodeToString(hh[:]) {
+		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: "the bundle's age header is not the one its sender signed: it was re-encrypted or re-addressed by someone else; ask the sender for the original"}
+	}
+	me := opts.Identity.Card.Fingerprint().Hex()
+	if !slices.ContainsFunc(man.Recipients, func(p manifest.Party) bool { return p.Fingerprint == me }) {
+		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: fmt.Sprintf(
+			"bundle is not addressed to you (%s); someone re-encrypted it to you", opts.Identity.Card.Label())}
+	}
+	if opts.BundleID != "" && opts.BundleID != man.BundleID {
+		return nil, integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", opts.BundleID, man.BundleID)
+	}
+	i := slices.IndexFunc(man.Files, func(f manifest.File) bool { return f.Path == name })
+	if i < 0 {
+		return nil, fmt.Errorf("%w: %q (list the files with 'dossier inspect')", ErrNotInBundle, name)
+	}
+	f := man.Files[i]
+	if f.Offset+f.Size > t.ManifestOffset {
+		return nil, integrity("%q lies outside the archive", f.Path)
+	}
+	data, err := ix.NewRangeReader(plain, f.Offset, f.Size, zframe.ReaderOptions{})
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's index does not cover %q", f.Path)
+	}
+	defer data.Close()
+	h := sha256.New()
+	buf := make([]byte, 256<<10)
+	var done int64
+	for done < f.Size {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		n, rerr := data.Read(buf)
+		if n > 0 {
+			h.Write(buf[:n])
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				return nil, fmt.Errorf("write %s: %w", f.Path, werr)
+			}
+			done += int64(n)
+			if opts.Progress != nil {
+				opts.Progress(done, f.Size)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return nil, tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
+		}
+	}
+	if done != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+		return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", f.Path)
+	}
+	return &ExtractResult{Manifest: man, File: f}, nil
+}
+
+// ExtractFile extracts one file of the bundle in the file bundlePath (or a
+// ReaderAt spanning volumes) into out: written to a temporary beside out
+// (mode 0600), checked, and only then published under out, which must not
+// exist unless overwrite.
+func ExtractFile(ctx context.Context, ra io.ReaderAt, size int64, name, out string, overwrite bool, opts ReadOptions) (*ExtractResult, error) {
+	if _, err := os.Lstat(out); err == nil && !overwrite {
+		return nil, fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrTargetExists, out)
+	}
+	tmp, err := atomicfile.CreateTemp(out, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("extract: %w", err)
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	res, err := Extract(ctx, ra, size, name, tmp, opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := tmp.Sync(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", out, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return nil, fmt.Errorf("write %s: %w", out, err)
+	}
+	if overwrite {
+		err = os.Rename(tmp.Name(), out)
+	} else {
+		err = atomicfile.Publish(tmp.Name(), out)
+		if errors.Is(err, atomicfile.ErrExists) {
+			err = fmt.Errorf("%w: %s appeared meanwhile; nothing was replaced", ErrTargetExists, out)
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	ok = true
+	return res, nil
+}
