@@ -372,12 +372,12 @@ func newEntry(ev Event) (*Entry, error) {
 }
 
 // SanitizeDetail returns s as Append records it: invalid UTF-8 replaced by
-// U+FFFD (which DecodeRuneInString already gives), control, bidi and line-separator characters replaced by spaces,
+// U+FFFD, control, bidi and line-separator characters replaced by spaces,
 // and cut (on a character boundary) to at most MaxDetail bytes.
 func SanitizeDetail(s string) string {
 	var b strings.Builder
 	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
+		r, n := utf8.DecodeRuneInString(s[i:]) // U+FFFD for invalid UTF-8
 		i += n
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
 			r = ' '
@@ -491,6 +491,9 @@ func (l *Log) readHead() (headState, error) {
 	if errors.Is(err, fs.ErrNotExist) {
 		return headState{}, nil
 	}
+	if errors.Is(err, errTooLarge) {
+		return headState{}, fmt.Errorf("%w: %s is larger than 1024 bytes", ErrBroken, HeadName)
+	}
 	if err != nil {
 		return headState{}, fmt.Errorf("custody: read %s: %w", HeadName, err)
 	}
@@ -562,14 +565,19 @@ func (l *Log) writeHead(h head) error {
 }
 
 // storeCard keeps c as home/cards/<fingerprint>.card unless a valid card
-// with that fingerprint is already there.
+// with that fingerprint is already there. A damaged card stored under that
+// name is an ErrBroken error.
 func (l *Log) storeCard(c *card.Card) error {
 	fp := c.Fingerprint().Hex()
 	path := l.cardPath(fp)
-	if _, err := l.loadCard(fp); err == nil {
+	_, problem, err := l.loadCard(fp)
+	switch {
+	case problem != "":
+		return fmt.Errorf("%w: %s", ErrBroken, problem)
+	case err == nil:
 		return nil
-	} else if !errors.Is(err, fs.ErrNotExist) {
-		return err
+	case !errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("custody: read card: %w", err)
 	}
 	data, err := c.Marshal()
 	if err != nil {
@@ -605,26 +613,30 @@ func (l *Log) storeCard(c *card.Card) error {
 	return nil
 }
 
-// loadCard reads and checks the stored card with fingerprint fp. A missing
-// card gives an error wrapping fs.ErrNotExist; a damaged one, ErrBroken.
-func (l *Log) loadCard(fp string) (*card.Card, error) {
+// loadCard reads and checks the stored card with fingerprint fp. It returns
+// err for a card that cannot be read (wrapping fs.ErrNotExist if it is
+// missing) and problem for one that is damaged or not that card.
+func (l *Log) loadCard(fp string) (c *card.Card, problem string, err error) {
 	path := l.cardPath(fp)
 	data, err := readSmall(path, card.MaxSize)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("custody: the card of actor %s is not in %s: %w", fp, l.cardsPath(), err)
+	if errors.Is(err, errTooLarge) {
+		return nil, fmt.Sprintf("stored card %s is larger than %d bytes", path, card.MaxSize), nil
 	}
 	if err != nil {
-		return nil, fmt.Errorf("custody: read card: %w", err)
+		return nil, "", err
 	}
-	c, err := card.Parse(data)
+	c, err = card.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: stored card %s: %v", ErrBroken, path, err)
+		return nil, fmt.Sprintf("stored card %s: %v", path, err), nil
 	}
-	if c.Fingerprint().Hex() != fp {
-		return nil, fmt.Errorf("%w: stored card %s has fingerprint %s", ErrBroken, path, c.Fingerprint().Hex())
+	if got := c.Fingerprint().Hex(); got != fp {
+		return nil, fmt.Sprintf("stored card %s is another card (fingerprint %s)", path, got), nil
 	}
-	return c, nil
+	return c, "", nil
 }
+
+// errTooLarge is returned by readSmall.
+var errTooLarge = errors.New("file too large")
 
 // readSmall reads a file that must be at most max bytes.
 func readSmall(path string, max int64) ([]byte, error) {
@@ -638,7 +650,7 @@ func readSmall(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBroken, path, max)
+		return nil, errTooLarge
 	}
 	return data, nil
 }
@@ -793,12 +805,14 @@ func (l *Log) Verify() (*Report, error) {
 		if e.Actor != "" {
 			pk, ok := keys[e.Actor]
 			if !ok {
-				c, err := l.loadCard(e.Actor)
+				c, problem, err := l.loadCard(e.Actor)
 				switch {
+				case problem != "":
+					return fmt.Errorf("%w: line %d: %s", ErrBroken, n, problem)
 				case errors.Is(err, fs.ErrNotExist):
 					return fmt.Errorf("%w: line %d: the signature cannot be checked: the card of actor %s is missing from %s", ErrBroken, n, e.Actor, l.cardsPath())
 				case err != nil:
-					return fmt.Errorf("%w (line %d)", err, n)
+					return fmt.Errorf("custody: line %d: read card: %w", n, err)
 				}
 				if pk, err = c.SigningKey(); err != nil {
 					return fmt.Errorf("%w: line %d: %v", ErrBroken, n, err)

@@ -1,0 +1,730 @@
+package custody_test
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/custody"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+func newIdentity(t testing.TB, name string) *identity.Identity {
+	t.Helper()
+	id, err := identity.Generate(name, "Test Authority", nil, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
+
+func openLog(t testing.TB) *custody.Log {
+	t.Helper()
+	l, err := custody.Open(filepath.Join(t.TempDir(), "home"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return l
+}
+
+func mustAppend(t testing.TB, l *custody.Log, ev custody.Event, actor *identity.Identity) *custody.Entry {
+	t.Helper()
+	e, err := l.Append(ev, actor)
+	if err != nil {
+		t.Fatalf("Append: %v", err)
+	}
+	return e
+}
+
+func mustVerify(t testing.TB, l *custody.Log) *custody.Report {
+	t.Helper()
+	rep, err := l.Verify()
+	if err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+	return rep
+}
+
+var (
+	fpA      = strings.Repeat("a", 64)
+	fpB      = strings.Repeat("b", 64)
+	blake    = strings.Repeat("c", 128)
+	bundleID = "0123456789abcdef0123456789abcdef"
+)
+
+func event(i int) custody.Event {
+	return custody.Event{
+		Action:       custody.ActionVerify,
+		BundleID:     bundleID,
+		BundleHash:   blake,
+		Counterparts: []string{fpA, fpB},
+		Outcome:      custody.OutcomeOK,
+		Detail:       fmt.Sprintf("event %d", i),
+	}
+}
+
+func readLines(t testing.TB, l *custody.Log) [][]byte {
+	t.Helper()
+	data, err := os.ReadFile(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := bytes.SplitAfter(data, []byte("\n"))
+	if len(lines[len(lines)-1]) == 0 {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+func writeLines(t testing.TB, l *custody.Log, lines [][]byte) {
+	t.Helper()
+	if err := os.WriteFile(l.Path(), bytes.Join(lines, nil), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestAppendAndVerify(t *testing.T) {
+	l := openLog(t)
+	alice, bob := newIdentity(t, "Alice"), newIdentity(t, "Bob")
+
+	rep := mustVerify(t, l)
+	if *rep != (custody.Report{}) {
+		t.Fatalf("empty log: %+v", rep)
+	}
+	when := time.Date(2025, 3, 4, 5, 6, 7, 890, time.FixedZone("CET", 3600))
+	actors := []*identity.Identity{nil, alice, bob, nil, alice}
+	var got []*custody.Entry
+	for i, a := range actors {
+		ev := event(i)
+		if i == 0 {
+			ev.Time = when
+			ev.Counterparts = nil
+			ev.BundleID, ev.BundleHash = "", ""
+			ev.Outcome = "no_identity"
+		}
+		got = append(got, mustAppend(t, l, ev, a))
+	}
+	if got[0].Time != "2025-03-04T04:06:07Z" {
+		t.Errorf("time = %q", got[0].Time)
+	}
+	rep = mustVerify(t, l)
+	if *rep != (custody.Report{Entries: 5, Signed: 3, Unsigned: 2}) {
+		t.Errorf("report = %+v", rep)
+	}
+
+	entries, err := l.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := readLines(t, l)
+	if len(entries) != 5 || len(lines) != 5 {
+		t.Fatalf("%d entries, %d lines", len(entries), len(lines))
+	}
+	prev := strings.Repeat("0", 64)
+	for i, e := range entries {
+		if e.Seq != int64(i+1) || e.Prev != prev {
+			t.Errorf("entry %d: seq %d prev %s, want prev %s", i, e.Seq, e.Prev, prev)
+		}
+		// The line is exactly the canonical encoding of the entry, and the
+		// entry is what Append returned.
+		again, err := canon.Marshal(&e)
+		if err != nil || !bytes.Equal(again, lines[i]) {
+			t.Errorf("line %d is not canon.Marshal of its entry", i+1)
+		}
+		if ret, _ := canon.Marshal(got[i]); !bytes.Equal(ret, lines[i]) {
+			t.Errorf("line %d differs from the entry Append returned", i+1)
+		}
+		sum := sha256.Sum256(bytes.TrimSuffix(lines[i], []byte("\n")))
+		prev = hex.EncodeToString(sum[:])
+
+		a := actors[i]
+		if a == nil {
+			if e.Actor != "" || e.Signature != nil {
+				t.Errorf("entry %d: unsigned entry has actor %q / signature", i+1, e.Actor)
+			}
+			continue
+		}
+		if e.Actor != a.Fingerprint().Hex() || e.Signature == nil {
+			t.Fatalf("entry %d: actor %q, signature %v", i+1, e.Actor, e.Signature != nil)
+		}
+		// The signature covers canon.Marshal of the entry without it.
+		body := e
+		body.Signature = nil
+		msg, _ := canon.Marshal(&body)
+		pk, _ := a.Card.SigningKey()
+		if err := pk.Verify(sign.ContextLog, msg, e.Signature); err != nil {
+			t.Errorf("entry %d: %v", i+1, err)
+		}
+	}
+	for _, a := range []*identity.Identity{alice, bob} {
+		if _, err := os.Stat(filepath.Join(filepath.Dir(l.Path()), "cards", a.Fingerprint().Hex()+".card")); err != nil {
+			t.Errorf("card not stored: %v", err)
+		}
+	}
+	if e := entries[1]; e.Detail != "event 1" || e.BundleID != bundleID || e.BundleHash != blake ||
+		len(e.Counterparts) != 2 || e.Action != "verify" || e.Outcome != "ok" {
+		t.Errorf("entry 2 = %+v", e)
+	}
+	if !strings.Contains(string(lines[0]), `"seq":1,"time":"2025-03-04T04:06:07Z","action":"verify","outcome":"no_identity","detail":"event 0","prev":"0000`) {
+		t.Errorf("line 1 = %s", lines[0])
+	}
+}
+
+// tamperLog builds a log of six entries (2, 4 and 6 signed) and returns it.
+func tamperLog(t *testing.T, actor *identity.Identity) *custody.Log {
+	t.Helper()
+	l := openLog(t)
+	for i := 1; i <= 6; i++ {
+		var a *identity.Identity
+		if i%2 == 0 {
+			a = actor
+		}
+		mustAppend(t, l, event(i), a)
+	}
+	return l
+}
+
+func TestTamperDetection(t *testing.T) {
+	actor := newIdentity(t, "Alice")
+	home := func(l *custody.Log) string { return filepath.Dir(l.Path()) }
+	replaceIn := func(line []byte, old, new string) []byte {
+		if !bytes.Contains(line, []byte(old)) {
+			panic("no " + old + " in " + string(line))
+		}
+		return bytes.Replace(line, []byte(old), []byte(new), 1)
+	}
+	cases := []struct {
+		name   string
+		tamper func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte
+		want   string // in the error
+		// appendRefused: Append must also refuse to write after it.
+		appendRefused bool
+		// healedByAppend: a signed Append legitimately repairs it.
+		healedByAppend bool
+	}{
+		{"edited field in unsigned middle entry", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[2] = replaceIn(lines[2], `"outcome":"ok"`, `"outcome":"integrity"`)
+			return lines
+		}, "line 4: its prev is not the SHA-256 of line 3", false, false},
+		{"edited field in signed middle entry", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[3] = replaceIn(lines[3], `"detail":"event 4"`, `"detail":"event 9"`)
+			return lines
+		}, "line 4: the signature of actor", false, false},
+		{"edited counterpart of signed entry", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[1] = replaceIn(lines[1], fpB, strings.Repeat("d", 64))
+			return lines
+		}, "line 2: the signature", false, false},
+		{"edited signature", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			var e custody.Entry
+			if err := canon.Unmarshal(lines[3], &e, false); err != nil {
+				t.Fatal(err)
+			}
+			e.Signature.MLDSA65[100] ^= 1
+			lines[3], _ = canon.Marshal(&e)
+			return lines
+		}, "line 4: the signature of actor", false, false},
+		{"signature removed", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			var e custody.Entry
+			canon.Unmarshal(lines[1], &e, false)
+			e.Signature = nil
+			lines[1], _ = canon.Marshal(&e)
+			return lines
+		}, "line 2: it names an actor but has no signature", false, false},
+		{"deleted middle entry", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return append(lines[:2], lines[3:]...)
+		}, "line 3 holds entry 4", false, false},
+		{"deleted last entry", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return lines[:5]
+		}, "custody.head records 6 entries but the log ends at entry 5", true, false},
+		{"deleted all entries", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return [][]byte{}
+		}, "custody.head records 6 entries but custody.log is empty", true, false},
+		{"log file deleted", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			os.Remove(l.Path())
+			return nil
+		}, "custody.log is missing but custody.head records 6 entries", true, false},
+		{"swapped entries", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[1], lines[2] = lines[2], lines[1]
+			return lines
+		}, "line 2 holds entry 3", false, false},
+		{"swapped entries with seq rewritten", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			a := replaceIn(lines[2], `"seq":3,`, `"seq":2,`)
+			b := replaceIn(lines[1], `"seq":2,`, `"seq":3,`)
+			lines[1], lines[2] = a, b
+			return lines
+		}, "line 2: its prev is not", false, false},
+		{"line appended by hand", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			e := custody.Entry{Seq: 7, Time: "2025-01-01T00:00:00Z", Action: "open", Outcome: "ok", Prev: strings.Repeat("0", 64)}
+			line, _ := canon.Marshal(&e)
+			return append(lines, line)
+		}, "line 7: its prev is not the SHA-256 of line 6", true, false},
+		{"copy of last line appended", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return append(lines, lines[5])
+		}, "line 7 holds entry 6", false, false},
+		{"truncated last line", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[5] = lines[5][:len(lines[5])-20]
+			return lines
+		}, "line 6 is incomplete", true, false},
+		{"last newline removed", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[5] = lines[5][:len(lines[5])-1]
+			return lines
+		}, "line 6 is incomplete", true, false},
+		{"garbage line in the middle", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return append(lines[:2], append([][]byte{[]byte("rm -rf evidence\n")}, lines[2:]...)...)
+		}, "line 3 is not a canonical custody entry", false, false},
+		{"garbage line at the end", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return append(lines, []byte("{\"seq\":7}\n"))
+		}, "line 7 is not a canonical custody entry", true, false},
+		{"blank line", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			return append(lines[:1], append([][]byte{[]byte("\n")}, lines[1:]...)...)
+		}, "line 2 is not a canonical custody entry", false, false},
+		{"whitespace added", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[2] = replaceIn(lines[2], `"seq":3,`, `"seq": 3,`)
+			return lines
+		}, "line 3 is not a canonical custody entry", false, false},
+		{"CRLF line end", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[0] = replaceIn(lines[0], "}\n", "}\r\n")
+			return lines
+		}, "line 1 is not a canonical custody entry", false, false},
+		{"unknown field", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[0] = replaceIn(lines[0], `"seq":1,`, `"seq":1,"note":"x",`)
+			return lines
+		}, "line 1 is not a canonical custody entry", false, false},
+		{"control character in detail", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			lines[4] = replaceIn(lines[4], `"detail":"event 5"`, `"detail":"event\u001b5"`)
+			return lines
+		}, "line 5: detail holds control characters", false, false},
+		{"actor card missing", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			if err := os.Remove(filepath.Join(home(l), "cards", actor.Fingerprint().Hex()+".card")); err != nil {
+				t.Fatal(err)
+			}
+			return lines
+		}, "line 2: the signature cannot be checked: the card of actor", false, true},
+		{"actor card replaced by another", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			other, _ := newIdentity(t, "Mallory").Card.Marshal()
+			if err := os.WriteFile(filepath.Join(home(l), "cards", actor.Fingerprint().Hex()+".card"), other, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			return lines
+		}, "line 2: stored card", true, false},
+		{"head edited", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			h, _ := os.ReadFile(filepath.Join(home(l), "custody.head"))
+			h = bytes.Replace(h, []byte(`"seq":6`), []byte(`"seq":9`), 1)
+			os.WriteFile(filepath.Join(home(l), "custody.head"), h, 0o600)
+			return lines
+		}, "custody.head records 9 entries but the log ends at entry 6", true, false},
+		{"head garbage", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			os.WriteFile(filepath.Join(home(l), "custody.head"), []byte("6\n"), 0o600)
+			return lines
+		}, "custody.head is malformed", true, false},
+		{"head deleted", func(t *testing.T, l *custody.Log, lines [][]byte) [][]byte {
+			os.Remove(filepath.Join(home(l), "custody.head"))
+			return lines
+		}, "custody.head is missing but the log has 6 entries", true, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			t.Parallel()
+			l := tamperLog(t, actor)
+			mustVerify(t, l)
+			lines := c.tamper(t, l, readLines(t, l))
+			if lines != nil { // nil: the case changed the files itself
+				writeLines(t, l, lines)
+			}
+			rep, err := l.Verify()
+			if !errors.Is(err, custody.ErrBroken) {
+				t.Fatalf("Verify: got %v (report %+v), want ErrBroken", err, rep)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("Verify error\n  %v\ndoes not contain\n  %s", err, c.want)
+			}
+			if !strings.HasPrefix(err.Error(), "custody: ") {
+				t.Errorf("error %q lacks the custody: prefix", err)
+			}
+			before, _ := os.ReadFile(l.Path())
+			_, aerr := l.Append(event(99), actor)
+			if c.appendRefused {
+				if !errors.Is(aerr, custody.ErrBroken) {
+					t.Errorf("Append after tampering: got %v, want ErrBroken", aerr)
+				}
+				if after, _ := os.ReadFile(l.Path()); !bytes.Equal(before, after) {
+					t.Errorf("a refused Append changed the log")
+				}
+			}
+			if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) && !c.healedByAppend {
+				t.Errorf("Verify after Append: got %v, want ErrBroken still", err)
+			}
+		})
+	}
+}
+
+func TestEntriesRejectsBadLine(t *testing.T) {
+	l := tamperLog(t, newIdentity(t, "Alice"))
+	lines := readLines(t, l)
+	lines[3] = []byte("not json\n")
+	writeLines(t, l, lines)
+	_, err := l.Entries()
+	if !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "line 4") {
+		t.Fatalf("Entries: %v", err)
+	}
+}
+
+// TestLimitTruncationWithHead documents the limit: whoever truncates the
+// log AND rewrites custody.head to match is not detected.
+func TestLimitTruncationWithHead(t *testing.T) {
+	l := tamperLog(t, newIdentity(t, "Alice"))
+	lines := readLines(t, l)
+	writeLines(t, l, lines[:4])
+	sum := sha256.Sum256(bytes.TrimSuffix(lines[3], []byte("\n")))
+	h, _ := canon.Marshal(map[string]any{"seq": 4, "sha256": hex.EncodeToString(sum[:])})
+	if err := os.WriteFile(filepath.Join(filepath.Dir(l.Path()), "custody.head"), h, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustVerify(t, l); rep.Entries != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+}
+
+func TestHeadBehind(t *testing.T) {
+	l := openLog(t)
+	headPath := filepath.Join(filepath.Dir(l.Path()), "custody.head")
+
+	// A crash after the first entry was synced, before the head existed.
+	mustAppend(t, l, event(1), nil)
+	os.Remove(headPath)
+	if rep := mustVerify(t, l); !rep.HeadBehind || rep.Entries != 1 {
+		t.Fatalf("report %+v", rep)
+	}
+	mustAppend(t, l, event(2), nil)
+	if rep := mustVerify(t, l); rep.HeadBehind || rep.Entries != 2 {
+		t.Fatalf("report %+v", rep)
+	}
+
+	// A crash later: the head is one entry behind.
+	old, _ := os.ReadFile(headPath)
+	mustAppend(t, l, event(3), nil)
+	os.WriteFile(headPath, old, 0o600)
+	if rep := mustVerify(t, l); !rep.HeadBehind || rep.Entries != 3 {
+		t.Fatalf("report %+v", rep)
+	}
+	if e := mustAppend(t, l, event(4), nil); e.Seq != 4 {
+		t.Fatalf("seq %d", e.Seq)
+	}
+	if rep := mustVerify(t, l); rep.HeadBehind || rep.Entries != 4 {
+		t.Fatalf("report %+v", rep)
+	}
+
+	// Two behind is not a crash.
+	two, _ := os.ReadFile(headPath)
+	mustAppend(t, l, event(5), nil)
+	mustAppend(t, l, event(6), nil)
+	os.WriteFile(headPath, two, 0o600)
+	if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) {
+		t.Fatalf("Verify with head two behind: %v", err)
+	}
+}
+
+func TestEmptyAndMissing(t *testing.T) {
+	l := openLog(t)
+	if entries, err := l.Entries(); err != nil || len(entries) != 0 {
+		t.Fatalf("missing log: %v, %v", entries, err)
+	}
+	if err := os.WriteFile(l.Path(), nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if rep := mustVerify(t, l); rep.Entries != 0 {
+		t.Fatalf("empty log: %+v", rep)
+	}
+	if e := mustAppend(t, l, event(1), nil); e.Seq != 1 || e.Prev != strings.Repeat("0", 64) {
+		t.Fatalf("first entry %+v", e)
+	}
+}
+
+func TestLargeLogTail(t *testing.T) {
+	l := openLog(t)
+	alice := newIdentity(t, "Alice")
+	ev := event(0)
+	ev.Detail = strings.Repeat("x", custody.MaxDetail)
+	for i := 0; i < 30; i++ {
+		mustAppend(t, l, ev, alice)
+	}
+	if st, _ := os.Stat(l.Path()); st.Size() < 2*custody.MaxEntrySize {
+		t.Fatalf("log is only %d bytes", st.Size())
+	}
+	if e := mustAppend(t, l, event(31), nil); e.Seq != 31 {
+		t.Fatalf("seq %d", e.Seq)
+	}
+	mustVerify(t, l)
+
+	// A last line over 64 KiB, written by hand, is refused.
+	f, err := os.OpenFile(l.Path(), os.O_WRONLY|os.O_APPEND, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(append(bytes.Repeat([]byte("y"), custody.MaxEntrySize), '\n'))
+	f.Close()
+	if _, err := l.Append(event(32), nil); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "longer than") {
+		t.Fatalf("Append after a huge line: %v", err)
+	}
+	if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "line 32 is longer than") {
+		t.Fatalf("Verify: %v", err)
+	}
+}
+
+func TestInvalidEvents(t *testing.T) {
+	l := openLog(t)
+	alice, bob := newIdentity(t, "Alice"), newIdentity(t, "Bob")
+	cases := map[string]func(*custody.Event){
+		"empty action":        func(e *custody.Event) { e.Action = "" },
+		"action with space":   func(e *custody.Event) { e.Action = "pack it" },
+		"action upper case":   func(e *custody.Event) { e.Action = "Pack" },
+		"empty outcome":       func(e *custody.Event) { e.Outcome = "" },
+		"outcome with \\n":    func(e *custody.Event) { e.Outcome = "ok\nforged" },
+		"bundle id with /":    func(e *custody.Event) { e.BundleID = "../x" },
+		"short bundle hash":   func(e *custody.Event) { e.BundleHash = "abcd" },
+		"upper bundle hash":   func(e *custody.Event) { e.BundleHash = strings.Repeat("C", 128) },
+		"short counterpart":   func(e *custody.Event) { e.Counterparts = []string{"7K2M-QX4P-9D3R-WT6H-0B5N"} },
+		"too many parties":    func(e *custody.Event) { e.Counterparts = make([]string, custody.MaxCounterparts+1) },
+		"counterpart with \"": func(e *custody.Event) { e.Counterparts = []string{strings.Repeat("a", 63) + `"`} },
+	}
+	for name, mutate := range cases {
+		ev := event(1)
+		mutate(&ev)
+		if _, err := l.Append(ev, nil); !errors.Is(err, custody.ErrInvalidEvent) {
+			t.Errorf("%s: got %v, want ErrInvalidEvent", name, err)
+		}
+	}
+	// An identity whose card is someone else's.
+	mixed := &identity.Identity{Age: alice.Age, Key: alice.Key, Card: bob.Card}
+	if _, err := l.Append(event(1), mixed); !errors.Is(err, custody.ErrInvalidEvent) {
+		t.Errorf("mismatched actor: got %v", err)
+	}
+	if _, err := os.Stat(l.Path()); err == nil {
+		if entries, _ := l.Entries(); len(entries) != 0 {
+			t.Errorf("refused events were logged: %d", len(entries))
+		}
+	}
+}
+
+func TestDetailSanitised(t *testing.T) {
+	l := openLog(t)
+	ev := event(1)
+	ev.Detail = "line one\nline two\r\x1b[31mred\u202e\u2028\xff end"
+	e := mustAppend(t, l, ev, nil)
+	if want := "line one line two  [31mred  \ufffd end"; e.Detail != want {
+		t.Errorf("detail = %q, want %q", e.Detail, want)
+	}
+	ev.Detail = strings.Repeat("é", 600) // 1200 bytes
+	e = mustAppend(t, l, ev, nil)
+	if len(e.Detail) != 1000 || e.Detail != strings.Repeat("é", 500) {
+		t.Errorf("detail cut to %d bytes", len(e.Detail))
+	}
+	lines := readLines(t, l)
+	if len(lines) != 2 {
+		t.Fatalf("%d lines", len(lines))
+	}
+	mustVerify(t, l)
+	if got := custody.SanitizeDetail("ok"); got != "ok" {
+		t.Errorf("SanitizeDetail(ok) = %q", got)
+	}
+}
+
+func TestFileModes(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "plan9" {
+		t.Skip("no Unix permissions")
+	}
+	l := openLog(t)
+	alice := newIdentity(t, "Alice")
+	mustAppend(t, l, event(1), alice)
+	home := filepath.Dir(l.Path())
+	want := map[string]os.FileMode{
+		home:                                os.ModeDir | 0o700,
+		l.Path():                            0o600,
+		filepath.Join(home, "custody.head"): 0o600,
+		filepath.Join(home, "custody.lock"): 0o600,
+		filepath.Join(home, "cards"):        os.ModeDir | 0o700,
+		filepath.Join(home, "cards", alice.Fingerprint().Hex()+".card"): 0o600,
+	}
+	for path, mode := range want {
+		st, err := os.Stat(path)
+		if err != nil {
+			t.Error(err)
+			continue
+		}
+		if st.Mode() != mode {
+			t.Errorf("%s: mode %v, want %v", path, st.Mode(), mode)
+		}
+	}
+	// Nothing else is left in home (no temporaries).
+	names, _ := os.ReadDir(home)
+	if len(names) != 4 {
+		t.Errorf("home holds %d names, want 4", len(names))
+	}
+}
+
+func TestDefaultHomeEnv(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "my home")
+	t.Setenv("DOSSIER_HOME", dir)
+	if got, err := custody.DefaultHome(); err != nil || got != dir {
+		t.Fatalf("DefaultHome = %q, %v; want %q", got, err, dir)
+	}
+	t.Setenv("DOSSIER_HOME", "")
+	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && runtime.GOOS != "ios" {
+		xdg := t.TempDir()
+		t.Setenv("XDG_DATA_HOME", xdg)
+		if got, err := custody.DefaultHome(); err != nil || got != filepath.Join(xdg, "dossier") {
+			t.Fatalf("DefaultHome without DOSSIER_HOME = %q, %v", got, err)
+		}
+	}
+}
+
+func checkSequence(t *testing.T, l *custody.Log, n int, signed int) {
+	t.Helper()
+	rep := mustVerify(t, l)
+	if rep.Entries != n || rep.Signed != signed || rep.Unsigned != n-signed || rep.HeadBehind {
+		t.Fatalf("report %+v, want %d entries, %d signed", rep, n, signed)
+	}
+	entries, err := l.Entries()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(entries) != n {
+		t.Fatalf("%d entries, want %d", len(entries), n)
+	}
+	seen := map[string]bool{}
+	for i, e := range entries {
+		if e.Seq != int64(i+1) {
+			t.Fatalf("entry %d has seq %d", i+1, e.Seq)
+		}
+		if seen[e.Detail] {
+			t.Fatalf("detail %q logged twice", e.Detail)
+		}
+		seen[e.Detail] = true
+	}
+}
+
+const perWriter = 25
+
+// appendMany appends perWriter entries tagged with who, signing every
+// other one with actor.
+func appendMany(l *custody.Log, who string, actor *identity.Identity) error {
+	for i := 0; i < perWriter; i++ {
+		ev := event(i)
+		ev.Detail = fmt.Sprintf("%s #%d", who, i)
+		var a *identity.Identity
+		if i%2 == 0 {
+			a = actor
+		}
+		if _, err := l.Append(ev, a); err != nil {
+			return fmt.Errorf("%s: %w", who, err)
+		}
+	}
+	return nil
+}
+
+func TestConcurrentGoroutines(t *testing.T) {
+	l := openLog(t)
+	alice := newIdentity(t, "Alice")
+	var wg sync.WaitGroup
+	errs := make(chan error, 8)
+	for g := 0; g < 8; g++ {
+		wg.Go(func() {
+			// Each goroutine opens the log itself, as separate commands would.
+			l2, err := custody.Open(filepath.Dir(l.Path()))
+			if err == nil {
+				err = appendMany(l2, "goroutine "+strconv.Itoa(g), alice)
+			}
+			errs <- err
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	checkSequence(t, l, 8*perWriter, 8*((perWriter+1)/2))
+}
+
+const helperEnv = "DOSSIER_CUSTODY_TEST_HOME"
+
+// TestHelperProcess is not a test: TestConcurrentProcesses runs the test
+// binary again with helperEnv set, and this appends perWriter entries.
+func TestHelperProcess(t *testing.T) {
+	home := os.Getenv(helperEnv)
+	if home == "" {
+		t.Skip("helper process for TestConcurrentProcesses")
+	}
+	l, err := custody.Open(home)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := appendMany(l, "process "+os.Getenv(helperEnv+"_WHO"), newIdentity(t, "Helper")); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestConcurrentProcesses has 4 processes and 4 goroutines of this one
+// append 25 entries each at the same time: 200 entries.
+func TestConcurrentProcesses(t *testing.T) {
+	if testing.Short() && runtime.GOOS == "js" {
+		t.Skip("no processes")
+	}
+	l := openLog(t)
+	home := filepath.Dir(l.Path())
+	var cmds []*exec.Cmd
+	var outs []*bytes.Buffer
+	for p := 0; p < 4; p++ {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestHelperProcess$", "-test.count=1", "-test.v")
+		cmd.Env = append(os.Environ(), helperEnv+"="+home, helperEnv+"_WHO="+strconv.Itoa(p))
+		out := new(bytes.Buffer)
+		cmd.Stdout, cmd.Stderr = out, out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		cmds = append(cmds, cmd)
+		outs = append(outs, out)
+	}
+	alice := newIdentity(t, "Alice")
+	var wg sync.WaitGroup
+	errs := make(chan error, 4)
+	for g := 0; g < 4; g++ {
+		wg.Go(func() { errs <- appendMany(l, "goroutine "+strconv.Itoa(g), alice) })
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Error(err)
+		}
+	}
+	for p, cmd := range cmds {
+		if err := cmd.Wait(); err != nil {
+			t.Errorf("helper %d: %v\n%s", p, err, outs[p])
+		} else if !strings.Contains(outs[p].String(), "--- PASS: TestHelperProcess") {
+			t.Errorf("helper %d did not run:\n%s", p, outs[p])
+		}
+	}
+	if t.Failed() {
+		t.FailNow()
+	}
+	checkSequence(t, l, 8*perWriter, 8*((perWriter+1)/2))
+	cards, _ := os.ReadDir(filepath.Join(home, "cards"))
+	if len(cards) != 5 {
+		t.Errorf("%d cards stored, want 5", len(cards))
+	}
+}
