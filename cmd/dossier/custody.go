@@ -131,7 +131,10 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 				return err
 			}
 			if g.JSON {
-				return g.printJSON(map[string]any{"ok": true, "log": l.Path(), "entries": rep.Entries, "signed": rep.Signed, "unsigned": rep.Unsigned})
+				return g.printJSON(map[string]any{"ok": true, "log": l.Path(), "entries": rep.Entries, "signed": rep.Signed, "unsigned": rep.Unsigned, "head_behind": rep.HeadBehind})
+			}
+			if rep.HeadBehind {
+				g.warn("the last append was interrupted before custody.head was updated; the next entry repairs it\n")
 			}
 			g.say("OK: %s: %s, %d signed, %d unsigned; chain and signatures intact\n", l.Path(), plural(rep.Entries, "entry"), rep.Signed, rep.Unsigned)
 			return nil
