@@ -41,7 +41,7 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 	}
 	ev.Counterparts = counterparts(opts.Sender)
 	g.setActor(opts.Identity)
-	in, _, err := g.openBundle(target, f.SealPath, opts.Sender)
+	in, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}

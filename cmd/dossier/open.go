@@ -4,14 +4,12 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
-	"io"
 	"os"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/receipt"
-	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 type openOptions struct {
@@ -65,23 +63,22 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	}
 	ev.Counterparts = counterparts(opts.Sender)
 	g.setActor(opts.Identity)
-	in, src, err := g.openBundle(target, o.SealPath, opts.Sender)
+	in, err := g.openBundle(target, o.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
-	expectSealed(src, &opts)
-	digest := seal.NewHasher()
-	res, err := bundle.Open(ctx, io.TeeReader(in, digest), o.Output, opts)
+	expectSealed(in.src, &opts)
+	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(err, src, opts.Sender)
+		return explainWithSeals(err, in.src, opts.Sender)
 	}
-	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(digest.Sum(nil))
+	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
 	if o.Receipt != "" {
-		if err := writeReceipt(g, o.Receipt, opts, res, digest.Sum(nil)); err != nil {
+		if err := writeReceipt(g, o.Receipt, opts, res, in.digest()); err != nil {
 			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
 		}
 		ev.Detail = "receipt written to " + o.Receipt

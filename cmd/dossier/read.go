@@ -9,6 +9,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
@@ -19,21 +20,31 @@ type readFlags struct {
 	SealPath     string
 }
 
+// bundleInput is an opened bundle: its bytes, where they come from, and
+// their BLAKE2b-512 once read to the end (for receipts and the custody log).
+type bundleInput struct {
+	io.ReadCloser
+	src    *volume.Source // nil for standard input
+	digest func() []byte
+}
+
 // openBundle opens BUNDLE (a file, or the first volume of a split bundle),
 // or standard input for "-". When sender is given and seals are found
 // beside the files, each file is checked against its seal as it is read.
-func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (io.ReadCloser, *volume.Source, error) {
+func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (*bundleInput, error) {
 	if name == "-" {
-		return io.NopCloser(g.stdin), nil, nil
+		h := seal.NewHasher()
+		return &bundleInput{ReadCloser: io.NopCloser(io.TeeReader(g.stdin, h)), digest: func() []byte { return h.Sum(nil) }}, nil
 	}
 	src, err := volume.Discover(name, sealPath)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			return nil, nil, fmt.Errorf("open bundle: %w", err)
+			return nil, fmt.Errorf("open bundle: %w", err)
 		}
-		return nil, nil, err
+		return nil, err
 	}
-	return src.Open(sender), src, nil
+	r := src.Open(sender)
+	return &bundleInput{ReadCloser: r, src: src, digest: r.Digest}, nil
 }
 
 // explainWithSeals improves an integrity failure of a sealed volume set:

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"strings"
@@ -87,22 +86,21 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	}
 	ev.Counterparts = counterparts(opts.Sender)
 	g.setActor(opts.Identity)
-	in, src, err := g.openBundle(target, f.SealPath, opts.Sender)
+	in, err := g.openBundle(target, f.SealPath, opts.Sender)
 	if err != nil {
 		return err
 	}
 	defer in.Close()
 	bar := g.newProgress("verifying", -1)
 	opts.Progress = bar.update
-	expectSealed(src, &opts)
-	digest := seal.NewHasher()
-	res, err := bundle.Verify(ctx, io.TeeReader(in, digest), opts)
+	expectSealed(in.src, &opts)
+	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(err, src, opts.Sender)
+		return explainWithSeals(err, in.src, opts.Sender)
 	}
-	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(digest.Sum(nil))
-	sealed := src != nil && src.Sealed()
+	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
+	sealed := in.src != nil && in.src.Sealed()
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "kind": "bundle", "path": target, "seal_checked": sealed}))
 	}
@@ -112,7 +110,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		plural(len(pre.Files), "file"), humanBytes(pre.TotalSize))
 	if sealed {
 		g.say("    the seal matches too\n")
-	} else if src != nil {
+	} else if in.src != nil {
 		g.say("    (no seal was found beside the bundle; its contents were checked)\n")
 	}
 	return nil

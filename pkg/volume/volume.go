@@ -11,6 +11,7 @@ package volume
 import (
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -221,24 +222,25 @@ func (p progressWriter) Write(b []byte) (int, error) { p(int64(len(b))); return 
 // signer is not nil and the source is sealed, each file's bytes are hashed
 // as they are read and checked against its seal when the file ends, so a
 // changed, swapped or foreign volume is reported by name before the next
-// one is read.
-func (s *Source) Open(signer *card.Card) io.ReadCloser {
-	return &reader{src: s, signer: signer}
+// one is read. Hashing runs in its own goroutine.
+func (s *Source) Open(signer *card.Card) *Reader {
+	return &Reader{src: s, signer: signer}
 }
 
-type reader struct {
+// Reader reads a bundle from its files; see [Source.Open].
+type Reader struct {
 	src    *Source
 	signer *card.Card
 	i      int
 	f      *os.File
-	hash   interface {
-		io.Writer
-		Sum([]byte) []byte
-	}
-	err error
+	cur    hash.Hash // the current file's digest
+	whole  hash.Hash // the whole bundle's digest, for volume sets
+	async  *asyncHasher
+	digest []byte
+	err    error
 }
 
-func (r *reader) Read(p []byte) (int, error) {
+func (r *Reader) Read(p []byte) (int, error) {
 	for r.err == nil {
 		if r.f == nil {
 			if r.i >= len(r.src.Paths) {
@@ -251,18 +253,34 @@ func (r *reader) Read(p []byte) (int, error) {
 				break
 			}
 			r.f = f
-			r.hash = seal.NewHasher()
+			r.cur = seal.NewHasher()
+			if len(r.src.Paths) > 1 && r.whole == nil {
+				r.whole = seal.NewHasher()
+			}
+			if r.whole != nil {
+				r.async = newAsyncHasher(r.cur, r.whole)
+			} else {
+				r.async = newAsyncHasher(r.cur)
+			}
 		}
 		n, err := r.f.Read(p)
-		r.hash.Write(p[:n])
+		r.async.Write(p[:n])
 		if err == io.EOF {
 			r.f.Close()
 			r.f = nil
+			r.async.finish()
+			r.async = nil
 			if verr := r.check(); verr != nil {
 				r.err = verr
 				return n, r.err
 			}
+			if r.whole == nil {
+				r.digest = r.cur.Sum(nil)
+			}
 			r.i++
+			if r.i == len(r.src.Paths) && r.whole != nil {
+				r.digest = r.whole.Sum(nil)
+			}
 			if n > 0 {
 				return n, nil
 			}
@@ -276,12 +294,16 @@ func (r *reader) Read(p []byte) (int, error) {
 	return 0, r.err
 }
 
-func (r *reader) check() error {
+// Digest returns the BLAKE2b-512 of the whole bundle once every file has
+// been read to its end, or nil before.
+func (r *Reader) Digest() []byte { return r.digest }
+
+func (r *Reader) check() error {
 	s := r.src.seal(r.i)
 	if r.signer == nil || s == nil {
 		return nil
 	}
-	if err := s.Verify(r.signer, r.hash.Sum(nil)); err != nil {
+	if err := s.Verify(r.signer, r.cur.Sum(nil)); err != nil {
 		what := "the bundle"
 		if r.src.Split {
 			what = "volume " + strconv.Itoa(r.i+1)
@@ -295,7 +317,12 @@ func (r *reader) check() error {
 	return nil
 }
 
-func (r *reader) Close() error {
+// Close closes the file being read and stops the hashing goroutine.
+func (r *Reader) Close() error {
+	if r.async != nil {
+		r.async.finish()
+		r.async = nil
+	}
 	if r.f != nil {
 		return r.f.Close()
 	}

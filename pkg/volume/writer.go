@@ -25,6 +25,7 @@ type Writer struct {
 	files     []*os.File
 	hashes    []hash.Hash
 	whole     hash.Hash // the whole bundle's digest, when split
+	async     *asyncHasher
 	cur       int64
 	err       error
 }
@@ -79,10 +80,25 @@ func (w *Writer) next() error {
 	if err != nil {
 		return fmt.Errorf("create output: %w", err)
 	}
+	w.finishHashing()
 	w.files = append(w.files, f)
-	w.hashes = append(w.hashes, seal.NewHasher())
+	h := seal.NewHasher()
+	w.hashes = append(w.hashes, h)
+	if w.whole != nil {
+		w.async = newAsyncHasher(h, w.whole)
+	} else {
+		w.async = newAsyncHasher(h)
+	}
 	w.cur = 0
 	return nil
+}
+
+// finishHashing waits until the current volume's bytes are hashed.
+func (w *Writer) finishHashing() {
+	if w.async != nil {
+		w.async.finish()
+		w.async = nil
+	}
 }
 
 // Write writes bundle bytes, starting a new volume when one is full.
@@ -102,10 +118,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			chunk = chunk[:w.split-w.cur]
 		}
 		n, err := w.files[len(w.files)-1].Write(chunk)
-		w.hashes[len(w.hashes)-1].Write(chunk[:n])
-		if w.whole != nil {
-			w.whole.Write(chunk[:n])
-		}
+		w.async.Write(chunk[:n])
 		w.cur += int64(n)
 		written += n
 		if err != nil {
@@ -133,6 +146,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 			return nil, err
 		}
 	}
+	w.finishHashing()
 	n := len(w.files)
 	if w.split > 0 {
 		// Even with overwrite: a stale volume past the last one, or a
@@ -219,6 +233,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 
 // Abort removes every temporary. It is safe after Publish.
 func (w *Writer) Abort() {
+	w.finishHashing()
 	for _, f := range w.files {
 		f.Close()
 		os.Remove(f.Name())
@@ -229,6 +244,7 @@ func (w *Writer) Abort() {
 // Digest returns the BLAKE2b-512 of everything written: the whole bundle,
 // all volumes in order.
 func (w *Writer) Digest() []byte {
+	w.finishHashing()
 	if w.whole != nil {
 		return w.whole.Sum(nil)
 	}
