@@ -23,13 +23,13 @@ files per category and the file list with sizes. Without --from the sender
 is shown as claimed, not confirmed. inspect does not check file hashes or
 the rest of the bundle; use verify or open for that.`,
 		Example: `  dossier inspect case.dossier -i bob.id --from alice.card`,
-		Args:    cobra.ExactArgs(1),
+		Args:    exactArgs(1, "name the bundle to inspect (or - for standard input)"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return runInspect(cmd.Context(), g, f, args[0])
 		},
 	}
 	cmd.Flags().StringVarP(&f.IdentityPath, "identity", "i", "", "your identity `FILE`")
-	cmd.Flags().StringVar(&f.From, "from", "", "the expected sender's card `FILE` (confirms the sender)")
+	cmd.Flags().StringVar(&f.From, "from", "", "the expected sender's `CARD` file or contact name (confirms the sender)")
 	return cmd
 }
 

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"fmt"
+	"io/fs"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -22,18 +24,21 @@ func newKeyCommand(g *globalOptions) *cobra.Command {
 
 func newKeyFingerprintCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "fingerprint CARD|ID_FILE",
+		Use:   "fingerprint CARD|ID_FILE|CONTACT",
 		Short: "Print a card's short fingerprint, to read aloud and compare",
 		Example: `  dossier key fingerprint bob.card
   7K2M-QX4P-9D3R-WT6H-0B5N`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := readSmallFile(args[0], identity.MaxSize)
-			if err != nil {
-				return fmt.Errorf("read %s: %w", args[0], err)
-			}
 			var c *card.Card
-			if identity.IsIdentityFile(data) {
+			if errors.Is(err, fs.ErrNotExist) {
+				if c, err = loadContactCard(args[0], err); err != nil {
+					return err
+				}
+			} else if err != nil {
+				return fmt.Errorf("read %s: %w", args[0], err)
+			} else if identity.IsIdentityFile(data) {
 				id, err := g.loadIdentity(args[0])
 				if err != nil {
 					return err
@@ -88,7 +93,7 @@ The line is a secret: keep key.txt as safe as the identity and delete it after.`
 
 func newKeyMinisignCommand(g *globalOptions) *cobra.Command {
 	return &cobra.Command{
-		Use:   "minisign CARD",
+		Use:   "minisign CARD|CONTACT",
 		Short: "Print the card's signing key as a minisign public key, to check seals with stock minisign",
 		Long: `minisign prints the Ed25519 half of a card's signing key in minisign's
 public key format, so that a courier without dossier can check a seal:

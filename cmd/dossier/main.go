@@ -11,7 +11,7 @@ import (
 // so its live heap is small; without a limit the garbage collector lets the
 // heap grow to twice the live data between collections, which doubles the
 // peak memory for nothing. GOMEMLIMIT overrides it.
-const memoryLimit = 40 << 20
+const memoryLimit = 56 << 20
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {

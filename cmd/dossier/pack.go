@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -36,6 +37,10 @@ type packOptions struct {
 	Split               string
 	Armor               bool
 	SealPath            string
+	Exclude             []string
+	OverridePolicy      string
+	DryRun              bool
+	Spec                string
 }
 
 func newPackCommand(g *globalOptions) *cobra.Command {
@@ -49,21 +54,43 @@ A folder is stored under its own base name, as tar does. Every file needs at
 least one data category: --category CAT=GLOB labels the files whose stored
 path matches GLOB ('*' within a folder, '**' across folders); a file gets every
 category whose glob matches, and --default-category labels the rest.
+--exclude GLOB leaves out the files and folders it matches.
 Categories: ` + strings.Join(categoryIDs(), ", ") + `.
+
+A recipient whose card lists the categories it accepts does not get files of
+other categories: pack refuses, naming file, category and recipient, unless
+--override-policy REASON is given; the reason is then recorded in the signed
+manifest. A CARD may be a contact's name (see 'dossier contacts').
+
+--spec FILE reads all of this from a TOML transfer spec; flags given on the
+command line win over the spec. --dry-run (or 'dossier plan') shows what
+would be sent, per category, and writes nothing.
 
 The bundle is written under a temporary name and renamed to OUT only when it
 is complete; OUT is never overwritten unless --force is given. With -o - the
 bundle is written to standard output.`,
 		Example: `  dossier pack -i alice.id -r bob.card -o case.dossier --case MLA-2026-077 \
       --purpose "Asset recovery" --legal-basis "UNCAC Art. 46" \
-      --category 'personal=case/interviews/**' --default-category law-enforcement case`,
+      --category 'personal=case/interviews/**' --default-category law-enforcement case
+  dossier pack --spec case.toml --dry-run
+  dossier pack --spec case.toml -o case.dossier`,
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(cmd.Flags().Changed, &args); err != nil {
+				return err
+			}
 			return runPack(cmd.Context(), g, o, args)
 		},
 	}
+	o.addFlags(cmd)
+	cmd.Flags().BoolVarP(&o.DryRun, "dry-run", "n", false, "show what would be sent (as 'dossier plan' does) and write nothing")
+	return cmd
+}
+
+// addFlags registers pack's flags, which plan shares.
+func (o *packOptions) addFlags(cmd *cobra.Command) {
 	f := cmd.Flags()
 	f.StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE` (signs the bundle)")
-	f.StringArrayVarP(&o.Recipients, "recipient", "r", nil, "a recipient's card `FILE` (repeatable)")
+	f.StringArrayVarP(&o.Recipients, "recipient", "r", nil, "a recipient's `CARD` file or contact name (repeatable)")
 	f.StringVarP(&o.Output, "output", "o", "", "write the bundle to `OUT` (- for standard output)")
 	f.BoolVar(&o.Force, "force", false, "replace OUT if it exists")
 	f.StringVar(&o.Case, "case", "", "case `REF`erence")
@@ -75,10 +102,28 @@ bundle is written to standard output.`,
 	f.StringVar(&o.RetainUntil, "retain-until", "", "retain-until `DATE` (YYYY-MM-DD)")
 	f.StringArrayVar(&o.Categories, "category", nil, "label files: `CAT=GLOB` (repeatable)")
 	f.StringVar(&o.DefaultCategory, "default-category", "", "category `CAT` for files no --category matches (comma-separated for several)")
+	f.StringArrayVar(&o.Exclude, "exclude", nil, "leave out the files and folders whose stored path matches `GLOB` (repeatable)")
+	f.StringVar(&o.OverridePolicy, "override-policy", "", "send files a recipient's card does not accept, recording `REASON` in the signed manifest")
 	f.StringVar(&o.Split, "split", "", "cut the bundle into volumes of `SIZE` (e.g. 4G, 700M, 2GiB) named OUT.001, OUT.002, …")
 	f.BoolVar(&o.Armor, "armor", false, "write age's ASCII armor, for text-only channels")
 	f.StringVar(&o.SealPath, "seal", "", "with -o -, write the seal to `FILE` (a file bundle's seal is always OUT.minisig)")
-	return cmd
+	f.StringVar(&o.Spec, "spec", "", "read the transfer from the TOML spec `FILE`; flags given explicitly win")
+}
+
+// complete applies the spec file, if any, under the flags that were given
+// explicitly, and checks what flag parsing cannot.
+func (o *packOptions) complete(changed func(flag string) bool, args *[]string) error {
+	if changed("override-policy") && strings.TrimSpace(o.OverridePolicy) == "" {
+		return usagef("--override-policy needs a reason, recorded in the signed manifest (e.g. --override-policy \"court order 2026/114\")")
+	}
+	if o.Spec == "" {
+		return nil
+	}
+	s, err := loadSpec(o.Spec)
+	if err != nil {
+		return err
+	}
+	return s.apply(o, changed, args)
 }
 
 func categoryIDs() []string {
@@ -89,33 +134,38 @@ func categoryIDs() []string {
 	return out
 }
 
-func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []string) error {
-	switch {
-	case len(paths) == 0:
-		return usagef("name at least one file or folder to pack")
-	case o.IdentityPath == "":
-		return usagef("no identity given: pass -i ID_FILE (made by 'dossier keygen')")
-	case len(o.Recipients) == 0:
-		return usagef("no recipients: pass -r CARD for each recipient")
-	case o.Output == "":
-		return usagef("no output: pass -o OUT (or -o - for standard output)")
-	}
-	var rules category.Rules
+// packInputs is what pack and plan make of the options.
+type packInputs struct {
+	rules      category.Rules
+	defaults   []category.ID
+	mcase      manifest.Case
+	recipients []*card.Card
+	split      int64
+}
+
+// prepare checks the options that pack and plan share and loads the
+// recipients' cards.
+func prepare(o *packOptions) (*packInputs, error) {
+	in := &packInputs{}
 	for _, s := range o.Categories {
 		r, err := category.ParseRule(s)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		rules = append(rules, r)
+		in.rules = append(in.rules, r)
 	}
-	var defaults []category.ID
 	if o.DefaultCategory != "" {
 		var err error
-		if defaults, err = category.ParseList(o.DefaultCategory); err != nil {
-			return err
+		if in.defaults, err = category.ParseList(o.DefaultCategory); err != nil {
+			return nil, err
 		}
 	}
-	mcase := manifest.Case{
+	for _, x := range o.Exclude {
+		if _, err := category.Match(x, "x"); err != nil {
+			return nil, usagef("--exclude %q is not a glob like 'case/drafts/**' or '**/*.tmp'", x)
+		}
+	}
+	in.mcase = manifest.Case{
 		Reference:           o.Case,
 		RequestingAuthority: o.RequestingAuthority,
 		RequestedAuthority:  o.RequestedAuthority,
@@ -126,49 +176,93 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	}
 	if o.RetainUntil != "" {
 		if _, err := time.Parse("2006-01-02", o.RetainUntil); err != nil {
-			return usagef("--retain-until %q is not a date like 2031-12-31", o.RetainUntil)
+			return nil, usagef("--retain-until %q is not a date like 2031-12-31", o.RetainUntil)
 		}
 	}
-	if err := mcase.Check(); err != nil {
-		return &usageError{err}
+	probe := in.mcase
+	probe.PolicyOverride = o.OverridePolicy
+	if err := probe.Check(); err != nil {
+		return nil, &usageError{err}
 	}
-	var recipients []*card.Card
 	for _, r := range o.Recipients {
 		c, err := loadCard(r)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		recipients = append(recipients, c)
+		in.recipients = append(in.recipients, c)
 	}
-	var split int64
 	if o.Split != "" {
 		var err error
-		if split, err = parseSize(o.Split); err != nil {
-			return err
+		if in.split, err = parseSize(o.Split); err != nil {
+			return nil, err
 		}
-		if split < bundle.MinVolumeSize {
-			return usagef("--split %s is too small: volumes must be at least %d bytes", o.Split, bundle.MinVolumeSize)
+		if in.split < bundle.MinVolumeSize {
+			return nil, usagef("--split %s is too small: volumes must be at least %d bytes", o.Split, bundle.MinVolumeSize)
 		}
 	}
+	return in, nil
+}
+
+func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []string) error {
+	// With -o - the bundle owns standard output: reports and errors go to
+	// standard error.
+	g.stdoutIsData = o.Output == "-" && !o.DryRun
+	switch {
+	case len(paths) == 0:
+		return usagef("name at least one file or folder to pack (or 'paths' in the --spec file)")
+	case o.DryRun:
+	case o.IdentityPath == "":
+		return usagef("no identity given: pass -i ID_FILE (made by 'dossier keygen')")
+	case len(o.Recipients) == 0:
+		return usagef("no recipients: pass -r CARD (a card file or contact name) for each recipient")
+	case o.Output == "":
+		return usagef("no output: pass -o OUT (or -o - for standard output)")
+	}
+	in, err := prepare(o)
+	if err != nil {
+		return err
+	}
 	toStdout := o.Output == "-"
-	g.stdoutIsData = toStdout
-	if toStdout && split > 0 {
+	if toStdout && in.split > 0 {
 		return usagef("--split needs a file name: it writes OUT.001, OUT.002, …; it cannot split standard output")
 	}
 	if !toStdout && o.SealPath != "" {
 		return usagef("--seal is for -o -: a file bundle's seal is always written beside it as OUT.minisig")
 	}
+	if o.Output != "" && !toStdout && bundle.Within(o.Output, paths) {
+		return usagef("the output %s is inside the files being packed; write it elsewhere", o.Output)
+	}
+	if o.DryRun {
+		plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
+		var unlabelled *bundle.UnlabelledError
+		if err != nil && !errors.As(err, &unlabelled) {
+			return err
+		}
+		return g.reportPlan(o, plan, in)
+	}
 	if toStdout {
 		if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
 			return usagef("refusing to write a binary bundle to a terminal: redirect standard output or use -o FILE")
 		}
-	} else if bundle.Within(o.Output, paths) {
-		return usagef("the output %s is inside the files being packed; write it elsewhere", o.Output)
 	}
-	plan, err := bundle.MakePlan(paths, rules, defaults)
+	plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
 	if err != nil {
 		return err
 	}
+	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
+		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
+	}
+	mcase := in.mcase
+	if v := policyViolations(plan, in.recipients); len(v) > 0 {
+		if o.OverridePolicy == "" {
+			return &policyError{v}
+		}
+		mcase.PolicyOverride = o.OverridePolicy
+		g.warn("sending %s that a recipient does not accept (--override-policy); the reason is recorded in the signed manifest\n", plural(countFiles(v), "file"))
+	} else if o.OverridePolicy != "" {
+		g.warn("every recipient accepts every category being sent: --override-policy was not needed and is not recorded\n")
+	}
+	recipients := in.recipients
 	ev := g.begin("pack")
 	ev.Counterparts = counterparts(recipients...)
 	sender, err := g.loadIdentity(o.IdentityPath)
@@ -189,7 +283,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if toStdout {
 		res, err = g.packToStdout(ctx, o, plan, opts)
 	} else {
-		res, err = bundle.PackFile(ctx, o.Output, bundle.FileOptions{Overwrite: o.Force, Split: split}, plan, opts)
+		res, err = bundle.PackFile(ctx, o.Output, bundle.FileOptions{Overwrite: o.Force, Split: in.split}, plan, opts)
 	}
 	bar.finish()
 	if err != nil {
@@ -299,6 +393,9 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 	fmt.Fprintf(w, "bundle id: %s\n", man.BundleID)
 	if man.Case.Reference != "" {
 		fmt.Fprintf(w, "case: %s\n", oneLine(man.Case.Reference))
+	}
+	if man.Case.PolicyOverride != "" {
+		fmt.Fprintf(w, "policy override: %s (recorded in the signed manifest)\n", oneLine(man.Case.PolicyOverride))
 	}
 	printSummary(w, sum)
 	for _, r := range recipients {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/signal"
 	"strings"
@@ -18,6 +19,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/contacts"
 	"github.com/dossier-evidence/dossier/pkg/custody"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
@@ -100,7 +102,10 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newLogCommand(g),
 		newDemoCommand(g),
 		newVersionCommand(g),
+		newContactsCommand(g),
+		newPlanCommand(g),
 	)
+	finishCommands(g, root)
 	return root
 }
 
@@ -129,8 +134,9 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())) {
 		err = errInterrupted
 	}
+	g.JSON = g.JSON || jsonRequested(args)
 	code, kind := classify(err)
-	msg := oneLine(err.Error())
+	msg := oneLine(withHint(err))
 	if code != exitUsage {
 		g.record(kind, msg)
 	}
@@ -139,7 +145,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	} else {
 		fmt.Fprintf(stderr, "dossier: %s\n", msg)
 		var ue *usageError
-		if errors.As(err, &ue) && !strings.Contains(msg, "--help") {
+		if (errors.As(err, &ue) || isCobraUsage(err)) && !strings.Contains(msg, "--help") {
 			if c, _, ferr := root.Find(args); ferr == nil && c != nil {
 				fmt.Fprintf(stderr, "usage: %s\n", c.UseLine())
 			}
@@ -154,18 +160,22 @@ var errInterrupted = errors.New("interrupted; temporary files were removed and n
 func classify(err error) (int, string) {
 	var ue *usageError
 	var unlabelled *bundle.UnlabelledError
+	var policy *policyError
 	switch {
 	case errors.Is(err, errInterrupted):
 		return exitInterrupted, "interrupted"
 	case errors.Is(err, bundle.ErrNoIdentity):
 		return exitNoIdentity, "no_identity"
+	case errors.As(err, &policy):
+		return exitUsage, "policy"
 	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, category.ErrUnknown),
-		errors.Is(err, category.ErrBadRule), isCobraUsage(err):
+		errors.Is(err, category.ErrBadRule), errors.Is(err, category.ErrBadPattern), errors.Is(err, contacts.ErrBadName),
+		isCobraUsage(err):
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),
 		errors.Is(err, manifest.ErrInvalid), errors.Is(err, bagit.ErrInvalid),
 		errors.Is(err, seal.ErrInvalid), errors.Is(err, volume.ErrMismatch), errors.Is(err, receipt.ErrInvalid),
-		errors.Is(err, custody.ErrBroken):
+		errors.Is(err, custody.ErrBroken), errors.Is(err, contacts.ErrConflict), errors.Is(err, contacts.ErrBroken):
 		return exitIntegrity, "integrity"
 	default:
 		return exitError, "error"
@@ -213,13 +223,25 @@ func (g *globalOptions) warn(format string, args ...any) {
 	fmt.Fprintf(g.stderr, "dossier: warning: "+format, args...)
 }
 
-// loadCard reads and checks a card file.
-func loadCard(path string) (*card.Card, error) {
+// loadCard reads and checks a card file or, when no file of that name
+// exists, the card of the contact of that name.
+func loadCard(arg string) (*card.Card, error) {
+	if _, err := os.Lstat(arg); errors.Is(err, fs.ErrNotExist) {
+		return loadContactCard(arg, err)
+	}
+	return loadCardFile(arg)
+}
+
+// loadCardFile reads and checks a card file.
+func loadCardFile(path string) (*card.Card, error) {
 	data, err := readSmallFile(path, card.MaxSize)
 	if err != nil {
 		return nil, fmt.Errorf("read card: %w", err)
 	}
 	c, err := card.Parse(data)
+	if errors.Is(err, card.ErrInvalid) {
+		return nil, fmt.Errorf("card %s: %w (ask its holder for the card again, as 'dossier keygen' wrote it, and compare fingerprints)", path, err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("card %s: %w", path, err)
 	}

@@ -27,6 +27,9 @@ func TestMain(m *testing.M) {
 			// Test hooks: a cheap scrypt work factor and, if asked, a
 			// fixed clock. They exist only in the test binary.
 			identity.ScryptWorkFactor = 10
+			// No questions on the terminal of whoever runs the tests:
+			// scripts behave as without a terminal (see pty_linux_test.go).
+			openTerminal = func() (*os.File, error) { return nil, errNoTerminal }
 			if s := os.Getenv("DOSSIER_TEST_NOW"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
 				if err != nil {
@@ -201,6 +204,15 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		if strconv.Itoa(n) != args[1] {
 			ts.Fatalf("%s holds %d files, want %s", args[0], n, args[1])
 		}
+	},
+	// swapcard DIR A.card B.card: overwrite the card DIR/<fingerprint of
+	// A>.card with the card B, as an attacker with access to the contact
+	// list could.
+	"swapcard": func(ts *testscript.TestScript, neg bool, args []string) {
+		a, err := card.Parse([]byte(ts.ReadFile(args[1])))
+		ts.Check(err)
+		data := ts.ReadFile(args[2])
+		ts.Check(os.WriteFile(filepath.Join(ts.MkAbs(args[0]), a.Fingerprint().Hex()+".card"), []byte(data), 0o600))
 	},
 	// stdoutjson KEY...: require stdout to be one JSON document holding
 	// each dotted KEY.

@@ -27,6 +27,11 @@ type Input struct {
 type Plan struct {
 	Files     []Input
 	TotalSize int64
+	// Excluded lists what exclude globs left out (not counted in
+	// TotalSize), in walk order; File has only Path and Size.
+	Excluded []Input
+	// Unlabelled lists the stored paths of files that got no category.
+	Unlabelled []string
 }
 
 // UnlabelledError lists files that no category rule matched when there was
@@ -62,14 +67,53 @@ func quoteAll(s []string) []string {
 // MakePlan walks paths and assigns categories. A folder is stored under its
 // own base name, as tar does; a file under its base name. Every file gets
 // all categories whose rule matches its stored path, or defaults if none
-// does; a file with neither makes an *UnlabelledError listing all such files.
-// Symbolic links, devices, pipes and sockets are refused.
-func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Plan, error) {
+// does; a file with neither makes an *UnlabelledError listing all such
+// files, returned together with the plan (whose Unlabelled lists them too)
+// so that a dry run can show it. Symbolic links, devices, pipes and sockets
+// are refused.
+//
+// A file or folder whose stored path matches one of the exclude globs (see
+// [category.Match]) is left out, with everything below it, whatever its
+// type, and listed in Excluded. A malformed glob is an error wrapping
+// [category.ErrBadPattern].
+func MakePlan(paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
+	for _, g := range exclude {
+		if _, err := category.Match(g, "x"); err != nil {
+			return nil, fmt.Errorf("exclude %q: %w", g, err)
+		}
+	}
+	excluded := func(stored string) bool {
+		stored = safepath.Normalize(stored)
+		for _, g := range exclude {
+			if ok, _ := category.Match(g, stored); ok {
+				return true
+			}
+		}
+		return false
+	}
 	plan := &Plan{}
 	var unlabelled []string
+	skip := func(src, stored string, info fs.FileInfo) {
+		plan.Excluded = append(plan.Excluded, Input{Source: src, info: info,
+			File: manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
+	}
+	// skipTree lists everything below an excluded folder as excluded;
+	// what cannot be read there is of no concern.
+	skipTree := func(dir, stored string) {
+		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return nil
+			}
+			info, err := d.Info()
+			if rel, rerr := filepath.Rel(dir, path); err == nil && rerr == nil {
+				skip(path, stored+"/"+filepath.ToSlash(rel), info)
+			}
+			return nil
+		})
+	}
 	add := func(src, stored string, info fs.FileInfo) error {
 		stored = safepath.Normalize(stored)
 		if err := safepath.Check(stored); err != nil {
@@ -106,7 +150,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Pl
 	for _, p := range paths {
 		info, err := os.Lstat(p)
 		if err != nil {
-			return nil, fmt.Errorf("%w: %v", ErrInput, err)
+			return nil, fmt.Errorf("%w: %w", ErrInput, err)
 		}
 		abs, err := filepath.Abs(p)
 		if err != nil {
@@ -114,6 +158,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Pl
 		}
 		base := filepath.Base(abs)
 		switch {
+		case excluded(base) && info.IsDir():
+			skipTree(p, base)
+		case excluded(base):
+			skip(p, base, info)
 		case info.Mode().IsRegular():
 			if err := add(p, base, info); err != nil {
 				return nil, err
@@ -123,21 +171,30 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Pl
 				if err != nil {
 					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
 				}
+				rel, err := filepath.Rel(p, path)
+				if err != nil {
+					return err
+				}
+				stored := base + "/" + filepath.ToSlash(rel)
 				if d.IsDir() {
+					if rel != "." && excluded(stored) {
+						skipTree(path, stored)
+						return fs.SkipDir
+					}
 					return nil
 				}
 				info, err := d.Info()
 				if err != nil {
 					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
 				}
+				if excluded(stored) {
+					skip(path, stored, info)
+					return nil
+				}
 				if err := checkType(path, info); err != nil {
 					return err
 				}
-				rel, err := filepath.Rel(p, path)
-				if err != nil {
-					return err
-				}
-				return add(path, base+"/"+filepath.ToSlash(rel), info)
+				return add(path, stored, info)
 			})
 			if err != nil {
 				return nil, err
@@ -148,8 +205,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID) (*Pl
 			}
 		}
 	}
+	plan.Unlabelled = unlabelled
 	if len(unlabelled) > 0 {
-		return nil, &UnlabelledError{Paths: unlabelled}
+		return plan, &UnlabelledError{Paths: unlabelled}
 	}
 	stored := make([]string, len(plan.Files))
 	for i, f := range plan.Files {

@@ -161,7 +161,8 @@ type reading struct {
 
 	hdrHash  [32]byte
 	pre      *manifest.Preamble
-	preBytes []byte
+	preHash  [32]byte // SHA-256 of the exact preamble bytes (not kept)
+	preLen   int
 	signer   *card.Card
 	signKey  *sign.PublicKey
 	hashes   []string
@@ -314,7 +315,7 @@ func (rd *reading) preamble() error {
 			"bundle is not addressed to you (%s): the sender signed it for %s; someone re-encrypted it to you",
 			rd.opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
 	}
-	rd.pre, rd.preBytes = pre, preBytes
+	rd.pre, rd.preHash, rd.preLen = pre, sha256.Sum256(preBytes), len(preBytes)
 	return nil
 }
 
@@ -405,7 +406,7 @@ func (rd *reading) manifest(res *Result) error {
 	// The manifest's header starts at the next tar block after the last
 	// file's data (tar positions are multiples of 512 from the start).
 	manOffset := (rd.lc.n + 511) &^ 511
-	manBytes, err := readMetaEntry(rd.tr, ManifestName, maxPreambleEntry)
+	manBytes, err := readMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, len(rd.pre.Files)))
 	if err != nil {
 		return err
 	}
@@ -420,8 +421,7 @@ func (rd *reading) manifest(res *Result) error {
 	if err != nil {
 		return integrityWrap(err, "the bundle's manifest is invalid")
 	}
-	preHash := sha256.Sum256(rd.preBytes)
-	if err := man.Consistent(rd.pre, hex.EncodeToString(preHash[:])); err != nil {
+	if err := man.Consistent(rd.pre, hex.EncodeToString(rd.preHash[:])); err != nil {
 		return integrityWrap(err, "the manifest does not match the preamble")
 	}
 	for i := range man.Files {
@@ -443,11 +443,17 @@ func (rd *reading) manifest(res *Result) error {
 // the trailer and seek table, and the age stream's final authenticated
 // chunk with nothing after it.
 func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
+	// archive/tar also reports io.EOF where the stream just stops, with no
+	// end-of-archive marker or only one of its two zero blocks.
+	endAt := (rd.lc.n+511)&^511 + 2*512
 	if _, err := rd.tr.Next(); err != io.EOF {
 		if err == nil {
 			return integrity("the archive holds entries after its signed manifest")
 		}
 		return tarErr(err, "the end of the archive")
+	}
+	if rd.lc.n != endAt {
+		return integrity("the archive has no end-of-archive marker (truncated?)")
 	}
 	var one [1]byte
 	if n, err := rd.lc.Read(one[:]); n > 0 || (err != nil && err != io.EOF) {
@@ -486,6 +492,9 @@ func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 	if th.Size < 0 || th.Size > max {
 		return nil, integrity("the entry %q is %d bytes, more than the %d allowed", name, th.Size, max)
 	}
+	if !metaFieldsClean(th) {
+		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
+	}
 	// Grow with what actually arrives rather than allocating the declared
 	// size up front.
 	data, err := io.ReadAll(tr)
@@ -496,6 +505,28 @@ func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 		return nil, integrity("the bundle ends early, in %q (truncated?)", name)
 	}
 	return data, nil
+}
+
+// metaFieldsClean reports whether a .dossier/ entry's unsigned fields hold
+// what pack writes (SPEC §5: mode 0644, no owners, links, devices or other
+// PAX records), as checkEntry requires of payload entries, so that nobody
+// who knows the file key can smuggle them into a stock-tool recovery.
+func metaFieldsClean(th *tar.Header) bool {
+	for k := range th.PAXRecords {
+		if k != "path" && k != "size" && k != "mtime" {
+			return false
+		}
+	}
+	return th.Mode == 0o644 && th.Uid == 0 && th.Gid == 0 && th.Uname == "" && th.Gname == "" &&
+		th.Linkname == "" && th.Devmajor == 0 && th.Devminor == 0
+}
+
+// manifestCap bounds the manifest by what its signed preamble implies: it
+// restates the preamble (with the sender's card shortened to a party) and
+// adds a SHA-256 and an offset per file (about 110 bytes), so anything
+// larger is refused before it is read into memory.
+func manifestCap(preambleLen, files int) int64 {
+	return min(maxPreambleEntry, int64(preambleLen)+int64(files)*256+64*1024)
 }
 
 // checkEntry checks a payload tar header against its signed preamble entry.

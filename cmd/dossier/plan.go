@@ -1,0 +1,246 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+func newPlanCommand(g *globalOptions) *cobra.Command {
+	o := &packOptions{}
+	cmd := &cobra.Command{
+		Use:   "plan [pack's flags] PATH...",
+		Short: "Show what pack would send, per category, without writing anything",
+		Long: `plan takes pack's arguments and shows what pack would send: the recipients
+and the categories they accept, the case metadata, files and bytes per
+category, every file with its categories, the files --exclude leaves out,
+files no rule labels, and files a recipient's card does not accept. It
+needs no identity and writes nothing; 'dossier pack --dry-run' is the same.
+
+plan exits 0 when it could make the plan, whatever it found: the last line
+(and "ready" in --json) says whether pack would go ahead.`,
+		Example: `  dossier plan -r bob.card --category 'personal=case/interviews/**' \
+      --default-category law-enforcement --exclude '**/*.tmp' case
+  dossier plan --spec case.toml`,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := o.complete(cmd.Flags().Changed, &args); err != nil {
+				return err
+			}
+			o.DryRun = true
+			return runPack(cmd.Context(), g, o, args)
+		},
+	}
+	o.addFlags(cmd)
+	// Accepted so that plan takes pack's command line unchanged.
+	cmd.Flags().BoolVarP(&o.DryRun, "dry-run", "n", true, "always true for plan")
+	cmd.Flags().MarkHidden("dry-run")
+	return cmd
+}
+
+// violation is a file a recipient's card does not accept.
+type violation struct {
+	Path      string
+	Category  category.ID
+	Recipient *card.Card
+}
+
+// policyViolations lists, for every file of the plan, each category that a
+// recipient does not accept.
+func policyViolations(plan *bundle.Plan, recipients []*card.Card) []violation {
+	var out []violation
+	for _, f := range plan.Files {
+		for _, cat := range f.File.Categories {
+			for _, r := range recipients {
+				if !r.Accepting(cat) {
+					out = append(out, violation{Path: f.File.Path, Category: cat, Recipient: r})
+				}
+			}
+		}
+	}
+	return out
+}
+
+// countFiles counts the distinct files among violations.
+func countFiles(vs []violation) int {
+	files := map[string]bool{}
+	for _, v := range vs {
+		files[v.Path] = true
+	}
+	return len(files)
+}
+
+func (v violation) String() string {
+	return fmt.Sprintf("%q is %s, which %s does not accept", v.Path, v.Category, v.Recipient.Label())
+}
+
+// policyError is pack's refusal to send files a recipient does not accept.
+type policyError struct {
+	violations []violation
+}
+
+func (e *policyError) Error() string {
+	const show = 3
+	var parts []string
+	for i, v := range e.violations {
+		if i == show {
+			parts = append(parts, fmt.Sprintf("and %d more", len(e.violations)-show))
+			break
+		}
+		parts = append(parts, v.String())
+	}
+	return fmt.Sprintf("refusing to send what a recipient's card does not accept: %s; relabel those files, leave them out with --exclude GLOB, or send anyway with --override-policy REASON (see 'dossier plan')",
+		strings.Join(parts, "; "))
+}
+
+// reportPlan prints what pack would send. plan may hold unlabelled files.
+func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packInputs) error {
+	violations := policyViolations(plan, in.recipients)
+	var problems []string
+	if len(in.recipients) == 0 {
+		problems = append(problems, "no recipients: pass -r CARD (a card file or contact name)")
+	}
+	if n := len(plan.Unlabelled); n > 0 {
+		problems = append(problems, fmt.Sprintf("%s without a category: label them with --category CAT=GLOB or give --default-category CAT", plural(n, "file")))
+	}
+	if len(violations) > 0 && o.OverridePolicy == "" {
+		problems = append(problems, fmt.Sprintf("%s a recipient does not accept: relabel or exclude them, or pass --override-policy REASON", plural(countFiles(violations), "file")))
+	}
+	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
+		problems = append(problems, "--exclude left out every file")
+	}
+	mcase := in.mcase
+	if len(violations) > 0 {
+		mcase.PolicyOverride = o.OverridePolicy
+	}
+	if g.JSON {
+		return g.printJSON(planJSON(o, plan, in, mcase, violations, problems))
+	}
+	if g.Quiet {
+		return nil
+	}
+	w := g.stdout
+	fmt.Fprintln(w, "plan (nothing is written):")
+	if len(in.recipients) == 0 {
+		fmt.Fprintln(w, "recipients:  none yet")
+	}
+	for _, r := range in.recipients {
+		fmt.Fprintf(w, "recipient:   %s, accepts %s\n", oneLine(r.Label()), acceptsText(r))
+	}
+	printCase(w, &mcase)
+	labelled := plan.Files[:0:0]
+	for _, f := range plan.Files {
+		if len(f.File.Categories) > 0 {
+			labelled = append(labelled, f)
+		}
+	}
+	fmt.Fprintf(w, "would send:  %s (%s)\n", plural(len(plan.Files), "file"), humanBytes(plan.TotalSize))
+	printSummary(w, plan.Summary())
+	if len(labelled) > 0 {
+		fmt.Fprintln(w, "files:")
+		for _, f := range labelled {
+			fmt.Fprintf(w, "  %10s  %-40s %s\n", humanBytes(f.File.Size), oneLine(f.File.Path), joinIDs(f.File.Categories))
+		}
+	}
+	listPaths(w, fmt.Sprintf("without a category (%d; pack refuses them):", len(plan.Unlabelled)), plan.Unlabelled, nil)
+	if len(plan.Excluded) > 0 {
+		var total int64
+		paths := make([]string, len(plan.Excluded))
+		sizes := make([]int64, len(plan.Excluded))
+		for i, x := range plan.Excluded {
+			paths[i], sizes[i] = x.File.Path, x.File.Size
+			total += x.File.Size
+		}
+		listPaths(w, fmt.Sprintf("excluded by --exclude (%s, %s):", plural(len(paths), "file"), humanBytes(total)), paths, sizes)
+	}
+	if len(violations) > 0 {
+		if o.OverridePolicy == "" {
+			fmt.Fprintln(w, "not accepted by a recipient (pack refuses them without --override-policy REASON):")
+		} else {
+			fmt.Fprintln(w, "not accepted by a recipient (sent anyway: --override-policy, recorded in the manifest):")
+		}
+		for _, v := range violations {
+			fmt.Fprintf(w, "  %s\n", oneLine(v.String()))
+		}
+	}
+	if len(problems) == 0 {
+		fmt.Fprintln(w, "ready: pack would send this")
+	} else {
+		fmt.Fprintf(w, "not ready: %s\n", oneLine(strings.Join(problems, "; ")))
+	}
+	return nil
+}
+
+func listPaths(w io.Writer, title string, paths []string, sizes []int64) {
+	if len(paths) == 0 {
+		return
+	}
+	fmt.Fprintln(w, title)
+	for i, p := range paths {
+		if sizes != nil {
+			fmt.Fprintf(w, "  %10s  %s\n", humanBytes(sizes[i]), oneLine(p))
+		} else {
+			fmt.Fprintf(w, "  %s\n", oneLine(p))
+		}
+	}
+}
+
+func joinIDs(ids []category.ID) string {
+	s := make([]string, len(ids))
+	for i, id := range ids {
+		s[i] = string(id)
+	}
+	return strings.Join(s, ",")
+}
+
+// planJSON is the JSON document of plan and pack --dry-run.
+func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.Case, violations []violation, problems []string) map[string]any {
+	recipients := make([]map[string]any, len(in.recipients))
+	for i, r := range in.recipients {
+		p := manifest.PartyOf(r)
+		recipients[i] = map[string]any{"fingerprint": p.Fingerprint, "name": p.Name, "org": p.Org, "accepts": accepted(r)}
+	}
+	files := make([]manifest.File, len(plan.Files))
+	for i, f := range plan.Files {
+		files[i] = f.File
+		if files[i].Categories == nil {
+			files[i].Categories = []category.ID{}
+		}
+	}
+	excluded := make([]map[string]any, len(plan.Excluded))
+	for i, x := range plan.Excluded {
+		excluded[i] = map[string]any{"path": x.File.Path, "size": x.File.Size}
+	}
+	policy := make([]map[string]any, len(violations))
+	for i, v := range violations {
+		policy[i] = map[string]any{"path": v.Path, "category": v.Category, "recipient": manifest.PartyOf(v.Recipient)}
+	}
+	unlabelled := plan.Unlabelled
+	if unlabelled == nil {
+		unlabelled = []string{}
+	}
+	if problems == nil {
+		problems = []string{}
+	}
+	return map[string]any{
+		"dry_run":    true,
+		"ready":      len(problems) == 0,
+		"problems":   problems,
+		"output":     o.Output,
+		"recipients": recipients,
+		"case":       mcase,
+		"file_count": len(plan.Files),
+		"bytes":      plan.TotalSize,
+		"categories": plan.Summary(),
+		"files":      files,
+		"unlabelled": unlabelled,
+		"excluded":   excluded,
+		"policy":     policy,
+	}
+}

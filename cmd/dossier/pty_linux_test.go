@@ -1,0 +1,195 @@
+//go:build linux
+
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"golang.org/x/sys/unix"
+	"golang.org/x/term"
+)
+
+// pty is a pseudo-terminal: what is written to the terminal side (tty) is
+// read from the controlling side and kept in out.
+type pty struct {
+	master, tty *os.File
+	ttyName     string
+	mu          sync.Mutex
+	out         bytes.Buffer
+	done        chan struct{}
+}
+
+func openPTY(t *testing.T) *pty {
+	t.Helper()
+	m, err := os.OpenFile("/dev/ptmx", os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals here: %v", err)
+	}
+	if err := unix.IoctlSetPointerInt(int(m.Fd()), unix.TIOCSPTLCK, 0); err != nil {
+		m.Close()
+		t.Skipf("unlock pseudo-terminal: %v", err)
+	}
+	n, err := unix.IoctlGetInt(int(m.Fd()), unix.TIOCGPTN)
+	if err != nil {
+		m.Close()
+		t.Skipf("pseudo-terminal number: %v", err)
+	}
+	name := fmt.Sprintf("/dev/pts/%d", n)
+	s, err := os.OpenFile(name, os.O_RDWR|unix.O_NOCTTY, 0)
+	if err != nil {
+		m.Close()
+		t.Skipf("open %s: %v", name, err)
+	}
+	if !term.IsTerminal(int(s.Fd())) {
+		t.Fatalf("%s is not a terminal", name)
+	}
+	p := &pty{master: m, tty: s, ttyName: name, done: make(chan struct{})}
+	go func() {
+		defer close(p.done)
+		buf := make([]byte, 4096)
+		for {
+			n, err := m.Read(buf)
+			p.mu.Lock()
+			p.out.Write(buf[:n])
+			p.mu.Unlock()
+			if err != nil {
+				return
+			}
+		}
+	}()
+	t.Cleanup(func() { p.close() })
+	return p
+}
+
+// close closes the terminal side and returns all that was written to it.
+func (p *pty) close() string {
+	if p.tty != nil {
+		p.tty.Close()
+		p.tty = nil
+		<-p.done // the read fails with EIO once no terminal side is open
+		p.master.Close()
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.out.String()
+}
+
+// The progress bar is drawn on standard error when it is a terminal, and
+// never when it is a pipe, nor with --no-progress, --quiet or --json.
+func TestProgressBarOnlyOnATerminal(t *testing.T) {
+	dir := sandbox(t, 3<<20)
+	p := func(name string) string { return filepath.Join(dir, name) }
+	n := 0
+	pack := func(stderr *os.File, extra ...string) int {
+		n++
+		args := append(extra, "pack", "-i", p("alice.id"), "-r", p("bob.card"), "-o", p(fmt.Sprintf("out%d.dossier", n)),
+			"--default-category", "other", p("case"))
+		return run(args, nil, io.Discard, stderr)
+	}
+
+	term := openPTY(t)
+	if code := pack(term.tty); code != 0 {
+		t.Fatalf("pack on a terminal: exit %d", code)
+	}
+	if code := run([]string{"verify", p("out1.dossier"), "-i", p("bob.id"), "--from", p("alice.card")}, nil, io.Discard, term.tty); code != 0 {
+		t.Fatalf("verify on a terminal: exit %d", code)
+	}
+	shown := term.close()
+	t.Logf("the terminal showed %q", shown)
+	for _, want := range []string{"packing", "MB", "verifying"} {
+		if !strings.Contains(shown, want) {
+			t.Errorf("the terminal did not show %q; it showed %q", want, shown)
+		}
+	}
+
+	for _, flag := range []string{"--no-progress", "--quiet", "--json"} {
+		term := openPTY(t)
+		if code := pack(term.tty, flag); code != 0 {
+			t.Fatalf("pack %s: exit %d", flag, code)
+		}
+		if shown := term.close(); strings.Contains(shown, "packing") {
+			t.Errorf("with %s the terminal showed a bar: %q", flag, shown)
+		}
+	}
+
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	piped := make(chan []byte)
+	go func() { b, _ := io.ReadAll(r); piped <- b }()
+	code := pack(w)
+	w.Close()
+	if code != 0 {
+		t.Fatalf("pack into a pipe: exit %d", code)
+	}
+	if out := <-piped; len(out) != 0 {
+		t.Errorf("a pipe got progress output: %q", out)
+	}
+}
+
+// contacts add asks on the terminal; only yes adds the card.
+func TestContactsAddAsksOnTheTerminal(t *testing.T) {
+	dir := sandbox(t, 1)
+	term := openPTY(t)
+	saved := openTerminal
+	t.Cleanup(func() { openTerminal = saved })
+	openTerminal = func() (*os.File, error) {
+		return os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+	}
+	add := func(answer string) (int, string) {
+		if _, err := term.master.WriteString(answer + "\n"); err != nil {
+			t.Fatal(err)
+		}
+		var stdout, stderr bytes.Buffer
+		code := run([]string{"contacts", "add", filepath.Join(dir, "bob.card")}, nil, &stdout, &stderr)
+		return code, stdout.String() + stderr.String()
+	}
+
+	code, out := add("no")
+	if code != exitError || !strings.Contains(out, "nothing was added") {
+		t.Fatalf("answer no: exit %d, %q", code, out)
+	}
+	book, err := openContacts()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := book.Get("bob"); err == nil {
+		t.Fatal("the card was added without a yes")
+	}
+
+	code, out = add("y")
+	if code != 0 || !strings.Contains(out, `added contact "bob"`) || !strings.Contains(out, "fingerprint: ") {
+		t.Fatalf("answer y: exit %d, %q", code, out)
+	}
+	if _, err := book.Get("bob"); err != nil {
+		t.Fatalf("the card was not added: %v", err)
+	}
+	shown := term.close()
+	if !strings.Contains(shown, `Add this card as the contact "bob"? [y/N]`) || !strings.Contains(shown, "Compare the fingerprint") {
+		t.Fatalf("the terminal showed %q", shown)
+	}
+}
+
+// Without a terminal, the question is not asked: a usage error.
+func TestContactsAddWithoutTerminal(t *testing.T) {
+	dir := sandbox(t, 1)
+	saved := openTerminal
+	t.Cleanup(func() { openTerminal = saved })
+	openTerminal = func() (*os.File, error) { return nil, errNoTerminal }
+	var stderr bytes.Buffer
+	if code := run([]string{"contacts", "add", filepath.Join(dir, "bob.card")}, nil, io.Discard, &stderr); code != exitUsage {
+		t.Fatalf("exit %d: %s", code, stderr.String())
+	}
+	if _, err := confirm("?"); !errors.Is(err, errNoTerminal) {
+		t.Fatalf("confirm without a terminal: %v", err)
+	}
+}

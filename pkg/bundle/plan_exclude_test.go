@@ -1,0 +1,93 @@
+package bundle
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/category"
+)
+
+func planPaths(in []Input) []string {
+	var out []string
+	for _, f := range in {
+		out = append(out, f.File.Path)
+	}
+	return out
+}
+
+func TestMakePlanExclude(t *testing.T) {
+	dir := t.TempDir()
+	for name, content := range map[string]string{
+		"case/a.txt":             "a",
+		"case/notes.tmp":         "tmp!",
+		"case/medical/r.txt":     "medical",
+		"case/medical/deep/x.md": "x",
+		"case/keep/b.tmp":        "b",
+		"loose.tmp":              "loose",
+	} {
+		p := filepath.Join(dir, filepath.FromSlash(name))
+		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// An excluded symbolic link is left out rather than refused.
+	if err := os.Symlink("a.txt", filepath.Join(dir, "case", "link.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	paths := []string{filepath.Join(dir, "case"), filepath.Join(dir, "loose.tmp")}
+	plan, err := MakePlan(paths, nil, []category.ID{category.Other}, "**/*.tmp", "case/medical")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := planPaths(plan.Files), []string{"case/a.txt"}; !slices.Equal(got, want) {
+		t.Fatalf("files %v, want %v", got, want)
+	}
+	got := planPaths(plan.Excluded)
+	slices.Sort(got)
+	want := []string{"case/keep/b.tmp", "case/link.tmp", "case/medical/deep/x.md", "case/medical/r.txt", "case/notes.tmp", "loose.tmp"}
+	if !slices.Equal(got, want) {
+		t.Fatalf("excluded %v, want %v", got, want)
+	}
+	if plan.TotalSize != 1 {
+		t.Fatalf("TotalSize %d counts excluded files", plan.TotalSize)
+	}
+	for _, e := range plan.Excluded {
+		if e.File.Path == "case/medical/r.txt" && e.File.Size != 7 {
+			t.Fatalf("excluded size %d", e.File.Size)
+		}
+	}
+
+	// Excluding the top-level folder leaves nothing.
+	plan, err = MakePlan(paths[:1], nil, []category.ID{category.Other}, "case")
+	if err != nil || len(plan.Files) != 0 || len(plan.Excluded) != 6 {
+		t.Fatalf("excluding the folder: %v files, %v excluded, %v", planPaths(plan.Files), planPaths(plan.Excluded), err)
+	}
+
+	// A malformed glob is an error.
+	if _, err := MakePlan(paths, nil, []category.ID{category.Other}, "case/["); !errors.Is(err, category.ErrBadPattern) {
+		t.Fatalf("malformed exclude glob: %v", err)
+	}
+}
+
+// Unlabelled files come back in the plan along with the error, for dry runs.
+func TestMakePlanUnlabelledReturnsPlan(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "case", "i"), 0o755)
+	os.WriteFile(filepath.Join(dir, "case", "i", "w.txt"), []byte("w"), 0o644)
+	os.WriteFile(filepath.Join(dir, "case", "ledger.csv"), []byte("l"), 0o644)
+	rule, _ := category.ParseRule("personal=case/i/**")
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, category.Rules{rule}, nil)
+	var ue *UnlabelledError
+	if !errors.As(err, &ue) || plan == nil {
+		t.Fatalf("plan %v, err %v", plan, err)
+	}
+	if !slices.Equal(plan.Unlabelled, []string{"case/ledger.csv"}) || len(plan.Files) != 2 {
+		t.Fatalf("unlabelled %v, files %v", plan.Unlabelled, planPaths(plan.Files))
+	}
+}
