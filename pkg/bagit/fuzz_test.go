@@ -1,0 +1,146 @@
+package bagit
+
+import (
+	"errors"
+	"fmt"
+	"path"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+)
+
+var (
+	fuzzSum = strings.Repeat("ab", 32)
+
+	manifestSeeds = []string{
+		fuzzSum + "  data/a.txt\n" + strings.ToUpper(fuzzSum) + " data/dir/b c.txt\n",
+		fuzzSum + "\tdata/100%25%0Aodd%0D.txt\r\n\n",
+		fuzzSum + "  data/../../etc/passwd\n",
+		fuzzSum + "  /etc/passwd\n",
+		fuzzSum + "  data/a.txt\n" + fuzzSum + "  data/./a.txt\n",
+		fuzzSum + "  data/a%2\n",
+		fuzzSum[:10] + "  data/a.txt\n",
+		"",
+	}
+	infoSeeds = []string{
+		"Source-Organization: Police of Example\nBagging-Date: 2026-11-26\nPayload-Oxum: 10.2\n",
+		"Dossier-Purpose: line one\n  line two\n\tline three\r\nExternal-Identifier: x\n",
+		"  leading: space\nno colon here\n",
+		"A: b\rc\n",
+		"",
+	}
+)
+
+// fuzzManifestBody: parseManifest never panics, fails only with ErrInvalid,
+// accepts only clean relative paths without "..", and what it accepts
+// re-encodes (as WriteTags writes manifests) to a manifest that parses to
+// the same entries.
+func fuzzManifestBody(t *testing.T, data []byte) bool {
+	m, err := parseManifest(data, ManifestName)
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v does not wrap ErrInvalid", err)
+		}
+		return false
+	}
+	var b strings.Builder
+	paths := make([]string, 0, len(m))
+	for p := range m {
+		paths = append(paths, p)
+	}
+	slices.Sort(paths)
+	for _, p := range paths {
+		if p == "" || p != path.Clean(p) || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, `\`) {
+			t.Fatalf("accepted unsafe path %q", p)
+		}
+		sum := m[p]
+		fmt.Fprintf(&b, "%x  %s\n", sum[:], encodePath(p))
+	}
+	again, err := parseManifest([]byte(b.String()), ManifestName)
+	if err != nil {
+		t.Fatalf("re-encoded manifest %q does not parse: %v", b.String(), err)
+	}
+	if !reflect.DeepEqual(again, m) {
+		t.Fatalf("re-encoded manifest parses to %v, want %v", again, m)
+	}
+	return true
+}
+
+// fuzzInfoBody: parseInfo never panics and fails only with ErrInvalid;
+// writing what it parsed (encodeInfo) and parsing that again is stable
+// after one round (CR line breaks in values become LF).
+func fuzzInfoBody(t *testing.T, data []byte) bool {
+	fields, err := parseInfo(data)
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) {
+			t.Fatalf("error %v does not wrap ErrInvalid", err)
+		}
+		return false
+	}
+	once, err := parseInfo(encodeInfo(fields))
+	if err != nil {
+		t.Fatalf("encodeInfo(%q) does not parse: %v", fields, err)
+	}
+	if len(once) != len(fields) {
+		t.Fatalf("%d fields re-encode to %d", len(fields), len(once))
+	}
+	for i := range once {
+		if once[i].Label != fields[i].Label {
+			t.Fatalf("label %q re-encodes as %q", fields[i].Label, once[i].Label)
+		}
+	}
+	twice, err := parseInfo(encodeInfo(once))
+	if err != nil || !reflect.DeepEqual(twice, once) {
+		t.Fatalf("bag-info does not re-encode stably: %q then %q (%v)", once, twice, err)
+	}
+	return true
+}
+
+func FuzzParseManifest(f *testing.F) {
+	for _, s := range manifestSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzManifestBody(t, data) })
+}
+
+func FuzzParseInfo(f *testing.F) {
+	for _, s := range infoSeeds {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, data []byte) { fuzzInfoBody(t, data) })
+}
+
+// FuzzPathEncoding: decodePath undoes encodePath for every path.
+func FuzzPathEncoding(f *testing.F) {
+	for _, s := range []string{"data/a.txt", "data/100%/x\r\n", "%0A%25", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, p string) {
+		got, err := decodePath(encodePath(p))
+		if err != nil || got != p {
+			t.Fatalf("decodePath(encodePath(%q)) = %q, %v", p, got, err)
+		}
+	})
+}
+
+func TestFuzzSeeds(t *testing.T) {
+	accepted := 0
+	for _, s := range manifestSeeds {
+		if fuzzManifestBody(t, []byte(s)) {
+			accepted++
+		}
+	}
+	if accepted != 3 {
+		t.Errorf("%d of %d manifest seeds parse, want 3", accepted, len(manifestSeeds))
+	}
+	accepted = 0
+	for _, s := range infoSeeds {
+		if fuzzInfoBody(t, []byte(s)) {
+			accepted++
+		}
+	}
+	if accepted != len(infoSeeds)-1 {
+		t.Errorf("%d of %d bag-info seeds parse, want all but one", accepted, len(infoSeeds))
+	}
+}

@@ -1,0 +1,271 @@
+package bundle
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"runtime"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+)
+
+// The frozen adversarial corpus (issue 5), made by scripts/genadversarial.
+const adversarialDir = "../../testdata/adversarial"
+
+type corpusCase struct {
+	file, identity, sender, expect, comment string
+}
+
+func readCorpus(t testing.TB, dir string) []corpusCase {
+	t.Helper()
+	f, err := os.Open(filepath.Join(dir, "cases.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var out []corpusCase
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line, comment, _ := strings.Cut(sc.Text(), "#")
+		fields := strings.Fields(line)
+		if len(fields) == 0 {
+			continue
+		}
+		if len(fields) != 4 {
+			t.Fatalf("bad cases.txt line %q", sc.Text())
+		}
+		out = append(out, corpusCase{fields[0], fields[1], fields[2], fields[3], strings.TrimSpace(comment)})
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// expectation maps an EXPECT word to the error the reader must return
+// (nil for success) and the more specific classes it must not match.
+func expectation(t testing.TB, expect string) (want error, not []error) {
+	switch expect {
+	case "ok":
+		return nil, nil
+	case "integrity":
+		return ErrIntegrity, []error{ErrWrongSender, ErrNotAddressed, ErrNoIdentity}
+	case "wrong-sender":
+		return ErrWrongSender, []error{ErrNotAddressed}
+	case "not-addressed":
+		return ErrNotAddressed, []error{ErrWrongSender}
+	case "no-identity":
+		return ErrNoIdentity, []error{ErrIntegrity}
+	}
+	t.Fatalf("unknown expectation %q", expect)
+	return nil, nil
+}
+
+// keyring loads the frozen test keys once per test.
+type keyring struct {
+	t     *testing.T
+	ids   map[string]*identity.Identity
+	cards map[string]*card.Card
+}
+
+func newKeyring(t *testing.T) *keyring {
+	return &keyring{t: t, ids: map[string]*identity.Identity{}, cards: map[string]*card.Card{}}
+}
+
+func (k *keyring) id(name string) *identity.Identity {
+	if k.ids[name] == nil {
+		k.ids[name] = vectorIdentity(k.t, name)
+	}
+	return k.ids[name]
+}
+
+func (k *keyring) card(name string) *card.Card {
+	if k.cards[name] == nil {
+		k.cards[name] = vectorCard(k.t, name)
+	}
+	return k.cards[name]
+}
+
+// treeState lists every path under root with its type, size and mode.
+func treeState(t testing.TB, root string) map[string]string {
+	t.Helper()
+	state := map[string]string{}
+	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(root, p)
+		state[rel] = fmt.Sprintf("%v %d", info.Mode(), info.Size())
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return state
+}
+
+// escapeTargets are the absolute paths the corpus's hostile names point
+// at; none may appear.
+var escapeTargets = []string{"/etc/x", "/tmp/x", "/x"}
+
+// TestAdversarial opens every case of the frozen adversarial corpus into a
+// fresh folder and requires the expected outcome class; on failure nothing
+// is published and no temporary is left; in every case nothing is created
+// outside the output folder.
+func TestAdversarial(t *testing.T) {
+	cases := readCorpus(t, adversarialDir)
+	if len(cases) < 60 {
+		t.Fatalf("the corpus lists %d cases, want at least 60", len(cases))
+	}
+	keys := newKeyring(t)
+	for _, c := range cases {
+		t.Run(strings.TrimSuffix(c.file, ".dossier")+"/"+c.identity+"/"+c.sender, func(t *testing.T) {
+			data, err := os.ReadFile(filepath.Join(adversarialDir, c.file))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runCorpusCase(t, c, data, keys)
+		})
+	}
+}
+
+func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
+	want, not := expectation(t, c.expect)
+	sender := keys.card(c.sender)
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	res, out, err := openContained(t, data, keys.id(c.identity), sender)
+	runtime.ReadMemStats(&m1)
+	if alloc, limit := m1.TotalAlloc-m0.TotalAlloc, maxCaseAlloc(); alloc > limit {
+		t.Errorf("%s allocated %d MiB (more than %d MiB): a bomb is not bounded", c.file, alloc>>20, limit>>20)
+	}
+	// Verify (which writes nothing) must come to the same verdict.
+	if _, verr := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: keys.id(c.identity), Sender: sender}); (verr == nil) != (want == nil) || (want != nil && !errors.Is(verr, want)) {
+		t.Errorf("Verify: %v; want %s", verr, c.expect)
+	}
+	if want == nil {
+		if err != nil {
+			t.Fatalf("%s: want success, got %v", c.comment, err)
+		}
+		bag, err := VerifyBag(out, sender)
+		if err != nil {
+			t.Fatalf("opened bundle does not re-verify: %v", err)
+		}
+		if len(bag.Bag.Payload) != len(res.Manifest.Files) {
+			t.Fatalf("published %d files, the manifest lists %d", len(bag.Bag.Payload), len(res.Manifest.Files))
+		}
+		return
+	}
+	if err == nil {
+		t.Fatalf("%s: opened; want %s", c.comment, c.expect)
+	}
+	if !errors.Is(err, want) {
+		t.Fatalf("%s: got %v; want %s", c.comment, err, c.expect)
+	}
+	for _, n := range not {
+		if errors.Is(err, n) {
+			t.Fatalf("%s: got %v (%v); want exactly %s", c.comment, err, n, c.expect)
+		}
+	}
+	if strings.ContainsAny(err.Error(), "\x1b\n\r\u202e") {
+		t.Errorf("error message carries raw control characters: %q", err.Error())
+	}
+}
+
+// openContained opens data with Open into base/a/b/out, where base is a
+// fresh folder holding a sentinel file, and checks what must hold whatever
+// the bundle: nothing but out appears, changes or disappears under base,
+// none of the absolute escapeTargets appears, and on failure out does not
+// exist and no temporary is left beside it.
+func openContained(t testing.TB, data []byte, id *identity.Identity, sender *card.Card) (*Result, string, error) {
+	t.Helper()
+	existed := map[string]bool{}
+	for _, p := range escapeTargets {
+		if _, err := os.Lstat(p); err == nil {
+			existed[p] = true
+		}
+	}
+	base := t.TempDir()
+	parent := filepath.Join(base, "a", "b")
+	if err := os.MkdirAll(parent, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(base, "sentinel"), []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	before := treeState(t, base)
+	out := filepath.Join(parent, "out")
+	res, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: id, Sender: sender})
+
+	for _, p := range escapeTargets {
+		if _, err := os.Lstat(p); err == nil && !existed[p] {
+			t.Fatalf("%s was created outside the output folder", p)
+		}
+	}
+	after := treeState(t, base)
+	outRel, _ := filepath.Rel(base, out)
+	for p, st := range after {
+		if before[p] == st || p == outRel || strings.HasPrefix(p, outRel+string(filepath.Separator)) {
+			continue
+		}
+		t.Errorf("%s appeared or changed outside the published folder (%s)", p, st)
+	}
+	for p := range before {
+		if _, ok := after[p]; !ok {
+			t.Errorf("%s disappeared", p)
+		}
+	}
+	if err != nil {
+		assertNothingAt(t, out)
+	}
+	return res, out, err
+}
+
+// maxCaseAlloc bounds what opening one corpus bundle may allocate in all:
+// an honest case takes about 1.5 MiB; a bomb may cost the frames decoded
+// ahead (one 8 MiB frame per core) but no more.
+func maxCaseAlloc() uint64 {
+	return 24<<20 + uint64(runtime.GOMAXPROCS(0))*(10<<20)
+}
+
+// TestAdversarialCorpusComplete: every bundle in the corpus folder is
+// listed, and every listed bundle exists.
+func TestAdversarialCorpusComplete(t *testing.T) {
+	cases := readCorpus(t, adversarialDir)
+	listed := map[string]bool{}
+	for _, c := range cases {
+		listed[c.file] = true
+	}
+	entries, err := os.ReadDir(adversarialDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []string
+	for _, e := range entries {
+		if strings.HasSuffix(e.Name(), ".dossier") {
+			files = append(files, e.Name())
+			if !listed[e.Name()] {
+				t.Errorf("%s is not listed in cases.txt", e.Name())
+			}
+		}
+	}
+	for f := range listed {
+		if !slices.Contains(files, f) {
+			t.Errorf("cases.txt lists %s, which does not exist", f)
+		}
+	}
+}
