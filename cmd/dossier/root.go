@@ -104,6 +104,7 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newVersionCommand(g),
 		newContactsCommand(g),
 		newPlanCommand(g),
+		newManCommand(g),
 	)
 	finishCommands(g, root)
 	return root

@@ -6,9 +6,13 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
+
+	"github.com/BurntSushi/toml"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 )
@@ -25,7 +29,7 @@ type spec struct {
 	RequestingAuthority string              `toml:"requesting_authority"`
 	RequestedAuthority  string              `toml:"requested_authority"`
 	Restrictions        []string            `toml:"restrictions"`
-	RetainUntil         string              `toml:"retain_until"`
+	RetainUntil         specDate            `toml:"retain_until"`
 	Recipients          []string            `toml:"recipients"`
 	Paths               []string            `toml:"paths"`
 	DefaultCategory     string              `toml:"default_category"`
@@ -43,24 +47,63 @@ type spec struct {
 	set  map[string]bool
 }
 
-// specKeys maps each spec key to the pack flag that overrides it.
-var specKeys = []struct{ key, flag string }{
-	{"case", "case"},
-	{"purpose", "purpose"},
-	{"legal_basis", "legal-basis"},
-	{"requesting_authority", "requesting-authority"},
-	{"requested_authority", "requested-authority"},
-	{"restrictions", "restriction"},
-	{"retain_until", "retain-until"},
-	{"recipients", "recipient"},
-	{"paths", ""},
-	{"default_category", "default-category"},
-	{"categories", "category"},
-	{"exclude", "exclude"},
-	{"identity", "identity"},
-	{"output", "output"},
-	{"split", "split"},
-	{"armor", "armor"},
+// specKeys maps each spec key to the pack flag that overrides it, and to
+// the kind of value it takes (for messages about values of the wrong type).
+var specKeys = []struct{ key, flag, kind string }{
+	{"case", "case", "text"},
+	{"purpose", "purpose", "text"},
+	{"legal_basis", "legal-basis", "text"},
+	{"requesting_authority", "requesting-authority", "text"},
+	{"requested_authority", "requested-authority", "text"},
+	{"restrictions", "restriction", "list"},
+	{"retain_until", "retain-until", "date"},
+	{"recipients", "recipient", "list"},
+	{"paths", "", "list"},
+	{"default_category", "default-category", "text"},
+	{"categories", "category", "table"},
+	{"exclude", "exclude", "list"},
+	{"identity", "identity", "text"},
+	{"output", "output", "text"},
+	{"split", "split", "text"},
+	{"armor", "armor", "bool"},
+}
+
+// specKind is the kind of value key takes, or "" for an unknown key.
+func specKind(key string) string {
+	for _, e := range specKeys {
+		if e.key == key {
+			return e.kind
+		}
+	}
+	return ""
+}
+
+// specDate is retain_until: a TOML local date (retain_until = 2031-12-31)
+// or the same date in quotes, kept as YYYY-MM-DD.
+type specDate string
+
+// localDateZone is the name of the time zone BurntSushi/toml gives the
+// time.Time it decodes a local date (2031-12-31) into; a local date-time
+// (2031-12-31T00:00:00) gets "datetime-local" and an offset date-time a
+// real zone.
+const localDateZone = "date-local"
+
+func (d *specDate) UnmarshalTOML(v any) error {
+	switch v := v.(type) {
+	case string:
+		if _, err := time.Parse("2006-01-02", v); err != nil {
+			return fmt.Errorf("retain_until %q is not a date like 2031-12-31", v)
+		}
+		*d = specDate(v)
+		return nil
+	case time.Time:
+		if v.Location().String() != localDateZone {
+			return errors.New("retain_until must be a date without a time, like retain_until = 2031-12-31")
+		}
+		*d = specDate(v.Format("2006-01-02"))
+		return nil
+	}
+	return errors.New("retain_until must be a date, like retain_until = 2031-12-31 or retain_until = \"2031-12-31\"")
 }
 
 // specError is a mistake in a spec file (exit 2).
@@ -77,143 +120,209 @@ func loadSpec(path string) (*spec, error) {
 		}
 		return nil, fmt.Errorf("read spec: %w", err)
 	}
-	doc, err := parseTOML(string(data))
-	if err != nil {
-		return nil, specError(path, "%v", err)
-	}
+	return decodeSpec(path, string(data))
+}
+
+// decodeSpec decodes and checks the text src of the spec file path.
+func decodeSpec(path, src string) (*spec, error) {
 	s := &spec{path: path, dir: filepath.Dir(path), set: map[string]bool{}}
-	if err := s.decode(doc); err != nil {
+	md, err := toml.Decode(src, s)
+	var pe toml.ParseError
+	if errors.As(err, &pe) && len(md.Keys()) == 0 {
+		// Not valid TOML: the decoder stops before it returns any key.
+		return nil, specError(path, "line %d: %s", pe.Position.Line, pe.Message)
+	}
+	if err := s.checkKeys(src, md); err != nil {
 		return nil, err
+	}
+	if err != nil || md.Type("categories") != "" && md.Type("categories") != "Hash" {
+		// A value of the wrong type, or a date that is none. (The decoder
+		// quietly leaves a map empty when the value is no table, hence
+		// the second test.)
+		return nil, s.valueError(src, md, err)
+	}
+	if u := md.Undecoded(); len(u) > 0 {
+		// Keys under known ones that no field took: this cannot happen
+		// with spec's fields, but no key is ever silently ignored.
+		return nil, specError(path, "%sunknown key %q", atLine(keyLine(src, md, u[0])), u[0].String())
+	}
+	for _, k := range md.Keys() {
+		if len(k) == 2 && k[0] == "categories" {
+			if _, err := category.Parse(k[1]); err != nil {
+				return nil, specError(path, "%s[categories]: %v", atLine(keyLine(src, md, k)), err)
+			}
+		}
+	}
+	for _, e := range specKeys {
+		s.set[e.key] = md.IsDefined(e.key)
 	}
 	return s, nil
 }
 
-// decode fills s from a parsed document, refusing unknown keys and values
-// of the wrong type.
-func (s *spec) decode(doc map[string]any) error {
-	var unknown []string
-	for k := range doc {
-		if !slices.ContainsFunc(specKeys, func(e struct{ key, flag string }) bool { return e.key == k }) {
+// checkKeys refuses keys a spec does not take, naming each unknown
+// top-level key with its line, in the order of the file. It goes by the
+// names of all the keys rather than by md.Undecoded(): the decoder also
+// matches keys to fields case-insensitively ("Case" for case, though TOML
+// keys are case-sensitive), and when it stops at a value of the wrong
+// type the keys it did not reach are undecoded too.
+// maxUnknownKeys is how many unknown keys an error names (each line
+// number costs a decoding of the file).
+const maxUnknownKeys = 5
+
+func (s *spec) checkKeys(src string, md toml.MetaData) error {
+	var unknown []toml.Key // the first key under each unknown top-level name
+	seen := map[string]bool{}
+	for _, k := range md.Keys() {
+		if specKind(k[0]) == "" && !seen[k[0]] {
+			seen[k[0]] = true
 			unknown = append(unknown, k)
 		}
 	}
-	if len(unknown) > 0 {
-		slices.Sort(unknown)
-		known := make([]string, len(specKeys))
-		for i, e := range specKeys {
-			known[i] = e.key
-		}
-		return specError(s.path, "unknown key %s (a spec takes: %s)", strings.Join(quoteEach(unknown), ", "), strings.Join(known, ", "))
-	}
-	str := func(k string, dst *string) error {
-		v, ok := doc[k]
-		if !ok {
-			return nil
-		}
-		switch v := v.(type) {
-		case string:
-			*dst = v
-		case tomlDate:
-			if k != "retain_until" {
-				return specError(s.path, "%s must be text in quotes", k)
-			}
-			*dst = string(v)
-		default:
-			return specError(s.path, "%s must be text in quotes, like %s = \"…\"", k, k)
-		}
-		s.set[k] = true
+	if len(unknown) == 0 {
 		return nil
 	}
-	list := func(k string, dst *[]string) error {
-		v, ok := doc[k]
-		if !ok {
-			return nil
+	var msgs []string
+	for i, k := range unknown {
+		if i == maxUnknownKeys {
+			msgs = append(msgs, fmt.Sprintf("and %d more unknown keys", len(unknown)-i))
+			break
 		}
-		l, err := stringList(v)
-		if err != nil {
-			return specError(s.path, "%s must be a list of text in quotes, like %s = [\"…\", \"…\"]", k, k)
-		}
-		*dst = l
-		s.set[k] = true
-		return nil
+		msgs = append(msgs, fmt.Sprintf("%sunknown key %q", atLine(keyLine(src, md, k)), k[0]))
 	}
-	for _, f := range []struct {
-		k   string
-		dst *string
-	}{
-		{"case", &s.Case}, {"purpose", &s.Purpose}, {"legal_basis", &s.LegalBasis},
-		{"requesting_authority", &s.RequestingAuthority}, {"requested_authority", &s.RequestedAuthority},
-		{"retain_until", &s.RetainUntil}, {"default_category", &s.DefaultCategory},
-		{"identity", &s.Identity}, {"output", &s.Output}, {"split", &s.Split},
-	} {
-		if err := str(f.k, f.dst); err != nil {
-			return err
-		}
+	known := make([]string, len(specKeys))
+	for i, e := range specKeys {
+		known[i] = e.key
 	}
-	for _, f := range []struct {
-		k   string
-		dst *[]string
-	}{
-		{"restrictions", &s.Restrictions}, {"recipients", &s.Recipients}, {"paths", &s.Paths}, {"exclude", &s.Exclude},
-	} {
-		if err := list(f.k, f.dst); err != nil {
-			return err
-		}
-	}
-	if s.RetainUntil != "" {
-		if _, err := time.Parse("2006-01-02", s.RetainUntil); err != nil {
-			return specError(s.path, "retain_until %q is not a date like 2031-12-31", s.RetainUntil)
-		}
-	}
-	if v, ok := doc["armor"]; ok {
-		b, isBool := v.(bool)
-		if !isBool {
-			return specError(s.path, "armor must be true or false")
-		}
-		s.Armor, s.set["armor"] = b, true
-	}
-	if v, ok := doc["categories"]; ok {
-		t, isTable := v.(map[string]any)
-		if !isTable {
-			return specError(s.path, "categories must be a table: a [categories] line, then lines like personal = [\"case/interviews/**\"]")
-		}
-		s.Categories = map[string][]string{}
-		for id, globs := range t {
-			if _, err := category.Parse(id); err != nil {
-				return specError(s.path, "[categories]: %v", err)
-			}
-			l, err := stringList(globs)
-			if err != nil {
-				return specError(s.path, "[categories]: %s must be a list of globs in quotes, like %s = [\"case/x/**\"]", id, id)
-			}
-			s.Categories[id] = l
-		}
-		s.set["categories"] = true
-	}
-	return nil
+	return specError(s.path, "%s (a spec takes: %s)", strings.Join(msgs, "; "), strings.Join(known, ", "))
 }
 
-func stringList(v any) ([]string, error) {
+// valueError names the first key, in the order of the file, whose value
+// is of the wrong type (or, for retain_until, no date); decodeErr is the
+// decoder's own message, the fallback. (The decoder fills the fields in
+// no set order, so its error may be about any of several bad values.)
+func (s *spec) valueError(src string, md toml.MetaData, decodeErr error) error {
+	var doc map[string]any
+	if _, err := toml.Decode(src, &doc); err != nil {
+		return specError(s.path, "%s", strings.TrimPrefix(err.Error(), "toml: "))
+	}
+	var seen []string
+	for _, k := range md.Keys() {
+		key := k[0]
+		if slices.Contains(seen, key) {
+			continue
+		}
+		seen = append(seen, key)
+		v := doc[key]
+		line := atLine(keyLine(src, md, k[:1]))
+		if line == "" {
+			line = atLine(keyLine(src, md, k)) // k[0] is only implied, as in [categories.personal]
+		}
+		switch specKind(key) {
+		case "text":
+			if _, ok := v.(string); !ok {
+				return specError(s.path, "%s%s must be text in quotes, like %s = \"…\"", line, key, key)
+			}
+		case "date":
+			if err := new(specDate).UnmarshalTOML(v); err != nil {
+				return specError(s.path, "%s%v", line, err)
+			}
+		case "list":
+			if !isStringList(v) {
+				return specError(s.path, "%s%s must be a list of text in quotes, like %s = [\"…\", \"…\"]", line, key, key)
+			}
+		case "bool":
+			if _, ok := v.(bool); !ok {
+				return specError(s.path, "%sarmor must be true or false", line)
+			}
+		case "table":
+			t, ok := v.(map[string]any)
+			if !ok {
+				return specError(s.path, "%scategories must be a table: a [categories] line, then lines like personal = [\"case/interviews/**\"]", line)
+			}
+			for _, ck := range md.Keys() {
+				if len(ck) == 2 && ck[0] == key && !isStringList(t[ck[1]]) {
+					return specError(s.path, "%s[categories]: %s must be a list of globs in quotes, like %s = [\"case/x/**\"]", atLine(keyLine(src, md, ck)), ck[1], ck[1])
+				}
+			}
+		}
+	}
+	if decodeErr == nil {
+		decodeErr = errors.New("a value of the wrong type")
+	}
+	return specError(s.path, "%s", strings.TrimPrefix(decodeErr.Error(), "toml: "))
+}
+
+func isStringList(v any) bool {
 	l, ok := v.([]any)
 	if !ok {
-		return nil, errors.New("not a list")
+		return false
 	}
-	out := make([]string, len(l))
-	for i, e := range l {
-		if out[i], ok = e.(string); !ok {
-			return nil, errors.New("not a list of strings")
+	for _, e := range l {
+		if _, ok := e.(string); !ok {
+			return false
 		}
 	}
-	return out, nil
+	return true
 }
 
-func quoteEach(s []string) []string {
-	out := make([]string, len(s))
-	for i, v := range s {
-		out[i] = fmt.Sprintf("%q", v)
+// atLine is "line N: ", or "" when the line is not known (0).
+func atLine(n int) string {
+	if n <= 0 {
+		return ""
 	}
-	return out
+	return fmt.Sprintf("line %d: ", n)
 }
+
+// keyLine is the line of src on which key is set, or 0 if that cannot be
+// told; md is src's. The decoder records every key's line but tells it only in the
+// errors it returns, and it returns one, with the line of the key being
+// decoded, when a field's UnmarshalTOML fails. So decode src again into a
+// struct with one field for key (nested for a dotted key) of the type
+// lineProbe, which always fails.
+func keyLine(src string, md toml.MetaData, key toml.Key) int {
+	var probe reflect.Type = reflect.TypeFor[lineProbe]()
+	for i := len(key) - 1; i >= 0; i-- {
+		fields := []reflect.StructField{{Name: "V", Type: probe, Tag: tomlTag(key[i])}}
+		// The decoder gives a key to a field of the same name if there is
+		// one, else to one whose name differs only in case. Give each key
+		// that would otherwise reach the probe that way ("Case" besides
+		// "case") a field of its own, which takes anything.
+		var others []string
+		for _, k := range md.Keys() {
+			if len(k) > i && slices.Equal(k[:i], key[:i]) && k[i] != key[i] && strings.EqualFold(k[i], key[i]) && !slices.Contains(others, k[i]) {
+				others = append(others, k[i])
+				fields = append(fields, reflect.StructField{Name: fmt.Sprintf("V%d", len(others)), Type: reflect.TypeFor[toml.Primitive](), Tag: tomlTag(k[i])})
+			}
+		}
+		for _, f := range fields {
+			if f.Tag == "" {
+				return 0
+			}
+		}
+		probe = reflect.StructOf(fields)
+	}
+	_, err := toml.Decode(src, reflect.New(probe).Interface())
+	var pe toml.ParseError
+	if errors.As(err, &pe) && pe.Message == errLineProbe.Error() && pe.LastKey == key.String() {
+		return pe.Position.Line
+	}
+	return 0
+}
+
+// tomlTag is the struct tag for the TOML key k, or "" if no tag can name
+// it (the decoder splits tags at commas).
+func tomlTag(k string) reflect.StructTag {
+	if strings.Contains(k, ",") {
+		return ""
+	}
+	return reflect.StructTag("toml:" + strconv.Quote(k))
+}
+
+type lineProbe struct{}
+
+var errLineProbe = errors.New("dossier: line probe")
+
+func (*lineProbe) UnmarshalTOML(any) error { return errLineProbe }
 
 // rel makes a file name in the spec relative to the spec's folder.
 func (s *spec) rel(name string) string {
@@ -254,7 +363,7 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 		{"legal_basis", "legal-basis", &o.LegalBasis, s.LegalBasis},
 		{"requesting_authority", "requesting-authority", &o.RequestingAuthority, s.RequestingAuthority},
 		{"requested_authority", "requested-authority", &o.RequestedAuthority, s.RequestedAuthority},
-		{"retain_until", "retain-until", &o.RetainUntil, s.RetainUntil},
+		{"retain_until", "retain-until", &o.RetainUntil, string(s.RetainUntil)},
 		{"default_category", "default-category", &o.DefaultCategory, s.DefaultCategory},
 		{"identity", "identity", &o.IdentityPath, s.rel(s.Identity)},
 		{"output", "output", &o.Output, s.rel(s.Output)},
