@@ -7,11 +7,28 @@ import (
 	"runtime/debug"
 )
 
-// memoryLimit is a soft limit for the Go heap. dossier streams everything,
-// so its live heap is small; without a limit the garbage collector lets the
-// heap grow to twice the live data between collections, which doubles the
-// peak memory for nothing. GOMEMLIMIT overrides it.
-const memoryLimit = 56 << 20
+// memoryLimit is a soft limit for the Go heap. dossier streams the data,
+// so its live heap is small (frame buffers plus the file list); without a
+// limit the garbage collector lets the heap grow to twice the live data
+// between collections, which doubles the peak memory for nothing.
+// GOMEMLIMIT overrides it.
+const memoryLimit = 48 << 20
+
+// perFileMemory is what one file's entry in the plan, preamble and
+// manifest costs in memory, about; the limit grows by it so that a bundle
+// with very many files does not make the collector run without pause.
+const perFileMemory = 1024
+
+// raiseMemoryLimit makes room for a file list of n entries.
+func raiseMemoryLimit(n int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	want := int64(memoryLimit) + int64(n)*perFileMemory
+	if want > debug.SetMemoryLimit(-1) {
+		debug.SetMemoryLimit(want)
+	}
+}
 
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/receipt"
 )
 
@@ -70,6 +71,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	defer in.Close()
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
+	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
 	expectSealed(in.src, &opts)
 	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()

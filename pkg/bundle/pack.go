@@ -168,6 +168,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err := writeMeta(PreambleName, preBytes); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	// Keep only the preamble's hash: its bytes can be megabytes.
+	preHash := sha256.Sum256(preBytes)
+	preBytes = nil
 	if err := writeMeta(PreambleSigName, preSig); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
@@ -208,7 +211,6 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	manifestOffset := zw.Offset()
-	preHash := sha256.Sum256(preBytes)
 	man := &manifest.Manifest{
 		Type:            manifest.ManifestType,
 		Version:         manifest.FormatVersion,
@@ -270,7 +272,7 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
-	if !st.Mode().IsRegular() || (in.info != nil && !os.SameFile(st, in.info)) {
+	if dev, ino := devIno(st); !st.Mode().IsRegular() || (in.id.set && (dev != in.id.dev || ino != in.id.ino)) {
 		return 0, "", fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
 	}
 	if changed(st, in) {
@@ -326,7 +328,7 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 }
 
 func changed(st os.FileInfo, in *Input) bool {
-	return st.Size() != in.File.Size || (in.info != nil && !st.ModTime().Equal(in.info.ModTime()))
+	return st.Size() != in.File.Size || !in.id.same(st)
 }
 
 // FileOptions say how [PackFile] writes its output.

@@ -20,7 +20,9 @@ type Input struct {
 	Source string
 	// File is the stored entry (path, size, mode, mtime, categories).
 	File manifest.File
-	info fs.FileInfo
+	// id is what pack checks to see that the file is still the one
+	// planned; it is kept small because a plan can hold a million files.
+	id fileID
 }
 
 // Plan is the list of files a pack would send, with their categories.
@@ -97,7 +99,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	plan := &Plan{}
 	var unlabelled []string
 	skip := func(src, stored string, info fs.FileInfo) {
-		plan.Excluded = append(plan.Excluded, Input{Source: src, info: info,
+		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info),
 			File: manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
 	}
 	// skipTree lists everything below an excluded folder as excluded;
@@ -135,7 +137,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		}
 		plan.Files = append(plan.Files, Input{
 			Source: src,
-			info:   info,
+			id:     idOf(info),
 			File: manifest.File{
 				Path:       stored,
 				Size:       info.Size(),
@@ -279,4 +281,27 @@ func resolve(p string) string {
 		return filepath.Join(r, base)
 	}
 	return abs
+}
+
+// fileID identifies a file's version: size, modification time and, where
+// the system has them, device and inode numbers.
+type fileID struct {
+	size, mtime int64
+	dev, ino    uint64
+	set         bool
+}
+
+func idOf(info fs.FileInfo) fileID {
+	id := fileID{size: info.Size(), mtime: info.ModTime().UnixNano(), set: true}
+	id.dev, id.ino = devIno(info)
+	return id
+}
+
+// same reports whether info describes the planned file, unchanged.
+func (id fileID) same(info fs.FileInfo) bool {
+	if !id.set {
+		return true
+	}
+	dev, ino := devIno(info)
+	return info.Size() == id.size && info.ModTime().UnixNano() == id.mtime && dev == id.dev && ino == id.ino
 }

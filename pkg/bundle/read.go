@@ -39,6 +39,10 @@ type ReadOptions struct {
 	// BundleID, if set, is the id the bundle must have (for example the
 	// one its seal states).
 	BundleID string
+	// Proven, if set, is called once the preamble has been proven, before
+	// any payload is read (for example to size buffers or memory limits
+	// by the number of files).
+	Proven func(*manifest.Preamble)
 }
 
 // Result describes a bundle that was read.
@@ -159,14 +163,14 @@ type reading struct {
 	lc   *limitCounter
 	tr   *tar.Reader
 
-	hdrHash  [32]byte
-	pre      *manifest.Preamble
-	preHash  [32]byte // SHA-256 of the exact preamble bytes (not kept)
-	preLen   int
-	signer   *card.Card
-	signKey  *sign.PublicKey
-	hashes   []string
-	offsets  []int64
+	hdrHash [32]byte
+	pre     *manifest.Preamble
+	preHash [32]byte // SHA-256 of the exact preamble bytes (not kept)
+	preLen  int
+	signer  *card.Card
+	signKey *sign.PublicKey
+	hashes  []string
+	offsets []int64
 
 	manOffset int64
 }
@@ -316,6 +320,9 @@ func (rd *reading) preamble() error {
 			rd.opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
 	}
 	rd.pre, rd.preHash, rd.preLen = pre, sha256.Sum256(preBytes), len(preBytes)
+	if rd.opts.Proven != nil {
+		rd.opts.Proven(pre)
+	}
 	return nil
 }
 

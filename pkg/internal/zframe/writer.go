@@ -93,6 +93,10 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		// below 256 bytes, and its window is its content size.
 		zstd.WithSingleSegment(true),
 		zstd.WithZeroFrames(false),
+		// Frames are independent and at most fs bytes, so a longer
+		// window would only cost memory (8 MiB of history per encoder
+		// by default).
+		zstd.WithWindowSize(windowFor(fs)),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("zframe: %w", err)
@@ -280,4 +284,14 @@ func (w *Writer) Close(trailer []byte) error {
 		return err
 	}
 	return nil
+}
+
+// windowFor is the smallest zstd window (a power of two, at least the
+// format's minimum) that holds a frame of n bytes.
+func windowFor(n int) int {
+	w := zstd.MinWindowSize
+	for w < n && w < zstd.MaxWindowSize {
+		w <<= 1
+	}
+	return w
 }
