@@ -143,6 +143,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	if len(preBytes) > MaxPreamble {
+		return nil, fmt.Errorf("%w: the file list (%d files) makes a preamble of %d bytes, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(files), len(preBytes), MaxPreamble)
+	}
 	// Check what we are about to sign the way a receiver will.
 	if _, err := manifest.ParsePreamble(preBytes); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)

@@ -261,12 +261,17 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 // less room than a signed one.
 const unprovenPreambleCap = 16 << 20
 
+// MaxPreamble is the largest preamble accepted (and written). It must be
+// held in memory before its signature can be checked, so it is kept well
+// below the manifest's limit: about 400,000 files with typical names.
+const MaxPreamble = 64 << 20
+
 // preamble reads and proves the signed preamble before any payload frame
 // is decompressed. With an expected sender, the signature is checked over
 // the exact bytes before they are parsed at all, so a stranger's bundle
 // costs one signature check, whatever it declares.
 func (rd *reading) preamble() error {
-	limit := int64(maxPreambleEntry)
+	limit := int64(MaxPreamble)
 	if rd.opts.Sender == nil {
 		limit = unprovenPreambleCap
 	}
