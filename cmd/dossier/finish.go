@@ -196,5 +196,8 @@ func withHint(err error) string {
 	case errors.Is(err, fs.ErrPermission):
 		return msg + " (check the permissions, or run as the user who owns the file)"
 	}
+	if hint := storageHint(err); hint != "" {
+		return msg + " (" + hint + ")"
+	}
 	return msg
 }

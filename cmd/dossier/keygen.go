@@ -58,6 +58,7 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 	case o.IdentityPath == o.CardPath:
 		return usagef("--identity and --card must be different files")
 	}
+	g.reportLeftovers(o.IdentityPath, o.CardPath)
 	var accepts []category.ID
 	if o.Accepts != "" {
 		var err error

@@ -5,18 +5,21 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/custody"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/receipt"
 )
 
 type openOptions struct {
 	readFlags
-	Output  string
-	Receipt string
+	Output      string
+	Receipt     string
+	AllowReopen bool
 }
 
 func newOpenCommand(g *globalOptions) *cobra.Command {
@@ -32,7 +35,12 @@ left as it was. DIR must not exist or be empty.
 DIR is a BagIt bag (RFC 8493): the documents under DIR/data, their SHA-256
 in manifest-sha256.txt, the case metadata in bag-info.txt, and the sender's
 signed manifest kept beside them so that 'dossier verify DIR --from CARD'
-can re-check the folder years later.`,
+can re-check the folder years later.
+
+A bundle that the custody log (under DOSSIER_HOME) records as already opened
+on this machine is refused (exit 3): a second copy arriving is a likely
+replay. Check with the sender; --allow-reopen opens it again, and the log
+records it as reopened.`,
 		Example: `  dossier open case.dossier -i bob.id --from alice.card -o case-opened
   cat case.dossier | dossier open - -i bob.id --from alice.card -o case-opened`,
 		Args: cobra.ExactArgs(1),
@@ -45,6 +53,7 @@ can re-check the folder years later.`,
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the new folder `DIR` to open into")
 	cmd.Flags().StringVar(&o.Receipt, "receipt", "", "write a signed receipt for the sender to `FILE`")
 	cmd.Flags().StringVar(&o.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle, checked if present)")
+	cmd.Flags().BoolVar(&o.AllowReopen, "allow-reopen", false, "open a bundle the custody log records as already opened on this machine")
 	return cmd
 }
 
@@ -56,6 +65,10 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		if _, err := os.Lstat(o.Receipt); err == nil {
 			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
 		}
+	}
+	g.reportLeftovers(o.Output)
+	if o.Receipt != "" {
+		g.reportLeftovers(o.Receipt)
 	}
 	ev := g.begin("open")
 	opts, err := g.readOptions(&o.readFlags, true)
@@ -72,6 +85,27 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
 	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
+	var reopened *custody.Entry
+	opts.Accept = func(p *manifest.Preamble) error {
+		// The preamble is proven: its id is the sender's.
+		ev.BundleID = p.BundleID
+		prev, err := previousOpen(p.BundleID)
+		switch {
+		case err != nil && o.AllowReopen:
+			g.warn("could not check whether bundle %s was opened here before: %s\n", p.BundleID, oneLine(err.Error()))
+			return nil
+		case err != nil:
+			return fmt.Errorf("cannot check whether bundle %s was already opened on this machine: %w (pass --allow-reopen to open it anyway)", p.BundleID, err)
+		case prev == nil:
+			return nil
+		case o.AllowReopen:
+			reopened = prev
+			return nil
+		}
+		return &bundle.VerifyError{Msg: fmt.Sprintf(
+			"bundle %s was already opened on this machine at %s (custody log entry %d): a copy arriving again may be a replay; check with the sender, and pass --allow-reopen to open it again",
+			p.BundleID, prev.Time, prev.Seq)}
+	}
 	expectSealed(in.src, &opts)
 	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()
@@ -79,14 +113,22 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		return explainWithSeals(err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
+	var details []string
+	if reopened != nil {
+		details = append(details, fmt.Sprintf("reopened (first opened %s, custody log entry %d)", reopened.Time, reopened.Seq))
+	}
 	if o.Receipt != "" {
 		if err := writeReceipt(g, o.Receipt, opts, res, in.digest()); err != nil {
 			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
 		}
-		ev.Detail = "receipt written to " + o.Receipt
+		details = append(details, "receipt written to "+o.Receipt)
 	}
+	ev.Detail = strings.Join(details, "; ")
 	if g.JSON {
-		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files, "receipt": o.Receipt}))
+		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files, "receipt": o.Receipt, "reopened": reopened != nil}))
+	}
+	if reopened != nil {
+		g.warn("bundle %s was already opened on this machine at %s; opened again (--allow-reopen)\n", res.Preamble.BundleID, reopened.Time)
 	}
 	pre := res.Preamble
 	if g.Quiet {

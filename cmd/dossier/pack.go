@@ -263,6 +263,9 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	} else if o.OverridePolicy != "" {
 		g.warn("every recipient accepts every category being sent: --override-policy was not needed and is not recorded\n")
 	}
+	if !toStdout {
+		g.reportPackLeftovers(o.Output)
+	}
 	recipients := in.recipients
 	ev := g.begin("pack")
 	ev.Counterparts = counterparts(recipients...)

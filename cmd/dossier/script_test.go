@@ -37,6 +37,7 @@ func TestMain(m *testing.M) {
 				}
 				nowFunc = func() time.Time { return t }
 			}
+			installFaultHooks()
 			os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr))
 		},
 	})

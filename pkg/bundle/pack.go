@@ -159,6 +159,17 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	// On failure (an interrupt, a full disk), wait for the compressor's
+	// output goroutine before returning: it may still be writing to w,
+	// which the caller then discards (PackFile removes its temporaries),
+	// and a write racing with that crashed the process or left a new
+	// temporary behind.
+	packed := false
+	defer func() {
+		if !packed {
+			zw.Close(nil)
+		}
+	}()
 	tw := tar.NewWriter(zw)
 	writeMeta := func(name string, data []byte) error {
 		hdr := &tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), ModTime: created, Typeflag: tar.TypeReg, Format: tar.FormatUSTAR}
@@ -259,6 +270,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 			return nil, fmt.Errorf("pack: armor: %w", err)
 		}
 	}
+	packed = true
 	return man, nil
 }
 

@@ -43,6 +43,10 @@ type ReadOptions struct {
 	// any payload is read (for example to size buffers or memory limits
 	// by the number of files).
 	Proven func(*manifest.Preamble)
+	// Accept, if set, is called at the same point as Proven (before it);
+	// an error it returns aborts the read before any payload is read or
+	// written (for example to refuse a bundle already opened here).
+	Accept func(*manifest.Preamble) error
 }
 
 // Result describes a bundle that was read.
@@ -325,6 +329,11 @@ func (rd *reading) preamble() error {
 			rd.opts.Identity.Card.Label(), recipientNames(pre.Recipients))}
 	}
 	rd.pre, rd.preHash, rd.preLen = pre, sha256.Sum256(preBytes), len(preBytes)
+	if rd.opts.Accept != nil {
+		if err := rd.opts.Accept(pre); err != nil {
+			return err
+		}
+	}
 	if rd.opts.Proven != nil {
 		rd.opts.Proven(pre)
 	}

@@ -55,7 +55,7 @@ func MkdirTemp(final string) (string, error) {
 // ErrExists if final exists. For folders, an existing empty folder at final
 // is replaced.
 func Publish(tmp, final string) error {
-	err := renameNoReplace(tmp, final)
+	err := publishRename(tmp, final)
 	if err == nil {
 		return nil
 	}
@@ -65,8 +65,16 @@ func Publish(tmp, final string) error {
 				// An empty target folder is allowed: remove it (fails if
 				// something was put in meanwhile) and try once more.
 				if rerr := os.Remove(final); rerr == nil {
-					if err = renameNoReplace(tmp, final); err == nil {
+					if err = publishRename(tmp, final); err == nil {
 						return nil
+					}
+					if !errors.Is(err, fs.ErrExist) {
+						// Leave the target as it was: put the empty
+						// folder back (unless someone else took the
+						// name meanwhile).
+						if os.Mkdir(final, st.Mode().Perm()) == nil {
+							os.Chmod(final, st.Mode().Perm()|st.Mode()&(fs.ModeSetgid|fs.ModeSticky))
+						}
 					}
 				}
 			}

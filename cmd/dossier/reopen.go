@@ -1,0 +1,32 @@
+package main
+
+import (
+	"github.com/dossier-evidence/dossier/pkg/custody"
+)
+
+// previousOpen returns the custody log's first entry recording an open of
+// bundle id on this machine (under DOSSIER_HOME) that published its
+// documents, or nil if there is none. Such an entry's outcome is "ok", or
+// an error that came after publishing (the receipt could not be written):
+// only an open that published has the bundle's hash. With no home folder
+// there is no log, so nothing to find.
+func previousOpen(id string) (*custody.Entry, error) {
+	home, err := custody.DefaultHome()
+	if err != nil {
+		return nil, nil
+	}
+	l, err := custody.Open(home)
+	if err != nil {
+		return nil, err
+	}
+	entries, err := l.Entries()
+	if err != nil {
+		return nil, err
+	}
+	for i := range entries {
+		if e := &entries[i]; e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "") {
+			return e, nil
+		}
+	}
+	return nil, nil
+}
