@@ -8,14 +8,12 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"filippo.io/age"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
-	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
@@ -133,38 +131,6 @@ func TestCancelDuringLastFileDoesNotPublish(t *testing.T) {
 		Progress: func(done, total int64) { cancel() }})
 	if !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
-	}
-	assertNothingAt(t, out)
-}
-
-// TestFIFOSwappedInIsNotOpened: a file replaced by a FIFO between plan and
-// pack is refused at once instead of blocking forever.
-func TestFIFOSwappedInIsNotOpened(t *testing.T) {
-	p := getParties(t)
-	dir := t.TempDir()
-	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
-	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
-	if err != nil {
-		t.Fatal(err)
-	}
-	name := filepath.Join(dir, "case", "a.txt")
-	os.Remove(name)
-	if err := syscall.Mkfifo(name, 0o644); err != nil {
-		t.Skipf("mkfifo: %v", err)
-	}
-	done := make(chan error, 1)
-	out := filepath.Join(t.TempDir(), "x.dossier")
-	go func() {
-		_, err := PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
-		done <- err
-	}()
-	select {
-	case err := <-done:
-		if !errors.Is(err, ErrInput) {
-			t.Fatalf("err = %v, want ErrInput", err)
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("pack blocked on a FIFO")
 	}
 	assertNothingAt(t, out)
 }

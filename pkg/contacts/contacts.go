@@ -476,26 +476,8 @@ func (b *Book) writeIndex(idx *Index, old []byte) error {
 // replaceFile writes data to path through a temporary and an atomic
 // rename, mode 0600.
 func replaceFile(path string, data []byte) error {
-	tmp, err := atomicfile.CreateTemp(path, 0o600)
-	if err != nil {
-		return fmt.Errorf("contacts: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, data, 0o600, true); err != nil {
 		return fmt.Errorf("contacts: write %s: %w", path, err)
-	}
-	if err := atomicfile.SyncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("contacts: %w", err)
 	}
 	return nil
 }

@@ -543,25 +543,7 @@ func (l *Log) writeHead(h head) error {
 	for _, old := range atomicfile.Leftovers(l.headPath()) {
 		os.Remove(old) // from an append that was killed; we hold the lock
 	}
-	tmp, err := atomicfile.CreateTemp(l.headPath(), 0o600)
-	if err != nil {
-		return err
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), l.headPath())
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
-		return err
-	}
-	return atomicfile.SyncDir(l.home)
+	return atomicfile.WriteFile(l.headPath(), data, 0o600, true)
 }
 
 // storeCard keeps c as home/cards/<fingerprint>.card unless a valid card
@@ -586,28 +568,10 @@ func (l *Log) storeCard(c *card.Card) error {
 	if err := os.MkdirAll(l.cardsPath(), 0o700); err != nil {
 		return fmt.Errorf("custody: create cards folder: %w", err)
 	}
-	tmp, err := atomicfile.CreateTemp(path, 0o600)
-	if err != nil {
-		return fmt.Errorf("custody: store card: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = atomicfile.Publish(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, data, 0o600, false); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
 			return nil
 		}
-		return fmt.Errorf("custody: store card: %w", err)
-	}
-	if err := atomicfile.SyncDir(l.cardsPath()); err != nil {
 		return fmt.Errorf("custody: store card: %w", err)
 	}
 	return nil

@@ -264,22 +264,7 @@ func (id *Identity) Save(identityPath, cardPath, passphrase string) error {
 }
 
 func writeNew(path string, data []byte, perm os.FileMode) error {
-	tmp, err := atomicfile.CreateTemp(path, perm)
-	if err != nil {
-		return fmt.Errorf("identity: write %s: %w", path, err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = atomicfile.Publish(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, data, perm, false); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
 			return fmt.Errorf("%w: %s (nothing was overwritten)", ErrExists, path)
 		}

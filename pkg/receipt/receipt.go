@@ -12,7 +12,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"time"
 
@@ -185,22 +184,7 @@ func (r *Receipt) WriteFile(path string) error {
 	if err != nil {
 		return err
 	}
-	tmp, err := atomicfile.CreateTemp(path, 0o644)
-	if err != nil {
-		return fmt.Errorf("receipt: %w", err)
-	}
-	_, err = tmp.Write(data)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = atomicfile.Publish(tmp.Name(), path)
-	}
-	if err != nil {
-		os.Remove(tmp.Name())
+	if err := atomicfile.WriteFile(path, data, 0o644, false); err != nil {
 		return fmt.Errorf("receipt: write %s: %w", path, err)
 	}
 	return nil

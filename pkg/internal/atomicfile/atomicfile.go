@@ -123,3 +123,34 @@ func SyncDir(dir string) error {
 	}
 	return nil
 }
+
+// WriteFile writes data to a temporary beside path with mode perm, syncs
+// it, and publishes it under path: without replacing an existing file
+// (ErrExists) unless replace is set, in which case an existing file is
+// replaced atomically. The folder is synced afterwards. On failure the
+// temporary is removed.
+func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
+	tmp, err := CreateTemp(path, perm)
+	if err != nil {
+		return err
+	}
+	_, err = tmp.Write(data)
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		if replace {
+			err = os.Rename(tmp.Name(), path)
+		} else {
+			err = Publish(tmp.Name(), path)
+		}
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	return SyncDir(filepath.Dir(path))
+}
