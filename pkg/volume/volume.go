@@ -235,7 +235,7 @@ type Reader struct {
 	f      *os.File
 	cur    hash.Hash // the current file's digest
 	whole  hash.Hash // the whole bundle's digest, for volume sets
-	async  *asyncHasher
+	async  *asyncWriter
 	digest []byte
 	err    error
 }

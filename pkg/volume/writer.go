@@ -24,8 +24,9 @@ type Writer struct {
 	overwrite bool
 	files     []*os.File
 	hashes    []hash.Hash
-	whole     hash.Hash // the whole bundle's digest, when split
-	async     *asyncHasher
+	whole     hash.Hash    // the whole bundle's digest, when split
+	async     *asyncWriter // hashes the current volume
+	disk      *asyncWriter // writes the current volume
 	cur       int64
 	err       error
 }
@@ -80,8 +81,13 @@ func (w *Writer) next() error {
 	if err != nil {
 		return fmt.Errorf("create output: %w", err)
 	}
-	w.finishHashing()
+	if err := w.finishCurrent(); err != nil {
+		f.Close()
+		os.Remove(f.Name())
+		return err
+	}
 	w.files = append(w.files, f)
+	w.disk = newAsyncWriter(f)
 	h := seal.NewHasher()
 	w.hashes = append(w.hashes, h)
 	if w.whole != nil {
@@ -93,12 +99,21 @@ func (w *Writer) next() error {
 	return nil
 }
 
-// finishHashing waits until the current volume's bytes are hashed.
-func (w *Writer) finishHashing() {
+// finishCurrent waits until the current volume's bytes are written and
+// hashed, and returns the first write error.
+func (w *Writer) finishCurrent() error {
+	var err error
+	if w.disk != nil {
+		if err = w.disk.finish(); err != nil {
+			err = fmt.Errorf("write %s: %w", w.finalName(len(w.files)-1), err)
+		}
+		w.disk = nil
+	}
 	if w.async != nil {
 		w.async.finish()
 		w.async = nil
 	}
+	return err
 }
 
 // Write writes bundle bytes, starting a new volume when one is full.
@@ -117,7 +132,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 		if w.split > 0 && int64(len(chunk)) > w.split-w.cur {
 			chunk = chunk[:w.split-w.cur]
 		}
-		n, err := w.files[len(w.files)-1].Write(chunk)
+		n, err := w.disk.Write(chunk)
 		w.async.Write(chunk[:n])
 		w.cur += int64(n)
 		written += n
@@ -146,7 +161,10 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 			return nil, err
 		}
 	}
-	w.finishHashing()
+	if err := w.finishCurrent(); err != nil {
+		w.err = err
+		return nil, err
+	}
 	n := len(w.files)
 	if w.split > 0 {
 		// Even with overwrite: a stale volume past the last one, or a
@@ -233,7 +251,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 
 // Abort removes every temporary. It is safe after Publish.
 func (w *Writer) Abort() {
-	w.finishHashing()
+	w.finishCurrent()
 	for _, f := range w.files {
 		f.Close()
 		os.Remove(f.Name())
@@ -244,7 +262,7 @@ func (w *Writer) Abort() {
 // Digest returns the BLAKE2b-512 of everything written: the whole bundle,
 // all volumes in order.
 func (w *Writer) Digest() []byte {
-	w.finishHashing()
+	w.finishCurrent()
 	if w.whole != nil {
 		return w.whole.Sum(nil)
 	}
