@@ -226,6 +226,11 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if toStdout && in.split > 0 {
 		return usagef("--split needs a file name: it writes OUT.001, OUT.002, …; it cannot split standard output")
 	}
+	if toStdout && o.SealPath != "" {
+		if _, err := os.Lstat(o.SealPath); err == nil {
+			return fmt.Errorf("%w: the seal file %s (choose another name; nothing was replaced)", bundle.ErrTargetExists, o.SealPath)
+		}
+	}
 	if !toStdout && o.SealPath != "" {
 		return usagef("--seal is for -o -: a file bundle's seal is always written beside it as OUT.minisig")
 	}
@@ -313,8 +318,8 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	if err != nil {
 		return nil, err
 	}
-	if err := os.WriteFile(o.SealPath, data, 0o644); err != nil {
-		return nil, fmt.Errorf("write seal: %w", err)
+	if err := seal.WriteFile(o.SealPath, data); err != nil {
+		return nil, err
 	}
 	return res, nil
 }
@@ -388,7 +393,11 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 	}
 	switch {
 	case len(seals) == 1:
-		fmt.Fprintf(w, "seal: %s (check it with: dossier verify %s --from %s's card)\n", seals[0], o.Output, oneLine(man.Sender.Name))
+		target := o.Output
+		if target == "-" {
+			target = "BUNDLE --seal " + seals[0]
+		}
+		fmt.Fprintf(w, "seal: %s (a courier checks it with: dossier verify %s --from SENDER_CARD)\n", seals[0], target)
 	case len(seals) > 1:
 		fmt.Fprintf(w, "seals: one per volume, %s … %s\n", seals[0], seals[len(seals)-1])
 	default:

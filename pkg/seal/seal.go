@@ -30,6 +30,7 @@ import (
 	"github.com/cloudflare/circl/sign/mldsa/mldsa65"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
@@ -274,4 +275,19 @@ func DigestFile(path string) ([]byte, error) {
 		return nil, err
 	}
 	return h.Sum(nil), nil
+}
+
+// ErrExists is returned by [WriteFile] when the seal file exists.
+var ErrExists = errors.New("seal: the seal file already exists")
+
+// WriteFile writes a seal to path through a temporary, never replacing an
+// existing file.
+func WriteFile(path string, data []byte) error {
+	if err := atomicfile.WriteFile(path, data, 0o644, false); err != nil {
+		if errors.Is(err, atomicfile.ErrExists) {
+			return fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, path)
+		}
+		return fmt.Errorf("seal: write %s: %w", path, err)
+	}
+	return nil
 }
