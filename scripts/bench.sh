@@ -34,10 +34,11 @@ if [ ${#need[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
   $SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${need[@]}" >/dev/null
 fi
-AGE="$repo/.cache/tools/bin/age"
+tools="${DOSSIER_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dossier-tools}"
+AGE="$tools/bin/age"
 if [ ! -x "$AGE" ]; then
   log "building stock age v1.3.2"
-  GOBIN="$repo/.cache/tools/bin" GOFLAGS=-mod=mod go install filippo.io/age/cmd/...@v1.3.2
+  GOBIN="$tools/bin" GOFLAGS=-mod=mod go install filippo.io/age/cmd/...@v1.3.2
 fi
 log "building dossier"
 (cd "$repo" && go build -trimpath -o "$WORK/bin/dossier" ./cmd/dossier)

@@ -2,14 +2,15 @@
 # Runs every test of dossier. On a fresh Debian machine it first installs
 # what the tests need: Debian's zstd and minisign (stock-tool recovery and
 # seal tests) and a stock
-# age v1.3.2 CLI built with `go install` (kept in .cache/, not on PATH).
+# age v1.3.2 CLI built with `go install` (kept in ~/.cache/dossier-tools,
+# or $DOSSIER_TOOLS; not put on PATH).
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh -run Pack  # extra arguments go to `go test`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-tools="$(pwd)/.cache/tools"
+tools="${DOSSIER_TOOLS:-${XDG_CACHE_HOME:-${HOME:-/tmp}/.cache}/dossier-tools}"
 mkdir -p "$tools/bin"
 
 need_apt=()

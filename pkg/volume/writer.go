@@ -178,7 +178,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		}
 	}
 	type pub struct{ tmp, final string }
-	var todo []pub
+	var toPublish []pub
 	var sealTemps []string
 	fail := func(err error) ([]string, error) {
 		for _, t := range sealTemps {
@@ -193,7 +193,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		if err := f.Close(); err != nil {
 			return fail(fmt.Errorf("write %s: %w", w.finalName(i), err))
 		}
-		todo = append(todo, pub{f.Name(), w.finalName(i)})
+		toPublish = append(toPublish, pub{f.Name(), w.finalName(i)})
 		if sealer == nil {
 			continue
 		}
@@ -216,11 +216,11 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		if err != nil {
 			return fail(fmt.Errorf("write seal: %w", err))
 		}
-		todo = append(todo, pub{st.Name(), w.finalName(i) + seal.Ext})
+		toPublish = append(toPublish, pub{st.Name(), w.finalName(i) + seal.Ext})
 	}
 	w.files = nil
 	var done []string
-	for _, p := range todo {
+	for _, p := range toPublish {
 		var err error
 		if w.overwrite {
 			err = os.Rename(p.tmp, p.final)
@@ -231,7 +231,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 			for _, d := range done {
 				os.Remove(d)
 			}
-			for _, q := range todo {
+			for _, q := range toPublish {
 				os.Remove(q.tmp)
 			}
 			if errors.Is(err, atomicfile.ErrExists) {
