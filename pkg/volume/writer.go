@@ -219,27 +219,49 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		toPublish = append(toPublish, pub{st.Name(), w.finalName(i) + seal.Ext})
 	}
 	w.files = nil
+	// With overwrite, existing files are first moved aside, so that a
+	// failure half-way can put the old bundle back instead of leaving a
+	// mix of old and new files.
+	type aside struct{ final, backup string }
+	var moved []aside
 	var done []string
+	undo := func() {
+		for _, d := range done {
+			os.Remove(d)
+		}
+		for _, q := range toPublish {
+			os.Remove(q.tmp)
+		}
+		for _, m := range moved {
+			os.Rename(m.backup, m.final)
+		}
+	}
 	for _, p := range toPublish {
 		var err error
 		if w.overwrite {
-			err = os.Rename(p.tmp, p.final)
+			if _, serr := os.Lstat(p.final); serr == nil {
+				backup := p.final + ".dossier-old"
+				if err = os.Rename(p.final, backup); err == nil {
+					moved = append(moved, aside{p.final, backup})
+				}
+			}
+			if err == nil {
+				err = os.Rename(p.tmp, p.final)
+			}
 		} else {
 			err = atomicfile.Publish(p.tmp, p.final)
 		}
 		if err != nil {
-			for _, d := range done {
-				os.Remove(d)
-			}
-			for _, q := range toPublish {
-				os.Remove(q.tmp)
-			}
+			undo()
 			if errors.Is(err, atomicfile.ErrExists) {
 				return nil, fmt.Errorf("%w: %s (nothing was replaced; choose another name, or pass --force)", ErrExists, p.final)
 			}
 			return nil, err
 		}
 		done = append(done, p.final)
+	}
+	for _, m := range moved {
+		os.Remove(m.backup)
 	}
 	atomicfile.SyncDir(filepath.Dir(w.out))
 	var paths []string
