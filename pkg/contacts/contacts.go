@@ -22,9 +22,8 @@
 // caller should treat it as a possible impersonation and say so loudly.
 //
 // Changes replace the index atomically, so a crash leaves either the old
-// list or the new one. Two processes changing the list at the very same
-// moment are detected on a best-effort basis (the second fails and can be
-// retried); the list is meant to be changed by hand, not by parallel jobs.
+// list or the new one, and are serialised with an OS file lock, so two
+// processes changing the list at once cannot lose an entry.
 package contacts
 
 import (
@@ -44,6 +43,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
 )
 
 // Dir is the contact list's folder under the home folder, and IndexName
@@ -156,6 +156,19 @@ func (b *Book) Path() string { return b.dir }
 func (b *Book) indexPath() string { return filepath.Join(b.dir, IndexName) }
 
 func (b *Book) cardPath(fp string) string { return filepath.Join(b.dir, fp+".card") }
+
+// lock takes the list's exclusive lock (creating the folder if needed) for
+// a read-modify-write of the index and card files.
+func (b *Book) lock() (func(), error) {
+	if err := os.MkdirAll(b.dir, 0o700); err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	unlock, err := filelock.Lock(filepath.Join(b.dir, "contacts.lock"), true)
+	if err != nil {
+		return nil, fmt.Errorf("contacts: %w", err)
+	}
+	return unlock, nil
+}
 
 // key is the form in which names are compared: NFC, case-folded.
 func key(name string) string {
@@ -341,6 +354,11 @@ func (b *Book) Add(name string, c *card.Card, now time.Time) (Status, error) {
 	if name == "" {
 		name = c.Name
 	}
+	unlock, err := b.lock()
+	if err != nil {
+		return 0, err
+	}
+	defer unlock()
 	status, idx, old, err := b.prepare(name, c)
 	if err != nil || status == Unchanged {
 		return status, err
@@ -429,6 +447,17 @@ func newer(a, b string) bool {
 // gives an error wrapping [ErrNotFound]. A damaged card does not prevent
 // its removal.
 func (b *Book) Remove(name string) (*Entry, error) {
+	// An unknown name needs no lock (and creates nothing).
+	if idx, _, err := b.read(); err != nil {
+		return nil, err
+	} else if idx.find(name) < 0 {
+		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+	}
+	unlock, err := b.lock()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	idx, old, err := b.read()
 	if err != nil {
 		return nil, err

@@ -2,6 +2,7 @@ package contacts_test
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -320,5 +321,29 @@ func TestCheck(t *testing.T) {
 	}
 	if _, err := b.Check(" x", mallory.Card); !errors.Is(err, contacts.ErrBadName) {
 		t.Fatalf("Check with a bad name: %v", err)
+	}
+}
+
+// TestConcurrentAdds: contacts added at the same moment are all kept (the
+// list is locked for each read-modify-write).
+func TestConcurrentAdds(t *testing.T) {
+	b, _ := openBook(t)
+	const n = 8
+	errs := make(chan error, n)
+	for i := range n {
+		c := newIdentity(t, fmt.Sprintf("Officer %d", i)).Card
+		go func() {
+			_, err := b.Add("", c, t0)
+			errs <- err
+		}()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	list, err := b.List()
+	if err != nil || len(list) != n {
+		t.Fatalf("List = %d entries, %v; want %d", len(list), err, n)
 	}
 }

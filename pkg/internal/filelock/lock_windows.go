@@ -1,6 +1,6 @@
 //go:build windows
 
-package custody
+package filelock
 
 import (
 	"os"

@@ -1,6 +1,6 @@
 //go:build !unix && !windows
 
-package custody
+package filelock
 
 import (
 	"errors"

@@ -1,6 +1,6 @@
 //go:build aix
 
-package custody
+package filelock
 
 import (
 	"errors"

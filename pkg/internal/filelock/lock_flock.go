@@ -1,6 +1,6 @@
 //go:build unix && !aix
 
-package custody
+package filelock
 
 import (
 	"errors"
