@@ -230,7 +230,7 @@ func requireNames(t *testing.T, dir string, want ...string) {
 func requireNoTemps(t *testing.T, root string) {
 	t.Helper()
 	filepath.WalkDir(root, func(p string, d os.DirEntry, err error) error {
-		if err == nil && strings.Contains(d.Name(), tempMarker) {
+		if err == nil && strings.Contains(d.Name(), ".dossier-tmp-") {
 			t.Errorf("temporary left behind: %s", p)
 		}
 		return err

@@ -95,6 +95,12 @@ func IsTemp(name string) bool {
 // that were killed.
 func Leftovers(final string) []string {
 	dir, base := filepath.Split(filepath.Clean(final))
+	return LeftoversMatching(dir, func(target string) bool { return target == base })
+}
+
+// LeftoversMatching lists the temporaries in dir whose target name (NAME in
+// ".NAME.dossier-tmp-RANDOM") is accepted by match.
+func LeftoversMatching(dir string, match func(target string) bool) []string {
 	if dir == "" {
 		dir = "."
 	}
@@ -104,8 +110,10 @@ func Leftovers(final string) []string {
 	entries, _ := os.ReadDir(dir)
 	var matches []string
 	for _, e := range entries {
-		if strings.HasPrefix(e.Name(), "."+base+TempMarker) {
-			matches = append(matches, filepath.Join(dir, e.Name()))
+		name := e.Name()
+		i := strings.LastIndex(name, TempMarker)
+		if i >= 1 && name[0] == '.' && match(name[1:i]) {
+			matches = append(matches, filepath.Join(dir, name))
 		}
 	}
 	return matches
