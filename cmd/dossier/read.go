@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"os"
-	"sync"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
@@ -46,38 +44,7 @@ func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (*b
 		return nil, err
 	}
 	r := src.Open(sender)
-	return &bundleInput{ReadCloser: &closeGuard{r: r}, src: src, digest: r.Digest}, nil
-}
-
-// closeGuard makes Close wait for a Read in progress, and Reads after
-// Close fail. When a read of a bundle fails (a full disk, an interrupt, a
-// damaged bundle), the decompressor's read-ahead goroutine may still be
-// inside Read, or about to call it, when bundle.Open returns; the volume
-// reader's Close stops the goroutine that hashes what Read returns, and a
-// Read racing with it crashed the process (a panic, exit 2).
-type closeGuard struct {
-	mu     sync.Mutex
-	r      io.ReadCloser
-	closed bool
-}
-
-func (c *closeGuard) Read(p []byte) (int, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return 0, os.ErrClosed
-	}
-	return c.r.Read(p)
-}
-
-func (c *closeGuard) Close() error {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.closed {
-		return nil
-	}
-	c.closed = true
-	return c.r.Close()
+	return &bundleInput{ReadCloser: r, src: src, digest: r.Digest}, nil
 }
 
 // explainWithSeals improves an integrity failure of a sealed volume set:

@@ -17,6 +17,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/seal"
@@ -227,8 +228,13 @@ func (s *Source) Open(signer *card.Card) *Reader {
 	return &Reader{src: s, signer: signer}
 }
 
-// Reader reads a bundle from its files; see [Source.Open].
+// Reader reads a bundle from its files; see [Source.Open]. Close may be
+// called while another goroutine is in Read (a decompressor reading ahead
+// when its consumer gives up): it waits for that Read, and later Reads fail
+// with os.ErrClosed.
 type Reader struct {
+	mu     sync.Mutex
+	closed bool
 	src    *Source
 	signer *card.Card
 	i      int
@@ -240,7 +246,17 @@ type Reader struct {
 	err    error
 }
 
+// Read reads the next bytes of the bundle.
 func (r *Reader) Read(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return 0, os.ErrClosed
+	}
+	return r.read(p)
+}
+
+func (r *Reader) read(p []byte) (int, error) {
 	for r.err == nil {
 		if r.f == nil {
 			if r.i >= len(r.src.Paths) {
@@ -296,7 +312,11 @@ func (r *Reader) Read(p []byte) (int, error) {
 
 // Digest returns the BLAKE2b-512 of the whole bundle once every file has
 // been read to its end, or nil before.
-func (r *Reader) Digest() []byte { return r.digest }
+func (r *Reader) Digest() []byte {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.digest
+}
 
 func (r *Reader) check() error {
 	s := r.src.seal(r.i)
@@ -319,6 +339,12 @@ func (r *Reader) check() error {
 
 // Close closes the file being read and stops the hashing goroutine.
 func (r *Reader) Close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.closed {
+		return nil
+	}
+	r.closed = true
 	if r.async != nil {
 		r.async.finish()
 		r.async = nil
