@@ -15,6 +15,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/owneronly"
 )
 
 // TempMarker is part of every temporary's name.
@@ -23,13 +25,23 @@ const TempMarker = ".dossier-tmp-"
 // ErrExists is returned when the final name is already taken.
 var ErrExists = errors.New("atomicfile: target already exists")
 
-// CreateTemp creates a new temporary file beside final with mode perm.
+// CreateTemp creates a new temporary file beside final with mode perm. A
+// perm that gives a group and others nothing (0600) is also honoured where
+// modes mean nothing: on Windows the file is created with an access list
+// for the current user alone (package owneronly), or not at all.
 func CreateTemp(final string, perm fs.FileMode) (*os.File, error) {
 	dir, base := filepath.Split(final)
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+TempMarker+"*")
+	pattern := "." + base + TempMarker + "*"
+	var f *os.File
+	var err error
+	if perm&0o077 == 0 {
+		f, err = owneronly.CreateTemp(dir, pattern)
+	} else {
+		f, err = os.CreateTemp(dir, pattern)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -41,14 +53,16 @@ func CreateTemp(final string, perm fs.FileMode) (*os.File, error) {
 	return f, nil
 }
 
-// MkdirTemp creates a new temporary folder (mode 0700) beside final.
+// MkdirTemp creates a new temporary folder beside final that only the
+// current user can enter: mode 0700, and on Windows an access list for the
+// current user alone that what is created inside inherits.
 func MkdirTemp(final string) (string, error) {
 	final = filepath.Clean(final)
 	dir, base := filepath.Split(final)
 	if dir == "" {
 		dir = "."
 	}
-	return os.MkdirTemp(dir, "."+base+TempMarker+"*")
+	return owneronly.MkdirTemp(dir, "."+base+TempMarker+"*")
 }
 
 // Publish renames the temporary file or folder tmp to final, failing with
@@ -117,19 +131,6 @@ func LeftoversMatching(dir string, match func(target string) bool) []string {
 		}
 	}
 	return matches
-}
-
-// SyncDir fsyncs a folder so that a rename in it is durable.
-func SyncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	if err := d.Sync(); err != nil && !errors.Is(err, os.ErrInvalid) {
-		return err
-	}
-	return nil
 }
 
 // WriteFile writes data to a temporary beside path with mode perm, syncs

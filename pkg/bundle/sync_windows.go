@@ -1,0 +1,25 @@
+package bundle
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// syncTree makes everything written under dir durable: FlushFileBuffers
+// on each file, which Windows grants only to a handle opened for writing.
+// Folders cannot be flushed on Windows; the rename that publishes the tree
+// is made with MOVEFILE_WRITE_THROUGH instead.
+func syncTree(dir string) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || !d.Type().IsRegular() {
+			return err
+		}
+		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		return f.Sync()
+	})
+}

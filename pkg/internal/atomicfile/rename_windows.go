@@ -1,0 +1,43 @@
+package atomicfile
+
+import (
+	"errors"
+	"os"
+
+	"golang.org/x/sys/windows"
+)
+
+// renameNoReplace uses MoveFileEx without MOVEFILE_REPLACE_EXISTING, which
+// fails, atomically, when newpath exists (os.Rename would replace a file).
+// MOVEFILE_WRITE_THROUGH returns only once the move is on disk, which is
+// what SyncDir does elsewhere.
+func renameNoReplace(oldpath, newpath string) error {
+	from, err := windows.UTF16PtrFromString(oldpath)
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+	}
+	to, err := windows.UTF16PtrFromString(newpath)
+	if err != nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+	}
+	// MoveFileEx refuses an existing target by itself on Windows; the
+	// check first is for Wine, which lets it replace a dangling symlink.
+	if _, err := os.Lstat(newpath); err == nil {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: os.ErrExist}
+	}
+	err = windows.MoveFileEx(from, to, windows.MOVEFILE_WRITE_THROUGH)
+	if err == nil {
+		return nil
+	}
+	if errors.Is(err, windows.ERROR_ALREADY_EXISTS) || errors.Is(err, windows.ERROR_FILE_EXISTS) {
+		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: os.ErrExist}
+	}
+	if errors.Is(err, windows.ERROR_ACCESS_DENIED) {
+		// Moving a folder onto an existing one can be refused this way;
+		// report it as taken if it is.
+		if _, serr := os.Lstat(newpath); serr == nil {
+			return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: os.ErrExist}
+		}
+	}
+	return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+}

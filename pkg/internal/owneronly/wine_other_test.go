@@ -1,0 +1,5 @@
+//go:build !windows
+
+package owneronly
+
+func skipInheritance() bool { return false }
