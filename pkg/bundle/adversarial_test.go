@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -199,7 +200,7 @@ func openContained(t testing.TB, data []byte, id *identity.Identity, sender *car
 			existed[p] = true
 		}
 	}
-	base := t.TempDir()
+	base := testtmp.Dir(t)
 	parent := filepath.Join(base, "a", "b")
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		t.Fatal(err)

@@ -8,6 +8,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
 	"os"
 	"os/exec"
@@ -81,7 +82,7 @@ func packSample(t testing.TB, recipients ...*card.Card) ([]byte, *manifest.Manif
 
 func packFiles(t testing.TB, files map[string]string, frameSize int, recipients ...*card.Card) ([]byte, *manifest.Manifest, string) {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, files)
 	rules := category.Rules{
 		{Category: category.Personal, Glob: "case/interviews/**"},
@@ -139,7 +140,7 @@ func TestPackVerifyOpen(t *testing.T) {
 		}
 	}
 
-	out := filepath.Join(t.TempDir(), "opened")
+	out := filepath.Join(testtmp.Dir(t), "opened")
 	if _, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
 		t.Fatal(err)
 	}
@@ -156,10 +157,10 @@ func TestPackVerifyOpen(t *testing.T) {
 		if !st2.ModTime().Equal(st.ModTime().Truncate(time.Second)) {
 			t.Errorf("%s: mtime %v, want %v", name, st2.ModTime(), st.ModTime().Truncate(time.Second))
 		}
-		if st2.Mode().Perm() != 0o600 {
-			t.Errorf("%s: mode %v, want 0600", name, st2.Mode().Perm())
-		}
+		testtmp.WantPermInherited(t, filepath.Join(out, "data", filepath.FromSlash(name)), 0o600)
 	}
+	// The published folder itself is private.
+	testtmp.WantPerm(t, out, 0o700)
 	if _, err := VerifyBag(out, p.alice.Card); err != nil {
 		t.Fatalf("VerifyBag: %v", err)
 	}
@@ -239,7 +240,7 @@ func TestReencryptedPayloadIsRefused(t *testing.T) {
 	if !errors.Is(err, ErrNotAddressed) || !errors.Is(err, ErrIntegrity) {
 		t.Fatalf("re-encrypted to Carol: %v, want ErrNotAddressed", err)
 	}
-	out := filepath.Join(t.TempDir(), "out")
+	out := filepath.Join(testtmp.Dir(t), "out")
 	if _, err := Open(context.Background(), bytes.NewReader(toCarol), out, ReadOptions{Identity: p.carol, Sender: p.alice.Card}); err == nil {
 		t.Fatal("open of a re-encrypted bundle succeeded")
 	}
@@ -345,7 +346,7 @@ func TestEveryByteMatters(t *testing.T) {
 			positions = append(positions, i)
 		}
 	}
-	parent := t.TempDir()
+	parent := testtmp.Dir(t)
 	for n, i := range positions {
 		mod := append([]byte(nil), data...)
 		mod[i] ^= 0x01
@@ -387,7 +388,7 @@ func TestTruncationAndTrailingData(t *testing.T) {
 	}
 	for _, extra := range [][]byte{{0}, []byte("trailing"), bytes.Repeat([]byte{0}, 70000)} {
 		mod := append(append([]byte(nil), data...), extra...)
-		out := filepath.Join(t.TempDir(), "out")
+		out := filepath.Join(testtmp.Dir(t), "out")
 		_, err := Open(context.Background(), bytes.NewReader(mod), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
 		if !errors.Is(err, ErrIntegrity) {
 			t.Errorf("%d trailing bytes: %v, want ErrIntegrity", len(extra), err)
@@ -448,7 +449,7 @@ func TestStockRecovery(t *testing.T) {
 
 func TestPackRefusesChangedFile(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, map[string]string{"case/a.txt": "original"})
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 	if err != nil {
@@ -457,7 +458,7 @@ func TestPackRefusesChangedFile(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(dir, "case", "a.txt"), []byte("changed after planning"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(t.TempDir(), "b.dossier")
+	out := filepath.Join(testtmp.Dir(t), "b.dossier")
 	_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
 	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "changed") {
 		t.Fatalf("err = %v, want a 'changed while packing' ErrInput", err)
@@ -467,7 +468,7 @@ func TestPackRefusesChangedFile(t *testing.T) {
 
 func TestPackFileNeverOverwrites(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, map[string]string{"a.txt": "x"})
 	plan, err := MakePlan([]string{filepath.Join(dir, "a.txt")}, nil, []category.ID{category.Other})
 	if err != nil {
@@ -486,7 +487,7 @@ func TestPackFileNeverOverwrites(t *testing.T) {
 
 func TestPackCancelled(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, sampleFiles)
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 	if err != nil {
@@ -494,7 +495,7 @@ func TestPackCancelled(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	out := filepath.Join(t.TempDir(), "c.dossier")
+	out := filepath.Join(testtmp.Dir(t), "c.dossier")
 	if _, err := PackFile(ctx, out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
@@ -502,7 +503,7 @@ func TestPackCancelled(t *testing.T) {
 }
 
 func TestMakePlan(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, map[string]string{
 		"case/a.txt":     "a",
 		"case/sub/b.jpg": "b",
@@ -538,9 +539,7 @@ func TestMakePlan(t *testing.T) {
 	if _, err := MakePlan(nil, nil, nil); !errors.Is(err, ErrInput) {
 		t.Errorf("empty plan: %v", err)
 	}
-	if err := os.Symlink("a.txt", filepath.Join(dir, "case", "link")); err != nil {
-		t.Fatal(err)
-	}
+	testtmp.Symlink(t, "a.txt", filepath.Join(dir, "case", "link"))
 	if _, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other}); !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "symbolic link") {
 		t.Errorf("symlink: %v", err)
 	}

@@ -5,6 +5,7 @@ package bundle
 import (
 	"context"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -19,7 +20,7 @@ import (
 // pack is refused at once instead of blocking forever.
 func TestFIFOSwappedInIsNotOpened(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 	if err != nil {
@@ -31,7 +32,7 @@ func TestFIFOSwappedInIsNotOpened(t *testing.T) {
 		t.Skipf("mkfifo: %v", err)
 	}
 	done := make(chan error, 1)
-	out := filepath.Join(t.TempDir(), "x.dossier")
+	out := filepath.Join(testtmp.Dir(t), "x.dossier")
 	go func() {
 		_, err := PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
 		done <- err

@@ -17,6 +17,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bagit"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
@@ -56,12 +57,12 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 	}
 	root, err := os.OpenRoot(staging)
 	if err != nil {
-		os.RemoveAll(staging)
+		removeall.RemoveAll(staging)
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	if err := root.Mkdir(bagit.PayloadDir, 0o700); err != nil {
 		root.Close()
-		os.RemoveAll(staging)
+		removeall.RemoveAll(staging)
 		return nil, fmt.Errorf("open: %w", err)
 	}
 	s := &stagingSink{root: root, staging: staging, target: abs, display: dir, now: time.Now}
@@ -169,7 +170,7 @@ func (s *stagingSink) abort() {
 		s.file.Close()
 	}
 	s.root.Close()
-	os.RemoveAll(s.staging)
+	removeall.RemoveAll(s.staging)
 }
 
 func dirOf(p string) string {

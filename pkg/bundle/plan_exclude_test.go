@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"slices"
@@ -19,7 +20,7 @@ func planPaths(in []Input) []string {
 }
 
 func TestMakePlanExclude(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	for name, content := range map[string]string{
 		"case/a.txt":             "a",
 		"case/notes.tmp":         "tmp!",
@@ -37,9 +38,7 @@ func TestMakePlanExclude(t *testing.T) {
 		}
 	}
 	// An excluded symbolic link is left out rather than refused.
-	if err := os.Symlink("a.txt", filepath.Join(dir, "case", "link.tmp")); err != nil {
-		t.Fatal(err)
-	}
+	testtmp.Symlink(t, "a.txt", filepath.Join(dir, "case", "link.tmp"))
 	paths := []string{filepath.Join(dir, "case"), filepath.Join(dir, "loose.tmp")}
 	plan, err := MakePlan(paths, nil, []category.ID{category.Other}, "**/*.tmp", "case/medical")
 	if err != nil {
@@ -77,7 +76,7 @@ func TestMakePlanExclude(t *testing.T) {
 
 // Unlabelled files come back in the plan along with the error, for dry runs.
 func TestMakePlanUnlabelledReturnsPlan(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	os.MkdirAll(filepath.Join(dir, "case", "i"), 0o755)
 	os.WriteFile(filepath.Join(dir, "case", "i", "w.txt"), []byte("w"), 0o644)
 	os.WriteFile(filepath.Join(dir, "case", "ledger.csv"), []byte("l"), 0o644)

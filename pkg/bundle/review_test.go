@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -126,7 +127,7 @@ func TestCancelDuringLastFileDoesNotPublish(t *testing.T) {
 	p := getParties(t)
 	data, _, _ := packFiles(t, map[string]string{"case/big.bin": string(randomBytes(8 << 20))}, 0, p.bob.Card)
 	ctx, cancel := context.WithCancel(context.Background())
-	out := filepath.Join(t.TempDir(), "out")
+	out := filepath.Join(testtmp.Dir(t), "out")
 	_, err := Open(ctx, bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card,
 		Progress: func(done, total int64) { cancel() }})
 	if !errors.Is(err, context.Canceled) {
@@ -136,11 +137,9 @@ func TestCancelDuringLastFileDoesNotPublish(t *testing.T) {
 }
 
 func TestWithinFollowsSymlinks(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	os.MkdirAll(filepath.Join(dir, "case"), 0o755)
-	if err := os.Symlink(filepath.Join(dir, "case"), filepath.Join(dir, "link")); err != nil {
-		t.Fatal(err)
-	}
+	testtmp.Symlink(t, filepath.Join(dir, "case"), filepath.Join(dir, "link"))
 	in := []string{filepath.Join(dir, "case")}
 	for out, want := range map[string]bool{
 		filepath.Join(dir, "case", "x.dossier"): true,

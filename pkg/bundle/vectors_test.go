@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -42,7 +43,7 @@ func TestVectors(t *testing.T) {
 			data := readVector(t, name)
 			id := vectorIdentity(t, who)
 			sender := vectorCard(t, from)
-			out := filepath.Join(t.TempDir(), "out")
+			out := filepath.Join(testtmp.Dir(t), "out")
 			_, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: id, Sender: sender})
 			var want error
 			switch expect {

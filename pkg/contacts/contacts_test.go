@@ -3,6 +3,7 @@ package contacts_test
 import (
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -28,7 +29,7 @@ func newIdentity(t testing.TB, name string) *identity.Identity {
 
 func openBook(t testing.TB) (*contacts.Book, string) {
 	t.Helper()
-	home := filepath.Join(t.TempDir(), "home")
+	home := filepath.Join(testtmp.Dir(t), "home")
 	b, err := contacts.Open(home)
 	if err != nil {
 		t.Fatal(err)
@@ -108,13 +109,7 @@ func TestAddGetListRemove(t *testing.T) {
 		t.Fatalf("Names = %v", n)
 	}
 	for _, f := range []string{contacts.IndexName, alice.Fingerprint().Hex() + ".card"} {
-		st, err := os.Stat(filepath.Join(b.Path(), f))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != 0o600 {
-			t.Errorf("%s has mode %o, want 0600", f, st.Mode().Perm())
-		}
+		testtmp.WantPerm(t, filepath.Join(b.Path(), f), 0o600)
 	}
 
 	e, err := b.Remove("BOBBY")

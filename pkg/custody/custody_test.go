@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -33,7 +34,7 @@ func newIdentity(t testing.TB, name string) *identity.Identity {
 
 func openLog(t testing.TB) *custody.Log {
 	t.Helper()
-	l, err := custody.Open(filepath.Join(t.TempDir(), "home"))
+	l, err := custody.Open(filepath.Join(testtmp.Dir(t), "home"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -576,14 +577,14 @@ func TestFileModes(t *testing.T) {
 }
 
 func TestDefaultHomeEnv(t *testing.T) {
-	dir := filepath.Join(t.TempDir(), "my home")
+	dir := filepath.Join(testtmp.Dir(t), "my home")
 	t.Setenv("DOSSIER_HOME", dir)
 	if got, err := custody.DefaultHome(); err != nil || got != dir {
 		t.Fatalf("DefaultHome = %q, %v; want %q", got, err, dir)
 	}
 	t.Setenv("DOSSIER_HOME", "")
 	if runtime.GOOS != "windows" && runtime.GOOS != "darwin" && runtime.GOOS != "ios" {
-		xdg := t.TempDir()
+		xdg := testtmp.Dir(t)
 		t.Setenv("XDG_DATA_HOME", xdg)
 		if got, err := custody.DefaultHome(); err != nil || got != filepath.Join(xdg, "dossier") {
 			t.Fatalf("DefaultHome without DOSSIER_HOME = %q, %v", got, err)

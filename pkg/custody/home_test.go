@@ -3,6 +3,7 @@ package custody
 import (
 	"errors"
 	"path/filepath"
+	"runtime"
 	"testing"
 )
 
@@ -14,6 +15,9 @@ func TestDefaultHomePerSystem(t *testing.T) {
 		return func(k string) string { return m[k] }
 	}
 	xdg := filepath.FromSlash("/data/xdg")
+	if runtime.GOOS == "windows" {
+		xdg = `C:\data\xdg` // absolute only with a drive
+	}
 	local := filepath.FromSlash("/c/Users/ana/AppData/Local")
 	cases := []struct {
 		name, goos string

@@ -3,6 +3,7 @@ package identity_test
 import (
 	"bytes"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
 	"io/fs"
 	"os"
@@ -388,19 +389,20 @@ func listDir(t *testing.T, dir string) []string {
 func TestSave(t *testing.T) {
 	id := generate(t, "Ann")
 	for _, passphrase := range []string{"", "pw"} {
-		dir := t.TempDir()
+		dir := testtmp.Dir(t)
 		idPath, cardPath := filepath.Join(dir, "ann.identity"), filepath.Join(dir, "ann.card")
 		if err := id.Save(idPath, cardPath, passphrase); err != nil {
 			t.Fatalf("Save: %v", err)
 		}
 		for p, mode := range map[string]fs.FileMode{idPath: 0o600, cardPath: 0o644} {
-			st, err := os.Stat(p)
+			st, err := os.Lstat(p)
 			if err != nil {
 				t.Fatal(err)
 			}
-			if st.Mode() != mode {
-				t.Errorf("%s: mode %v, want %v", filepath.Base(p), st.Mode(), mode)
+			if !st.Mode().IsRegular() {
+				t.Errorf("%s is not a regular file: %v", filepath.Base(p), st.Mode())
 			}
+			testtmp.WantPerm(t, p, mode)
 		}
 		secret, _ := os.ReadFile(idPath)
 		if identity.IsEncrypted(secret) != (passphrase != "") {
@@ -454,16 +456,14 @@ func TestSaveRefusesEitherExisting(t *testing.T) {
 		{"card is a dangling symlink", "card", true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			idPath, cardPath := filepath.Join(dir, "x.identity"), filepath.Join(dir, "x.card")
 			existing, missing := idPath, cardPath
 			if tt.existing == "card" {
 				existing, missing = cardPath, idPath
 			}
 			if tt.symlink {
-				if err := os.Symlink(filepath.Join(dir, "nowhere"), existing); err != nil {
-					t.Skip(err)
-				}
+				testtmp.Symlink(t, filepath.Join(dir, "nowhere"), existing)
 			} else if err := os.WriteFile(existing, []byte("keep me"), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -495,7 +495,7 @@ func TestSaveRefusesEitherExisting(t *testing.T) {
 // removed again: Save writes both or neither.
 func TestSaveCardFailureRemovesIdentity(t *testing.T) {
 	id := generate(t, "Ann")
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	idPath := filepath.Join(dir, "x.identity")
 	err := id.Save(idPath, filepath.Join(dir, "missing", "x.card"), "")
 	if err == nil {

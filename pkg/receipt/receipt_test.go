@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"strings"
@@ -353,7 +354,7 @@ func temporaries(t *testing.T, dir string) []string {
 func TestWriteFile(t *testing.T) {
 	r := newReceipt(t)
 	want := marshal(t, r)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	path := filepath.Join(dir, "case.receipt")
 
 	if err := r.WriteFile(path); err != nil {

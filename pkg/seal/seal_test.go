@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/rand"
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -118,7 +119,7 @@ func TestStockMinisign(t *testing.T) {
 		t.Skip("minisign not installed")
 	}
 	alice, mallory := newID(t, "Alice"), newID(t, "Mallory")
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	data := make([]byte, 300<<10)
 	rand.Read(data)
 	bundle := filepath.Join(dir, "case.dossier")

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
 	"io/fs"
 	"math/rand/v2"
@@ -211,7 +212,7 @@ func TestBase(t *testing.T) {
 }
 
 func TestIsVolumeSet(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	set := filepath.Join(dir, "set")
 	single := filepath.Join(dir, "single")
 	mustWrite(t, set+".001", []byte("a"))
@@ -235,7 +236,7 @@ func TestIsVolumeSet(t *testing.T) {
 }
 
 func TestWriterSingleFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "case.dossier")
 	content := data(5000, 1)
 	paths := writeBundle(t, out, content, 0, sealer(t, "sender", bundleID, false))
@@ -281,7 +282,7 @@ func TestWriterSplit(t *testing.T) {
 		{0, 5, 1}, // an empty bundle is one empty volume
 	} {
 		t.Run(fmt.Sprintf("%d/%d", tt.size, tt.split), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			out := filepath.Join(dir, "b")
 			content := data(tt.size, uint64(tt.size))
 			paths := writeBundle(t, out, content, tt.split, sealer(t, "sender", bundleID, true))
@@ -328,7 +329,7 @@ func TestWriterSplit(t *testing.T) {
 
 // Write reports every byte it takes even when a call spans several volumes.
 func TestWriterOneCallManyVolumes(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "b")
 	w, err := volume.NewWriter(out, 4, false)
 	if err != nil {
@@ -369,7 +370,7 @@ func TestNewWriterRefusesExisting(t *testing.T) {
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, overwrite := range []bool{false, true} {
-				dir := t.TempDir()
+				dir := testtmp.Dir(t)
 				out := filepath.Join(dir, "OUT")
 				existing := out + tt.existing
 				mustWrite(t, existing, []byte("old"))
@@ -400,7 +401,7 @@ func TestNewWriterRefusesExisting(t *testing.T) {
 func TestWriterOverwrite(t *testing.T) {
 	for _, split := range []int64{0, 4} {
 		t.Run(fmt.Sprint(split), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			out := filepath.Join(dir, "OUT")
 			final := out
 			if split > 0 {
@@ -429,7 +430,7 @@ func TestWriterOverwrite(t *testing.T) {
 }
 
 func TestPublishRefusesStaleVolume(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "OUT")
 	w, err := volume.NewWriter(out, 10, false)
 	if err != nil {
@@ -454,7 +455,7 @@ func TestPublishRefusesStaleVolume(t *testing.T) {
 func TestPublishNameAppeared(t *testing.T) {
 	for _, appeared := range []string{"OUT.001", "OUT.001.minisig", "OUT.002", "OUT.002.minisig"} {
 		t.Run(appeared, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			out := filepath.Join(dir, "OUT")
 			w, err := volume.NewWriter(out, 10, false)
 			if err != nil {
@@ -481,7 +482,7 @@ func TestPublishNameAppeared(t *testing.T) {
 func TestAbort(t *testing.T) {
 	for _, split := range []int64{0, 10} {
 		t.Run(fmt.Sprint(split), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			out := filepath.Join(dir, "OUT")
 			w, err := volume.NewWriter(out, split, false)
 			if err != nil {
@@ -501,7 +502,7 @@ func TestAbort(t *testing.T) {
 }
 
 func TestAbortAfterPublish(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "OUT")
 	w, err := volume.NewWriter(out, 10, false)
 	if err != nil {
@@ -532,7 +533,7 @@ func TestFailingSealer(t *testing.T) {
 		{0, 0}, {10, 0}, {10, 1}, {10, 2},
 	} {
 		t.Run(fmt.Sprintf("split %d fail at %d", tt.split, tt.failAt), func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			out := filepath.Join(dir, "OUT")
 			w, err := volume.NewWriter(out, tt.split, false)
 			if err != nil {
@@ -571,7 +572,7 @@ type set struct {
 
 func newSet(t *testing.T) *set {
 	t.Helper()
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "case.dossier")
 	content := data(2500, 9)
 	paths := writeBundle(t, out, content, 1000, sealer(t, "sender", bundleID, true))
@@ -639,7 +640,7 @@ func TestDiscoverVolumeSet(t *testing.T) {
 func TestDiscoverMismatch(t *testing.T) {
 	foreign := func(t *testing.T, s *set) {
 		// The same sender's other bundle, split the same way.
-		dir := t.TempDir()
+		dir := testtmp.Dir(t)
 		out := filepath.Join(dir, "case.dossier")
 		writeBundle(t, out, data(2500, 10), 1000, sealer(t, "sender", otherBundleID, true))
 		for _, ext := range []string{"", seal.Ext} {
@@ -723,7 +724,7 @@ func TestDiscoverUnsealedSet(t *testing.T) {
 }
 
 func TestDiscoverSingleFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "case.dossier")
 	content := data(3000, 11)
 	writeBundle(t, out, content, 0, sealer(t, "sender", bundleID, false))
@@ -765,7 +766,7 @@ func TestDiscoverSingleFile(t *testing.T) {
 
 // A file literally named X.001 is a single file when X exists.
 func TestDiscoverFileEndingIn001(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	x := filepath.Join(dir, "X")
 	mustWrite(t, x, []byte("some other file"))
 	content := data(100, 12)
@@ -919,7 +920,7 @@ func TestOpenChangedVolume(t *testing.T) {
 }
 
 func TestOpenChangedSingleFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "b")
 	writeBundle(t, out, data(1500, 13), 0, sealer(t, "sender", bundleID, false))
 	flipByte(t, out, 1499)
@@ -1018,7 +1019,7 @@ func TestVerifySeals(t *testing.T) {
 
 func TestVerifySealsMissingSeal(t *testing.T) {
 	// A single file without its seal.
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	out := filepath.Join(dir, "b")
 	writeBundle(t, out, data(100, 14), 0, nil)
 	src, err := volume.Discover(out, "")
@@ -1041,11 +1042,11 @@ func TestVerifySealsMissingSeal(t *testing.T) {
 
 // Errors that are not about integrity are not marked as such.
 func TestNotIntegrityFailures(t *testing.T) {
-	_, err := volume.Discover(filepath.Join(t.TempDir(), "absent"), "")
+	_, err := volume.Discover(filepath.Join(testtmp.Dir(t), "absent"), "")
 	if err == nil || integrity(err) {
 		t.Fatalf("a missing file: %v", err)
 	}
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	mustWrite(t, filepath.Join(dir, "OUT"), nil)
 	_, err = volume.NewWriter(filepath.Join(dir, "OUT"), 0, false)
 	if err == nil || integrity(err) {

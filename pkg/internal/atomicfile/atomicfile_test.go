@@ -2,9 +2,11 @@ package atomicfile
 
 import (
 	"errors"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"testing"
@@ -28,7 +30,7 @@ func readFile(t *testing.T, p string) string {
 
 func TestCreateTemp(t *testing.T) {
 	strictUmask(t) // the mode must not depend on the umask
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	for _, tt := range []struct {
 		base string
 		perm fs.FileMode
@@ -38,6 +40,9 @@ func TestCreateTemp(t *testing.T) {
 		{"script", 0o755},
 		{"weird*name[1]", 0o640},
 	} {
+		if runtime.GOOS == "windows" && strings.ContainsAny(tt.base, "*?") {
+			continue // Windows forbids * and ? in names
+		}
 		final := filepath.Join(dir, tt.base)
 		f, err := CreateTemp(final, tt.perm)
 		if err != nil {
@@ -58,13 +63,7 @@ func TestCreateTemp(t *testing.T) {
 		if !IsTemp(name) {
 			t.Errorf("IsTemp(%q) = false", name)
 		}
-		st, err := os.Stat(name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if st.Mode().Perm() != tt.perm {
-			t.Errorf("%s: mode %v, want %v", tt.base, st.Mode().Perm(), tt.perm)
-		}
+		testtmp.WantPerm(t, name, tt.perm)
 		if _, err := os.Lstat(final); !errors.Is(err, fs.ErrNotExist) {
 			t.Errorf("CreateTemp created the final name %s", final)
 		}
@@ -90,7 +89,7 @@ func TestCreateTemp(t *testing.T) {
 }
 
 func TestCreateTempRelative(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	t.Chdir(dir)
 	f, err := CreateTemp("rel.txt", 0o600)
 	if err != nil {
@@ -116,7 +115,7 @@ func TestCreateTempRelative(t *testing.T) {
 }
 
 func TestMkdirTemp(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	final := filepath.Join(dir, "out")
 	for _, arg := range []string{final, final + "/"} {
 		tmp, err := MkdirTemp(arg)
@@ -130,14 +129,15 @@ func TestMkdirTemp(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !st.IsDir() || st.Mode().Perm() != 0o700 {
+		if !st.IsDir() {
 			t.Errorf("temporary folder mode %v", st.Mode())
 		}
+		testtmp.WantPerm(t, tmp, 0o700)
 	}
 }
 
 func TestPublishFile(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	final := filepath.Join(dir, "doc.txt")
 	f, err := CreateTemp(final, 0o644)
 	if err != nil {
@@ -208,22 +208,18 @@ func TestPublishRefusals(t *testing.T) {
 		}},
 		{"file onto symlink", func(t *testing.T, tmp, final string) {
 			writeFile(t, tmp, "tmp")
-			if err := os.Symlink("nowhere", final); err != nil {
-				t.Skip(err)
-			}
+			testtmp.Symlink(t, "nowhere", final)
 		}},
 		{"folder onto symlink to empty folder", func(t *testing.T, tmp, final string) {
 			os.Mkdir(tmp, 0o700)
 			target := final + "-target"
 			os.Mkdir(target, 0o755)
-			if err := os.Symlink(target, final); err != nil {
-				t.Skip(err)
-			}
+			testtmp.Symlink(t, target, final)
 		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			dir := t.TempDir()
+			dir := testtmp.Dir(t)
 			tmp, final := filepath.Join(dir, ".final"+TempMarker+"1"), filepath.Join(dir, "final")
 			tt.setup(t, tmp, final)
 			before := snapshot(t, dir)
@@ -263,7 +259,7 @@ func snapshot(t *testing.T, dir string) []string {
 
 func TestPublishFolder(t *testing.T) {
 	for _, existing := range []bool{false, true} {
-		dir := t.TempDir()
+		dir := testtmp.Dir(t)
 		final := filepath.Join(dir, "opened")
 		if existing {
 			if err := os.Mkdir(final, 0o755); err != nil {
@@ -291,7 +287,7 @@ func TestPublishFolder(t *testing.T) {
 }
 
 func TestPublishMissingTemp(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	err := Publish(filepath.Join(dir, "missing"), filepath.Join(dir, "final"))
 	if err == nil || errors.Is(err, ErrExists) {
 		t.Fatalf("err = %v, want a not-exist error", err)
@@ -303,7 +299,7 @@ func TestPublishMissingTemp(t *testing.T) {
 
 // The portable fallback must keep the same no-overwrite promise.
 func TestRenameFallback(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	a, b := filepath.Join(dir, "a"), filepath.Join(dir, "b")
 	writeFile(t, a, "A")
 	if err := renameFallback(a, b); err != nil {
@@ -340,15 +336,21 @@ func TestRenameFallback(t *testing.T) {
 }
 
 func TestLeftovers(t *testing.T) {
-	root := t.TempDir()
+	root := testtmp.Dir(t)
 	// The folder and file names hold glob metacharacters, which must be
 	// taken literally.
 	for _, sub := range []string{"plain", "case[2024]", "star*q?", `back\slash`} {
+		if runtime.GOOS == "windows" && strings.ContainsAny(sub, `*?\`) {
+			continue // not a name on Windows
+		}
 		dir := filepath.Join(root, sub)
 		if err := os.Mkdir(dir, 0o755); err != nil {
 			t.Fatal(err)
 		}
 		for _, base := range []string{"out.dossier", "a[1]*?.dossier"} {
+			if runtime.GOOS == "windows" && strings.ContainsAny(base, "*?") {
+				continue // not a name on Windows
+			}
 			final := filepath.Join(dir, base)
 			if l := Leftovers(final); len(l) != 0 {
 				t.Fatalf("%s/%s: Leftovers in a clean folder: %q", sub, base, l)
@@ -408,7 +410,7 @@ func TestIsTemp(t *testing.T) {
 }
 
 func TestSyncDir(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	if err := SyncDir(dir); err != nil {
 		t.Fatal(err)
 	}

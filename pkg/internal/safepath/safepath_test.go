@@ -3,6 +3,7 @@ package safepath
 import (
 	"errors"
 	"fmt"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -192,7 +193,7 @@ func FuzzCheck(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	root := filepath.Join(f.TempDir(), "root")
+	root := filepath.Join(testtmp.Dir(f), "root")
 	f.Fuzz(func(t *testing.T, p string) {
 		err := Check(p)
 		if err != nil {
