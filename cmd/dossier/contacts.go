@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
-	"golang.org/x/term"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
@@ -300,23 +298,6 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// errNoTerminal is returned by openTerminal when there is no terminal.
-var errNoTerminal = errors.New("no terminal")
-
-// openTerminal opens the controlling terminal to ask a question. Tests
-// replace it.
-var openTerminal = func() (*os.File, error) {
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil {
-		return nil, errNoTerminal
-	}
-	if !term.IsTerminal(int(tty.Fd())) {
-		tty.Close()
-		return nil, errNoTerminal
-	}
-	return tty, nil
-}
-
 // confirm asks a yes/no question on the terminal; only "y" or "yes" is yes.
 func confirm(question string) (bool, error) {
 	tty, err := openTerminal()
@@ -324,8 +305,8 @@ func confirm(question string) (bool, error) {
 		return false, err
 	}
 	defer tty.Close()
-	fmt.Fprint(tty, question)
-	line, err := bufio.NewReader(tty).ReadString('\n')
+	fmt.Fprint(tty.out, question)
+	line, err := bufio.NewReader(tty.in).ReadString('\n')
 	if err != nil && line == "" {
 		return false, fmt.Errorf("read the answer: %w", err)
 	}

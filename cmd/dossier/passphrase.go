@@ -28,18 +28,15 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 	if p := os.Getenv("DOSSIER_PASSPHRASE"); p != "" {
 		return p, nil
 	}
-	tty, err := os.OpenFile("/dev/tty", os.O_RDWR, 0)
-	if err != nil || !term.IsTerminal(int(tty.Fd())) {
-		if tty != nil {
-			tty.Close()
-		}
+	tty, err := openTerminal()
+	if err != nil {
 		return "", usagef("a passphrase is needed and there is no terminal to ask on: set DOSSIER_PASSPHRASE or pass --passphrase-file FILE")
 	}
 	defer tty.Close()
 	read := func(p string) (string, error) {
-		fmt.Fprint(tty, p)
-		b, err := term.ReadPassword(int(tty.Fd()))
-		fmt.Fprintln(tty)
+		fmt.Fprint(tty.out, p)
+		b, err := term.ReadPassword(int(tty.in.Fd()))
+		fmt.Fprintln(tty.out)
 		if err != nil {
 			return "", fmt.Errorf("read passphrase: %w", err)
 		}

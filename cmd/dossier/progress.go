@@ -1,7 +1,11 @@
 package main
 
 import (
+	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"strings"
 
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
@@ -10,6 +14,7 @@ import (
 // progress shows a bar on a terminal's stderr, and is a no-op otherwise.
 type progress struct {
 	bar *progressbar.ProgressBar
+	out *os.File
 }
 
 // newProgress returns a bar for total bytes when stderr is a terminal and
@@ -19,8 +24,15 @@ func (g *globalOptions) newProgress(what string, total int64) *progress {
 	if g.Quiet || g.JSON || g.NoProgress || !ok || !term.IsTerminal(int(f.Fd())) {
 		return &progress{}
 	}
-	return &progress{bar: progressbar.NewOptions64(total,
-		progressbar.OptionSetWriter(f),
+	return &progress{bar: progressbar.NewOptions64(total, barOptions(f, what)...), out: f}
+}
+
+// barOptions configures the bar: plain text redrawn with carriage
+// returns, no colours and no ANSI escape sequences, so that it shows the
+// same on every terminal, old Windows consoles included.
+func barOptions(w io.Writer, what string) []progressbar.Option {
+	return []progressbar.Option{
+		progressbar.OptionSetWriter(w),
 		progressbar.OptionSetDescription(what),
 		progressbar.OptionShowBytes(true),
 		progressbar.OptionSetWidth(30),
@@ -28,7 +40,9 @@ func (g *globalOptions) newProgress(what string, total int64) *progress {
 		progressbar.OptionShowCount(),
 		progressbar.OptionClearOnFinish(),
 		progressbar.OptionSetPredictTime(true),
-	)}
+		progressbar.OptionEnableColorCodes(false),
+		progressbar.OptionUseANSICodes(false),
+	}
 }
 
 // progressHook, if set, sees every progress update. Only tests set it, to
@@ -47,5 +61,13 @@ func (p *progress) update(done, total int64) {
 func (p *progress) finish() {
 	if p.bar != nil {
 		p.bar.Finish()
+		if runtime.GOOS == "windows" {
+			// The bar clears itself with spaces elsewhere but only
+			// returns the cursor on Windows; blank the line so that
+			// what is printed next does not end in the bar's tail.
+			if width, _, err := term.GetSize(int(p.out.Fd())); err == nil && width > 1 {
+				fmt.Fprint(p.out, "\r"+strings.Repeat(" ", width-1)+"\r")
+			}
+		}
 	}
 }

@@ -142,8 +142,12 @@ func TestContactsAddAsksOnTheTerminal(t *testing.T) {
 	term := openPTY(t)
 	saved := openTerminal
 	t.Cleanup(func() { openTerminal = saved })
-	openTerminal = func() (*os.File, error) {
-		return os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+	openTerminal = func() (*terminal, error) {
+		f, err := os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &terminal{in: f, out: f}, nil
 	}
 	add := func(answer string) (int, string) {
 		if _, err := term.master.WriteString(answer + "\n"); err != nil {
@@ -184,12 +188,52 @@ func TestContactsAddWithoutTerminal(t *testing.T) {
 	dir := sandbox(t, 1)
 	saved := openTerminal
 	t.Cleanup(func() { openTerminal = saved })
-	openTerminal = func() (*os.File, error) { return nil, errNoTerminal }
+	openTerminal = func() (*terminal, error) { return nil, errNoTerminal }
 	var stderr bytes.Buffer
 	if code := run([]string{"contacts", "add", filepath.Join(dir, "bob.card")}, nil, io.Discard, &stderr); code != exitUsage {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
 	if _, err := confirm("?"); !errors.Is(err, errNoTerminal) {
 		t.Fatalf("confirm without a terminal: %v", err)
+	}
+}
+
+// keygen asks for the passphrase twice on the terminal, not on standard
+// input, and the key it writes opens with that passphrase only.
+func TestKeygenAsksPassphraseOnTheTerminal(t *testing.T) {
+	dir := sandbox(t, 1000)
+	term := openPTY(t)
+	saved := openTerminal
+	t.Cleanup(func() { openTerminal = saved })
+	openTerminal = func() (*terminal, error) {
+		f, err := os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+		if err != nil {
+			return nil, err
+		}
+		return &terminal{in: f, out: f}, nil
+	}
+	t.Setenv("DOSSIER_PASSPHRASE", "")
+	if _, err := term.master.WriteString("correct horse\ncorrect horse\n"); err != nil {
+		t.Fatal(err)
+	}
+	id := filepath.Join(dir, "carol.id")
+	var stderr bytes.Buffer
+	code := run([]string{"keygen", "--name", "Carol", "--identity", id, "--card", filepath.Join(dir, "carol.card")},
+		strings.NewReader("not the passphrase\n"), io.Discard, &stderr)
+	if code != 0 {
+		t.Fatalf("keygen: exit %d: %s", code, stderr.String())
+	}
+	open := func(passphrase string) int {
+		t.Setenv("DOSSIER_PASSPHRASE", passphrase)
+		return run([]string{"key", "fingerprint", id}, nil, io.Discard, io.Discard)
+	}
+	if code := open("wrong"); code == 0 {
+		t.Fatal("the key opened with a wrong passphrase")
+	}
+	if code := open("correct horse"); code != 0 {
+		t.Fatalf("the key did not open with the typed passphrase: exit %d", code)
+	}
+	if shown := term.close(); strings.Count(shown, "assphrase") < 2 {
+		t.Fatalf("the terminal did not show two prompts: %q", shown)
 	}
 }

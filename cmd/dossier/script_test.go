@@ -29,7 +29,7 @@ func TestMain(m *testing.M) {
 			identity.ScryptWorkFactor = 10
 			// No questions on the terminal of whoever runs the tests:
 			// scripts behave as without a terminal (see pty_linux_test.go).
-			openTerminal = func() (*os.File, error) { return nil, errNoTerminal }
+			openTerminal = func() (*terminal, error) { return nil, errNoTerminal }
 			if s := os.Getenv("DOSSIER_TEST_NOW"); s != "" {
 				t, err := time.Parse(time.RFC3339, s)
 				if err != nil {
