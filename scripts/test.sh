@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test of dossier. On a fresh Debian machine it first installs
 # what the tests need: Debian's zstd and minisign (stock-tool recovery and
-# seal tests) and a stock
-# age v1.3.2 CLI built with `go install` (kept in ~/.cache/dossier-tools,
-# or $DOSSIER_TOOLS; not put on PATH).
+# seal tests), wine64 and the MinGW binutils (the Windows build's tests,
+# see scripts/wine.sh), and a stock age v1.3.2 CLI built with `go install`
+# (kept in ~/.cache/dossier-tools, or $DOSSIER_TOOLS; not put on PATH).
 #
 #   scripts/test.sh            # everything
 #   scripts/test.sh -run Pack  # extra arguments go to `go test`
@@ -17,6 +17,8 @@ need_apt=()
 command -v zstd >/dev/null 2>&1 || need_apt+=(zstd)
 command -v tar >/dev/null 2>&1 || need_apt+=(tar)
 command -v minisign >/dev/null 2>&1 || need_apt+=(minisign)
+{ command -v wine64 >/dev/null 2>&1 || [ -x /usr/lib/wine/wine64 ]; } || need_apt+=(wine64)
+command -v x86_64-w64-mingw32-ld >/dev/null 2>&1 || need_apt+=(binutils-mingw-w64-x86-64)
 if [ ${#need_apt[@]} -gt 0 ]; then
   echo "test.sh: installing Debian packages: ${need_apt[*]}"
   if [ "$(id -u)" = 0 ]; then SUDO=; else SUDO=sudo; fi
@@ -33,6 +35,10 @@ fi
 # DOSSIER_REQUIRE_TOOLS is set and one is missing.
 export DOSSIER_AGE="$tools/bin/age"
 export DOSSIER_REQUIRE_TOOLS=1
+
+echo "test.sh: preparing Wine for the Windows build"
+eval "$(DOSSIER_TOOLS="$tools" scripts/wine.sh setup)"
+export DOSSIER_WINE WINEPREFIX
 
 echo "test.sh: gofmt and go vet"
 unformatted=$(gofmt -l cmd pkg)
@@ -51,3 +57,8 @@ go build ./scripts/...
 
 echo "test.sh: go test"
 go test -count=1 "$@" ./cmd/... ./pkg/...
+
+if [ $# -eq 0 ]; then
+  echo "test.sh: the package tests of the Windows build, under Wine"
+  DOSSIER_TOOLS="$tools" scripts/wine.sh test
+fi

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -44,6 +45,7 @@ func TestMain(m *testing.M) {
 }
 
 func TestScripts(t *testing.T) {
+	windowsBuildDir = t.TempDir()
 	testscript.Run(t, testscript.Params{
 		Dir:                 filepath.Join("..", "..", "testdata", "script"),
 		RequireExplicitExec: false,
@@ -52,6 +54,17 @@ func TestScripts(t *testing.T) {
 			if age := os.Getenv("DOSSIER_AGE"); age != "" {
 				env.Setenv("DOSSIER_AGE", age)
 			}
+			// The Wine set-up that scripts/wine.sh prepared, for the
+			// windows command.
+			for _, v := range []string{"DOSSIER_WINE", "WINEPREFIX"} {
+				if s := os.Getenv(v); s != "" {
+					env.Setenv(v, s)
+				}
+			}
+			env.Setenv("WINEDEBUG", "-all")
+			// Wine spells Unix file names in the locale's character set;
+			// without a UTF-8 locale it cannot name "été.txt" at all.
+			env.Setenv("LC_ALL", "C.UTF-8")
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
@@ -82,6 +95,17 @@ func TestScripts(t *testing.T) {
 
 // scriptCommands are the custom commands the scripts use.
 var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args []string){
+	// windows ARGS...: run the Windows build of dossier under Wine
+	// (wine.txtar; "exit N windows ARGS..." checks its exit code).
+	"windows": func(ts *testscript.TestScript, neg bool, args []string) {
+		err := execWindows(ts, args)
+		if neg && err == nil {
+			ts.Fatalf("the Windows dossier succeeded unexpectedly")
+		}
+		if !neg && err != nil {
+			ts.Fatalf("the Windows dossier failed: %v", err)
+		}
+	},
 	// exit N CMD ARGS...: run CMD and require exit code N exactly.
 	"exit": func(ts *testscript.TestScript, neg bool, args []string) {
 		if neg || len(args) < 2 {
@@ -89,7 +113,11 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		}
 		want, err := strconv.Atoi(args[0])
 		ts.Check(err)
-		err = ts.Exec(args[1], args[2:]...)
+		if args[1] == "windows" {
+			err = execWindows(ts, args[2:])
+		} else {
+			err = ts.Exec(args[1], args[2:]...)
+		}
 		got := 0
 		if err != nil {
 			var ee *exec.ExitError
@@ -220,4 +248,37 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	"jsonhas": func(ts *testscript.TestScript, neg bool, args []string) {
 		checkJSONKeys(ts, args)
 	},
+}
+
+// windowsBuildDir holds dossier.exe, built once per test run by
+// execWindows.
+var (
+	windowsBuildDir  string
+	windowsBuildOnce sync.Once
+	windowsBuildErr  error
+)
+
+// execWindows runs dossier.exe under Wine ($DOSSIER_WINE) with args, as
+// ts.Exec runs a program. Its DOSSIER_HOME is the Windows spelling of
+// $WORK/.dossier-home-windows: a path without a drive is not absolute on
+// Windows, and Wine maps the Unix root to drive Z:.
+func execWindows(ts *testscript.TestScript, args []string) error {
+	wine := ts.Getenv("DOSSIER_WINE")
+	if wine == "" {
+		ts.Fatalf("windows: $DOSSIER_WINE is not set; guard the script with [tool:wine]")
+	}
+	windowsBuildOnce.Do(func() {
+		cmd := exec.Command("go", "build", "-trimpath", "-o", filepath.Join(windowsBuildDir, "dossier.exe"), ".")
+		cmd.Env = append(os.Environ(), "GOOS=windows", "GOARCH=amd64", "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			windowsBuildErr = fmt.Errorf("build dossier.exe: %v\n%s", err, out)
+		}
+	})
+	if windowsBuildErr != nil {
+		ts.Fatalf("%v", windowsBuildErr)
+	}
+	home := ts.Getenv("DOSSIER_HOME")
+	defer ts.Setenv("DOSSIER_HOME", home)
+	ts.Setenv("DOSSIER_HOME", "Z:"+strings.ReplaceAll(ts.MkAbs(".dossier-home-windows"), "/", `\`))
+	return ts.Exec(wine, append([]string{filepath.Join(windowsBuildDir, "dossier.exe")}, args...)...)
 }
