@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"runtime"
 	"strings"
 	"syscall"
 	"time"
@@ -264,7 +265,18 @@ func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", path, err)
 	}
+	if err := identity.CheckPrivate(path); errors.Is(err, identity.ErrNotPrivate) {
+		g.warn("%s\n", oneLine(fmt.Sprintf("the secret identity file %s can be read by others (%v); restrict it to yourself: %s", path, err, restrictHint(path))))
+	}
 	return id, nil
+}
+
+// restrictHint says how to make a file private on this system.
+func restrictHint(path string) string {
+	if runtime.GOOS == "windows" {
+		return fmt.Sprintf(`icacls "%s" /inheritance:r /grant:r "%%USERNAME%%:F"`, path)
+	}
+	return "chmod 600 " + shellQuote(path)
 }
 
 func readSmallFile(path string, max int64) ([]byte, error) {

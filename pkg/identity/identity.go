@@ -28,6 +28,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/owneronly"
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
@@ -261,6 +262,18 @@ func (id *Identity) Save(identityPath, cardPath, passphrase string) error {
 		return err
 	}
 	return nil
+}
+
+// ErrNotPrivate is wrapped by CheckPrivate's error when an identity file
+// can be read by others than its owner.
+var ErrNotPrivate = owneronly.ErrNotRestricted
+
+// CheckPrivate reports, wrapping ErrNotPrivate, whether the identity file
+// at path gives anyone but its owner access: a group or other permission
+// bit on Unix, an access entry for another user on Windows (SYSTEM and the
+// administrators excepted).
+func CheckPrivate(path string) error {
+	return owneronly.Check(path)
 }
 
 func writeNew(path string, data []byte, perm os.FileMode) error {
