@@ -38,8 +38,8 @@ type Writer struct {
 	w         io.Writer
 	enc       *zstd.Encoder
 	frameSize int
-	srcPool   sync.Pool
-	outPool   sync.Pool
+	srcBufs   bufList
+	outBufs   bufList
 
 	cur     *[]byte // frame being filled
 	offset  int64
@@ -101,11 +101,17 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zframe: %w", err)
 	}
+	// Frames alive at once: the one being filled, conc being encoded
+	// (one of them held by the output goroutine), and one being written.
+	// pending holds the others: conc-1 slots keep every encoder busy
+	// without queueing more 2 MiB buffers than that.
 	zw := &Writer{
 		w:         w,
 		enc:       enc,
 		frameSize: fs,
-		pending:   make(chan *wjob, conc),
+		srcBufs:   newBufList(conc + 2),
+		outBufs:   newBufList(conc + 1),
+		pending:   make(chan *wjob, max(conc-1, 1)),
 		done:      make(chan struct{}),
 	}
 	go zw.output()
@@ -138,7 +144,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 	n := 0
 	for len(p) > 0 {
 		if w.cur == nil {
-			w.cur = getBuf(&w.srcPool, w.frameSize)
+			w.cur = w.srcBufs.get(w.frameSize)
 		}
 		b := *w.cur
 		k := copy(b[len(b):w.frameSize], p)
@@ -204,7 +210,7 @@ func (w *Writer) submit() error {
 func (w *Writer) encode(j *wjob) {
 	defer close(j.done)
 	src := *j.src
-	out := getBuf(&w.outPool, maxCompressedSize(len(src)))
+	out := w.outBufs.get(maxCompressedSize(len(src)))
 	res := w.enc.EncodeAll(src, (*out)[:0])
 	*out = res
 	j.out = out
@@ -218,7 +224,7 @@ func (w *Writer) encode(j *wjob) {
 	} else {
 		j.decomp, j.checksum = fi.fcs, fi.checksum
 	}
-	putBuf(&w.srcPool, j.src)
+	w.srcBufs.put(j.src)
 	j.src = nil
 }
 
@@ -240,7 +246,7 @@ func (w *Writer) output() {
 				})
 			}
 		}
-		putBuf(&w.outPool, j.out)
+		w.outBufs.put(j.out)
 	}
 }
 

@@ -336,3 +336,40 @@ func checkFooter(b []byte) (int64, error) {
 	}
 	return int64(binary.LittleEndian.Uint32(b)), nil
 }
+
+// bufList is a free list of byte buffers that keeps at most a fixed number
+// of them. Unlike a sync.Pool, whose idle buffers stay alive until two
+// collections have passed, it bounds the memory that frame buffers hold.
+type bufList struct {
+	c chan *[]byte
+}
+
+func newBufList(n int) bufList {
+	return bufList{c: make(chan *[]byte, n)}
+}
+
+// get returns an empty buffer with capacity at least n.
+func (l bufList) get(n int) *[]byte {
+	select {
+	case b := <-l.c:
+		if cap(*b) >= n {
+			*b = (*b)[:0]
+			return b
+		}
+	default:
+	}
+	b := make([]byte, 0, n)
+	return &b
+}
+
+// put returns b to the list, or drops it when the list is full.
+func (l bufList) put(b *[]byte) {
+	if b == nil {
+		return
+	}
+	*b = (*b)[:0]
+	select {
+	case l.c <- b:
+	default:
+	}
+}
