@@ -84,11 +84,11 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	}
 	defer rr.Close()
 	tr := tar.NewReader(rr)
-	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry)
+	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry, false)
 	if err != nil {
 		return nil, err
 	}
-	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
+	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen, false)
 	if err != nil {
 		return nil, err
 	}

@@ -279,11 +279,11 @@ func (rd *reading) preamble() error {
 	if rd.opts.Sender == nil {
 		limit = unprovenPreambleCap
 	}
-	preBytes, err := readMetaEntry(rd.tr, PreambleName, limit)
+	preBytes, err := readMetaEntry(rd.tr, PreambleName, limit, false)
 	if err != nil {
 		return err
 	}
-	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen)
+	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen, false)
 	if err != nil {
 		return err
 	}
@@ -427,18 +427,18 @@ func (rd *reading) manifest(res *Result) error {
 	// The manifest's header starts at the next tar block after the last
 	// file's data (tar positions are multiples of 512 from the start).
 	manOffset := (rd.lc.n + 511) &^ 511
-	manBytes, err := readMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, len(rd.pre.Files)))
+	manBytes, err := readMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, len(rd.pre.Files)), true)
 	if err != nil {
 		return err
 	}
-	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
+	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen, false)
 	if err != nil {
 		return err
 	}
 	if err := manifest.Verify(rd.signKey, sign.ContextManifest, manBytes, manSig); err != nil {
 		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
-	man, err := manifest.ParseManifest(manBytes)
+	man, err := manifest.ParseManifestSized(manBytes, len(rd.pre.Files))
 	if err != nil {
 		return integrityWrap(err, "the bundle's manifest is invalid")
 	}
@@ -502,7 +502,7 @@ func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
 
 // readMetaEntry reads one of dossier's own entries, which must come next
 // and be no larger than max.
-func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
+func readMetaEntry(tr *tar.Reader, name string, max int64, proven bool) ([]byte, error) {
 	th, err := tr.Next()
 	if err != nil {
 		return nil, tarErr(err, name)
@@ -516,9 +516,22 @@ func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 	if !metaFieldsClean(th) {
 		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
 	}
-	// Grow with what actually arrives rather than allocating the declared
-	// size up front.
-	data, err := io.ReadAll(tr)
+	// Before the sender is proven, grow with what actually arrives rather
+	// than allocating the declared size up front. Once proven (proven is
+	// set, and max is derived from the signed preamble), allocate the
+	// declared size once: growing a multi-megabyte manifest by doubling
+	// costs twice its size in garbage at the moment memory peaks.
+	var data []byte
+	if proven {
+		data = make([]byte, th.Size)
+		n, rerr := io.ReadFull(tr, data)
+		if rerr == io.ErrUnexpectedEOF || rerr == io.EOF {
+			rerr = nil // reported below as a short entry
+		}
+		data, err = data[:n], rerr
+	} else {
+		data, err = io.ReadAll(tr)
+	}
 	if err != nil {
 		return nil, tarErr(err, name)
 	}

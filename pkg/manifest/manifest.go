@@ -148,10 +148,18 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 
 // ParseManifest parses and validates a manifest strictly.
 func ParseManifest(data []byte) (*Manifest, error) {
+	return ParseManifestSized(data, 0)
+}
+
+// ParseManifestSized is ParseManifest for a manifest expected to list
+// files files (the signed preamble's count): the list is allocated once at
+// that size instead of growing, which matters at many thousand files. A
+// different count is not an error here; Consistent compares the lists.
+func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
-	m := new(Manifest)
+	m := &Manifest{Files: make([]File, 0, min(max(files, 0), MaxFiles))}
 	if err := canon.Unmarshal(data, m, false); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}

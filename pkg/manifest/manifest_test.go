@@ -158,6 +158,13 @@ func TestRoundTrip(t *testing.T) {
 	if again := marshalM(t, gotM); !bytes.Equal(again, mb) {
 		t.Fatal("manifest re-marshal differs")
 	}
+	// A size hint, right or wrong, changes nothing but the allocation.
+	for _, n := range []int{0, len(m.Files), len(m.Files) + 1000, -1} {
+		sized, err := manifest.ParseManifestSized(mb, n)
+		if err != nil || !reflect.DeepEqual(sized, m) {
+			t.Fatalf("ParseManifestSized(%d) = %+v, %v", n, sized, err)
+		}
+	}
 	if err := gotM.Consistent(gotP, hex.EncodeToString(ph[:])); err != nil {
 		t.Fatalf("Consistent: %v", err)
 	}

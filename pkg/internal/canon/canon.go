@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 )
 
 // ErrNotCanonical is wrapped by [Unmarshal] when the input is valid JSON but
@@ -46,20 +47,85 @@ func encode(v any, indent string) ([]byte, error) {
 // Unmarshal parses data into v (a pointer to a struct) and checks that data
 // is exactly the encoding [Marshal] (indented = false) or [MarshalIndent]
 // (indented = true) gives for the parsed value.
+//
+// Documents can hold a file list of many megabytes, so the check does not
+// copy data: json.Unmarshal reads it in place, and the re-encoding is
+// compared with it as it is written instead of being collected first. An
+// unknown field, which the comparison also catches, is named by a strict
+// second decoding on that failure path only.
 func Unmarshal(data []byte, v any, indented bool) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
+	if err := json.Unmarshal(data, v); err != nil {
+		// One value followed by more is not canonical rather than
+		// malformed: say so, as the comparison would.
+		first, serr := decodeStrictly(data, v)
+		if serr != nil {
+			return fmt.Errorf("canon: %w", serr)
+		}
+		return notCanonical(first, data, indented)
+	}
+	return notCanonical(v, data, indented)
+}
+
+// notCanonical re-encodes v and compares the encoding with data as it is
+// written. It returns nil if they are the same, else an error naming the
+// first byte that differs (an unknown field, which is one cause, is named
+// by a strict second decoding, on this failure path only).
+func notCanonical(v any, data []byte, indented bool) error {
+	cw := &compareWriter{want: data, diff: -1}
+	enc := json.NewEncoder(cw)
+	enc.SetEscapeHTML(false)
+	if indented {
+		enc.SetIndent("", "  ")
+	}
+	if err := enc.Encode(v); err != nil {
+		return fmt.Errorf("canon: encode: %w", err)
+	}
+	if cw.diff < 0 && cw.off == len(data) {
+		return nil
+	}
+	if _, err := decodeStrictly(data, v); err != nil {
 		return fmt.Errorf("canon: %w", err)
 	}
-	again, err := encode(v, map[bool]string{false: "", true: "  "}[indented])
-	if err != nil {
-		return err
+	at := cw.diff
+	if at < 0 {
+		at = min(cw.off, len(data))
 	}
-	if !bytes.Equal(again, data) {
-		return fmt.Errorf("%w (first difference at byte %d)", ErrNotCanonical, firstDiff(again, data))
+	return fmt.Errorf("%w (first difference at byte %d)", ErrNotCanonical, at)
+}
+
+// decodeStrictly decodes the first JSON value in data into a new value of
+// v's type, refusing unknown fields. It is used only to explain a failure.
+func decodeStrictly(data []byte, v any) (any, error) {
+	t := reflect.TypeOf(v)
+	if t == nil || t.Kind() != reflect.Pointer {
+		return nil, &json.InvalidUnmarshalError{Type: t}
 	}
-	return nil
+	fresh := reflect.New(t.Elem()).Interface()
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(fresh); err != nil {
+		return nil, err
+	}
+	return fresh, nil
+}
+
+// compareWriter compares what is written to it with want, remembering the
+// offset of the first difference (-1 while there is none).
+type compareWriter struct {
+	want []byte
+	off  int
+	diff int
+}
+
+func (w *compareWriter) Write(p []byte) (int, error) {
+	if w.diff < 0 {
+		rest := w.want[min(w.off, len(w.want)):]
+		if i := firstDiff(p, rest); i < len(p) {
+			w.diff = w.off + i
+		}
+	}
+	w.off += len(p)
+	return len(p), nil
 }
 
 func firstDiff(a, b []byte) int {

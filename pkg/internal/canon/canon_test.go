@@ -3,6 +3,7 @@ package canon
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -267,5 +268,30 @@ func TestFuzzUnmarshalSeeds(t *testing.T) {
 	}
 	for _, s := range seeds {
 		fuzzUnmarshalBody(t, s)
+	}
+}
+
+// The comparison names the first byte that differs, wherever it is: in
+// the middle, at a missing end, or in extra bytes after the value.
+func TestUnmarshalFirstDifference(t *testing.T) {
+	mid := strings.Index(sampleCompact, `"n":`)
+	for _, tt := range []struct {
+		name string
+		data string
+		at   int
+	}{
+		{"space in the middle", sampleCompact[:mid] + " " + sampleCompact[mid:], mid},
+		{"no final newline", strings.TrimSuffix(sampleCompact, "\n"), len(sampleCompact) - 1},
+		{"two newlines", sampleCompact + "\n", len(sampleCompact)},
+		{"a second value", sampleCompact + sampleCompact, len(sampleCompact)},
+	} {
+		err := Unmarshal([]byte(tt.data), new(doc), false)
+		if !errors.Is(err, ErrNotCanonical) {
+			t.Errorf("%s: err = %v, want ErrNotCanonical", tt.name, err)
+			continue
+		}
+		if want := fmt.Sprintf("first difference at byte %d)", tt.at); !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: %v, want %q", tt.name, err, want)
+		}
 	}
 }
