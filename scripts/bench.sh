@@ -6,6 +6,8 @@
 #   scripts/bench.sh                       # 1G corpora, 5 runs each
 #   BENCH_SIZE=256M BENCH_RUNS=3 scripts/bench.sh
 #   BENCH_BIG=1 scripts/bench.sh           # also peak RSS at 8 GiB and 100,000 files
+#   BENCH_ONLY=big scripts/bench.sh        # only those memory runs, then the report
+#                                          # (1G rows from the last full run's results)
 #
 # Settings (environment): BENCH_SIZE (corpus size, default 1G), BENCH_RUNS
 # (alternating runs per comparison, default 5), BENCH_GPG_RUNS (default 3:
@@ -21,7 +23,7 @@ RUNS="${BENCH_RUNS:-5}"
 GPG_RUNS="${BENCH_GPG_RUNS:-3}"
 WORK="${BENCH_DIR:-/tmp/dossier-bench}"
 mkdir -p "$WORK/bin" "$WORK/out"
-rm -f "$WORK/sizes.txt"
+[ "${BENCH_ONLY:-}" = big ] || rm -f "$WORK/sizes.txt"
 log() { echo "bench: $*" >&2; }
 
 # --- tools --------------------------------------------------------------
@@ -71,7 +73,11 @@ fi
 
 # --- measuring ----------------------------------------------------------
 results="$WORK/results.txt"
-: > "$results"
+if [ "${BENCH_ONLY:-}" = big ]; then
+  touch "$results"; sed -i '/^mem-/d' "$results"
+else
+  : > "$results"
+fi
 # run LABEL COMMAND: time one run of COMMAND (a bash snippet) and record
 # wall seconds, CPU seconds (user+sys) and peak RSS (KiB).
 run() {
@@ -102,6 +108,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf 
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 for profile in mixed text; do
+  [ "${BENCH_ONLY:-}" = big ] && break
   dir="$WORK/corpus-$SIZE/$profile"
   parent=$(dirname "$dir")
   o="$WORK/out/$profile"
@@ -126,7 +133,7 @@ for profile in mixed text; do
     "verify-dossier-$profile" "$D -q verify $o/b.dossier -i $keys/bob.id --from $keys/alice.card" \
     "verify-anchor-$profile" "$AGE -d -i $keys/bob.agekey $o/b.age | zstd -d -q | tar -tf - > /dev/null"
   alternate "$RUNS" \
-    "open-dossier-$profile" "rm -rf $o/opened; $D -q open $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened" \
+    "open-dossier-$profile" "rm -rf $o/opened; $D -q open --allow-reopen $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened" \
     "open-anchor-$profile" "rm -rf $o/untarred; mkdir $o/untarred; $AGE -d -i $keys/bob.agekey $o/b.age | zstd -d -q | tar -xf - -C $o/untarred"
   # One document of about 1 MiB (the largest file under 1.5 MiB).
   one=$(cd "$parent" && find "$profile" -type f -size -1536k -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
@@ -136,7 +143,7 @@ for profile in mixed text; do
   rm -rf "$o/opened" "$o/untarred"
 done
 
-if [ "${BENCH_BIG:-}" = 1 ]; then
+if [ "${BENCH_BIG:-}" = 1 ] || [ "${BENCH_ONLY:-}" = big ]; then
   big="$WORK/corpus-8G/mixed"
   if [ ! -d "$big" ]; then
     log "generating the 8G mixed corpus"
@@ -155,7 +162,8 @@ if [ "${BENCH_BIG:-}" = 1 ]; then
     run "mem-pack-$name" "$D -q pack -i $keys/alice.id -r $keys/bob.card -o $o/b.dossier --default-category other $dir"
     run "mem-verify-$name" "$D -q verify $o/b.dossier -i $keys/bob.id --from $keys/alice.card"
     run "mem-open-$name" "$D -q open $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened"
-    one=$(cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f | head -1)
+    # -quit, not | head -1: under pipefail, find's SIGPIPE would end the script.
+    one=$(cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f -print -quit)
     run "mem-extract-$name" "$D -q extract $o/b.dossier -i $keys/bob.id --from $keys/alice.card '$one' -o $o/one"
     rm -rf "$o"
   done
@@ -197,12 +205,15 @@ echo "|---|---|---|---|---|"
 while read -r p d a g; do
   echo "| $p | $d | $a | $(ratio "$d" "$a") | $g |"
 done < "$WORK/sizes.txt"
-rm -f "$WORK/sizes.txt"
-if [ "${BENCH_BIG:-}" = 1 ]; then
+if [ "${BENCH_BIG:-}" = 1 ] || [ "${BENCH_ONLY:-}" = big ]; then
   echo
   echo "| peak RSS (target ≤ 64 MiB) | pack | verify | open | extract |"
   echo "|---|---|---|---|---|"
+  files_in() { # 8g|100k: how many files that corpus holds
+    local d="$WORK/corpus-8G/mixed"; [ "$1" = 100k ] && d="$WORK/corpus-100k/many"
+    find "$d" -type f | wc -l
+  }
   for name in 8g 100k; do
-    echo "| $name | $(mb "$(median mem-pack-$name 4)") MiB | $(mb "$(median mem-verify-$name 4)") MiB | $(mb "$(median mem-open-$name 4)") MiB | $(mb "$(median mem-extract-$name 4)") MiB |"
+    echo "| $name ($(files_in "$name") files) | $(mb "$(median mem-pack-$name 4)") MiB | $(mb "$(median mem-verify-$name 4)") MiB | $(mb "$(median mem-open-$name 4)") MiB | $(mb "$(median mem-extract-$name 4)") MiB |"
   done
 fi

@@ -37,7 +37,8 @@ export DOSSIER_AGE="$tools/bin/age"
 export DOSSIER_REQUIRE_TOOLS=1
 
 echo "test.sh: preparing Wine for the Windows build"
-eval "$(DOSSIER_TOOLS="$tools" scripts/wine.sh setup)"
+wine_env=$(DOSSIER_TOOLS="$tools" scripts/wine.sh setup) # fails the run if Wine cannot be set up
+eval "$wine_env"
 export DOSSIER_WINE WINEPREFIX
 
 echo "test.sh: gofmt and go vet"

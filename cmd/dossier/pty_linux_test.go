@@ -136,19 +136,24 @@ func TestProgressBarOnlyOnATerminal(t *testing.T) {
 	}
 }
 
-// contacts add asks on the terminal; only yes adds the card.
-func TestContactsAddAsksOnTheTerminal(t *testing.T) {
-	dir := sandbox(t, 1)
-	term := openPTY(t)
+// askHere makes openTerminal open this pseudo-terminal until t ends.
+func (p *pty) askHere(t *testing.T) {
 	saved := openTerminal
 	t.Cleanup(func() { openTerminal = saved })
 	openTerminal = func() (*terminal, error) {
-		f, err := os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
+		f, err := os.OpenFile(p.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
 		if err != nil {
 			return nil, err
 		}
 		return &terminal{in: f, out: f}, nil
 	}
+}
+
+// contacts add asks on the terminal; only yes adds the card.
+func TestContactsAddAsksOnTheTerminal(t *testing.T) {
+	dir := sandbox(t, 1)
+	term := openPTY(t)
+	term.askHere(t)
 	add := func(answer string) (int, string) {
 		if _, err := term.master.WriteString(answer + "\n"); err != nil {
 			t.Fatal(err)
@@ -203,15 +208,7 @@ func TestContactsAddWithoutTerminal(t *testing.T) {
 func TestKeygenAsksPassphraseOnTheTerminal(t *testing.T) {
 	dir := sandbox(t, 1000)
 	term := openPTY(t)
-	saved := openTerminal
-	t.Cleanup(func() { openTerminal = saved })
-	openTerminal = func() (*terminal, error) {
-		f, err := os.OpenFile(term.ttyName, os.O_RDWR|unix.O_NOCTTY, 0)
-		if err != nil {
-			return nil, err
-		}
-		return &terminal{in: f, out: f}, nil
-	}
+	term.askHere(t)
 	t.Setenv("DOSSIER_PASSPHRASE", "")
 	if _, err := term.master.WriteString("correct horse\ncorrect horse\n"); err != nil {
 		t.Fatal(err)
