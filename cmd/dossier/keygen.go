@@ -79,6 +79,9 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 	if err := id.Save(o.IdentityPath, o.CardPath, pass); err != nil {
 		return err
 	}
+	// Saved 0600 or with an owner-only access list; on a drive that keeps
+	// neither (a FAT or exFAT stick on Windows), say so.
+	g.warnIfShared(o.IdentityPath)
 	fp := id.Fingerprint()
 	if g.JSON {
 		return g.printJSON(map[string]any{

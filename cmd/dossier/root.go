@@ -265,16 +265,22 @@ func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", path, err)
 	}
+	g.warnIfShared(path)
+	return id, nil
+}
+
+// warnIfShared warns when the secret identity file at path can be read by
+// others, and says how to fix that.
+func (g *globalOptions) warnIfShared(path string) {
 	if err := identity.CheckPrivate(path); errors.Is(err, identity.ErrNotPrivate) {
 		g.warn("%s\n", oneLine(fmt.Sprintf("the secret identity file %s can be read by others (%v); restrict it to yourself: %s", path, err, restrictHint(path))))
 	}
-	return id, nil
 }
 
 // restrictHint says how to make a file private on this system.
 func restrictHint(path string) string {
 	if runtime.GOOS == "windows" {
-		return fmt.Sprintf(`icacls "%s" /inheritance:r /grant:r "%%USERNAME%%:F"`, path)
+		return fmt.Sprintf(`icacls "%s" /inheritance:r /grant:r "%%USERNAME%%:F" (on a FAT or exFAT drive nothing can: keep the key on an NTFS drive)`, path)
 	}
 	return "chmod 600 " + shellQuote(path)
 }

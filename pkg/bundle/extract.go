@@ -192,7 +192,7 @@ func ExtractFile(ctx context.Context, ra io.ReaderAt, size int64, name, out stri
 		return nil, fmt.Errorf("write %s: %w", out, err)
 	}
 	if overwrite {
-		err = os.Rename(tmp.Name(), out)
+		err = atomicfile.Replace(tmp.Name(), out)
 	} else {
 		err = atomicfile.Publish(tmp.Name(), out)
 		if errors.Is(err, atomicfile.ErrExists) {

@@ -516,11 +516,13 @@ func readMetaEntry(tr *tar.Reader, name string, max int64, proven bool) ([]byte,
 	if !metaFieldsClean(th) {
 		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
 	}
-	// Before the sender is proven, grow with what actually arrives rather
-	// than allocating the declared size up front. Once proven (proven is
-	// set, and max is derived from the signed preamble), allocate the
-	// declared size once: growing a multi-megabyte manifest by doubling
-	// costs twice its size in garbage at the moment memory peaks.
+	// Before the preamble's signature is checked, grow with what actually
+	// arrives rather than allocating the declared size up front. After it
+	// (proven is set, and max is derived from the signed preamble: its size
+	// and file count, and at most 16 MiB of preamble without --from, where
+	// the signature is only the preamble's own), allocate the declared size
+	// once: growing a multi-megabyte manifest by doubling costs twice its
+	// size in garbage at the moment memory peaks.
 	var data []byte
 	if proven {
 		data = make([]byte, th.Size)

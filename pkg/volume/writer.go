@@ -246,7 +246,7 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 				}
 			}
 			if err == nil {
-				err = os.Rename(p.tmp, p.final)
+				err = atomicfile.Replace(p.tmp, p.final)
 			}
 		} else {
 			err = atomicfile.Publish(p.tmp, p.final)

@@ -152,7 +152,7 @@ func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
 	}
 	if err == nil {
 		if replace {
-			err = os.Rename(tmp.Name(), path)
+			err = Replace(tmp.Name(), path)
 		} else {
 			err = Publish(tmp.Name(), path)
 		}

@@ -5,18 +5,22 @@ import (
 	"os"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/winpath"
 )
 
 // renameNoReplace uses MoveFileEx without MOVEFILE_REPLACE_EXISTING, which
 // fails, atomically, when newpath exists (os.Rename would replace a file).
-// MOVEFILE_WRITE_THROUGH returns only once the move is on disk, which is
-// what SyncDir does elsewhere.
+// MOVEFILE_WRITE_THROUGH asks Windows to finish the move on disk before
+// returning. Microsoft documents that for moves that copy; for a rename in
+// one volume it is the most Windows offers, since a folder cannot be
+// flushed (SyncDir's job elsewhere).
 func renameNoReplace(oldpath, newpath string) error {
-	from, err := windows.UTF16PtrFromString(oldpath)
+	from, err := windows.UTF16PtrFromString(winpath.Long(oldpath))
 	if err != nil {
 		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 	}
-	to, err := windows.UTF16PtrFromString(newpath)
+	to, err := windows.UTF16PtrFromString(winpath.Long(newpath))
 	if err != nil {
 		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
 	}

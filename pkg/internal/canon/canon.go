@@ -48,11 +48,12 @@ func encode(v any, indent string) ([]byte, error) {
 // is exactly the encoding [Marshal] (indented = false) or [MarshalIndent]
 // (indented = true) gives for the parsed value.
 //
-// Documents can hold a file list of many megabytes, so the check does not
-// copy data: json.Unmarshal reads it in place, and the re-encoding is
-// compared with it as it is written instead of being collected first. An
-// unknown field, which the comparison also catches, is named by a strict
-// second decoding on that failure path only.
+// Documents can hold a file list of many megabytes, so the check copies
+// data as little as encoding/json allows: json.Unmarshal reads it in place
+// (a json.Decoder would copy it), and the re-encoding, which the encoder
+// builds in its own buffer, is compared from there instead of being copied
+// into another. An unknown field, which the comparison also catches, is
+// named by a strict second decoding on that failure path only.
 func Unmarshal(data []byte, v any, indented bool) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		// One value followed by more is not canonical rather than

@@ -13,6 +13,15 @@ import (
 	"unsafe"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/winpath"
+)
+
+// Deny entry types other than the basic one (winnt.h).
+const (
+	accessDeniedObjectACE         = 0x6
+	accessDeniedCallbackACE       = 0xA
+	accessDeniedCallbackObjectACE = 0xC
 )
 
 // currentUser returns the SID of the user this process runs as.
@@ -87,6 +96,12 @@ func tempName(dir, pattern string) (string, error) {
 // CreateTemp creates a new file in dir, named after pattern as
 // os.CreateTemp does, that only the current user can open.
 func CreateTemp(dir, pattern string) (*os.File, error) {
+	if ok, _ := volumeKeepsACLs(dir); !ok {
+		// FAT, exFAT and some shares keep no access lists: nothing can
+		// restrict the file there. Create it as os.CreateTemp does;
+		// Check says why it is not private.
+		return os.CreateTemp(dir, pattern)
+	}
 	sa, err := securityAttributes(false)
 	if err != nil {
 		return nil, err
@@ -96,7 +111,7 @@ func CreateTemp(dir, pattern string) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		p, err := windows.UTF16PtrFromString(name)
+		p, err := windows.UTF16PtrFromString(winpath.Long(name))
 		if err != nil {
 			return nil, err
 		}
@@ -123,6 +138,9 @@ func CreateTemp(dir, pattern string) (*os.File, error) {
 // os.MkdirTemp does, that only the current user can enter; what is created
 // inside it inherits that restriction.
 func MkdirTemp(dir, pattern string) (string, error) {
+	if ok, _ := volumeKeepsACLs(dir); !ok {
+		return os.MkdirTemp(dir, pattern)
+	}
 	sa, err := securityAttributes(true)
 	if err != nil {
 		return "", err
@@ -132,7 +150,7 @@ func MkdirTemp(dir, pattern string) (string, error) {
 		if err != nil {
 			return "", err
 		}
-		p, err := windows.UTF16PtrFromString(name)
+		p, err := windows.UTF16PtrFromString(winpath.Long(name))
 		if err != nil {
 			return "", err
 		}
@@ -151,16 +169,44 @@ func MkdirTemp(dir, pattern string) (string, error) {
 	}
 }
 
+// volumeKeepsACLs reports whether the volume holding path keeps access
+// lists (NTFS and ReFS do; FAT, exFAT and some network shares do not), and
+// the volume's file system name. When it cannot tell, it says yes, and
+// Check reads the access list itself. Tests replace it.
+var volumeKeepsACLs = func(path string) (bool, string) {
+	p, err := windows.UTF16PtrFromString(winpath.Long(path))
+	if err != nil {
+		return true, ""
+	}
+	root := make([]uint16, windows.MAX_PATH+1)
+	if err := windows.GetVolumePathName(p, &root[0], uint32(len(root))); err != nil {
+		return true, ""
+	}
+	var flags uint32
+	name := make([]uint16, windows.MAX_PATH+1)
+	if err := windows.GetVolumeInformation(&root[0], nil, 0, nil, nil, &flags, &name[0], uint32(len(name))); err != nil {
+		return true, ""
+	}
+	return flags&windows.FILE_PERSISTENT_ACLS != 0, windows.UTF16ToString(name)
+}
+
 // Check reports (wrapping ErrNotRestricted) whether path's DACL grants
 // access to anyone but the current user, the operating system (SYSTEM) and
 // the machine's administrators, who can take any file anyway. That is the
-// rule OpenSSH for Windows applies to private keys.
+// rule OpenSSH for Windows applies to private keys. A file on a volume that
+// keeps no access lists (a FAT or exFAT USB stick) is never private.
 func Check(path string) error {
+	if ok, fs := volumeKeepsACLs(path); !ok {
+		if fs == "" {
+			fs = "this"
+		}
+		return fmt.Errorf("%w: %s is on a %s file system, which keeps no access lists: anyone with the drive can read it", ErrNotRestricted, path, fs)
+	}
 	sid, err := currentUser()
 	if err != nil {
 		return err
 	}
-	sd, err := windows.GetNamedSecurityInfo(path, windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
+	sd, err := windows.GetNamedSecurityInfo(winpath.Long(path), windows.SE_FILE_OBJECT, windows.DACL_SECURITY_INFORMATION)
 	if err != nil {
 		return fmt.Errorf("%w: read the access list of %s: %w", ErrNotRestricted, path, err)
 	}
@@ -173,8 +219,14 @@ func Check(path string) error {
 		if err := windows.GetAce(dacl, i, &ace); err != nil {
 			return fmt.Errorf("%w: %s: read access entry %d: %w", ErrNotRestricted, path, i, err)
 		}
-		if ace.Header.AceType != windows.ACCESS_ALLOWED_ACE_TYPE {
+		switch ace.Header.AceType {
+		case windows.ACCESS_DENIED_ACE_TYPE, accessDeniedObjectACE, accessDeniedCallbackACE, accessDeniedCallbackObjectACE:
 			continue // deny entries only narrow access
+		case windows.ACCESS_ALLOWED_ACE_TYPE:
+		default:
+			// Conditional and object entries keep their SID elsewhere;
+			// count them as granting someone else.
+			return fmt.Errorf("%w: %s has an access entry of type %d that may grant others access", ErrNotRestricted, path, ace.Header.AceType)
 		}
 		who := (*windows.SID)(unsafe.Pointer(&ace.SidStart))
 		if !who.Equals(sid) && !who.IsWellKnown(windows.WinLocalSystemSid) && !who.IsWellKnown(windows.WinBuiltinAdministratorsSid) {

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"unsafe"
 
@@ -107,3 +108,27 @@ func isWine() bool {
 // skipInheritance is true under Wine, which gives new files an access list
 // made from Unix mode bits instead of inheriting the folder's.
 func skipInheritance() bool { return isWine() }
+
+// On a volume that keeps no access lists (a FAT stick), files and folders
+// are still created, and Check says why they are not private.
+func TestVolumeWithoutACLs(t *testing.T) {
+	saved := volumeKeepsACLs
+	t.Cleanup(func() { volumeKeepsACLs = saved })
+	volumeKeepsACLs = func(string) (bool, string) { return false, "FAT32" }
+	dir := tempDir(t)
+	f, err := CreateTemp(dir, "key*")
+	if err != nil {
+		t.Fatalf("CreateTemp on a FAT volume: %v", err)
+	}
+	f.Close()
+	sub, err := MkdirTemp(dir, "case*")
+	if err != nil {
+		t.Fatalf("MkdirTemp on a FAT volume: %v", err)
+	}
+	for _, p := range []string{f.Name(), sub} {
+		err := Check(p)
+		if !errors.Is(err, ErrNotRestricted) || !strings.Contains(err.Error(), "FAT32 file system, which keeps no access lists") {
+			t.Errorf("Check(%s) = %v, want ErrNotRestricted naming FAT32", p, err)
+		}
+	}
+}
