@@ -9,27 +9,32 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/internal/winpath"
 )
 
-// renameNoReplace uses MoveFileEx without MOVEFILE_REPLACE_EXISTING, which
-// fails, atomically, when newpath exists (os.Rename would replace a file).
-// MOVEFILE_WRITE_THROUGH asks Windows to finish the move on disk before
-// returning. Microsoft documents that for moves that copy; for a rename in
-// one volume it is the most Windows offers, since a folder cannot be
-// flushed (SyncDir's job elsewhere).
-func renameNoReplace(oldpath, newpath string) error {
+// moveFile is MoveFileEx on long-path-safe names. flags always include
+// MOVEFILE_WRITE_THROUGH, which asks Windows to finish the move on disk
+// before returning. Microsoft documents that for moves that copy; for a
+// rename in one volume it is the most Windows offers, since a folder
+// cannot be flushed (SyncDir's job elsewhere).
+func moveFile(oldpath, newpath string, flags uint32) error {
 	from, err := windows.UTF16PtrFromString(winpath.Long(oldpath))
 	if err != nil {
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+		return err
 	}
 	to, err := windows.UTF16PtrFromString(winpath.Long(newpath))
 	if err != nil {
-		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: err}
+		return err
 	}
+	return windows.MoveFileEx(from, to, flags|windows.MOVEFILE_WRITE_THROUGH)
+}
+
+// renameNoReplace uses MoveFileEx without MOVEFILE_REPLACE_EXISTING, which
+// fails, atomically, when newpath exists (os.Rename would replace a file).
+func renameNoReplace(oldpath, newpath string) error {
 	// MoveFileEx refuses an existing target by itself on Windows; the
 	// check first is for Wine, which lets it replace a dangling symlink.
 	if _, err := os.Lstat(newpath); err == nil {
 		return &os.LinkError{Op: "rename", Old: oldpath, New: newpath, Err: os.ErrExist}
 	}
-	err = windows.MoveFileEx(from, to, windows.MOVEFILE_WRITE_THROUGH)
+	err := moveFile(oldpath, newpath, 0)
 	if err == nil {
 		return nil
 	}
