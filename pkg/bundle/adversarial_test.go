@@ -270,3 +270,22 @@ func TestAdversarialCorpusComplete(t *testing.T) {
 		}
 	}
 }
+
+// Extract decodes only the requested entry of the manifest, but a path
+// that a signer listed twice is still refused, not resolved to either.
+func TestExtractRefusesDuplicateEntry(t *testing.T) {
+	keys := newKeyring(t)
+	data, err := os.ReadFile(filepath.Join(adversarialDir, "name-duplicate.dossier"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := ReadOptions{Identity: keys.id("bob"), Sender: keys.card("alice")}
+	var out bytes.Buffer
+	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "case/x.txt", &out, opts)
+	if !errors.Is(err, ErrIntegrity) || !strings.Contains(err.Error(), "listed twice") {
+		t.Fatalf("got %v, want an integrity error naming the duplicate", err)
+	}
+	if out.Len() != 0 {
+		t.Errorf("%d bytes written before the refusal", out.Len())
+	}
+}

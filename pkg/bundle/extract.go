@@ -27,6 +27,7 @@ var ErrNotInBundle = errors.New("no such file in the bundle")
 
 // ExtractResult describes one extracted file.
 type ExtractResult struct {
+	// Manifest is the signed manifest without its file list.
 	Manifest *manifest.Manifest
 	File     manifest.File
 }
@@ -38,9 +39,11 @@ type ExtractResult struct {
 // What it proves: the manifest is signed by the expected sender and names
 // this identity as a recipient and this exact age header (so the bundle was
 // not re-encrypted); every age chunk it reads is authenticated, including
-// the last one; and the file's bytes match its signed SHA-256. What it does
-// not prove: that the parts of the bundle it did not read are intact. Use
-// [Verify] for that. Nothing is written to w before the manifest has been
+// the last one; the file's entry is listed once and valid; and the file's
+// bytes match its signed SHA-256. What it does not prove: that the parts of
+// the bundle it did not read are intact, or that the manifest's other
+// entries are valid ([manifest.ParseManifestEntry] decodes only the header
+// and the one entry). Use [Verify] for that. Nothing is written to w before the manifest has been
 // proven, but the caller must discard what was written if Extract fails
 // (the hash is only known at the end): write to a temporary, as
 // [ExtractFile] does.
@@ -84,7 +87,7 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	}
 	defer rr.Close()
 	tr := tar.NewReader(rr)
-	manBytes, err := readMetaEntry(tr, ManifestName, maxPreambleEntry, false)
+	manBytes, err := readMetaEntry(tr, ManifestName, min(tail, maxPreambleEntry), true)
 	if err != nil {
 		return nil, err
 	}
@@ -100,8 +103,12 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
 	}
-	man, err := manifest.ParseManifest(manBytes)
-	if err != nil {
+	// Only the header and the one entry are decoded: the signature above
+	// covers every byte, and checking every other entry would make the
+	// cost grow with the number of files.
+	man, f, err := manifest.ParseManifestEntry(manBytes, name)
+	missing := errors.Is(err, manifest.ErrNoEntry)
+	if err != nil && !missing {
 		return nil, integrityWrap(err, "the bundle's manifest is invalid")
 	}
 	if man.Sender.Fingerprint != opts.Sender.Fingerprint().Hex() {
@@ -118,11 +125,9 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if opts.BundleID != "" && opts.BundleID != man.BundleID {
 		return nil, integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", opts.BundleID, man.BundleID)
 	}
-	i := slices.IndexFunc(man.Files, func(f manifest.File) bool { return f.Path == name })
-	if i < 0 {
+	if missing {
 		return nil, fmt.Errorf("%w: %q (list the files with 'dossier inspect')", ErrNotInBundle, name)
 	}
-	f := man.Files[i]
 	if f.Offset+f.Size > t.ManifestOffset {
 		return nil, integrity("%q lies outside the archive", f.Path)
 	}

@@ -502,7 +502,7 @@ func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
 
 // readMetaEntry reads one of dossier's own entries, which must come next
 // and be no larger than max.
-func readMetaEntry(tr *tar.Reader, name string, max int64, proven bool) ([]byte, error) {
+func readMetaEntry(tr *tar.Reader, name string, max int64, sized bool) ([]byte, error) {
 	th, err := tr.Next()
 	if err != nil {
 		return nil, tarErr(err, name)
@@ -516,15 +516,17 @@ func readMetaEntry(tr *tar.Reader, name string, max int64, proven bool) ([]byte,
 	if !metaFieldsClean(th) {
 		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
 	}
-	// Before the preamble's signature is checked, grow with what actually
-	// arrives rather than allocating the declared size up front. After it
-	// (proven is set, and max is derived from the signed preamble: its size
-	// and file count, and at most 16 MiB of preamble without --from, where
-	// the signature is only the preamble's own), allocate the declared size
-	// once: growing a multi-megabyte manifest by doubling costs twice its
-	// size in garbage at the moment memory peaks.
+	// Unless sized is set, grow with what actually arrives rather than
+	// allocating the declared size up front. sized is set where max is
+	// tight: derived from the signed preamble (its size and file count, and
+	// at most 16 MiB of preamble without --from, where the signature is
+	// only the preamble's own), or, for extract, the length of the range
+	// the seek table gives the manifest, which that range must then fill.
+	// Allocating the declared size once matters because growing a
+	// multi-megabyte manifest by doubling costs twice its size in garbage,
+	// cleared page by page, at the moment memory peaks.
 	var data []byte
-	if proven {
+	if sized {
 		data = make([]byte, th.Size)
 		n, rerr := io.ReadFull(tr, data)
 		if rerr == io.ErrUnexpectedEOF || rerr == io.EOF {

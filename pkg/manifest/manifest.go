@@ -163,28 +163,36 @@ func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 	if err := canon.Unmarshal(data, m, false); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
+	if err := m.checkHeader(); err != nil {
+		return nil, err
+	}
+	if err := checkFiles(m.Files, m.TotalSize, true); err != nil {
+		return nil, err
+	}
+	return m, nil
+}
+
+// checkHeader validates everything in a manifest but its file list.
+func (m *Manifest) checkHeader() error {
 	if m.Type != ManifestType {
-		return nil, fmt.Errorf("%w: manifest type is %q", ErrInvalid, m.Type)
+		return fmt.Errorf("%w: manifest type is %q", ErrInvalid, m.Type)
 	}
 	if _, err := card.ParseFingerprintHex(m.Sender.Fingerprint); err != nil {
-		return nil, fmt.Errorf("%w: sender: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: sender: %v", ErrInvalid, err)
 	}
 	// The sender's name is shown (for example when the fingerprint does not
 	// match the expected sender) before the signature is checked, so it
 	// gets the same text checks as the recipients'.
 	if err := card.CheckText("sender name", m.Sender.Name, 200); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := card.CheckText("sender org", m.Sender.Org, 200); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if !isHex256(m.PreambleSHA256) {
-		return nil, fmt.Errorf("%w: preamble_sha256 is not a SHA-256", ErrInvalid)
+		return fmt.Errorf("%w: preamble_sha256 is not a SHA-256", ErrInvalid)
 	}
-	if err := checkCommon(m.Version, m.BundleID, m.Created, m.Recipients, m.AgeHeaderSHA256, &m.Case, m.Files, m.TotalSize, true); err != nil {
-		return nil, err
-	}
-	return m, nil
+	return checkHeader(m.Version, m.BundleID, m.Created, m.Recipients, m.AgeHeaderSHA256, &m.Case)
 }
 
 var (
@@ -197,6 +205,15 @@ var (
 func isHex256(s string) bool { return hex256Re.MatchString(s) }
 
 func checkCommon(version int, id, created string, recipients []Party, headerHash string, c *Case, files []File, total int64, withHashes bool) error {
+	if err := checkHeader(version, id, created, recipients, headerHash, c); err != nil {
+		return err
+	}
+	return checkFiles(files, total, withHashes)
+}
+
+// checkHeader validates the fields a preamble and a manifest share, but for
+// the file list.
+func checkHeader(version int, id, created string, recipients []Party, headerHash string, c *Case) error {
 	if version != FormatVersion {
 		return fmt.Errorf("%w: format version %d is not supported (this dossier reads version %d)", ErrInvalid, version, FormatVersion)
 	}
@@ -228,9 +245,11 @@ func checkCommon(version int, id, created string, recipients []Party, headerHash
 	if !isHex256(headerHash) {
 		return fmt.Errorf("%w: age_header_sha256 is not a SHA-256", ErrInvalid)
 	}
-	if err := c.Check(); err != nil {
-		return err
-	}
+	return c.Check()
+}
+
+// checkFiles validates a document's file list against its total size.
+func checkFiles(files []File, total int64, withHashes bool) error {
 	if len(files) > MaxFiles {
 		return fmt.Errorf("%w: %d files is more than the limit of %d", ErrInvalid, len(files), MaxFiles)
 	}

@@ -1,0 +1,125 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+)
+
+// ErrNoEntry is returned by [ParseManifestEntry] when the manifest lists no
+// file at the requested path.
+var ErrNoEntry = errors.New("no such file in the manifest")
+
+// manifestHeader is a Manifest without its file list; its canonical
+// encoding is the manifest's up to the file list, closed with "}".
+type manifestHeader struct {
+	Type            string  `json:"type"`
+	Version         int     `json:"version"`
+	BundleID        string  `json:"bundle_id"`
+	Created         string  `json:"created"`
+	Sender          Party   `json:"sender"`
+	Recipients      []Party `json:"recipients"`
+	AgeHeaderSHA256 string  `json:"age_header_sha256"`
+	PreambleSHA256  string  `json:"preamble_sha256"`
+	Case            Case    `json:"case"`
+	TotalSize       int64   `json:"total_size"`
+}
+
+// filesKey is where the file list starts in a canonical manifest. It is
+// the manifest's last field, and the key cannot occur earlier outside a
+// string: no other object in a manifest has a "files" field, and inside a
+// JSON string every quote is escaped.
+var filesKey = []byte(`,"files":[`)
+
+// ParseManifestEntry is the part of [ParseManifest] that extracting one
+// file needs, for a manifest whose signature has already been checked: it
+// parses and checks every field but the file list, strictly, and finds and
+// checks the one entry for path, strictly (canonical encoding, path, mode,
+// time, categories, hash, offset, size within the total). It does not
+// decode or check the other entries, so its cost barely grows with the
+// number of files; a manifest it accepts may still be one that
+// ParseManifest refuses for another entry (a collision, a malformed
+// field), which only a signer can cause. The returned manifest has no
+// Files. If no entry has that path, it returns the manifest and an error
+// wrapping ErrNoEntry; if more than one has, an error wrapping ErrInvalid.
+func ParseManifestEntry(data []byte, path string) (*Manifest, File, error) {
+	var f File
+	if len(data) > MaxDocumentSize {
+		return nil, f, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+	}
+	at := bytes.Index(data, filesKey)
+	if at < 0 {
+		return nil, f, fmt.Errorf("%w: manifest: no file list", ErrInvalid)
+	}
+	const end = "]}\n"
+	list := data[at+len(filesKey)-1:] // from "["
+	if !bytes.HasSuffix(list, []byte(end)) {
+		return nil, f, fmt.Errorf("%w: manifest: %v (the file list is not its last field)", ErrInvalid, canon.ErrNotCanonical)
+	}
+	list = list[:len(list)-len(end)+1] // through "]"
+
+	head := make([]byte, 0, at+2)
+	head = append(append(head, data[:at]...), "}\n"...)
+	var h manifestHeader
+	if err := canon.Unmarshal(head, &h, false); err != nil {
+		return nil, f, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
+	}
+	m := &Manifest{Type: h.Type, Version: h.Version, BundleID: h.BundleID, Created: h.Created, Sender: h.Sender,
+		Recipients: h.Recipients, AgeHeaderSHA256: h.AgeHeaderSHA256, PreambleSHA256: h.PreambleSHA256,
+		Case: h.Case, TotalSize: h.TotalSize}
+	if err := m.checkHeader(); err != nil {
+		return nil, f, err
+	}
+
+	name, err := canon.Marshal(path)
+	if err != nil {
+		return nil, f, err
+	}
+	// Every canonical entry starts with its path, then its size.
+	needle := append(append([]byte(`{"path":`), bytes.TrimSuffix(name, []byte("\n"))...), `,"size":`...)
+	start := -1
+	for off := 0; ; {
+		i := bytes.Index(list[off:], needle)
+		if i < 0 {
+			break
+		}
+		i += off
+		if list[i-1] != '[' && list[i-1] != ',' {
+			return nil, f, fmt.Errorf("%w: manifest: malformed file list at byte %d", ErrInvalid, at+i)
+		}
+		if start >= 0 {
+			return nil, f, fmt.Errorf("%w: %q is listed twice", ErrInvalid, path)
+		}
+		start = i
+		off = i + len(needle)
+	}
+	if start < 0 {
+		return m, f, fmt.Errorf("%w: %q", ErrNoEntry, path)
+	}
+	dec := json.NewDecoder(bytes.NewReader(list[start:]))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&f); err != nil {
+		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, path, err)
+	}
+	stop := start + int(dec.InputOffset())
+	if stop >= len(list) || (list[stop] != ',' && list[stop] != ']') {
+		return nil, f, fmt.Errorf("%w: manifest: malformed file list after %q", ErrInvalid, path)
+	}
+	enc, err := canon.Marshal(&f)
+	if err != nil {
+		return nil, f, err
+	}
+	if !bytes.Equal(bytes.TrimSuffix(enc, []byte("\n")), list[start:stop]) {
+		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, path, canon.ErrNotCanonical)
+	}
+	if err := f.check(true); err != nil {
+		return nil, f, err
+	}
+	if f.Size > m.TotalSize {
+		return nil, f, fmt.Errorf("%w: %q is larger than the bundle's total size", ErrInvalid, path)
+	}
+	return m, f, nil
+}

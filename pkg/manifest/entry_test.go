@@ -1,0 +1,124 @@
+package manifest_test
+
+import (
+	"bytes"
+	"errors"
+	"reflect"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+// Every entry of a valid manifest is found, with the header the full parse
+// gives.
+func TestParseManifestEntry(t *testing.T) {
+	data := marshalM(t, manifestFor(validPreamble(t), hash("p")))
+	full, err := manifest.ParseManifest(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := *full
+	header.Files = nil
+	for _, want := range full.Files {
+		m, f, err := manifest.ParseManifestEntry(data, want.Path)
+		if err != nil {
+			t.Fatalf("%q: %v", want.Path, err)
+		}
+		if !reflect.DeepEqual(f, want) {
+			t.Errorf("%q: got entry %+v, want %+v", want.Path, f, want)
+		}
+		if !reflect.DeepEqual(*m, header) {
+			t.Errorf("%q: got header %+v, want %+v", want.Path, *m, header)
+		}
+	}
+	for _, missing := range []string{"photos", "report", "report.pdf2", "Report.pdf", "img 001.jpg", ""} {
+		m, _, err := manifest.ParseManifestEntry(data, missing)
+		if !errors.Is(err, manifest.ErrNoEntry) || errors.Is(err, manifest.ErrInvalid) {
+			t.Errorf("%q: got %v, want ErrNoEntry", missing, err)
+		}
+		if m == nil || m.BundleID != full.BundleID {
+			t.Errorf("%q: the manifest is not returned with ErrNoEntry", missing)
+		}
+	}
+}
+
+// What the fast path refuses: a bad header, an entry that is listed twice,
+// not canonical, not valid or not where a list element starts.
+func TestParseManifestEntryRefuses(t *testing.T) {
+	p := validPreamble(t)
+	valid := marshalM(t, manifestFor(p, hash("p")))
+	entry := `{"path":"report.pdf","size":1000,`
+	if !bytes.Contains(valid, []byte(entry)) {
+		t.Fatalf("test premise: %s not in %s", entry, valid)
+	}
+	twice := manifestFor(p, hash("p"))
+	twice.Files = append(twice.Files, twice.Files[0])
+	twice.Files[len(twice.Files)-1].Offset = 99999
+	twice.TotalSize += twice.Files[0].Size
+	for name, data := range map[string][]byte{
+		"listed twice":         marshalM(t, twice),
+		"header not canonical": bytes.Replace(valid, []byte(`"version":1,`), []byte(`"version": 1,`), 1),
+		"unknown header field": bytes.Replace(valid, []byte(`"version":1,`), []byte(`"version":1,"x":1,`), 1),
+		"bad header":           bytes.Replace(valid, []byte(`"version":1,`), []byte(`"version":2,`), 1),
+		"files not last":       bytes.Replace(valid, []byte("]}\n"), []byte("],\"x\":1}\n"), 1),
+		"no trailing newline":  bytes.TrimSuffix(valid, []byte("\n")),
+		"no file list":         bytes.Replace(valid, []byte(`,"files":[`), []byte(`,"filez":[`), 1),
+		"entry not canonical":  bytes.Replace(valid, []byte(`"mode":"0644","mtime":"2025-05-01T10:00:00Z"`), []byte(`"mtime":"2025-05-01T10:00:00Z","mode":"0644"`), 1),
+		"entry spaced":         bytes.Replace(valid, []byte(entry), []byte(`{"path":"report.pdf","size":1000 ,`), 1),
+		"entry unknown field":  bytes.Replace(valid, []byte(entry), []byte(`{"path":"report.pdf","size":1000,"x":1,`), 1),
+		"entry bad mode":       bytes.Replace(valid, []byte(`"mode":"0644","mtime":"2025-05-01T10:00:00Z"`), []byte(`"mode":"644","mtime":"2025-05-01T10:00:00Z"`), 1),
+		"entry no offset":      bytes.Replace(valid, []byte(`"offset":1024`), []byte(`"offset":0`), 1),
+		"entry too large":      bytes.Replace(valid, []byte(entry), []byte(`{"path":"report.pdf","size":100000,`), 1),
+		"entry inside another": bytes.Replace(valid, []byte(`[`+entry), []byte(`[{"x":`+entry), 1),
+		"entry truncated":      bytes.Replace(valid, []byte(`"offset":1024}`), []byte(`"offset":1024`), 1),
+	} {
+		t.Run(name, func(t *testing.T) {
+			if bytes.Equal(data, valid) {
+				t.Fatal("test premise: the change did not apply")
+			}
+			_, _, err := manifest.ParseManifestEntry(data, "report.pdf")
+			if !errors.Is(err, manifest.ErrInvalid) {
+				t.Fatalf("got %v, want ErrInvalid", err)
+			}
+			if _, err := manifest.ParseManifest(data); err == nil {
+				t.Fatal("test premise: the full parse accepts it")
+			}
+		})
+	}
+}
+
+// fuzzEntryBody checks that ParseManifestEntry never panics and agrees
+// with ParseManifest on every manifest the full parse accepts.
+func fuzzEntryBody(t *testing.T, data []byte, path string) {
+	_, _, err := manifest.ParseManifestEntry(data, path)
+	if err != nil && !errors.Is(err, manifest.ErrInvalid) && !errors.Is(err, manifest.ErrNoEntry) {
+		t.Fatalf("error %v wraps neither ErrInvalid nor ErrNoEntry", err)
+	}
+	full, err := manifest.ParseManifest(data)
+	if err != nil {
+		return
+	}
+	for _, want := range full.Files {
+		m, f, err := manifest.ParseManifestEntry(data, want.Path)
+		if err != nil {
+			t.Fatalf("the full parse accepts the manifest, the entry parse refuses %q: %v", want.Path, err)
+		}
+		if !reflect.DeepEqual(f, want) || m.BundleID != full.BundleID || m.TotalSize != full.TotalSize {
+			t.Fatalf("%q: the entry parse disagrees with the full parse", want.Path)
+		}
+	}
+}
+
+func FuzzParseManifestEntry(f *testing.F) {
+	for _, s := range manifestSeeds(f) {
+		f.Add(s, "report.pdf")
+		f.Add(s, "photos/Ünïcødé.txt")
+	}
+	f.Fuzz(fuzzEntryBody)
+}
+
+func TestFuzzEntrySeeds(t *testing.T) {
+	for _, s := range manifestSeeds(t) {
+		fuzzEntryBody(t, s, "report.pdf")
+	}
+}
