@@ -13,21 +13,6 @@ import (
 // file at the requested path.
 var ErrNoEntry = errors.New("no such file in the manifest")
 
-// manifestHeader is a Manifest without its file list; its canonical
-// encoding is the manifest's up to the file list, closed with "}".
-type manifestHeader struct {
-	Type            string  `json:"type"`
-	Version         int     `json:"version"`
-	BundleID        string  `json:"bundle_id"`
-	Created         string  `json:"created"`
-	Sender          Party   `json:"sender"`
-	Recipients      []Party `json:"recipients"`
-	AgeHeaderSHA256 string  `json:"age_header_sha256"`
-	PreambleSHA256  string  `json:"preamble_sha256"`
-	Case            Case    `json:"case"`
-	TotalSize       int64   `json:"total_size"`
-}
-
 // filesKey is where the file list starts in a canonical manifest. It is
 // the manifest's last field, and the key cannot occur earlier outside a
 // string: no other object in a manifest has a "files" field, and inside a

@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"testing"
 
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
@@ -120,5 +121,33 @@ func FuzzParseManifestEntry(f *testing.F) {
 func TestFuzzEntrySeeds(t *testing.T) {
 	for _, s := range manifestSeeds(t) {
 		fuzzEntryBody(t, s, "report.pdf")
+	}
+}
+
+// Marshal, which writes the file list one entry at a time, gives exactly
+// what encoding the whole document at once gives.
+func TestEncodingMatchesCanon(t *testing.T) {
+	p := validPreamble(t)
+	m := manifestFor(p, hash("p"))
+	empty := *p
+	empty.Files, empty.Case = []manifest.File{}, manifest.Case{}
+	none := *m
+	none.Files = nil
+	one := *m
+	one.Files = m.Files[:1]
+	for name, doc := range map[string]interface{ Marshal() ([]byte, error) }{
+		"preamble": p, "manifest": m, "empty list": &empty, "nil list": &none, "one file": &one,
+	} {
+		got, err := doc.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := canon.Marshal(doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(got, want) {
+			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
 	}
 }

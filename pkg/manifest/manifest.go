@@ -13,6 +13,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -116,19 +117,13 @@ type Manifest struct {
 	Files           []File  `json:"files"`
 }
 
-// Marshal returns the canonical encoding.
-func (p *Preamble) Marshal() ([]byte, error) { return canon.Marshal(p) }
-
-// Marshal returns the canonical encoding.
-func (m *Manifest) Marshal() ([]byte, error) { return canon.Marshal(m) }
-
 // ParsePreamble parses and validates a preamble strictly.
 func ParsePreamble(data []byte) (*Preamble, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: preamble larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
 	p := new(Preamble)
-	if err := canon.Unmarshal(data, p, false); err != nil {
+	if err := canon.UnmarshalEncoded(data, p, func(w io.Writer) error { return writeWithFiles(w, p.header(), p.Files) }); err != nil {
 		return nil, fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
 	}
 	if p.Type != PreambleType {
@@ -160,7 +155,7 @@ func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
 	m := &Manifest{Files: make([]File, 0, min(max(files, 0), MaxFiles))}
-	if err := canon.Unmarshal(data, m, false); err != nil {
+	if err := canon.UnmarshalEncoded(data, m, func(w io.Writer) error { return writeWithFiles(w, m.header(), m.Files) }); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
 	if err := m.checkHeader(); err != nil {

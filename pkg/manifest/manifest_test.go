@@ -718,6 +718,9 @@ func fuzzPreambleBody(t *testing.T, data []byte) bool {
 	if !bytes.Equal(again, data) {
 		t.Fatalf("ParsePreamble accepted %q but Marshal gives %q", data, again)
 	}
+	if whole, err := canon.Marshal(p); err != nil || !bytes.Equal(whole, data) {
+		t.Fatalf("ParsePreamble accepted %q but encoding/json gives %q (%v)", data, whole, err)
+	}
 	return true
 }
 
@@ -735,6 +738,9 @@ func fuzzManifestBody(t *testing.T, data []byte) bool {
 	}
 	if !bytes.Equal(again, data) {
 		t.Fatalf("ParseManifest accepted %q but Marshal gives %q", data, again)
+	}
+	if whole, err := canon.Marshal(m); err != nil || !bytes.Equal(whole, data) {
+		t.Fatalf("ParseManifest accepted %q but encoding/json gives %q (%v)", data, whole, err)
 	}
 	// Whatever is accepted passes the rules when restated.
 	var sum int64

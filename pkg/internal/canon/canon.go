@@ -12,6 +12,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 )
 
@@ -67,6 +68,25 @@ func Unmarshal(data []byte, v any, indented bool) error {
 	return notCanonical(v, data, indented)
 }
 
+// UnmarshalEncoded is [Unmarshal] (compact form) for a value whose
+// canonical encoding encode writes piecewise, for documents too large to
+// re-encode in one buffer: encode must write exactly what [Marshal] gives
+// for v. Only the comparison differs; the errors are Unmarshal's.
+func UnmarshalEncoded(data []byte, v any, encode func(io.Writer) error) error {
+	if err := json.Unmarshal(data, v); err != nil {
+		first, serr := decodeStrictly(data, v)
+		if serr != nil {
+			return fmt.Errorf("canon: %w", serr)
+		}
+		return notCanonical(first, data, false)
+	}
+	cw := &compareWriter{want: data, diff: -1}
+	if err := encode(cw); err != nil {
+		return fmt.Errorf("canon: encode: %w", err)
+	}
+	return cw.result(data, v)
+}
+
 // notCanonical re-encodes v and compares the encoding with data as it is
 // written. It returns nil if they are the same, else an error naming the
 // first byte that differs (an unknown field, which is one cause, is named
@@ -81,15 +101,21 @@ func notCanonical(v any, data []byte, indented bool) error {
 	if err := enc.Encode(v); err != nil {
 		return fmt.Errorf("canon: encode: %w", err)
 	}
-	if cw.diff < 0 && cw.off == len(data) {
+	return cw.result(data, v)
+}
+
+// result is nil if everything written matched data, else the error that
+// names why the data are not canonical.
+func (w *compareWriter) result(data []byte, v any) error {
+	if w.diff < 0 && w.off == len(data) {
 		return nil
 	}
 	if _, err := decodeStrictly(data, v); err != nil {
 		return fmt.Errorf("canon: %w", err)
 	}
-	at := cw.diff
+	at := w.diff
 	if at < 0 {
-		at = min(cw.off, len(data))
+		at = min(w.off, len(data))
 	}
 	return fmt.Errorf("%w (first difference at byte %d)", ErrNotCanonical, at)
 }
