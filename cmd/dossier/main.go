@@ -3,6 +3,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"runtime/debug"
 )
@@ -22,14 +23,41 @@ const memoryLimit = 40 << 20
 // not make the collector run without pause.
 const perFileMemory = 768
 
-// raiseMemoryLimit makes room for a file list of n entries.
+// raiseMemoryLimit makes room for a file list of n entries. It also ends
+// the unlimited planning phase (liftMemoryLimit).
 func raiseMemoryLimit(n int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
 	want := int64(memoryLimit) + int64(n)*perFileMemory
-	if want > debug.SetMemoryLimit(-1) {
+	if cur := debug.SetMemoryLimit(-1); cur == math.MaxInt64 || want > cur {
 		debug.SetMemoryLimit(want)
+	}
+}
+
+// preambleMemory is how much memory parsing a preamble takes per byte,
+// about: at 100,000 files a 20 MB preamble became 60 MB of file list.
+const preambleMemory = 4
+
+// makeRoomForPreamble raises the limit before a signed preamble of size
+// bytes is parsed: under a limit below what the parse holds, the collector
+// ran about 60 times in a row (1.4 s at 100,000 files).
+func makeRoomForPreamble(size int) {
+	if os.Getenv("GOMEMLIMIT") != "" {
+		return
+	}
+	if want := int64(memoryLimit) + int64(size)*preambleMemory; want > debug.SetMemoryLimit(-1) {
+		debug.SetMemoryLimit(want)
+	}
+}
+
+// liftMemoryLimit removes the limit while pack builds its file list, whose
+// size is not known until it is built: the heap then holds little else,
+// and the collector's own pacing (twice the live heap) suits it. The
+// limit is set again, for the number of files, by raiseMemoryLimit.
+func liftMemoryLimit() {
+	if os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetMemoryLimit(math.MaxInt64)
 	}
 }
 

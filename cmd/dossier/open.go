@@ -88,7 +88,6 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	defer in.Close()
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
-	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
 	var reopened *custody.Entry
 	opts.Accept = func(p *manifest.Preamble) error {
 		// The preamble is proven: its id is the sender's.

@@ -237,6 +237,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if o.Output != "" && !toStdout && bundle.Within(o.Output, paths) {
 		return usagef("the output %s is inside the files being packed; write it elsewhere", o.Output)
 	}
+	liftMemoryLimit()
 	if o.DryRun {
 		plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
 		var unlabelled *bundle.UnlabelledError

@@ -90,6 +90,8 @@ func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.R
 		return opts, err
 	}
 	opts.Identity = id
+	opts.Signed = makeRoomForPreamble
+	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
 	return opts, nil
 }
 

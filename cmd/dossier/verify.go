@@ -93,7 +93,6 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	defer in.Close()
 	bar := g.newProgress("verifying", -1)
 	opts.Progress = bar.update
-	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
 	expectSealed(in.src, &opts)
 	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()

@@ -43,6 +43,11 @@ type ReadOptions struct {
 	// any payload is read (for example to size buffers or memory limits
 	// by the number of files).
 	Proven func(*manifest.Preamble)
+	// Signed, if set, is called with the preamble's size in bytes once its
+	// signature by Sender has been checked, before it is parsed (for
+	// example to make room in a memory limit for parsing it: a preamble
+	// of 100,000 files is about 20 MB and parses into about 60 MB).
+	Signed func(size int)
 	// Accept, if set, is called at the same point as Proven (before it);
 	// an error it returns aborts the read before any payload is read or
 	// written (for example to refuse a bundle already opened here).
@@ -296,6 +301,9 @@ func (rd *reading) preamble() error {
 			return wrongSenderError(preBytes, exp, err)
 		}
 		rd.signer, rd.signKey = exp, key
+		if rd.opts.Signed != nil {
+			rd.opts.Signed(len(preBytes))
+		}
 	}
 	pre, err := manifest.ParsePreamble(preBytes)
 	if err != nil {
