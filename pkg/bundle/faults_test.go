@@ -258,3 +258,41 @@ func TestPackNoWriteAfterReturn(t *testing.T) {
 		t.Fatal("Pack's writer was written to after Pack returned")
 	}
 }
+
+// ReadOptions.Signed is told the preamble's size once its signature by
+// the expected sender is checked, before Proven; never for a stranger's
+// bundle or without an expected sender.
+func TestSignedHook(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	var order []string
+	size := 0
+	opts := ReadOptions{
+		Identity: p.bob, Sender: p.alice.Card,
+		Signed: func(n int) { order, size = append(order, "signed"), n },
+		Proven: func(*manifest.Preamble) { order = append(order, "proven") },
+	}
+	res, err := Verify(context.Background(), bytes.NewReader(data), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := res.Preamble.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(order, []string{"signed", "proven"}) || size != len(want) {
+		t.Fatalf("calls %q with size %d, want signed (%d bytes) then proven", order, size, len(want))
+	}
+	order = nil
+	opts.Sender = p.mallory.Card
+	if _, err := Verify(context.Background(), bytes.NewReader(data), opts); !errors.Is(err, ErrWrongSender) {
+		t.Fatalf("err = %v, want ErrWrongSender", err)
+	}
+	opts.Sender = nil
+	if _, err := Inspect(context.Background(), bytes.NewReader(data), opts); err != nil {
+		t.Fatal(err)
+	}
+	if len(order) != 1 || order[0] != "proven" {
+		t.Fatalf("calls %q for a stranger and without a sender, want only Inspect's proven", order)
+	}
+}
