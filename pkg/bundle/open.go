@@ -12,12 +12,14 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/bagit"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
+	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
@@ -65,8 +67,7 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 		removeall.RemoveAll(staging)
 		return nil, fmt.Errorf("open: %w", err)
 	}
-	s := &stagingSink{root: root, staging: staging, target: abs, display: dir, now: time.Now}
-	return read(ctx, r, opts, s, false)
+	return read(ctx, r, opts, newStagingSink(root, staging, abs, dir), false)
 }
 
 func checkTarget(dir string) error {
@@ -92,45 +93,219 @@ func checkTarget(dir string) error {
 
 // stagingSink writes payload under staging/data inside an os.Root, so no
 // name can reach outside it, and publishes the folder on commit.
+//
+// The files are created, written and closed by a goroutine of their own,
+// in the order given: writing to the page cache is, on the virtual
+// machines measured, as much work as decrypting, decompressing and hashing
+// together, and it now overlaps with them. Its first error is kept and
+// returned by the next call (and by commit); abort and commit wait for it
+// to stop, so nothing is written after they return.
 type stagingSink struct {
 	root    *os.Root
 	staging string
 	target  string
 	display string
-	file    *os.File
 	entries []bagit.Entry
 	now     func() time.Time
+
+	ops      chan stagingOp
+	free     chan *[]byte // write buffers not in use
+	done     chan struct{}
+	finished bool
+
+	mu  sync.Mutex
+	err error
+
+	// Owned by the writer goroutine until done is closed.
+	file    *os.File
+	cur     string // the stored path of file
+	wb      *writeback.File
+	dir     *os.Root // the folder file is in, kept open for the next file
+	dirName string   // its name under root
 }
 
-func (s *stagingSink) create(f *manifest.File) (io.Writer, error) {
-	name := bagit.PayloadDir + "/" + f.Path
-	if dir := path.Dir(name); dir != bagit.PayloadDir {
-		if err := s.root.MkdirAll(dir, 0o700); err != nil {
-			return nil, fmt.Errorf("open: create folder for %s: %w", f.Path, err)
+// stagingOp is one step for the writer goroutine: write data to the open
+// file, or create (close false) or close (close true) the file f.
+type stagingOp struct {
+	f     *manifest.File
+	close bool
+	data  *[]byte
+}
+
+// Write buffers in flight between the reader and the writer goroutine.
+const (
+	stagingBuffers   = 8
+	stagingBufferLen = 256 << 10
+)
+
+// newStagingSink starts the writer goroutine.
+func newStagingSink(root *os.Root, staging, target, display string) *stagingSink {
+	s := &stagingSink{root: root, staging: staging, target: target, display: display, now: time.Now,
+		ops: make(chan stagingOp, 64), free: make(chan *[]byte, stagingBuffers), done: make(chan struct{})}
+	for range stagingBuffers {
+		b := make([]byte, stagingBufferLen)
+		s.free <- &b
+	}
+	go s.run()
+	return s
+}
+
+func (s *stagingSink) failed() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.err
+}
+
+func (s *stagingSink) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
+// run is the writer goroutine. After an error it only hands buffers back.
+func (s *stagingSink) run() {
+	defer close(s.done)
+	defer func() {
+		if s.dir != nil {
+			s.dir.Close()
+		}
+	}()
+	for op := range s.ops {
+		switch {
+		case op.data != nil:
+			if s.failed() == nil && s.wb != nil {
+				if _, err := s.wb.Write(*op.data); err != nil {
+					s.fail(&writeError{path: s.cur, err: err})
+				}
+			}
+			s.free <- op.data
+		case s.failed() != nil:
+		case op.close:
+			if err := s.closeCurrent(op.f); err != nil {
+				s.fail(err)
+			}
+		default:
+			if err := s.createFile(op.f); err != nil {
+				s.fail(err)
+			}
 		}
 	}
-	file, err := s.root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return nil, fmt.Errorf("open: create %s: %w", f.Path, err)
-	}
-	s.file = file
-	return file, nil
 }
 
-func (s *stagingSink) closeFile(f *manifest.File) error {
+// writeError is a failed write to a payload file, named.
+type writeError struct {
+	path string
+	err  error
+}
+
+func (e *writeError) Error() string { return fmt.Sprintf("write %s: %v", e.path, e.err) }
+func (e *writeError) Unwrap() error { return e.err }
+
+// createFile creates the file f under data/. The signed order keeps a
+// folder's files together, so the folder is opened once for all of them:
+// resolving the whole path inside the root for every file (and again to
+// set its time) cost about 19 openat calls per file, 350,000 for the
+// 18,600-file benchmark bundle.
+func (s *stagingSink) createFile(f *manifest.File) error {
+	dir, base := path.Split(bagit.PayloadDir + "/" + f.Path)
+	dir = strings.TrimSuffix(dir, "/")
+	if s.dir == nil || dir != s.dirName {
+		if s.dir != nil {
+			s.dir.Close()
+			s.dir = nil
+		}
+		if dir != bagit.PayloadDir {
+			if err := s.root.MkdirAll(dir, 0o700); err != nil {
+				return fmt.Errorf("open: create folder for %s: %w", f.Path, err)
+			}
+		}
+		d, err := s.root.OpenRoot(dir)
+		if err != nil {
+			return fmt.Errorf("open: create folder for %s: %w", f.Path, err)
+		}
+		s.dir, s.dirName = d, dir
+	}
+	file, err := s.dir.OpenFile(base, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return fmt.Errorf("open: create %s: %w", f.Path, err)
+	}
+	s.file, s.cur, s.wb = file, f.Path, writeback.New(file)
+	return nil
+}
+
+// tailWriteback is the least a finished file's unflushed tail must be for
+// its writeback to be started on closing: smaller files are left to the
+// one syncfs, which costs less than a call per file.
+const tailWriteback = 256 << 10
+
+func (s *stagingSink) closeCurrent(f *manifest.File) error {
+	if s.wb.Pending() >= tailWriteback {
+		s.wb.Flush()
+	}
 	err := s.file.Close()
-	s.file = nil
+	s.file, s.wb = nil, nil
 	if err != nil {
 		return fmt.Errorf("open: write %s: %w", f.Path, err)
 	}
 	mt, _ := time.Parse(time.RFC3339, f.MTime)
-	if err := s.root.Chtimes(bagit.PayloadDir+"/"+f.Path, mt, mt); err != nil {
+	if err := s.dir.Chtimes(path.Base(f.Path), mt, mt); err != nil {
 		return fmt.Errorf("open: set time of %s: %w", f.Path, err)
 	}
 	return nil
 }
 
+func (s *stagingSink) create(f *manifest.File) (io.Writer, error) {
+	if err := s.failed(); err != nil {
+		return nil, err
+	}
+	s.ops <- stagingOp{f: f}
+	return stagingWriter{s}, nil
+}
+
+func (s *stagingSink) closeFile(f *manifest.File) error {
+	if err := s.failed(); err != nil {
+		return err
+	}
+	s.ops <- stagingOp{f: f, close: true}
+	return nil
+}
+
+// finish stops the writer goroutine once it has done everything queued,
+// and returns its first error.
+func (s *stagingSink) finish() error {
+	if !s.finished {
+		s.finished = true
+		close(s.ops)
+	}
+	<-s.done
+	return s.failed()
+}
+
+// stagingWriter queues copies of what is written for the writer
+// goroutine.
+type stagingWriter struct{ s *stagingSink }
+
+func (w stagingWriter) Write(p []byte) (int, error) {
+	n := len(p)
+	for len(p) > 0 {
+		if err := w.s.failed(); err != nil {
+			return 0, err
+		}
+		b := <-w.s.free
+		k := copy((*b)[:cap(*b)], p)
+		*b = (*b)[:k]
+		w.s.ops <- stagingOp{data: b}
+		p = p[k:]
+	}
+	return n, nil
+}
+
 func (s *stagingSink) commit(res *Result) error {
+	if err := s.finish(); err != nil {
+		return err
+	}
 	man := res.Manifest
 	entries := make([]bagit.Entry, len(man.Files))
 	for i, f := range man.Files {
@@ -166,6 +341,7 @@ func (s *stagingSink) commit(res *Result) error {
 }
 
 func (s *stagingSink) abort() {
+	s.finish()
 	if s.file != nil {
 		s.file.Close()
 	}

@@ -403,6 +403,9 @@ func (rd *reading) payload() error {
 			if n > 0 {
 				h.Write(buf[:n])
 				if _, werr := w.Write(buf[:n]); werr != nil {
+					if _, named := errors.AsType[*writeError](werr); named {
+						return werr
+					}
 					return fmt.Errorf("write %s: %w", f.Path, werr)
 				}
 				copied += int64(n)

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
@@ -87,7 +88,7 @@ func (w *Writer) next() error {
 		return err
 	}
 	w.files = append(w.files, f)
-	w.disk = newAsyncWriter(f)
+	w.disk = newAsyncWriter(writeback.New(f))
 	h := seal.NewHasher()
 	w.hashes = append(w.hashes, h)
 	if w.whole != nil {

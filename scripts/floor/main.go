@@ -1,3 +1,5 @@
+//go:build linux
+
 // Command floor measures, on one thread, the CPU time of the work that
 // dossier cannot skip for a corpus: reading each file, its SHA-256 (the
 // manifest), zstd at dossier's level in dossier's 2 MiB frames, the age
