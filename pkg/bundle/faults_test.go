@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -294,5 +295,52 @@ func TestSignedHook(t *testing.T) {
 	}
 	if len(order) != 1 || order[0] != "proven" {
 		t.Fatalf("calls %q for a stranger and without a sender, want only Inspect's proven", order)
+	}
+}
+
+// The staging writer works in its own goroutine: an error there (here a
+// folder where the file should be created) reaches the reader at its next
+// call or at commit, later files are not written, and abort leaves
+// nothing behind.
+func TestStagingWriterError(t *testing.T) {
+	dir := testtmp.Dir(t)
+	staging := filepath.Join(dir, "staging")
+	if err := os.MkdirAll(filepath.Join(staging, "data", "b.txt"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(staging)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := newStagingSink(root, staging, filepath.Join(dir, "target"), "target")
+	var firstErr error
+	for _, name := range []string{"a.txt", "b.txt", "c.txt", "d.txt"} {
+		f := &manifest.File{Path: name, Size: 3, MTime: "2025-01-01T00:00:00Z"}
+		w, err := s.create(f)
+		if err == nil {
+			_, err = w.Write([]byte("abc"))
+		}
+		if err == nil {
+			err = s.closeFile(f)
+		}
+		if err != nil {
+			firstErr = err
+			break
+		}
+	}
+	if err := s.finish(); firstErr == nil {
+		firstErr = err
+	}
+	if firstErr == nil || !strings.Contains(firstErr.Error(), "create b.txt") {
+		t.Fatalf("got %v, want the error creating b.txt", firstErr)
+	}
+	for _, later := range []string{"c.txt", "d.txt"} {
+		if _, err := os.Lstat(filepath.Join(staging, "data", later)); err == nil {
+			t.Errorf("%s was written after the error", later)
+		}
+	}
+	s.abort()
+	if got := listDir(t, dir); len(got) != 0 {
+		t.Fatalf("left behind: %q", got)
 	}
 }
