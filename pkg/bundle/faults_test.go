@@ -331,7 +331,7 @@ func TestStagingWriterError(t *testing.T) {
 	if err := s.finish(); firstErr == nil {
 		firstErr = err
 	}
-	if firstErr == nil || !strings.Contains(firstErr.Error(), "create b.txt") {
+	if firstErr == nil || !strings.HasPrefix(firstErr.Error(), "open: create b.txt: ") {
 		t.Fatalf("got %v, want the error creating b.txt", firstErr)
 	}
 	for _, later := range []string{"c.txt", "d.txt"} {

@@ -194,6 +194,13 @@ func (s *stagingSink) run() {
 	}
 }
 
+// stagedError is the writer goroutine's first error, as the next write
+// returns it: it already names the file and what failed.
+type stagedError struct{ err error }
+
+func (e *stagedError) Error() string { return e.err.Error() }
+func (e *stagedError) Unwrap() error { return e.err }
+
 // writeError is a failed write to a payload file, named.
 type writeError struct {
 	path string
@@ -291,7 +298,7 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if err := w.s.failed(); err != nil {
-			return 0, err
+			return 0, &stagedError{err}
 		}
 		b := <-w.s.free
 		k := copy((*b)[:cap(*b)], p)

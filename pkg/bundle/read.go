@@ -403,7 +403,7 @@ func (rd *reading) payload() error {
 			if n > 0 {
 				h.Write(buf[:n])
 				if _, werr := w.Write(buf[:n]); werr != nil {
-					if _, named := errors.AsType[*writeError](werr); named {
+					if _, staged := errors.AsType[*stagedError](werr); staged {
 						return werr
 					}
 					return fmt.Errorf("write %s: %w", f.Path, werr)
