@@ -56,6 +56,19 @@ func encode(v any, indent string) ([]byte, error) {
 // into another. An unknown field, which the comparison also catches, is
 // named by a strict second decoding on that failure path only.
 func Unmarshal(data []byte, v any, indented bool) error {
+	return unmarshal(data, v, indented, nil)
+}
+
+// UnmarshalEncoded is [Unmarshal] (compact form) for a value whose
+// canonical encoding encode writes piecewise, for documents too large to
+// re-encode in one buffer: encode must write exactly what [Marshal] gives
+// for v. Only the comparison differs; the errors are Unmarshal's.
+func UnmarshalEncoded(data []byte, v any, encode func(io.Writer) error) error {
+	return unmarshal(data, v, false, encode)
+}
+
+// unmarshal is Unmarshal, comparing with what encode writes if it is set.
+func unmarshal(data []byte, v any, indented bool, encode func(io.Writer) error) error {
 	if err := json.Unmarshal(data, v); err != nil {
 		// One value followed by more is not canonical rather than
 		// malformed: say so, as the comparison would.
@@ -65,20 +78,8 @@ func Unmarshal(data []byte, v any, indented bool) error {
 		}
 		return notCanonical(first, data, indented)
 	}
-	return notCanonical(v, data, indented)
-}
-
-// UnmarshalEncoded is [Unmarshal] (compact form) for a value whose
-// canonical encoding encode writes piecewise, for documents too large to
-// re-encode in one buffer: encode must write exactly what [Marshal] gives
-// for v. Only the comparison differs; the errors are Unmarshal's.
-func UnmarshalEncoded(data []byte, v any, encode func(io.Writer) error) error {
-	if err := json.Unmarshal(data, v); err != nil {
-		first, serr := decodeStrictly(data, v)
-		if serr != nil {
-			return fmt.Errorf("canon: %w", serr)
-		}
-		return notCanonical(first, data, false)
+	if encode == nil {
+		return notCanonical(v, data, indented)
 	}
 	cw := &compareWriter{want: data, diff: -1}
 	if err := encode(cw); err != nil {

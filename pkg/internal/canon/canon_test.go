@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -293,5 +294,55 @@ func TestUnmarshalFirstDifference(t *testing.T) {
 		if want := fmt.Sprintf("first difference at byte %d)", tt.at); !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v, want %q", tt.name, err, want)
 		}
+	}
+}
+
+// UnmarshalEncoded compares with what its encoder writes, piece by piece,
+// and fails as Unmarshal does.
+func TestUnmarshalEncoded(t *testing.T) {
+	type doc struct {
+		A string `json:"a"`
+		L []int  `json:"l"`
+	}
+	data := []byte(`{"a":"x","l":[1,22,3]}` + "\n")
+	pieces := func(d *doc) func(w io.Writer) error {
+		return func(w io.Writer) error {
+			fmt.Fprintf(w, `{"a":%q,"l":[`, d.A)
+			for i, n := range d.L {
+				if i > 0 {
+					io.WriteString(w, ",")
+				}
+				fmt.Fprint(w, n)
+			}
+			_, err := io.WriteString(w, "]}\n")
+			return err
+		}
+	}
+	var d doc
+	if err := UnmarshalEncoded(data, &d, pieces(&d)); err != nil {
+		t.Fatal(err)
+	}
+	if d.A != "x" || len(d.L) != 3 {
+		t.Fatalf("decoded %+v", d)
+	}
+	for name, bad := range map[string][]byte{
+		"spaced":        []byte(`{"a":"x","l":[1, 22,3]}` + "\n"),
+		"unknown field": []byte(`{"a":"x","l":[1],"z":1}` + "\n"),
+		"trailing":      []byte(`{"a":"x","l":[1]}` + "\n{}"),
+		"short":         []byte(`{"a":"x","l":[1]}`),
+	} {
+		var d doc
+		err := UnmarshalEncoded(bad, &d, pieces(&d))
+		if err == nil {
+			t.Errorf("%s: accepted", name)
+			continue
+		}
+		if want := Unmarshal(bad, new(doc), false); want == nil || err.Error() != want.Error() {
+			t.Errorf("%s: %v, but Unmarshal says %v", name, err, want)
+		}
+	}
+	failing := func(io.Writer) error { return errors.New("boom") }
+	if err := UnmarshalEncoded(data, new(doc), failing); err == nil || !strings.Contains(err.Error(), "boom") {
+		t.Errorf("encoder error: got %v", err)
 	}
 }
