@@ -42,7 +42,7 @@ eval "$wine_env"
 export DOSSIER_WINE WINEPREFIX
 
 echo "test.sh: gofmt and go vet"
-unformatted=$(gofmt -l cmd pkg)
+unformatted=$(gofmt -l cmd pkg scripts)
 if [ -n "$unformatted" ]; then
   echo "gofmt would change:"; echo "$unformatted"; exit 1
 fi
