@@ -344,3 +344,30 @@ func TestStagingWriterError(t *testing.T) {
 		t.Fatalf("left behind: %q", got)
 	}
 }
+
+// A plan that a receiver would refuse (here one made by hand, with a path
+// that leaves the bag) is caught by pack's own check of the preamble:
+// nothing is published and no temporary is left.
+func TestPackRefusesWhatAReceiverWould(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	src := filepath.Join(dir, "src.txt")
+	if err := os.WriteFile(src, []byte("evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	plan := &Plan{TotalSize: 8, Files: []Input{{Source: src, File: manifest.File{
+		Path: "../escape.txt", Size: 8, Mode: "0644", MTime: "2025-01-01T00:00:00Z",
+		Categories: []category.ID{category.Other}}}}}
+	outDir := filepath.Join(dir, "out")
+	if err := os.Mkdir(outDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	_, err := PackFile(context.Background(), filepath.Join(outDir, "b.dossier"), FileOptions{}, plan,
+		PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	if !errors.Is(err, manifest.ErrInvalid) {
+		t.Fatalf("got %v, want the preamble refused as invalid", err)
+	}
+	if got := listDir(t, outDir); len(got) != 0 {
+		t.Fatalf("left behind: %q", got)
+	}
+}
