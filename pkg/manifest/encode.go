@@ -6,7 +6,6 @@ import (
 	"errors"
 	"io"
 
-	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 )
 
@@ -15,55 +14,32 @@ import (
 // time: encoding/json would build the whole document in a buffer that
 // grows by doubling (and then copy it), about three times the document's
 // size at the moment memory peaks. The pieces are exactly what
-// canon.Marshal gives for the whole document, because "files" is its last
-// field and is never omitted; TestEncodingMatchesCanon holds them to it.
-
-// preambleHeader is a Preamble without its file list.
-type preambleHeader struct {
-	Type            string     `json:"type"`
-	Version         int        `json:"version"`
-	BundleID        string     `json:"bundle_id"`
-	Created         string     `json:"created"`
-	Sender          *card.Card `json:"sender"`
-	Recipients      []Party    `json:"recipients"`
-	AgeHeaderSHA256 string     `json:"age_header_sha256"`
-	Case            Case       `json:"case"`
-	TotalSize       int64      `json:"total_size"`
-}
-
-// manifestHeader is a Manifest without its file list.
-type manifestHeader struct {
-	Type            string  `json:"type"`
-	Version         int     `json:"version"`
-	BundleID        string  `json:"bundle_id"`
-	Created         string  `json:"created"`
-	Sender          Party   `json:"sender"`
-	Recipients      []Party `json:"recipients"`
-	AgeHeaderSHA256 string  `json:"age_header_sha256"`
-	PreambleSHA256  string  `json:"preamble_sha256"`
-	Case            Case    `json:"case"`
-	TotalSize       int64   `json:"total_size"`
-}
-
-func (p *Preamble) header() *preambleHeader {
-	return &preambleHeader{Type: p.Type, Version: p.Version, BundleID: p.BundleID, Created: p.Created, Sender: p.Sender,
-		Recipients: p.Recipients, AgeHeaderSHA256: p.AgeHeaderSHA256, Case: p.Case, TotalSize: p.TotalSize}
-}
-
-func (m *Manifest) header() *manifestHeader {
-	return &manifestHeader{Type: m.Type, Version: m.Version, BundleID: m.BundleID, Created: m.Created, Sender: m.Sender,
-		Recipients: m.Recipients, AgeHeaderSHA256: m.AgeHeaderSHA256, PreambleSHA256: m.PreambleSHA256,
-		Case: m.Case, TotalSize: m.TotalSize}
-}
+// canon.Marshal gives for the whole document: the document with a nil
+// list, whose encoding ends in "files":null, and then the entries;
+// TestEncodingMatchesCanon holds them to it.
 
 // Marshal returns the canonical encoding.
 func (p *Preamble) Marshal() ([]byte, error) {
-	return marshalWithFiles(p.header(), p.Files)
+	return marshalWithFiles(p.head(), p.Files)
 }
 
 // Marshal returns the canonical encoding.
 func (m *Manifest) Marshal() ([]byte, error) {
-	return marshalWithFiles(m.header(), m.Files)
+	return marshalWithFiles(m.head(), m.Files)
+}
+
+// head is the preamble without its file list, which encodes as null.
+func (p *Preamble) head() *Preamble {
+	h := *p
+	h.Files = nil
+	return &h
+}
+
+// head is the manifest without its file list, which encodes as null.
+func (m *Manifest) head() *Manifest {
+	h := *m
+	h.Files = nil
+	return &h
 }
 
 // marshalWithFiles encodes a document into one buffer sized for it.
@@ -81,22 +57,25 @@ func marshalWithFiles(head any, files []File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// nullFiles ends the encoding of a document whose file list is nil.
+var nullFiles = []byte(`,"files":null}` + "\n")
+
 // writeWithFiles writes the canonical encoding of a document whose last
-// field is "files": head is the document without it, files the list.
+// field is "files": head is the document with a nil list, files the list.
 func writeWithFiles(w io.Writer, head any, files []File) error {
 	hb, err := canon.Marshal(head)
 	if err != nil {
 		return err
 	}
-	open, ok := bytes.CutSuffix(hb, []byte("}\n"))
-	if !ok || len(open) < 2 {
-		return errors.New("manifest: internal error: the header is not a JSON object")
+	open, ok := bytes.CutSuffix(hb, nullFiles)
+	if !ok {
+		return errors.New("manifest: internal error: the file list is not the document's last field")
 	}
 	if _, err := w.Write(open); err != nil {
 		return err
 	}
 	if files == nil {
-		_, err := io.WriteString(w, ",\"files\":null}\n")
+		_, err := w.Write(nullFiles)
 		return err
 	}
 	if _, err := io.WriteString(w, `,"files":[`); err != nil {

@@ -46,15 +46,13 @@ func ParseManifestEntry(data []byte, path string) (*Manifest, File, error) {
 	}
 	list = list[:len(list)-len(end)+1] // through "]"
 
-	head := make([]byte, 0, at+2)
-	head = append(append(head, data[:at]...), "}\n"...)
-	var h manifestHeader
-	if err := canon.Unmarshal(head, &h, false); err != nil {
+	// The header is checked as the manifest it would be with a null list.
+	head := make([]byte, 0, at+len(nullFiles))
+	head = append(append(head, data[:at]...), nullFiles...)
+	m := new(Manifest)
+	if err := canon.Unmarshal(head, m, false); err != nil {
 		return nil, f, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
-	m := &Manifest{Type: h.Type, Version: h.Version, BundleID: h.BundleID, Created: h.Created, Sender: h.Sender,
-		Recipients: h.Recipients, AgeHeaderSHA256: h.AgeHeaderSHA256, PreambleSHA256: h.PreambleSHA256,
-		Case: h.Case, TotalSize: h.TotalSize}
 	if err := m.checkHeader(); err != nil {
 		return nil, f, err
 	}

@@ -123,7 +123,7 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 		return nil, fmt.Errorf("%w: preamble larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
 	p := new(Preamble)
-	if err := canon.UnmarshalEncoded(data, p, func(w io.Writer) error { return writeWithFiles(w, p.header(), p.Files) }); err != nil {
+	if err := canon.UnmarshalEncoded(data, p, func(w io.Writer) error { return writeWithFiles(w, p.head(), p.Files) }); err != nil {
 		return nil, fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
 	}
 	if p.Type != PreambleType {
@@ -155,7 +155,7 @@ func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
 	m := &Manifest{Files: make([]File, 0, min(max(files, 0), MaxFiles))}
-	if err := canon.UnmarshalEncoded(data, m, func(w io.Writer) error { return writeWithFiles(w, m.header(), m.Files) }); err != nil {
+	if err := canon.UnmarshalEncoded(data, m, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files) }); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
 	if err := m.checkHeader(); err != nil {
