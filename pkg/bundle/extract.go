@@ -43,10 +43,10 @@ type ExtractResult struct {
 // bytes match its signed SHA-256. What it does not prove: that the parts of
 // the bundle it did not read are intact, or that the manifest's other
 // entries are valid ([manifest.ParseManifestEntry] decodes only the header
-// and the one entry). Use [Verify] for that. Nothing is written to w before the manifest has been
-// proven, but the caller must discard what was written if Extract fails
-// (the hash is only known at the end): write to a temporary, as
-// [ExtractFile] does.
+// and the one entry). Use [Verify] for that. Nothing is written to w
+// before the manifest has been proven, but the caller must discard what
+// was written if Extract fails (the hash is only known at the end): write
+// to a temporary, as [ExtractFile] does.
 func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.Writer, opts ReadOptions) (*ExtractResult, error) {
 	if opts.Identity == nil || opts.Sender == nil {
 		return nil, errors.New("extract: an identity and the expected sender's card are required")

@@ -105,7 +105,6 @@ type stagingSink struct {
 	staging string
 	target  string
 	display string
-	entries []bagit.Entry
 	now     func() time.Time
 
 	ops      chan stagingOp
@@ -177,7 +176,7 @@ func (s *stagingSink) run() {
 		case op.data != nil:
 			if s.failed() == nil && s.wb != nil {
 				if _, err := s.wb.Write(*op.data); err != nil {
-					s.fail(&writeError{path: s.cur, err: err})
+					s.fail(fmt.Errorf("write %s: %w", s.cur, err))
 				}
 			}
 			s.free <- op.data
@@ -200,15 +199,6 @@ type stagedError struct{ err error }
 
 func (e *stagedError) Error() string { return e.err.Error() }
 func (e *stagedError) Unwrap() error { return e.err }
-
-// writeError is a failed write to a payload file, named.
-type writeError struct {
-	path string
-	err  error
-}
-
-func (e *writeError) Error() string { return fmt.Sprintf("write %s: %v", e.path, e.err) }
-func (e *writeError) Unwrap() error { return e.err }
 
 // createFile creates the file f under data/. The signed order keeps a
 // folder's files together, so the folder is opened once for all of them:
