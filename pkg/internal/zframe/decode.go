@@ -49,8 +49,8 @@ func (o ReaderOptions) normalize() (ReaderOptions, error) {
 // concurrent use.
 type frameDecoder struct {
 	dec      *zstd.Decoder
-	compPool sync.Pool // compressed frames
-	dataPool sync.Pool // decompressed frames
+	compPool bufList // compressed frames
+	dataPool bufList // decompressed frames
 	decodes  atomic.Int64
 }
 
@@ -63,7 +63,13 @@ func newFrameDecoder(o ReaderOptions) (*frameDecoder, error) {
 	if err != nil {
 		return nil, fmt.Errorf("zframe: %w", err)
 	}
-	return &frameDecoder{dec: dec}, nil
+	// A reader holds at most Concurrency+2 frames at once (see pipeline);
+	// keeping that many buffers of each kind means that, once warm, it
+	// allocates none: a sync.Pool would drop them at every collection,
+	// and on some machines touching fresh memory costs as much as
+	// decoding into it.
+	n := o.Concurrency + 2
+	return &frameDecoder{dec: dec, compPool: newBufList(n), dataPool: newBufList(n)}, nil
 }
 
 // rawFrame is a compressed frame waiting to be decoded.
@@ -76,20 +82,60 @@ type rawFrame struct {
 // decode decodes f, whose header and blocks parseFrame has checked, into a
 // buffer of exactly the declared content size, and recycles f's buffer.
 func (d *frameDecoder) decode(f rawFrame) (*[]byte, error) {
-	d.decodes.Add(1)
-	defer putBuf(&d.compPool, f.comp)
-	out := getBuf(&d.dataPool, f.fcs+decodeSlack)
-	res, err := d.dec.DecodeAll(*f.comp, (*out)[:0])
+	out := d.dataPool.get(f.fcs + decodeSlack)
+	res, err := d.decodeTo(f, (*out)[:0])
 	if err != nil {
-		putBuf(&d.dataPool, out)
-		return nil, corruptf("frame %d: %v", f.idx, err)
-	}
-	if len(res) != f.fcs {
-		putBuf(&d.dataPool, out)
-		return nil, corruptf("frame %d decoded to %d bytes, declared %d", f.idx, len(res), f.fcs)
+		d.dataPool.put(out)
+		return nil, err
 	}
 	*out = res
 	return out, nil
+}
+
+// decodeInto decodes f into dst, where f's content starts at dst[at:] (at
+// may be negative, or the content may run past dst: only the part inside
+// dst is kept), and recycles f's buffer. A frame wholly inside dst is
+// decoded in place: the decoder is given exactly the frame's part of dst
+// as capacity, so it cannot touch the bytes of the frames beside it, which
+// may be being decoded at the same time.
+func (d *frameDecoder) decodeInto(f rawFrame, dst []byte, at int64) error {
+	if at >= 0 && at+int64(f.fcs) <= int64(len(dst)) {
+		part := dst[at : at+int64(f.fcs) : at+int64(f.fcs)]
+		res, err := d.decodeTo(f, part[:0])
+		if err != nil {
+			return err
+		}
+		if len(part) > 0 && &res[0] != &part[0] {
+			copy(part, res) // the decoder chose a buffer of its own
+		}
+		return nil
+	}
+	out, err := d.decode(f)
+	if err != nil {
+		return err
+	}
+	if at >= 0 {
+		copy(dst[at:], *out)
+	} else {
+		copy(dst, (*out)[-at:])
+	}
+	d.dataPool.put(out)
+	return nil
+}
+
+// decodeTo decodes f, appending to dst, checks the decoded size, and
+// recycles f's buffer.
+func (d *frameDecoder) decodeTo(f rawFrame, dst []byte) ([]byte, error) {
+	d.decodes.Add(1)
+	defer d.compPool.put(f.comp)
+	res, err := d.dec.DecodeAll(*f.comp, dst)
+	if err != nil {
+		return nil, corruptf("frame %d: %v", f.idx, err)
+	}
+	if len(res) != f.fcs {
+		return nil, corruptf("frame %d decoded to %d bytes, declared %d", f.idx, len(res), f.fcs)
+	}
+	return res, nil
 }
 
 func (d *frameDecoder) close() {
@@ -137,7 +183,7 @@ func (p *pipeline) produce(next func() (rawFrame, error), d *frameDecoder) {
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
-			putBuf(&d.compPool, f.comp)
+			d.compPool.put(f.comp)
 			return
 		}
 		p.wg.Add(1)

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
+	"sync/atomic"
 )
 
 // Frame is one data frame as listed in the seek table.
@@ -139,35 +141,18 @@ func (ix *Index) NewRangeReader(ra io.ReaderAt, off, n int64, opts ReaderOptions
 	if err != nil {
 		return nil, err
 	}
-	if off < 0 || n < 0 || off > ix.DataSize || n > ix.DataSize-off {
-		return nil, fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, ix.DataSize)
-	}
 	if n == 0 {
+		if off < 0 || off > ix.DataSize {
+			return nil, fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, ix.DataSize)
+		}
 		return &rangeReader{}, nil
 	}
+	first, last, err := ix.span(off, n, o.MaxTotal)
+	if err != nil {
+		return nil, err
+	}
 	fr := ix.Frames
-	first := sort.Search(len(fr), func(i int) bool {
-		return fr[i].DecompressedOffset+fr[i].DecompressedSize > off
-	})
-	last := sort.Search(len(fr), func(i int) bool {
-		return fr[i].DecompressedOffset+fr[i].DecompressedSize >= off+n
-	})
-	if first >= len(fr) || last >= len(fr) || first > last {
-		return nil, corruptf("index does not cover the range")
-	}
 	skip := off - fr[first].DecompressedOffset
-	if skip < 0 || skip >= fr[first].DecompressedSize {
-		return nil, corruptf("index does not cover the range")
-	}
-	if o.MaxTotal > 0 {
-		var total int64
-		for _, f := range fr[first : last+1] {
-			total += f.DecompressedSize
-			if total > o.MaxTotal {
-				return nil, tooLargef("range needs more than %d decompressed bytes", o.MaxTotal)
-			}
-		}
-	}
 	d, err := newFrameDecoder(o)
 	if err != nil {
 		return nil, err
@@ -188,6 +173,97 @@ func (ix *Index) NewRangeReader(ra io.ReaderAt, off, n int64, opts ReaderOptions
 	return rr, nil
 }
 
+// span returns the first and last frames covering the non-empty range
+// [off, off+n), checking that the range lies within the data and that
+// those frames, decoded whole, stay within maxTotal (if not 0).
+func (ix *Index) span(off, n, maxTotal int64) (first, last int, err error) {
+	if off < 0 || n < 1 || off > ix.DataSize || n > ix.DataSize-off {
+		return 0, 0, fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, ix.DataSize)
+	}
+	fr := ix.Frames
+	first = sort.Search(len(fr), func(i int) bool {
+		return fr[i].DecompressedOffset+fr[i].DecompressedSize > off
+	})
+	last = sort.Search(len(fr), func(i int) bool {
+		return fr[i].DecompressedOffset+fr[i].DecompressedSize >= off+n
+	})
+	if first >= len(fr) || last >= len(fr) || first > last {
+		return 0, 0, corruptf("index does not cover the range")
+	}
+	if skip := off - fr[first].DecompressedOffset; skip < 0 || skip >= fr[first].DecompressedSize {
+		return 0, 0, corruptf("index does not cover the range")
+	}
+	if maxTotal > 0 {
+		var total int64
+		for _, f := range fr[first : last+1] {
+			total += f.DecompressedSize
+			if total > maxTotal {
+				return 0, 0, tooLargef("range needs more than %d decompressed bytes", maxTotal)
+			}
+		}
+	}
+	return first, last, nil
+}
+
+// DecodeRange fills dst with the decompressed bytes [off, off+len(dst)),
+// reading and decoding only the frames covering that range, up to
+// opts.Concurrency at once, each checked against the index as
+// [Index.NewRangeReader] checks it. A frame that lies wholly inside the
+// range is decoded straight into dst; only the frames at its two ends,
+// when the range cuts them, go through a buffer of their own. It suits a
+// range that is read whole into memory anyway (a document to parse); use
+// NewRangeReader to stream. On error the content of dst is undefined.
+func (ix *Index) DecodeRange(ra io.ReaderAt, off int64, dst []byte, opts ReaderOptions) error {
+	o, err := opts.normalize()
+	if err != nil {
+		return err
+	}
+	if len(dst) == 0 {
+		if off < 0 || off > ix.DataSize {
+			return fmt.Errorf("zframe: range [%d, +0) outside data of %d bytes", off, ix.DataSize)
+		}
+		return nil
+	}
+	first, last, err := ix.span(off, int64(len(dst)), o.MaxTotal)
+	if err != nil {
+		return err
+	}
+	d, err := newFrameDecoder(o)
+	if err != nil {
+		return err
+	}
+	defer d.close()
+	// Frames are read in order on this goroutine and decoded on up to
+	// Concurrency others; the first error in frame order is returned.
+	errs := make([]error, last-first+1)
+	var failed atomic.Bool
+	var wg sync.WaitGroup
+	slots := make(chan struct{}, o.Concurrency)
+	for i := first; i <= last && !failed.Load(); i++ {
+		f, err := readIndexedFrame(ra, ix.Frames[i], i, o.MaxFrameSize, d)
+		if err != nil {
+			errs[i-first] = err
+			break
+		}
+		slots <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			if err := d.decodeInto(f, dst, ix.Frames[i].DecompressedOffset-off); err != nil {
+				errs[i-first] = err
+				failed.Store(true)
+			}
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // readIndexedFrame reads frame idx, described by f, from ra and checks it
 // against f.
 func readIndexedFrame(ra io.ReaderAt, f Frame, idx, maxFrame int, d *frameDecoder) (rawFrame, error) {
@@ -197,15 +273,15 @@ func readIndexedFrame(ra io.ReaderAt, f Frame, idx, maxFrame int, d *frameDecode
 	if f.CompressedOffset < 0 || f.CompressedSize < minFrameBytes || f.CompressedSize > int64(maxCompressedSize(int(f.DecompressedSize))) {
 		return rawFrame{}, corruptf("frame %d: impossible compressed size %d", idx, f.CompressedSize)
 	}
-	buf := getBuf(&d.compPool, int(f.CompressedSize))
+	buf := d.compPool.get(int(f.CompressedSize))
 	b := (*buf)[:f.CompressedSize]
 	*buf = b
 	if err := readAt(ra, b, f.CompressedOffset); err != nil {
-		putBuf(&d.compPool, buf)
+		d.compPool.put(buf)
 		return rawFrame{}, err
 	}
 	fail := func(err error) (rawFrame, error) {
-		putBuf(&d.compPool, buf)
+		d.compPool.put(buf)
 		return rawFrame{}, frameErr(idx, err)
 	}
 	if binary.LittleEndian.Uint32(b) != frameMagic {
@@ -260,7 +336,7 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 			return 0, nil
 		}
 		if rr.cur != nil {
-			putBuf(&rr.dec.dataPool, rr.cur)
+			rr.dec.dataPool.put(rr.cur)
 			rr.cur = nil
 		}
 		data, err := rr.pl.get()
@@ -283,7 +359,7 @@ func (rr *rangeReader) Close() error {
 	}
 	if rr.dec != nil {
 		if rr.cur != nil {
-			putBuf(&rr.dec.dataPool, rr.cur)
+			rr.dec.dataPool.put(rr.cur)
 			rr.cur = nil
 		}
 		rr.dec.close()

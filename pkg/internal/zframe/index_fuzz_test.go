@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"io"
 	"testing"
 )
 
@@ -82,10 +83,29 @@ func fuzzIndexBody(t *testing.T, stream []byte) bool {
 			t.Fatalf("frame %d differs from seek table entry %d", i, i)
 		}
 	}
+	// The two ways of reading a range agree, on whatever the frames hold.
+	if ix.DataSize > 0 && ix.DataSize <= 1<<20 {
+		off, n := ix.DataSize/3, ix.DataSize-ix.DataSize/3
+		rc, err := ix.NewRangeReader(bytes.NewReader(stream), off, n, ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, rerr := io.ReadAll(rc)
+		rc.Close()
+		got := make([]byte, n)
+		derr := ix.DecodeRange(bytes.NewReader(stream), off, got, ReaderOptions{})
+		if (rerr == nil) != (derr == nil) || (rerr == nil && !bytes.Equal(got, want)) {
+			t.Fatalf("NewRangeReader (%v) and DecodeRange (%v) disagree", rerr, derr)
+		}
+		if derr != nil && !errors.Is(derr, ErrCorrupt) && !errors.Is(derr, ErrTooLarge) {
+			t.Fatalf("DecodeRange error %v is neither ErrCorrupt nor ErrTooLarge", derr)
+		}
+	}
 	return true
 }
 
-// FuzzIndex: ReadIndex never panics; what it accepts tiles the stream.
+// FuzzIndex: ReadIndex never panics; what it accepts tiles the stream, and
+// NewRangeReader and DecodeRange agree on what its frames hold.
 func FuzzIndex(f *testing.F) {
 	for _, s := range indexSeeds(f) {
 		f.Add(s)

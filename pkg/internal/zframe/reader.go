@@ -74,7 +74,7 @@ func (r *Reader) Read(p []byte) (int, error) {
 				r.pos += n
 				return n, nil
 			}
-			putBuf(&r.dec.dataPool, r.cur)
+			r.dec.dataPool.put(r.cur)
 			r.cur = nil
 		}
 		if r.err != nil {
@@ -138,16 +138,16 @@ func (r *Reader) readFrame() (rawFrame, error) {
 	if idx >= maxFrames {
 		return rawFrame{}, corruptf("more than %d frames", maxFrames)
 	}
-	buf := getBuf(&r.dec.compPool, 0)
+	buf := r.dec.compPool.get(0)
 	*buf = append(*buf, m[:]...)
 	s := streamSource{r: r.src, buf: buf}
 	fi, err := parseFrame(&s, r.opts.MaxFrameSize)
 	if err != nil {
-		putBuf(&r.dec.compPool, buf)
+		r.dec.compPool.put(buf)
 		return rawFrame{}, frameErr(idx, err)
 	}
 	if r.opts.MaxTotal > 0 && r.declared+int64(fi.fcs) > r.opts.MaxTotal {
-		putBuf(&r.dec.compPool, buf)
+		r.dec.compPool.put(buf)
 		return rawFrame{}, tooLargef("output exceeds %d bytes at frame %d", r.opts.MaxTotal, idx)
 	}
 	r.declared += int64(fi.fcs)
@@ -286,7 +286,7 @@ func (r *Reader) Close() error {
 	}
 	r.dec.close()
 	if r.cur != nil {
-		putBuf(&r.dec.dataPool, r.cur)
+		r.dec.dataPool.put(r.cur)
 		r.cur = nil
 	}
 	return nil

@@ -29,7 +29,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"sync"
 )
 
 // MaxFrameSize is the largest decompressed frame that [Writer] produces and
@@ -283,24 +282,6 @@ func parseFrame(src byteSource, maxFrame int) (frameInfo, error) {
 	size += 4
 	fi = frameInfo{size: size, fcs: int(fcs), checksum: binary.LittleEndian.Uint32(b)}
 	return fi, nil
-}
-
-// getBuf returns an empty buffer with capacity at least n from p,
-// allocating one if the pooled buffer is too small.
-func getBuf(p *sync.Pool, n int) *[]byte {
-	if v, ok := p.Get().(*[]byte); ok && cap(*v) >= n {
-		*v = (*v)[:0]
-		return v
-	}
-	b := make([]byte, 0, n)
-	return &b
-}
-
-func putBuf(p *sync.Pool, b *[]byte) {
-	if b != nil {
-		*b = (*b)[:0]
-		p.Put(b)
-	}
 }
 
 // seekEntry is one seek table entry.

@@ -377,6 +377,12 @@ func TestRangeReader(t *testing.T) {
 		off := r.Int64N(int64(len(data)))
 		cases = append(cases, [2]int64{off, r.Int64N(int64(len(data)) - off + 1)})
 	}
+	// decode reads the same range with DecodeRange, into a buffer that
+	// starts out full of 0xAA so that a byte left unwritten shows.
+	decode := func(off, n int64, opts ReaderOptions) ([]byte, error) {
+		dst := bytes.Repeat([]byte{0xAA}, int(n))
+		return dst, ix.DecodeRange(ra, off, dst, opts)
+	}
 	for _, c := range cases {
 		for _, conc := range []int{1, 3} {
 			got, err := read(c[0], c[1], ReaderOptions{Concurrency: conc})
@@ -386,19 +392,34 @@ func TestRangeReader(t *testing.T) {
 			if !bytes.Equal(got, data[c[0]:c[0]+c[1]]) {
 				t.Fatalf("range %v: data differs", c)
 			}
+			got, err = decode(c[0], c[1], ReaderOptions{Concurrency: conc})
+			if err != nil {
+				t.Fatalf("DecodeRange %v: %v", c, err)
+			}
+			if !bytes.Equal(got, data[c[0]:c[0]+c[1]]) {
+				t.Fatalf("DecodeRange %v: data differs", c)
+			}
 		}
 	}
 	for _, c := range [][2]int64{{-1, 1}, {0, int64(len(data)) + 1}, {int64(len(data)) + 1, 0}, {5, -1}} {
 		if _, err := read(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
 			t.Fatalf("range %v: err = %v, want a range error", c, err)
 		}
+		if c[1] < 0 {
+			continue // a length DecodeRange cannot be given
+		}
+		if _, err := decode(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
+			t.Fatalf("DecodeRange %v: err = %v, want a range error", c, err)
+		}
 	}
 	// MaxTotal counts the frames decoded, whole.
-	if _, err := read(0, 10, ReaderOptions{MaxTotal: 99}); !errors.Is(err, ErrTooLarge) {
-		t.Fatalf("MaxTotal 99: %v", err)
-	}
-	if _, err := read(0, 10, ReaderOptions{MaxTotal: 100}); err != nil {
-		t.Fatalf("MaxTotal 100: %v", err)
+	for name, get := range map[string]func(off, n int64, opts ReaderOptions) ([]byte, error){"NewRangeReader": read, "DecodeRange": decode} {
+		if _, err := get(0, 10, ReaderOptions{MaxTotal: 99}); !errors.Is(err, ErrTooLarge) {
+			t.Fatalf("%s, MaxTotal 99: %v", name, err)
+		}
+		if _, err := get(0, 10, ReaderOptions{MaxTotal: 100}); err != nil {
+			t.Fatalf("%s, MaxTotal 100: %v", name, err)
+		}
 	}
 	// A range reader that is closed early releases its goroutines.
 	rc, err := ix.NewRangeReader(ra, 0, int64(len(data)), ReaderOptions{Concurrency: 2})
@@ -427,14 +448,20 @@ func TestRangeReaderChecksFrames(t *testing.T) {
 	bad := bytes.Clone(stream)
 	f := ix.Frames[2]
 	bad[f.CompressedOffset+f.CompressedSize/2] ^= 0x10
+	// Each check runs through both NewRangeReader and DecodeRange.
 	readRange := func(ix *Index, s []byte) error {
 		rc, err := ix.NewRangeReader(bytes.NewReader(s), 1500, 2000, ReaderOptions{})
 		if err != nil {
 			return err
 		}
 		defer rc.Close()
-		_, err = io.ReadAll(rc)
-		return err
+		got, err := io.ReadAll(rc)
+		dst := make([]byte, 2000)
+		derr := ix.DecodeRange(bytes.NewReader(s), 1500, dst, ReaderOptions{})
+		if (err == nil) != (derr == nil) || (err == nil && (!bytes.Equal(got, data[1500:3500]) || !bytes.Equal(dst, got))) {
+			t.Fatalf("NewRangeReader (%v) and DecodeRange (%v) disagree", err, derr)
+		}
+		return errors.Join(err, derr)
 	}
 	if err := readRange(ix, bad); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("flipped data: %v", err)
