@@ -3,6 +3,7 @@ package sign
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -54,14 +55,24 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// TestVerifyFailures runs every case on a short message and on one long
+// enough for the two halves to be checked at the same time.
 func TestVerifyFailures(t *testing.T) {
+	long := bytes.Repeat([]byte("the evidence "), concurrentVerifyMin/13+1)
+	for _, msg := range [][]byte{[]byte("the evidence"), long} {
+		t.Run(fmt.Sprintf("%d bytes", len(msg)), func(t *testing.T) { testVerifyFailures(t, msg) })
+	}
+}
+
+func testVerifyFailures(t *testing.T, msg []byte) {
 	k := fixedKey(t, 2)
 	other := fixedKey(t, 3)
-	msg := []byte("the evidence")
 	sig, err := k.Sign(ContextPreamble, msg)
 	if err != nil {
 		t.Fatal(err)
 	}
+	altered := bytes.Clone(msg)
+	altered[len(altered)-1] ^= 1
 	// A key that shares one half with k: the other half must still be
 	// checked.
 	edK, _ := fixedSeeds(2)
@@ -109,7 +120,7 @@ func TestVerifyFailures(t *testing.T) {
 		}, true, "ML-DSA-65 half"},
 		{"wrong context", k.Public(), ContextManifest, msg, func() *Signature { return sig }, true, "invalid"},
 		{"wrong context card", k.Public(), ContextCard, msg, func() *Signature { return sig }, true, "invalid"},
-		{"wrong message", k.Public(), ContextPreamble, []byte("the evidencf"), func() *Signature { return sig }, true, "invalid"},
+		{"wrong message", k.Public(), ContextPreamble, altered, func() *Signature { return sig }, true, "invalid"},
 		{"empty message", k.Public(), ContextPreamble, nil, func() *Signature { return sig }, true, "invalid"},
 		{"wrong key", other.Public(), ContextPreamble, msg, func() *Signature { return sig }, true, "Ed25519 half"},
 		{"same ed25519, other ml-dsa", mixed.Public(), ContextPreamble, msg, func() *Signature { return sig }, true, "ML-DSA-65 half"},
