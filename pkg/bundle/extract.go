@@ -3,6 +3,7 @@ package bundle
 import (
 	"archive/tar"
 	"bufio"
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -81,19 +82,41 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if tail > maxPreambleEntry+manifest.MaxSignatureLen+16<<10 {
 		return nil, integrity("the bundle's index points at a manifest larger than allowed")
 	}
-	rr, err := ix.NewRangeReader(plain, t.ManifestOffset, tail, zframe.ReaderOptions{})
-	if err != nil {
-		return nil, integrityWrap(err, "the bundle's index is damaged")
+	// The end of the archive is decoded, in parallel, straight into one
+	// buffer, and the manifest is used where it lies in it: no copy.
+	end := make([]byte, tail)
+	if err := ix.DecodeRange(plain, t.ManifestOffset, end, zframe.ReaderOptions{}); err != nil {
+		return nil, tarErr(err, ManifestName)
 	}
-	defer rr.Close()
-	tr := tar.NewReader(rr)
-	manBytes, err := readMetaEntry(tr, ManifestName, min(tail, maxPreambleEntry), true)
+	er := bytes.NewReader(end)
+	tr := tar.NewReader(er)
+	th, err := nextMetaEntry(tr, ManifestName, min(tail, maxPreambleEntry))
 	if err != nil {
 		return nil, err
 	}
+	// archive/tar has read exactly the entry's header blocks.
+	start := tail - int64(er.Len())
+	if th.Size > int64(er.Len()) {
+		return nil, integrity("the bundle ends early, in %q (truncated?)", ManifestName)
+	}
+	manBytes := end[start : start+th.Size : start+th.Size]
 	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen, false)
 	if err != nil {
 		return nil, err
+	}
+	// The entry is looked up before the signature is checked, so that the
+	// frames holding the file are decoded while it is checked: nothing they
+	// hold is used, and nothing is written, unless it holds. Only the
+	// header and the one entry are decoded: the signature covers every
+	// byte, and checking every other entry would make the cost grow with
+	// the number of files.
+	man, f, perr := manifest.ParseManifestEntry(manBytes, name)
+	var data io.ReadCloser
+	var dataErr error
+	if perr == nil && f.Offset+f.Size <= t.ManifestOffset {
+		if data, dataErr = ix.NewRangeReader(plain, f.Offset, f.Size, zframe.ReaderOptions{}); dataErr == nil {
+			defer data.Close()
+		}
 	}
 	key, err := opts.Sender.SigningKey()
 	if err != nil {
@@ -103,13 +126,9 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
 	}
-	// Only the header and the one entry are decoded: the signature above
-	// covers every byte, and checking every other entry would make the
-	// cost grow with the number of files.
-	man, f, err := manifest.ParseManifestEntry(manBytes, name)
-	missing := errors.Is(err, manifest.ErrNoEntry)
-	if err != nil && !missing {
-		return nil, integrityWrap(err, "the bundle's manifest is invalid")
+	missing := errors.Is(perr, manifest.ErrNoEntry)
+	if perr != nil && !missing {
+		return nil, integrityWrap(perr, "the bundle's manifest is invalid")
 	}
 	if man.Sender.Fingerprint != opts.Sender.Fingerprint().Hex() {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: "the manifest names another sender than the key that signed it"}
@@ -131,11 +150,9 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if f.Offset+f.Size > t.ManifestOffset {
 		return nil, integrity("%q lies outside the archive", f.Path)
 	}
-	data, err := ix.NewRangeReader(plain, f.Offset, f.Size, zframe.ReaderOptions{})
-	if err != nil {
-		return nil, integrityWrap(err, "the bundle's index does not cover %q", f.Path)
+	if dataErr != nil {
+		return nil, integrityWrap(dataErr, "the bundle's index does not cover %q", f.Path)
 	}
-	defer data.Close()
 	h := sha256.New()
 	buf := make([]byte, 256<<10)
 	var done int64

@@ -514,18 +514,9 @@ func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
 // readMetaEntry reads one of dossier's own entries, which must come next
 // and be no larger than max.
 func readMetaEntry(tr *tar.Reader, name string, max int64, sized bool) ([]byte, error) {
-	th, err := tr.Next()
+	th, err := nextMetaEntry(tr, name, max)
 	if err != nil {
-		return nil, tarErr(err, name)
-	}
-	if th.Name != name || th.Typeflag != tar.TypeReg {
-		return nil, integrity("expected the entry %q, found %q: not a dossier bundle or damaged", name, th.Name)
-	}
-	if th.Size < 0 || th.Size > max {
-		return nil, integrity("the entry %q is %d bytes, more than the %d allowed", name, th.Size, max)
-	}
-	if !metaFieldsClean(th) {
-		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
+		return nil, err
 	}
 	// Unless sized is set, grow with what actually arrives rather than
 	// allocating the declared size up front. sized is set where max is
@@ -560,6 +551,26 @@ func readMetaEntry(tr *tar.Reader, name string, max int64, sized bool) ([]byte, 
 // what pack writes (SPEC §5: mode 0644, no owners, links, devices or other
 // PAX records), as checkEntry requires of payload entries, so that nobody
 // who knows the file key can smuggle them into a stock-tool recovery.
+// nextMetaEntry reads the header of the next entry of tr, which must be
+// the dossier entry name, of at most max bytes, with the fields dossier
+// writes.
+func nextMetaEntry(tr *tar.Reader, name string, max int64) (*tar.Header, error) {
+	th, err := tr.Next()
+	if err != nil {
+		return nil, tarErr(err, name)
+	}
+	if th.Name != name || th.Typeflag != tar.TypeReg {
+		return nil, integrity("expected the entry %q, found %q: not a dossier bundle or damaged", name, th.Name)
+	}
+	if th.Size < 0 || th.Size > max {
+		return nil, integrity("the entry %q is %d bytes, more than the %d allowed", name, th.Size, max)
+	}
+	if !metaFieldsClean(th) {
+		return nil, integrity("the entry %q carries a mode, owner, link, device or extended fields that dossier never writes", name)
+	}
+	return th, nil
+}
+
 func metaFieldsClean(th *tar.Header) bool {
 	for k := range th.PAXRecords {
 		if k != "path" && k != "size" && k != "mtime" {
