@@ -13,10 +13,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+	"unsafe"
 
 	"filippo.io/age"
 	"github.com/klauspost/compress/zstd"
@@ -137,6 +139,11 @@ func TestPackVerifyOpen(t *testing.T) {
 		}
 		if !res.SenderConfirmed || res.Manifest.BundleID != man.BundleID {
 			t.Fatalf("verify result: %+v", res)
+		}
+		// The signed manifest was recognised as the preamble restated,
+		// not decoded into a second copy of the file list.
+		if !reflect.DeepEqual(res.Manifest, man) || unsafe.StringData(res.Manifest.Files[0].Path) != unsafe.StringData(res.Preamble.Files[0].Path) {
+			t.Fatalf("%s: the manifest read differs from the one packed, or was decoded anew", who.Card.Name)
 		}
 	}
 

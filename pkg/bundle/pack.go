@@ -225,19 +225,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	manifestOffset := zw.Offset()
-	man := &manifest.Manifest{
-		Type:            manifest.ManifestType,
-		Version:         manifest.FormatVersion,
-		BundleID:        pre.BundleID,
-		Created:         pre.Created,
-		Sender:          manifest.PartyOf(opts.Sender.Card),
-		Recipients:      parties,
-		AgeHeaderSHA256: pre.AgeHeaderSHA256,
-		PreambleSHA256:  hex.EncodeToString(preHash[:]),
-		Case:            opts.Case,
-		TotalSize:       plan.TotalSize,
-		Files:           files,
-	}
+	man := manifest.Restatement(pre, hex.EncodeToString(preHash[:]), files)
 	manBytes, err := man.Marshal()
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)

@@ -449,19 +449,22 @@ func (rd *reading) manifest(res *Result) error {
 	if err := manifest.Verify(rd.signKey, sign.ContextManifest, manBytes, manSig); err != nil {
 		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
-	man, err := manifest.ParseManifestSized(manBytes, len(rd.pre.Files))
-	if err != nil {
-		return integrityWrap(err, "the bundle's manifest is invalid")
+	// The manifest to accept is known already: the preamble restated,
+	// with the hashes and offsets just read. If the signed bytes are
+	// exactly its canonical encoding, they need no parsing and no checks:
+	// parsing them would give this manifest, which passes them all. That
+	// saves a second copy of the file list. Any other manifest is parsed
+	// and checked, which says how it differs (or accepts the rare one
+	// that differs only in spelling an empty list as null).
+	files := make([]manifest.File, len(rd.pre.Files))
+	for i, f := range rd.pre.Files {
+		f.SHA256, f.Offset = rd.hashes[i], rd.offsets[i]
+		files[i] = f
 	}
-	if err := man.Consistent(rd.pre, hex.EncodeToString(rd.preHash[:])); err != nil {
-		return integrityWrap(err, "the manifest does not match the preamble")
-	}
-	for i := range man.Files {
-		if man.Files[i].SHA256 != rd.hashes[i] {
-			return integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
-		}
-		if man.Files[i].Offset != rd.offsets[i] {
-			return integrity("%q is not at the offset its manifest records", man.Files[i].Path)
+	man := manifest.Restatement(rd.pre, hex.EncodeToString(rd.preHash[:]), files)
+	if !man.EncodesTo(manBytes) {
+		if man, err = parseManifest(manBytes, rd); err != nil {
+			return err
 		}
 	}
 	// Read the rest of the stream before reporting the trailer: the
@@ -469,6 +472,27 @@ func (rd *reading) manifest(res *Result) error {
 	res.Manifest, res.ManifestBytes, res.ManifestSig = man, manBytes, manSig
 	rd.manOffset = manOffset
 	return nil
+}
+
+// parseManifest parses a signed manifest and checks it against the
+// preamble and what was read.
+func parseManifest(manBytes []byte, rd *reading) (*manifest.Manifest, error) {
+	man, err := manifest.ParseManifestSized(manBytes, len(rd.pre.Files))
+	if err != nil {
+		return nil, integrityWrap(err, "the bundle's manifest is invalid")
+	}
+	if err := man.Consistent(rd.pre, hex.EncodeToString(rd.preHash[:])); err != nil {
+		return nil, integrityWrap(err, "the manifest does not match the preamble")
+	}
+	for i := range man.Files {
+		if man.Files[i].SHA256 != rd.hashes[i] {
+			return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
+		}
+		if man.Files[i].Offset != rd.offsets[i] {
+			return nil, integrity("%q is not at the offset its manifest records", man.Files[i].Path)
+		}
+	}
+	return man, nil
 }
 
 // end checks the archive's end: the tar end marker with nothing after it,

@@ -28,6 +28,35 @@ func (m *Manifest) Marshal() ([]byte, error) {
 	return marshalWithFiles(m.head(), m.Files)
 }
 
+// Restatement returns the manifest that restates p, whose exact bytes
+// hash to preambleSHA256 (hex), for files: p's list with each file's
+// SHA-256 and offset set. It is what a sender signs, and the one manifest a
+// reader that has read the archive may accept. It shares p's strings and
+// slices.
+func Restatement(p *Preamble, preambleSHA256 string, files []File) *Manifest {
+	return &Manifest{
+		Type:            ManifestType,
+		Version:         p.Version,
+		BundleID:        p.BundleID,
+		Created:         p.Created,
+		Sender:          PartyOf(p.Sender),
+		Recipients:      p.Recipients,
+		AgeHeaderSHA256: p.AgeHeaderSHA256,
+		PreambleSHA256:  preambleSHA256,
+		Case:            p.Case,
+		TotalSize:       p.TotalSize,
+		Files:           files,
+	}
+}
+
+// EncodesTo reports whether data is exactly m's canonical encoding,
+// comparing as m is encoded piece by piece: a reader that knows the one
+// manifest it may accept ([Restatement]) checks the signed bytes this way
+// without decoding them, and without a second copy of the file list.
+func (m *Manifest) EncodesTo(data []byte) bool {
+	return canon.Matches(data, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files) })
+}
+
 // head is the preamble without its file list, which encodes as null.
 func (p *Preamble) head() *Preamble {
 	h := *p

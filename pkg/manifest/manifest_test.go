@@ -804,3 +804,46 @@ func TestPreambleSenderIsCard(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+// Restatement builds the manifest a sender signs for a preamble, and
+// EncodesTo accepts exactly its canonical encoding.
+func TestRestatementEncodesTo(t *testing.T) {
+	const ph = "1111111111111111111111111111111111111111111111111111111111111111"
+	p := validPreamble(t)
+	want := manifestFor(p, ph)
+	m := manifest.Restatement(p, ph, want.Files)
+	data := marshalM(t, want)
+	if got := marshalM(t, m); !bytes.Equal(got, data) {
+		t.Fatalf("Restatement encodes as\n%s\nwant\n%s", got, data)
+	}
+	if !m.EncodesTo(data) {
+		t.Fatal("EncodesTo refuses the manifest's own encoding")
+	}
+	bad := map[string][]byte{
+		"empty":         nil,
+		"no newline":    data[:len(data)-1],
+		"cut":           data[:len(data)/2],
+		"extra byte":    append(bytes.Clone(data), ' '),
+		"second value":  append(bytes.Clone(data), data...),
+		"flipped first": append([]byte{'['}, data[1:]...),
+	}
+	for i := 1; i < len(data)-1; i += len(data) / 37 {
+		b := bytes.Clone(data)
+		b[i] ^= 0x20
+		bad[fmt.Sprintf("byte %d flipped", i)] = b
+	}
+	other := manifestFor(p, ph)
+	other.Files[2].SHA256 = hash("other")
+	bad["another hash"] = marshalM(t, other)
+	other = manifestFor(p, ph)
+	other.Files[3].Offset++
+	bad["another offset"] = marshalM(t, other)
+	other = manifestFor(p, ph)
+	other.Case.Reference += "x"
+	bad["another case"] = marshalM(t, other)
+	for name, b := range bad {
+		if m.EncodesTo(b) {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}

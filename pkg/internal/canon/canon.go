@@ -88,6 +88,29 @@ func unmarshal(data []byte, v any, indented bool, encode func(io.Writer) error) 
 	return cw.result(data, v)
 }
 
+// Matches reports whether encode writes exactly data. It stops encode at
+// the first byte that differs.
+func Matches(data []byte, encode func(io.Writer) error) bool {
+	mw := &matchWriter{want: data}
+	return encode(mw) == nil && mw.off == len(data)
+}
+
+// matchWriter fails the first write that differs from want.
+type matchWriter struct {
+	want []byte
+	off  int
+}
+
+var errMismatch = errors.New("canon: differs")
+
+func (w *matchWriter) Write(p []byte) (int, error) {
+	if len(p) > len(w.want)-w.off || !bytes.Equal(p, w.want[w.off:w.off+len(p)]) {
+		return 0, errMismatch
+	}
+	w.off += len(p)
+	return len(p), nil
+}
+
 // notCanonical re-encodes v and compares the encoding with data as it is
 // written. It returns nil if they are the same, else an error naming the
 // first byte that differs (an unknown field, which is one cause, is named

@@ -346,3 +346,39 @@ func TestUnmarshalEncoded(t *testing.T) {
 		t.Errorf("encoder error: got %v", err)
 	}
 }
+
+func TestMatches(t *testing.T) {
+	pieces := func(parts ...string) func(io.Writer) error {
+		return func(w io.Writer) error {
+			for _, p := range parts {
+				if _, err := io.WriteString(w, p); err != nil {
+					return err
+				}
+			}
+			return nil
+		}
+	}
+	enc := pieces(`{"a":`, `"x"`, `,"l":[1,2]`, "}\n")
+	if !Matches([]byte(`{"a":"x","l":[1,2]}`+"\n"), enc) {
+		t.Fatal("refused its own encoding")
+	}
+	for _, data := range []string{"", `{"a":"x","l":[1,2]}`, `{"a":"x","l":[1,2]}` + "\n\n", `{"a":"y","l":[1,2]}` + "\n", `{"a":"x"}` + "\n"} {
+		if Matches([]byte(data), enc) {
+			t.Errorf("%q matched", data)
+		}
+	}
+	// The encoder is stopped at the first difference.
+	calls := 0
+	stop := func(w io.Writer) error {
+		for _, p := range []string{"ab", "cd", "ef"} {
+			calls++
+			if _, err := io.WriteString(w, p); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if Matches([]byte("abXdef"), stop) || calls != 2 {
+		t.Fatalf("matched, or the encoder went on after the difference (%d writes)", calls)
+	}
+}
