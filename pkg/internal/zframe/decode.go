@@ -151,8 +151,9 @@ type djob struct {
 }
 
 // pipeline reads frames with next on one goroutine, decodes them in
-// parallel and hands them out in order. At most depth decoded frames wait
-// in the queue, so at most depth+2 frames are held at once.
+// parallel and hands them out in order. At most depth frames, decoded or
+// being decoded, wait in the queue, so at most depth+1 decoded frames
+// (with the one being read) and depth+2 compressed ones are held at once.
 type pipeline struct {
 	pending chan *djob
 	quit    chan struct{}
@@ -180,6 +181,12 @@ func (p *pipeline) produce(next func() (rawFrame, error), d *frameDecoder) {
 			p.send(j)
 			return
 		}
+		// The frame is queued before it is decoded, so a frame waiting
+		// for room in the queue holds only its compressed bytes.
+		if !p.send(j) {
+			d.compPool.put(f.comp)
+			return
+		}
 		p.mu.Lock()
 		if p.closed {
 			p.mu.Unlock()
@@ -193,9 +200,6 @@ func (p *pipeline) produce(next func() (rawFrame, error), d *frameDecoder) {
 			j.data, j.err = d.decode(f)
 			close(j.done)
 		}()
-		if !p.send(j) {
-			return
-		}
 	}
 }
 
