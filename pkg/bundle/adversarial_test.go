@@ -169,7 +169,28 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 		if len(bag.Bag.Payload) != len(res.Manifest.Files) {
 			t.Fatalf("published %d files, the manifest lists %d", len(bag.Bag.Payload), len(res.Manifest.Files))
 		}
+		// Extract gives every file exactly as open published it (an
+		// armored bundle allows no random access: extract refuses it).
+		for _, f := range res.Manifest.Files {
+			if bytes.Contains(data[:min(len(data), 128)], []byte("-----BEGIN AGE ENCRYPTED FILE-----")) {
+				break
+			}
+			got, err := extractCorpusFile(t, data, f.Path, keys.id(c.identity), sender)
+			published, rerr := os.ReadFile(filepath.Join(out, "data", filepath.FromSlash(f.Path)))
+			if err != nil || rerr != nil || !bytes.Equal(got, published) {
+				t.Fatalf("extract %s: %v %v (or it differs from what open published)", f.Path, err, rerr)
+			}
+		}
 		return
+	}
+	// Extract checks less than open (only the manifest and the file's
+	// frames), so it may succeed where open fails; but it writes nothing
+	// when it fails, and a bundle not encrypted to the reader is refused
+	// as such.
+	for _, path := range []string{"case/x.txt", "case/a.txt", "case/interviews/witness.txt"} {
+		if _, err := extractCorpusFile(t, data, path, keys.id(c.identity), sender); c.expect == "no-identity" && !errors.Is(err, ErrNoIdentity) {
+			t.Errorf("extract %s: %v; want no-identity", path, err)
+		}
 	}
 	if err == nil {
 		t.Fatalf("%s: opened; want %s", c.comment, c.expect)
@@ -185,6 +206,19 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 	if strings.ContainsAny(err.Error(), "\x1b\n\r\u202e") {
 		t.Errorf("error message carries raw control characters: %q", err.Error())
 	}
+}
+
+// extractCorpusFile extracts path with Extract. Nothing may be written
+// before the manifest is proven: a failure with bytes written can only be
+// an integrity failure of the file's own data, found as it is read (the
+// caller, ExtractFile, then discards its temporary).
+func extractCorpusFile(t *testing.T, data []byte, path string, id *identity.Identity, sender *card.Card) ([]byte, error) {
+	var out bytes.Buffer
+	_, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), path, &out, ReadOptions{Identity: id, Sender: sender})
+	if err != nil && out.Len() > 0 && (!errors.Is(err, ErrIntegrity) || errors.Is(err, ErrWrongSender) || errors.Is(err, ErrNotAddressed)) {
+		t.Errorf("extract %s wrote %d bytes before failing: %v", path, out.Len(), err)
+	}
+	return out.Bytes(), err
 }
 
 // openContained opens data with Open into base/a/b/out, where base is a

@@ -14,6 +14,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"sort"
 	"strings"
 	"sync"
 	"testing"
@@ -26,6 +27,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
@@ -556,4 +558,50 @@ func randomBytes(n int) []byte {
 	b := make([]byte, n)
 	rand.Read(b)
 	return b
+}
+
+// A damaged frame after the manifest's signature (here the one holding
+// only the end-of-archive blocks) does not hide who signed the manifest:
+// extract reports what verify reports, as it did when it read the end of
+// the archive as a stream. A bundle re-encrypted after the damage is "not
+// addressed" to its reader, and from the wrong sender "wrong sender", not
+// merely damaged.
+func TestExtractJudgesTheManifestBeforeLaterDamage(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packFiles(t, sampleFiles, 512, p.bob.Card)
+	plain := decryptPayload(t, data, p.bob)
+	ix, err := zframe.ReadIndex(bytes.NewReader(plain), int64(len(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := ix.Frames[len(ix.Frames)-1]
+	if last.DecompressedOffset < ix.DataSize-1024 {
+		t.Fatalf("the last frame (from %d of %d) holds more than the end-of-archive blocks", last.DecompressedOffset, ix.DataSize)
+	}
+	plain[last.CompressedOffset+last.CompressedSize-6] ^= 0x01 // inside the frame's checksum
+	damaged := encryptTo(t, plain, p.bob.Card)
+
+	for _, c := range []struct {
+		sender *card.Card
+		want   error
+	}{{p.alice.Card, ErrNotAddressed}, {p.mallory.Card, ErrWrongSender}} {
+		opts := ReadOptions{Identity: p.bob, Sender: c.sender}
+		_, verr := Verify(context.Background(), bytes.NewReader(damaged), opts)
+		var out bytes.Buffer
+		_, err := Extract(context.Background(), bytes.NewReader(damaged), int64(len(damaged)), "case/interviews/witness.txt", &out, opts)
+		if !errors.Is(verr, c.want) || !errors.Is(err, c.want) || out.Len() != 0 {
+			t.Errorf("from %s: verify says %v, extract %v (%d bytes written); want %v from both", c.sender.Name, verr, err, out.Len(), c.want)
+		}
+	}
+	// Damage inside the manifest itself is reported as damage.
+	plain = decryptPayload(t, data, p.bob)
+	t2 := sort.Search(len(ix.Frames), func(i int) bool { return ix.Frames[i].DecompressedOffset >= ix.DataSize-1024-4096 })
+	f := ix.Frames[t2-1]
+	plain[f.CompressedOffset+f.CompressedSize-6] ^= 0x01
+	damaged = encryptTo(t, plain, p.bob.Card)
+	var out bytes.Buffer
+	_, err = Extract(context.Background(), bytes.NewReader(damaged), int64(len(damaged)), "case/interviews/witness.txt", &out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if !errors.Is(err, ErrIntegrity) || errors.Is(err, ErrNotAddressed) || errors.Is(err, ErrWrongSender) || out.Len() != 0 {
+		t.Fatalf("damage in the manifest's signature: %v, want a plain integrity failure", err)
+	}
 }

@@ -83,20 +83,24 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, integrity("the bundle's index points at a manifest larger than allowed")
 	}
 	// The end of the archive is decoded, in parallel, straight into one
-	// buffer, and the manifest is used where it lies in it: no copy.
+	// buffer, and the manifest is used where it lies in it: no copy. If a
+	// frame fails, the bytes before it are read as a stream would give
+	// them, followed by the frame's error: it matters only if the manifest
+	// or its signature reach into it, as when verify reads them.
 	end := make([]byte, tail)
-	if err := ix.DecodeRange(plain, t.ManifestOffset, end, zframe.ReaderOptions{}); err != nil {
-		return nil, tarErr(err, ManifestName)
-	}
-	er := bytes.NewReader(end)
+	n, derr := ix.DecodeRange(plain, t.ManifestOffset, end, zframe.ReaderOptions{})
+	er := &decodedReader{Reader: bytes.NewReader(end[:n]), err: derr}
 	tr := tar.NewReader(er)
 	th, err := nextMetaEntry(tr, ManifestName, min(tail, maxPreambleEntry))
 	if err != nil {
 		return nil, err
 	}
 	// archive/tar has read exactly the entry's header blocks.
-	start := tail - int64(er.Len())
+	start := int64(n) - int64(er.Len())
 	if th.Size > int64(er.Len()) {
+		if derr != nil {
+			return nil, tarErr(derr, ManifestName)
+		}
 		return nil, integrity("the bundle ends early, in %q (truncated?)", ManifestName)
 	}
 	manBytes := end[start : start+th.Size : start+th.Size]
@@ -106,7 +110,9 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	}
 	// The entry is looked up before the signature is checked, so that the
 	// frames holding the file are decoded while it is checked: nothing they
-	// hold is used, and nothing is written, unless it holds. Only the
+	// hold is used, and nothing is written, unless it holds. A stranger's
+	// bundle can so cost the decoding of a few frames (the range reader's
+	// read-ahead, at most 8 MiB each) besides its manifest. Only the
 	// header and the one entry are decoded: the signature covers every
 	// byte, and checking every other entry would make the cost grow with
 	// the number of files.
@@ -182,6 +188,21 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", f.Path)
 	}
 	return &ExtractResult{Manifest: man, File: f}, nil
+}
+
+// decodedReader reads the bytes a range decoded well, then returns the
+// error of the frame that failed after them (if one did) instead of io.EOF.
+type decodedReader struct {
+	*bytes.Reader
+	err error
+}
+
+func (r *decodedReader) Read(p []byte) (int, error) {
+	n, err := r.Reader.Read(p)
+	if err == io.EOF && r.err != nil {
+		err = r.err
+	}
+	return n, err
 }
 
 // ExtractFile extracts one file of the bundle in the file bundlePath (or a

@@ -571,10 +571,6 @@ func readMetaEntry(tr *tar.Reader, name string, max int64, sized bool) ([]byte, 
 	return data, nil
 }
 
-// metaFieldsClean reports whether a .dossier/ entry's unsigned fields hold
-// what pack writes (SPEC §5: mode 0644, no owners, links, devices or other
-// PAX records), as checkEntry requires of payload entries, so that nobody
-// who knows the file key can smuggle them into a stock-tool recovery.
 // nextMetaEntry reads the header of the next entry of tr, which must be
 // the dossier entry name, of at most max bytes, with the fields dossier
 // writes.
@@ -595,6 +591,10 @@ func nextMetaEntry(tr *tar.Reader, name string, max int64) (*tar.Header, error) 
 	return th, nil
 }
 
+// metaFieldsClean reports whether a .dossier/ entry's unsigned fields hold
+// what pack writes (SPEC §5: mode 0644, no owners, links, devices or other
+// PAX records), as checkEntry requires of payload entries, so that nobody
+// who knows the file key can smuggle them into a stock-tool recovery.
 func metaFieldsClean(th *tar.Header) bool {
 	for k := range th.PAXRecords {
 		if k != "path" && k != "size" && k != "mtime" {

@@ -20,8 +20,9 @@ var ErrNoEntry = errors.New("no such file in the manifest")
 var filesKey = []byte(`,"files":[`)
 
 // ParseManifestEntry is the part of [ParseManifest] that extracting one
-// file needs, for a manifest whose signature has already been checked: it
-// parses and checks every field but the file list, strictly, and finds and
+// file needs. It is meant for a signed manifest, and is safe on any input
+// (it is fuzzed; extract runs it while the signature is being checked),
+// but only the signature makes what it returns trustworthy. It parses and checks every field but the file list, strictly, and finds and
 // checks the one entry for path, strictly (canonical encoding, path, mode,
 // time, categories, hash, offset, size within the total). It does not
 // decode or check the other entries, so its cost barely grows with the

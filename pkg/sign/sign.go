@@ -193,12 +193,10 @@ func (p *PublicKey) Verify(context string, msg []byte, sig *Signature) error {
 		go func() { done <- mldsa65.Verify(p.ml, msg, []byte(context), sig.MLDSA65) }()
 		mlValid = func() bool { return <-done }
 	}
-	edErr := ed25519.VerifyWithOptions(p.ed, msg, sig.Ed25519, &ed25519.Options{Context: context})
-	mlOK := mlValid()
-	switch {
-	case edErr != nil:
-		return fmt.Errorf("%w: Ed25519 half is invalid", ErrBadSignature)
-	case !mlOK:
+	if err := ed25519.VerifyWithOptions(p.ed, msg, sig.Ed25519, &ed25519.Options{Context: context}); err != nil {
+		return fmt.Errorf("%w: Ed25519 half is invalid", ErrBadSignature) // a started check ends on its own
+	}
+	if !mlValid() {
 		return fmt.Errorf("%w: ML-DSA-65 half is invalid", ErrBadSignature)
 	}
 	return nil
