@@ -190,7 +190,8 @@ func (p *PublicKey) Verify(context string, msg []byte, sig *Signature) error {
 	mlValid := func() bool { return mldsa65.Verify(p.ml, msg, []byte(context), sig.MLDSA65) }
 	if len(msg) >= concurrentVerifyMin {
 		done := make(chan bool, 1)
-		go func() { done <- mldsa65.Verify(p.ml, msg, []byte(context), sig.MLDSA65) }()
+		check := mlValid
+		go func() { done <- check() }()
 		mlValid = func() bool { return <-done }
 	}
 	if err := ed25519.VerifyWithOptions(p.ed, msg, sig.Ed25519, &ed25519.Options{Context: context}); err != nil {
