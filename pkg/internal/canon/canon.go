@@ -91,25 +91,11 @@ func unmarshal(data []byte, v any, indented bool, encode func(io.Writer) error) 
 // Matches reports whether encode writes exactly data. It stops encode at
 // the first byte that differs.
 func Matches(data []byte, encode func(io.Writer) error) bool {
-	mw := &matchWriter{want: data}
-	return encode(mw) == nil && mw.off == len(data)
+	cw := &compareWriter{want: data, diff: -1, stop: true}
+	return encode(cw) == nil && cw.diff < 0 && cw.off == len(data)
 }
 
-// matchWriter fails the first write that differs from want.
-type matchWriter struct {
-	want []byte
-	off  int
-}
-
-var errMismatch = errors.New("canon: differs")
-
-func (w *matchWriter) Write(p []byte) (int, error) {
-	if len(p) > len(w.want)-w.off || !bytes.Equal(p, w.want[w.off:w.off+len(p)]) {
-		return 0, errMismatch
-	}
-	w.off += len(p)
-	return len(p), nil
-}
+var errDiffers = errors.New("canon: differs")
 
 // notCanonical re-encodes v and compares the encoding with data as it is
 // written. It returns nil if they are the same, else an error naming the
@@ -161,11 +147,13 @@ func decodeStrictly(data []byte, v any) (any, error) {
 }
 
 // compareWriter compares what is written to it with want, remembering the
-// offset of the first difference (-1 while there is none).
+// offset of the first difference (-1 while there is none). If stop is set,
+// the write that holds the first difference fails.
 type compareWriter struct {
 	want []byte
 	off  int
 	diff int
+	stop bool
 }
 
 func (w *compareWriter) Write(p []byte) (int, error) {
@@ -173,6 +161,9 @@ func (w *compareWriter) Write(p []byte) (int, error) {
 		rest := w.want[min(w.off, len(w.want)):]
 		if i := firstDiff(p, rest); i < len(p) {
 			w.diff = w.off + i
+			if w.stop {
+				return 0, errDiffers
+			}
 		}
 	}
 	w.off += len(p)
