@@ -61,6 +61,33 @@ func Check(p string) error {
 	if len(p) > MaxLen {
 		return unsafe(p, fmt.Sprintf("path is longer than %d bytes", MaxLen))
 	}
+	if err := checkChars(p); err != nil {
+		return err
+	}
+	if p[0] == '/' {
+		return unsafe(p, "path is absolute")
+	}
+	if p[len(p)-1] == '/' {
+		return unsafe(p, "path ends in a slash")
+	}
+	if n := strings.Count(p, "/") + 1; n > MaxComponents {
+		return unsafe(p, fmt.Sprintf("path has %d components, more than %d", n, MaxComponents))
+	}
+	for c := range strings.SplitSeq(p, "/") {
+		if err := checkComponent(p, c); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkChars applies the character rules of Check to p: valid UTF-8, no
+// control, invisible format or forbidden characters, NFC. An ASCII path,
+// the common case, is valid UTF-8 and NFC as it is, and needs one pass.
+func checkChars(p string) error {
+	if plainASCII(p) {
+		return nil
+	}
 	if !utf8.ValidString(p) {
 		return unsafe(p, "path is not valid UTF-8")
 	}
@@ -79,21 +106,18 @@ func Check(p string) error {
 	if !norm.NFC.IsNormalString(p) {
 		return unsafe(p, "path is not in Unicode normalization form NFC")
 	}
-	if p[0] == '/' {
-		return unsafe(p, "path is absolute")
-	}
-	if p[len(p)-1] == '/' {
-		return unsafe(p, "path ends in a slash")
-	}
-	if n := strings.Count(p, "/") + 1; n > MaxComponents {
-		return unsafe(p, fmt.Sprintf("path has %d components, more than %d", n, MaxComponents))
-	}
-	for c := range strings.SplitSeq(p, "/") {
-		if err := checkComponent(p, c); err != nil {
-			return err
+	return nil
+}
+
+// plainASCII reports whether p is ASCII without a character that Check
+// refuses.
+func plainASCII(p string) bool {
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c < 0x20 || c >= 0x7f || c == '\\' || strings.IndexByte(forbiddenChars, c) >= 0 {
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
 // checkComponent applies the per-component rules of Check to c, a
@@ -127,13 +151,13 @@ func isReserved(c string) bool {
 	if len(base) < 3 {
 		return false
 	}
-	head, tail := strings.ToUpper(base[:3]), base[3:]
-	switch head {
-	case "CON", "PRN", "AUX", "NUL":
-		if tail == "" {
+	head, tail := base[:3], base[3:]
+	for _, dev := range []string{"CON", "PRN", "AUX", "NUL"} {
+		if tail == "" && strings.EqualFold(head, dev) {
 			return true
 		}
-	case "COM", "LPT":
+	}
+	if strings.EqualFold(head, "COM") || strings.EqualFold(head, "LPT") {
 		switch tail {
 		case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
 			return true
@@ -153,7 +177,14 @@ const maxQuoted = 200
 // quote returns p quoted with %q, shortened to about maxQuoted bytes so
 // that a hostile path cannot flood a log.
 func quote(p string) string {
-	return quoteWith(p, strconv.Quote)
+	return quoteWith(p, quoteEscapingReplacement)
+}
+
+// quoteEscapingReplacement is strconv.Quote, but a U+FFFD in p is written
+// \ufffd: strconv.Quote writes it as it is, and it would then look like the
+// \xff it writes for a byte that is not UTF-8.
+func quoteEscapingReplacement(p string) string {
+	return strings.ReplaceAll(strconv.Quote(p), "\ufffd", `\ufffd`)
 }
 
 // quoteWith returns p quoted by q, shortened like quote.

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/dossier-evidence/dossier/pkg/printable"
 )
@@ -261,4 +262,22 @@ func ExampleNormalize() {
 	// true
 	// <nil>
 	// "café.txt"
+}
+
+// Check takes a shortcut for paths of plain ASCII; every ASCII character
+// is still judged as the full rules judge it.
+func TestCheckEveryASCIICharacter(t *testing.T) {
+	for c := range utf8.RuneSelf {
+		p := "a" + string(rune(c)) + "b"
+		refused := c < 0x20 || c == 0x7f || c == '\\' || strings.ContainsRune(forbiddenChars, rune(c))
+		if c == '/' {
+			refused = false // "a/b" is a path of two components
+		}
+		if err := Check(p); (err != nil) != refused {
+			t.Errorf("Check(%q) = %v, want refused %v", p, err, refused)
+		}
+		if plainASCII(p) == refused && c != '/' {
+			t.Errorf("plainASCII(%q) = %v", p, !refused)
+		}
+	}
 }
