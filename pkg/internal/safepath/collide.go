@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/unicode/norm"
@@ -89,7 +90,10 @@ func Collisions(paths []string) error {
 	for i, p := range paths {
 		k := key(p)
 		keys[i] = k
-		n := norm.NFC.String(p)
+		n := p
+		if !isASCII(p) {
+			n = norm.NFC.String(p)
+		}
 		switch j, ok := exact[p]; {
 		case ok:
 			add(paths[j], p)
@@ -151,9 +155,25 @@ func reason(a, b string) (why string, sameLook bool) {
 
 // foldKey returns a function computing the caseless comparison key of a
 // path with fold, following Unicode canonical caseless matching:
-// NFD(fold(NFD(p))).
+// NFD(fold(NFD(p))). For a path in ASCII, as most are, that is the path
+// in lower case (normalization leaves ASCII alone, and full case folding
+// changes only its capital letters), which strings.ToLower gives without
+// allocating when there is no capital.
 func foldKey(fold cases.Caser) func(string) string {
 	return func(p string) string {
+		if isASCII(p) {
+			return strings.ToLower(p)
+		}
 		return norm.NFD.String(fold.String(norm.NFD.String(p)))
 	}
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }

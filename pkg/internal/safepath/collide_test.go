@@ -3,8 +3,13 @@ package safepath
 import (
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"strings"
 	"testing"
+	"unicode/utf8"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestCollisions(t *testing.T) {
@@ -166,4 +171,30 @@ func ExampleCollisions() {
 	// Output:
 	// safepath: paths collide: "case/Report.pdf" and "case/report.pdf" (same name when case is ignored); "case/photos" and "case/photos/1.jpg" (file is also a folder)
 	// true
+}
+
+// For ASCII paths the comparison keys are computed without the Unicode
+// transforms; they must be exactly what the transforms give.
+func TestASCIIKeysAreTheUnicodeOnes(t *testing.T) {
+	key := foldKey(cases.Fold())
+	var paths []string
+	for c := range utf8.RuneSelf {
+		paths = append(paths, "Ab"+string(rune(c))+"Z/x", string(rune(c)))
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 2000 {
+		b := make([]byte, 1+rng.IntN(40))
+		for i := range b {
+			b[i] = byte(rng.IntN(utf8.RuneSelf))
+		}
+		paths = append(paths, string(b))
+	}
+	for _, p := range paths {
+		if want := norm.NFD.String(cases.Fold().String(norm.NFD.String(p))); key(p) != want {
+			t.Fatalf("key(%q) = %q, want %q", p, key(p), want)
+		}
+		if norm.NFC.String(p) != p {
+			t.Fatalf("NFC changes ASCII %q", p)
+		}
+	}
 }
