@@ -153,6 +153,17 @@ func Sort(ids []ID) []ID {
 	return slices.Compact(out)
 }
 
+// Sorted reports whether ids is in the order Sort gives, each ID once:
+// whether Sort(ids) equals ids. It does not allocate.
+func Sorted(ids []ID) bool {
+	for i := 1; i < len(ids); i++ {
+		if compare(ids[i-1], ids[i]) >= 0 {
+			return false
+		}
+	}
+	return true
+}
+
 // compare orders known IDs by vocabulary position, before unknown IDs,
 // which are ordered lexically.
 func compare(a, b ID) int {

@@ -136,6 +136,37 @@ func TestSort(t *testing.T) {
 	}
 }
 
+// Sorted(ids) holds exactly when Sort(ids) equals ids, for every list of
+// up to three IDs drawn from the vocabulary and two unknown names.
+func TestSorted(t *testing.T) {
+	pool := append(All(), "alpha", "zeta")
+	var lists [][]ID
+	var grow func(prefix []ID)
+	grow = func(prefix []ID) {
+		lists = append(lists, slices.Clone(prefix))
+		if len(prefix) == 3 {
+			return
+		}
+		for _, id := range pool {
+			grow(append(prefix, id))
+		}
+	}
+	grow(nil)
+	sorted := 0
+	for _, ids := range lists {
+		want := slices.Equal(Sort(ids), ids)
+		if got := Sorted(ids); got != want {
+			t.Errorf("Sorted(%q) = %v, want %v", ids, got, want)
+		}
+		if want {
+			sorted++
+		}
+	}
+	if sorted < 10 || sorted == len(lists) {
+		t.Fatalf("%d of %d lists sorted: the test does not tell the two apart", sorted, len(lists))
+	}
+}
+
 func ExampleAll() {
 	for _, id := range All() {
 		fmt.Printf("%-16s %s\n", id, id.Description())
