@@ -13,7 +13,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"regexp"
 	"slices"
 	"strings"
@@ -123,7 +122,7 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 		return nil, fmt.Errorf("%w: preamble larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
 	p := new(Preamble)
-	if err := canon.UnmarshalEncoded(data, p, func(w io.Writer) error { return writeWithFiles(w, p.head(), p.Files) }); err != nil {
+	if err := unmarshalWithFiles(data, p, &p.Files, func() any { return p.head() }, 0); err != nil {
 		return nil, fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
 	}
 	if p.Type != PreambleType {
@@ -154,8 +153,8 @@ func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
-	m := &Manifest{Files: make([]File, 0, min(max(files, 0), MaxFiles))}
-	if err := canon.UnmarshalEncoded(data, m, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files) }); err != nil {
+	m := new(Manifest)
+	if err := unmarshalWithFiles(data, m, &m.Files, func() any { return m.head() }, files); err != nil {
 		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
 	if err := m.checkHeader(); err != nil {
@@ -191,13 +190,34 @@ func (m *Manifest) checkHeader() error {
 }
 
 var (
-	hex256Re   = regexp.MustCompile(`^[0-9a-f]{64}$`)
 	bundleIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	modeRe     = regexp.MustCompile(`^0(644|755)$`)
 	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
-func isHex256(s string) bool { return hex256Re.MatchString(s) }
+// isHex256 reports whether s is a SHA-256 in lower-case hex. It is
+// checked for every file of a manifest, hence a loop, not an expression.
+func isHex256(s string) bool {
+	if len(s) != 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// isWholeSecondUTC reports whether s is an RFC 3339 UTC time in whole
+// seconds, such as 2025-06-01T12:00:00Z.
+func isWholeSecondUTC(s string) bool {
+	t, err := time.Parse(time.RFC3339, s)
+	if err != nil {
+		return false
+	}
+	var buf [len(time.RFC3339) + 8]byte
+	return string(t.UTC().AppendFormat(buf[:0], time.RFC3339)) == s
+}
 
 func checkCommon(version int, id, created string, recipients []Party, headerHash string, c *Case, files []File, total int64, withHashes bool) error {
 	if err := checkHeader(version, id, created, recipients, headerHash, c); err != nil {
@@ -215,7 +235,7 @@ func checkHeader(version int, id, created string, recipients []Party, headerHash
 	if !bundleIDRe.MatchString(id) {
 		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)
 	}
-	if t, err := time.Parse(time.RFC3339, created); err != nil || t.UTC().Format(time.RFC3339) != created {
+	if !isWholeSecondUTC(created) {
 		return fmt.Errorf("%w: created %q is not an RFC 3339 UTC time in whole seconds", ErrInvalid, created)
 	}
 	if len(recipients) == 0 || len(recipients) > MaxRecipients {
@@ -280,16 +300,16 @@ func (f *File) check(withHashes bool) error {
 	if f.Size < 0 {
 		return fmt.Errorf("%w: %q has negative size", ErrInvalid, f.Path)
 	}
-	if !modeRe.MatchString(f.Mode) {
+	if f.Mode != "0644" && f.Mode != "0755" {
 		return fmt.Errorf("%w: %q has malformed mode %q", ErrInvalid, f.Path, f.Mode)
 	}
-	if t, err := time.Parse(time.RFC3339, f.MTime); err != nil || t.UTC().Format(time.RFC3339) != f.MTime {
+	if !isWholeSecondUTC(f.MTime) {
 		return fmt.Errorf("%w: %q has malformed mtime %q", ErrInvalid, f.Path, f.MTime)
 	}
 	if len(f.Categories) == 0 {
 		return fmt.Errorf("%w: %q has no category", ErrInvalid, f.Path)
 	}
-	if !slices.Equal(category.Sort(f.Categories), f.Categories) {
+	if !category.Sorted(f.Categories) {
 		return fmt.Errorf("%w: %q categories are not in canonical order", ErrInvalid, f.Path)
 	}
 	for _, c := range f.Categories {

@@ -1,0 +1,192 @@
+package manifest
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+)
+
+// decodeDoc is a manifest whose entries exercise every part of an entry's
+// spelling: several categories, none (null), an empty list, a hash and an
+// offset or not, a negative size, a path with a quote and one with an
+// accent, a control character and a line separator.
+func decodeDoc() *Manifest {
+	return &Manifest{
+		Type: ManifestType, Version: 1, BundleID: "0123456789abcdef0123456789abcdef",
+		Created: "2025-06-01T12:00:00Z", Sender: Party{Fingerprint: "ab", Name: "S"},
+		Recipients: []Party{{Fingerprint: "cd", Name: "R"}}, Case: Case{Reference: "C-1"},
+		TotalSize: 3,
+		Files: []File{
+			{Path: "a/b.txt", Size: 1, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.Other}, SHA256: strings.Repeat("a", 64), Offset: 1024},
+			{Path: "a/c.txt", Size: 2, Mode: "0755", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal}, SHA256: strings.Repeat("b", 64), Offset: 2048},
+			{Path: "d", Size: -5, Mode: "0600", MTime: "x", Categories: nil},
+			{Path: "e", Size: 0, Mode: "", MTime: "", Categories: []category.ID{}},
+			{Path: `say "hi".txt`, Size: 7, Mode: "0644", MTime: "t", Categories: []category.ID{"<&>"}},
+			{Path: "Ünïcødé\u2028\x01.txt", Size: 8, Mode: "0644", MTime: "t", Categories: []category.ID{"x"}, Offset: -3},
+		},
+	}
+}
+
+// decodeBoth decodes data with unmarshalWithFiles and with the plain
+// encoding/json path it replaces, and fails unless both agree: both refuse
+// with the same error, or both accept the same value.
+func decodeBoth(t *testing.T, data []byte) (accepted bool) {
+	fast := new(Manifest)
+	errFast := unmarshalWithFiles(data, fast, &fast.Files, func() any { return fast.head() }, 0)
+	slow := new(Manifest)
+	errSlow := canon.UnmarshalEncoded(data, slow, func(w io.Writer) error { return writeWithFiles(w, slow.head(), slow.Files) })
+	switch {
+	case (errFast == nil) != (errSlow == nil):
+		t.Fatalf("fast decoding says %v, encoding/json %v, for %q", errFast, errSlow, data)
+	case errFast != nil && errFast.Error() != errSlow.Error():
+		t.Fatalf("fast decoding refuses with %q, encoding/json with %q", errFast, errSlow)
+	case errFast == nil && !reflect.DeepEqual(fast, slow):
+		t.Fatalf("fast decoding gives %+v, encoding/json %+v", fast, slow)
+	}
+	return errFast == nil
+}
+
+func TestUnmarshalWithFilesAgreesWithJSON(t *testing.T) {
+	doc := decodeDoc()
+	data, err := doc.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !decodeBoth(t, data) {
+		t.Fatal("the canonical document is refused")
+	}
+	got := new(Manifest)
+	if err := unmarshalWithFiles(data, got, &got.Files, func() any { return got.head() }, 0); err != nil || !reflect.DeepEqual(got, doc) {
+		t.Fatalf("decoded %+v (%v), want %+v", got, err, doc)
+	}
+	// Each change is refused by both, or accepted by both alike.
+	for _, c := range [][2]string{
+		{`"size":1,`, `"size":01,`},
+		{`"size":1,`, `"size":1.0,`},
+		{`"size":1,`, `"size":1e0,`},
+		{`"size":1,`, `"size":-0,`},
+		{`"size":1,`, `"size":99999999999999999999,`},
+		{`"offset":1024`, `"offset":1024 `},
+		{`"mode":"0644"`, `"mode":"0\u0036\u00344"`},
+		{`"mode":"0644"`, `"Mode":"0644"`},
+		{`"mode":"0644"`, `"mode":"0644","mode":"0644"`},
+		{`"categories":null`, `"categories":[ ]`},
+		{`{"path":"d"`, `{"path":"d","extra":1`},
+		{`{"path":"a/b.txt"`, `{"size":1,"path":"a/b.txt"`},
+		{`],"sha256"`, `], "sha256"`},
+		{`"files":[`, `"files":[ `},
+		{`"files":[`, `"files":null,"x":[`},
+		{`]}` + "\n", `]}`},
+		{`]}` + "\n", `],"files":[]}` + "\n"},
+		{`"C-1"`, `"C-1","files":[]`},
+		{`"a/b.txt"`, "\"a/b\xff.txt\""},
+		{`"a/b.txt"`, `"a/b` + "\u2028" + `.txt"`},
+	} {
+		changed := bytes.Replace(data, []byte(c[0]), []byte(c[1]), 1)
+		if bytes.Equal(changed, data) {
+			t.Fatalf("%q is not in the document", c[0])
+		}
+		if decodeBoth(t, changed) {
+			t.Errorf("%q → %q: accepted", c[0], c[1])
+		}
+	}
+	// Canonical changes are accepted by both, and alike.
+	for _, c := range [][2]string{
+		{`"categories":[]`, `"categories":null`},
+		{`"a/b.txt"`, `"a/b\u0000.txt"`},
+		{`"a/b.txt"`, `"a/\"b\".txt"`},
+	} {
+		if !decodeBoth(t, bytes.Replace(data, []byte(c[0]), []byte(c[1]), 1)) {
+			t.Errorf("%q → %q: refused", c[0], c[1])
+		}
+	}
+	// An empty list and no list at all.
+	for _, files := range [][]File{{}, nil} {
+		d := *doc
+		d.Files = files
+		data, err := d.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !decodeBoth(t, data) {
+			t.Errorf("files %#v: refused", files)
+		}
+	}
+}
+
+// The quick decoding is what a canonical document gets; an escape in a
+// string sends the document to encoding/json instead.
+func TestDecodeFastIsTaken(t *testing.T) {
+	doc := decodeDoc()
+	doc.Files = doc.Files[:4]
+	data, err := doc.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := new(Manifest)
+	if !decodeFast(data, m, &m.Files) || len(m.Files) != 4 || m.Files[1].MTime != doc.Files[1].MTime {
+		t.Fatalf("decodeFast refuses a canonical document, or decodes %+v", m.Files)
+	}
+	doc = decodeDoc()
+	if data, err = doc.Marshal(); err != nil {
+		t.Fatal(err)
+	}
+	if decodeFast(data, new(Manifest), new([]File)) {
+		t.Fatal("decodeFast takes a string with escapes")
+	}
+	if !decodeBoth(t, data) {
+		t.Fatal("a document with escapes is refused")
+	}
+}
+
+func FuzzUnmarshalWithFiles(f *testing.F) {
+	data, err := decodeDoc().Marshal()
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(data)
+	f.Add(bytes.Replace(data, []byte(`"size":1,`), []byte(`"size":-1,`), 1))
+	f.Add([]byte(`{"files":[]}` + "\n"))
+	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, data) })
+}
+
+// appendFile writes exactly what encoding/json writes for an entry.
+func TestAppendFileMatchesJSON(t *testing.T) {
+	for _, f := range decodeDoc().Files {
+		checkAppendFile(t, f)
+	}
+	for c := range 256 {
+		checkAppendFile(t, File{Path: "a" + string(rune(c)) + string([]byte{byte(c)}), Categories: []category.ID{category.ID([]byte{byte(c)})}})
+	}
+}
+
+func FuzzAppendFile(f *testing.F) {
+	f.Add("a/b.txt", int64(1), "0644", "2025-05-01T10:00:00Z", "personal", "", "ab", int64(512), false)
+	f.Add("<&>\"\\\u2028\x7f\xff", int64(-1), "", "", "", "\x00", "", int64(0), true)
+	f.Fuzz(func(t *testing.T, path string, size int64, mode, mtime, cat1, cat2, sum string, offset int64, nilCategories bool) {
+		file := File{Path: path, Size: size, Mode: mode, MTime: mtime, SHA256: sum, Offset: offset, Categories: []category.ID{category.ID(cat1), category.ID(cat2)}}
+		if nilCategories {
+			file.Categories = nil
+		}
+		checkAppendFile(t, file)
+	})
+}
+
+func checkAppendFile(t *testing.T, f File) {
+	t.Helper()
+	var want bytes.Buffer
+	enc := json.NewEncoder(&want)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&f); err != nil {
+		t.Fatal(err)
+	}
+	if got := appendFile(nil, &f); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+		t.Fatalf("appendFile(%+v) = %s, want %s", f, got, want.Bytes())
+	}
+}
