@@ -97,6 +97,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return false
 	}
 	plan := &Plan{}
+	var files chunkedList[Input]
 	var unlabelled []string
 	skip := func(src, stored string, info fs.FileInfo) {
 		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info),
@@ -135,7 +136,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if info.Mode().Perm()&0o111 != 0 {
 			mode = "0755"
 		}
-		plan.Files = append(plan.Files, Input{
+		files.add(Input{
 			Source: src,
 			id:     idOf(info),
 			File: manifest.File{
@@ -207,6 +208,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			}
 		}
 	}
+	plan.Files = files.slice()
 	plan.Unlabelled = unlabelled
 	if len(unlabelled) > 0 {
 		return plan, &UnlabelledError{Paths: unlabelled}
@@ -222,6 +224,40 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
 	}
 	return plan, nil
+}
+
+// chunkedList collects values in chunks of a fixed size and hands them
+// out as one slice of exactly their number. A plan can list a million
+// files: appending them to one slice copied it each time it grew by a
+// quarter, five times the final size in all (90 MB at 100,000 files), all
+// of it fresh memory to fault in.
+type chunkedList[T any] struct {
+	chunks [][]T
+	n      int
+}
+
+const listChunk = 4096
+
+func (l *chunkedList[T]) add(v T) {
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == listChunk {
+		l.chunks = append(l.chunks, make([]T, 0, listChunk))
+	}
+	last := &l.chunks[len(l.chunks)-1]
+	*last = append(*last, v)
+	l.n++
+}
+
+// slice returns the values in the order they were added, and empties l.
+func (l *chunkedList[T]) slice() []T {
+	if l.n == 0 {
+		return nil
+	}
+	out := make([]T, 0, l.n)
+	for _, c := range l.chunks {
+		out = append(out, c...)
+	}
+	*l = chunkedList[T]{}
+	return out
 }
 
 func checkType(path string, info fs.FileInfo) error {

@@ -90,3 +90,26 @@ func TestMakePlanUnlabelledReturnsPlan(t *testing.T) {
 		t.Fatalf("unlabelled %v, files %v", plan.Unlabelled, planPaths(plan.Files))
 	}
 }
+
+// A plan's list is collected in chunks; it comes out whole and in order,
+// at exactly its length, across chunk boundaries.
+func TestChunkedList(t *testing.T) {
+	for _, n := range []int{0, 1, listChunk - 1, listChunk, listChunk + 1, 3*listChunk + 7} {
+		var l chunkedList[int]
+		for i := range n {
+			l.add(i)
+		}
+		got := l.slice()
+		if len(got) != n || (n > 0 && cap(got) != n) {
+			t.Fatalf("n=%d: len %d cap %d", n, len(got), cap(got))
+		}
+		for i, v := range got {
+			if v != i {
+				t.Fatalf("n=%d: element %d is %d", n, i, v)
+			}
+		}
+		if n == 0 && got != nil {
+			t.Fatalf("an empty list gives %#v, want nil as before", got)
+		}
+	}
+}
