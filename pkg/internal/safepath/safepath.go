@@ -135,7 +135,7 @@ func checkComponent(p, c string) error {
 	case c[len(c)-1] == ' ':
 		return unsafe(p, "path has a component ending in a space, which Windows drops")
 	case isReserved(c):
-		return unsafe(p, fmt.Sprintf("path has component %q, a Windows device name", c))
+		return unsafe(p, fmt.Sprintf("path has component %s, a Windows device name", quote(c)))
 	}
 	return nil
 }

@@ -190,7 +190,7 @@ func TestNormalize(t *testing.T) {
 func FuzzCheck(f *testing.F) {
 	for _, s := range []string{
 		"a", "a/b", "../x", "a/../../b", "/abs", `a\b`, "C:x", "con.txt", "a//b", "a/", ".",
-		"cafe\u0301", "a\u202eb", "a\x00", "..", "...", "a ", "x/y/z.jpg", "COM¹",
+		"cafe\u0301", "a\u202eb", "a\x00", "..", "...", "a ", "x/y/z.jpg", "COM¹", "nul.\ufffd",
 	} {
 		f.Add(s)
 	}
