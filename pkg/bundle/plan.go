@@ -236,11 +236,13 @@ type chunkedList[T any] struct {
 	n      int
 }
 
+// listChunk is the size of the chunks once the list is long; the first
+// ones are smaller, so that a short list stays small.
 const listChunk = 4096
 
 func (l *chunkedList[T]) add(v T) {
-	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == listChunk {
-		l.chunks = append(l.chunks, make([]T, 0, listChunk))
+	if len(l.chunks) == 0 || len(l.chunks[len(l.chunks)-1]) == cap(l.chunks[len(l.chunks)-1]) {
+		l.chunks = append(l.chunks, make([]T, 0, min(listChunk, max(64, l.n))))
 	}
 	last := &l.chunks[len(l.chunks)-1]
 	*last = append(*last, v)

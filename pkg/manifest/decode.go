@@ -17,13 +17,15 @@ import (
 // canon.UnmarshalEncoded.
 //
 // It needs no proof of its own: the document is accepted only if the
-// canonical encoding of what was decoded is exactly the input, and only
-// one value has a given canonical encoding. So whenever the fast decoding
-// is accepted, encoding/json would have decoded the same value and
-// accepted it too; whenever it is not (an escape in a string, a field out
-// of order, a malformed number, anything at all), the document is decoded
-// again by encoding/json, which accepts or refuses it, with its reason,
-// exactly as before.
+// canonical encoding of what was decoded is exactly the input; the part
+// before the list is decoded by encoding/json as before, and the list
+// decoder, given the canonical spelling of a list, returns what
+// encoding/json returns for it. So whenever the fast decoding is accepted,
+// encoding/json would have decoded the same value and accepted it too;
+// whenever it is not (an escape in a string, a field out of order, a
+// malformed number, anything at all), the document is decoded again by
+// encoding/json, which accepts or refuses it, with its reason, exactly as
+// before.
 
 // unmarshalWithFiles decodes data, a document whose last field is its file
 // list, into doc (a *Preamble or *Manifest; files points to its list),
@@ -90,8 +92,11 @@ func decodeFileList(b []byte) ([]File, bool) {
 	if !d.literal("[") {
 		return nil, false
 	}
+	// The list is allocated at its length, counted; no canonical entry is
+	// shorter than minEntry, which bounds what a list of bare markers
+	// can make it allocate.
 	n := bytes.Count(b, []byte(`{"path":`))
-	if n > MaxFiles {
+	if n > MaxFiles || n > len(b)/len(minEntry) {
 		return nil, false
 	}
 	files := make([]File, 0, n)
@@ -114,6 +119,9 @@ func decodeFileList(b []byte) ([]File, bool) {
 		}
 	}
 }
+
+// minEntry is the shortest canonical entry.
+const minEntry = `{"path":"","size":0,"mode":"","mtime":"","categories":[]}`
 
 // listDecoder reads a canonical file list from b.
 type listDecoder struct {

@@ -143,6 +143,29 @@ func TestDecodeFastIsTaken(t *testing.T) {
 	if !decodeBoth(t, data) {
 		t.Fatal("a document with escapes is refused")
 	}
+	// Decoded again by encoding/json, into a list allocated at the size
+	// expected.
+	sized := new(Manifest)
+	if err := unmarshalWithFiles(data, sized, &sized.Files, func() any { return sized.head() }, 9); err != nil || !reflect.DeepEqual(sized.Files, doc.Files) || cap(sized.Files) != 9 {
+		t.Fatalf("sized decoding: %v, %d of capacity %d", err, len(sized.Files), cap(sized.Files))
+	}
+}
+
+// No canonical entry is shorter than minEntry.
+func TestMinEntry(t *testing.T) {
+	var e bytes.Buffer
+	enc := json.NewEncoder(&e)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(&File{Categories: []category.ID{}}); err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.TrimSuffix(e.String(), "\n"); got != minEntry {
+		t.Fatalf("the shortest entry encodes as %s, minEntry is %s", got, minEntry)
+	}
+	// A list of bare markers is refused before anything is allocated for it.
+	if files, ok := decodeFileList([]byte("[" + strings.Repeat(`{"path":`, 1000) + "]")); ok || files != nil {
+		t.Fatal("a list of markers decodes")
+	}
 }
 
 func FuzzUnmarshalWithFiles(f *testing.F) {
@@ -153,6 +176,8 @@ func FuzzUnmarshalWithFiles(f *testing.F) {
 	f.Add(data)
 	f.Add(bytes.Replace(data, []byte(`"size":1,`), []byte(`"size":-1,`), 1))
 	f.Add([]byte(`{"files":[]}` + "\n"))
+	f.Add([]byte(`{"type":"x","case":{"reference":"r","files":[1]},"files":[]}` + "\n"))
+	f.Add(append(append(bytes.Clone(data[:bytes.Index(data, filesKey)+len(filesKey)]), bytes.Repeat([]byte(`{"path":`), 100)...), "]}\n"...))
 	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, data) })
 }
 
