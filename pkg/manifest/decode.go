@@ -66,21 +66,18 @@ func zeroDocument(doc any) error {
 // document; what it decodes may still differ from data's meaning in any
 // other way, which the comparison of its encoding with data then finds.
 func decodeFast(data []byte, doc any, files *[]File) bool {
-	at := bytes.Index(data, filesKey)
-	const end = "]}\n"
-	if at < 0 || !bytes.HasSuffix(data, []byte(end)) || len(data)-len(end)+1 < at+len(filesKey) {
+	head, list, _ := splitList(data)
+	if list == nil {
 		return false
 	}
-	head := make([]byte, 0, at+len(nullFiles))
-	head = append(append(head, data[:at]...), nullFiles...)
 	if err := json.Unmarshal(head, doc); err != nil {
 		return false
 	}
-	list, ok := decodeFileList(data[at+len(filesKey)-1 : len(data)-len(end)+1])
+	entries, ok := decodeFileList(list)
 	if !ok {
 		return false
 	}
-	*files = list
+	*files = entries
 	return true
 }
 

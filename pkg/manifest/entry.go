@@ -19,6 +19,27 @@ var ErrNoEntry = errors.New("no such file in the manifest")
 // JSON string every quote is escaped.
 var filesKey = []byte(`,"files":[`)
 
+// splitList splits a canonical document whose last field is its file list
+// into head, the document as it would be with a null list (a new buffer),
+// and list, the list from "[" through "]", and returns where the list's key
+// starts. at is -1 if there is no "files" key; list is nil if the document
+// does not end with the list.
+func splitList(data []byte) (head, list []byte, at int) {
+	at = bytes.Index(data, filesKey)
+	if at < 0 {
+		return nil, nil, -1
+	}
+	const end = "]}\n"
+	list = data[at+len(filesKey)-1:] // from "["
+	if !bytes.HasSuffix(list, []byte(end)) {
+		return nil, nil, at
+	}
+	list = list[:len(list)-len(end)+1] // through "]"
+	head = make([]byte, 0, at+len(nullFiles))
+	head = append(append(head, data[:at]...), nullFiles...)
+	return head, list, at
+}
+
 // ParseManifestEntry is the part of [ParseManifest] that extracting one
 // file needs. It is meant for a signed manifest, and is safe on any input
 // (it is fuzzed; extract runs it while the signature is being checked),
@@ -36,20 +57,15 @@ func ParseManifestEntry(data []byte, path string) (*Manifest, File, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, f, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
-	at := bytes.Index(data, filesKey)
+	head, list, at := splitList(data)
 	if at < 0 {
 		return nil, f, fmt.Errorf("%w: manifest: no file list", ErrInvalid)
 	}
-	const end = "]}\n"
-	list := data[at+len(filesKey)-1:] // from "["
-	if !bytes.HasSuffix(list, []byte(end)) {
+	if list == nil {
 		return nil, f, fmt.Errorf("%w: manifest: %v (the file list is not its last field)", ErrInvalid, canon.ErrNotCanonical)
 	}
-	list = list[:len(list)-len(end)+1] // through "]"
 
 	// The header is checked as the manifest it would be with a null list.
-	head := make([]byte, 0, at+len(nullFiles))
-	head = append(append(head, data[:at]...), nullFiles...)
 	m := new(Manifest)
 	if err := canon.Unmarshal(head, m, false); err != nil {
 		return nil, f, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
