@@ -87,6 +87,15 @@ func marshalWithFiles(head any, files []File) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// filesKey is where the file list starts in a canonical preamble or
+// manifest. It is the document's last field, and the key cannot occur
+// earlier outside a string: no other object in either has a "files"
+// field, and inside a JSON string every quote is escaped.
+var filesKey = []byte(`,"files":[`)
+
+// listEnd ends a canonical document after its non-null file list.
+const listEnd = "]}\n"
+
 // nullFiles ends the encoding of a document whose file list is nil.
 var nullFiles = []byte(`,"files":null}` + "\n")
 
@@ -108,7 +117,7 @@ func writeWithFiles(w io.Writer, head any, files []File) error {
 		_, err := w.Write(nullFiles)
 		return err
 	}
-	if _, err := io.WriteString(w, `,"files":[`); err != nil {
+	if _, err := w.Write(filesKey); err != nil {
 		return err
 	}
 	// Entries are written in batches of about 64 KiB.
@@ -125,7 +134,7 @@ func writeWithFiles(w io.Writer, head any, files []File) error {
 			buf = buf[:0]
 		}
 	}
-	buf = append(buf, "]}\n"...)
+	buf = append(buf, listEnd...)
 	_, err = w.Write(buf)
 	return err
 }

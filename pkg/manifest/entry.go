@@ -13,12 +13,6 @@ import (
 // file at the requested path.
 var ErrNoEntry = errors.New("no such file in the manifest")
 
-// filesKey is where the file list starts in a canonical manifest. It is
-// the manifest's last field, and the key cannot occur earlier outside a
-// string: no other object in a manifest has a "files" field, and inside a
-// JSON string every quote is escaped.
-var filesKey = []byte(`,"files":[`)
-
 // splitList splits a canonical document whose last field is its file list
 // into head, the document as it would be with a null list (a new buffer),
 // and list, the list from "[" through "]", and returns where the list's key
@@ -29,12 +23,11 @@ func splitList(data []byte) (head, list []byte, at int) {
 	if at < 0 {
 		return nil, nil, -1
 	}
-	const end = "]}\n"
 	list = data[at+len(filesKey)-1:] // from "["
-	if !bytes.HasSuffix(list, []byte(end)) {
+	if !bytes.HasSuffix(list, []byte(listEnd)) {
 		return nil, nil, at
 	}
-	list = list[:len(list)-len(end)+1] // through "]"
+	list = list[:len(list)-len(listEnd)+1] // through "]"
 	head = make([]byte, 0, at+len(nullFiles))
 	head = append(append(head, data[:at]...), nullFiles...)
 	return head, list, at
