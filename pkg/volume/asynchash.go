@@ -6,8 +6,8 @@ import (
 )
 
 // asyncWriter writes to its writers in its own goroutine, so that hashing
-// a bundle's bytes (BLAKE2b-512 runs at about 1 GB/s) or writing them to
-// disk overlaps with encrypting them instead of adding to the same
+// a bundle's bytes (BLAKE2b-512 runs at about 0.5 GB/s here) or writing
+// them to disk overlaps with encrypting them instead of adding to the same
 // goroutine's work. Memory is bounded by the channel's few buffers. The
 // first write error is kept and reported by err.
 type asyncWriter struct {
@@ -15,6 +15,11 @@ type asyncWriter struct {
 	ch   chan []byte
 	done chan struct{}
 	pool sync.Pool
+
+	// fill makes Write gather small writes into whole buffers before
+	// handing them over; cur is the buffer being filled.
+	fill bool
+	cur  []byte
 
 	mu       sync.Mutex
 	firstErr error
@@ -45,8 +50,19 @@ func newAsyncWriter(ws ...io.Writer) *asyncWriter {
 	return a
 }
 
-// newAsyncHasher hashes in its own goroutine.
-func newAsyncHasher(hs ...io.Writer) *asyncWriter { return newAsyncWriter(hs...) }
+// newAsyncHasher hashes in its own goroutine, in whole buffers of
+// asyncChunk bytes: a bundle arrives in writes of about 64 KiB (age's
+// chunks), and waking the hashing goroutine for each of them cost a
+// verify of the 1 GB mixed corpus some 7 % of its time (6,700 context
+// switches instead of 1,700). A hash only sees its bytes at finish, so
+// holding some back costs nothing. The disk writer is not batched: handing
+// it 256 KiB at a time tripled the kernel's time copying into the page
+// cache in the same measurement.
+func newAsyncHasher(hs ...io.Writer) *asyncWriter {
+	a := newAsyncWriter(hs...)
+	a.fill = true
+	return a
+}
 
 // Write queues a copy of p. It fails only if an earlier write failed.
 func (a *asyncWriter) Write(p []byte) (int, error) {
@@ -55,11 +71,16 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	}
 	n := len(p)
 	for len(p) > 0 {
-		bp := a.pool.Get().(*[]byte)
-		b := *bp
-		k := copy(b, p)
-		a.ch <- b[:k]
+		if a.cur == nil {
+			a.cur = (*a.pool.Get().(*[]byte))[:0]
+		}
+		k := copy(a.cur[len(a.cur):cap(a.cur)], p)
+		a.cur = a.cur[:len(a.cur)+k]
 		p = p[k:]
+		if !a.fill || len(a.cur) == cap(a.cur) {
+			a.ch <- a.cur
+			a.cur = nil
+		}
 	}
 	return n, nil
 }
@@ -70,9 +91,14 @@ func (a *asyncWriter) err() error {
 	return a.firstErr
 }
 
-// finish waits until everything queued has been written and returns the
-// first write error. Nothing may be written afterwards.
+// finish hands over what Write still holds, waits until everything has
+// been written and returns the first write error. Nothing may be written
+// afterwards.
 func (a *asyncWriter) finish() error {
+	if len(a.cur) > 0 {
+		a.ch <- a.cur
+	}
+	a.cur = nil
 	close(a.ch)
 	<-a.done
 	return a.err()

@@ -1,0 +1,111 @@
+package volume
+
+import (
+	"bytes"
+	"errors"
+	"math/rand/v2"
+	"sync"
+	"testing"
+)
+
+// chunkRecorder keeps every write it gets, in order.
+type chunkRecorder struct {
+	mu     sync.Mutex
+	all    bytes.Buffer
+	chunks []int
+}
+
+func (c *chunkRecorder) Write(p []byte) (int, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.all.Write(p)
+	c.chunks = append(c.chunks, len(p))
+	return len(p), nil
+}
+
+func TestAsyncWriterPassesEveryByteInOrder(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	data := make([]byte, 5<<20+123)
+	for i := range data {
+		data[i] = byte(rng.Uint32())
+	}
+	for _, fill := range []bool{false, true} {
+		var a *asyncWriter
+		var rec, rec2 chunkRecorder
+		if fill {
+			a = newAsyncHasher(&rec, &rec2)
+		} else {
+			a = newAsyncWriter(&rec, &rec2)
+		}
+		var sizes []int
+		for rest := data; len(rest) > 0; {
+			n := min(len(rest), rng.IntN(3*asyncChunk/2)) // 0 to 1.5 chunks
+			if _, err := a.Write(rest[:n]); err != nil {
+				t.Fatal(err)
+			}
+			sizes = append(sizes, n)
+			rest = rest[n:]
+		}
+		if err := a.finish(); err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range []*chunkRecorder{&rec, &rec2} {
+			if !bytes.Equal(r.all.Bytes(), data) {
+				t.Fatalf("fill=%v: the writer got %d bytes that differ from the %d written", fill, r.all.Len(), len(data))
+			}
+		}
+		if fill {
+			// Every buffer handed over is whole except the last.
+			for i, n := range rec.chunks {
+				if n != asyncChunk && i != len(rec.chunks)-1 {
+					t.Fatalf("buffer %d of %d holds %d bytes, want %d", i, len(rec.chunks), n, asyncChunk)
+				}
+			}
+			if want := (len(data) + asyncChunk - 1) / asyncChunk; len(rec.chunks) != want {
+				t.Fatalf("%d buffers handed over, want %d", len(rec.chunks), want)
+			}
+		} else {
+			// Each write is handed over as it came, cut at asyncChunk.
+			want := 0
+			for _, n := range sizes {
+				want += (n + asyncChunk - 1) / asyncChunk
+			}
+			if len(rec.chunks) != want {
+				t.Fatalf("%d writes handed over, want %d", len(rec.chunks), want)
+			}
+		}
+	}
+}
+
+func TestAsyncHasherFinishHandsOverTheRest(t *testing.T) {
+	var rec chunkRecorder
+	a := newAsyncHasher(&rec)
+	a.Write([]byte("short"))
+	if err := a.finish(); err != nil {
+		t.Fatal(err)
+	}
+	if rec.all.String() != "short" {
+		t.Fatalf("got %q after finish, want %q", rec.all.String(), "short")
+	}
+}
+
+type failingWriter struct{ err error }
+
+func (f failingWriter) Write(p []byte) (int, error) { return 0, f.err }
+
+func TestAsyncWriterKeepsTheFirstError(t *testing.T) {
+	boom := errors.New("disk full")
+	for _, a := range []*asyncWriter{newAsyncWriter(failingWriter{boom}), newAsyncHasher(failingWriter{boom})} {
+		chunk := make([]byte, asyncChunk)
+		var err error
+		for i := 0; i < 100 && err == nil; i++ {
+			_, err = a.Write(chunk)
+		}
+		if !errors.Is(err, boom) {
+			t.Fatalf("Write kept accepting data after its writer failed (err %v)", err)
+		}
+		if err := a.finish(); !errors.Is(err, boom) {
+			t.Fatalf("finish returned %v, want %v", err, boom)
+		}
+	}
+}
