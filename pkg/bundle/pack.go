@@ -10,7 +10,6 @@ import (
 	"fmt"
 	"hash"
 	"io"
-	"os"
 	"strconv"
 	"time"
 
@@ -271,14 +270,14 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 		return 0, "", fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
 	}
 	defer f.Close()
-	st, err := f.Stat()
+	regular, now, err := f.stat()
 	if err != nil {
 		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
-	if dev, ino := devIno(st); !st.Mode().IsRegular() || (in.id.set && (dev != in.id.dev || ino != in.id.ino)) {
+	if !regular || (in.id.set && (now.dev != in.id.dev || now.ino != in.id.ino)) {
 		return 0, "", fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
 	}
-	if changed(st, in) {
+	if changed(now, in) {
 		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
 	}
 	mode, _ := strconv.ParseInt(in.File.Mode, 8, 64)
@@ -295,43 +294,90 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 	}
 	off := zw.Offset()
 	h.Reset()
-	remaining := in.File.Size
-	for remaining > 0 {
-		if err := ctx.Err(); err != nil {
+	if err := copyPlanned(ctx, f, in.File.Size, buf, io.MultiWriter(h, tw), progress); err != nil {
+		switch {
+		case errors.Is(err, errGrew):
+			return 0, "", fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
+		case errors.Is(err, errShrank):
+			return 0, "", fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
+		case errors.As(err, new(writeError)):
+			return 0, "", fmt.Errorf("pack: %w", errors.Unwrap(err))
+		case ctx.Err() != nil:
 			return 0, "", err
 		}
-		n := int64(len(buf))
-		if n > remaining {
-			n = remaining
-		}
-		m, err := io.ReadFull(f, buf[:n])
-		if m > 0 {
-			h.Write(buf[:m])
-			if _, werr := tw.Write(buf[:m]); werr != nil {
-				return 0, "", fmt.Errorf("pack: %w", werr)
-			}
-			remaining -= int64(m)
-			progress(int64(m))
-		}
-		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return 0, "", fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
-			}
-			return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
-		}
+		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
-	var one [1]byte
-	if n, _ := f.Read(one[:]); n > 0 {
-		return 0, "", fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
-	}
-	if st2, err := f.Stat(); err != nil || changed(st2, in) {
+	if _, now, err := f.stat(); err != nil || changed(now, in) {
 		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
 	}
 	return off, hex.EncodeToString(h.Sum(nil)), nil
 }
 
-func changed(st os.FileInfo, in *Input) bool {
-	return st.Size() != in.File.Size || !in.id.same(st)
+// Errors of copyPlanned.
+var (
+	errGrew   = errors.New("the file holds more than planned")
+	errShrank = errors.New("the file holds less than planned")
+)
+
+// writeError is a failure of copyPlanned's writer, as opposed to its
+// reader.
+type writeError struct{ err error }
+
+func (e writeError) Error() string { return e.err.Error() }
+func (e writeError) Unwrap() error { return e.err }
+
+// copyPlanned copies a file's planned size bytes from r to w, and fails
+// with errGrew or errShrank if r holds more or less. The read that reaches
+// the planned size asks for one byte more where buf allows: a file that
+// grew shows it there, and one that did not needs no further read to find
+// its end. (A read may return less than asked before the end on some file
+// systems; packFile's fstat afterwards checks the size in any case.)
+func copyPlanned(ctx context.Context, r io.Reader, size int64, buf []byte, w io.Writer, progress func(int64)) error {
+	remaining := size
+	probed := false
+	for remaining > 0 {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		want := int64(len(buf))
+		if want > remaining {
+			want = remaining + 1
+		}
+		m, err := r.Read(buf[:want])
+		if int64(m) > remaining {
+			return errGrew
+		}
+		if m > 0 {
+			if _, werr := w.Write(buf[:m]); werr != nil {
+				return writeError{werr}
+			}
+			remaining -= int64(m)
+			probed = want > int64(m)
+			progress(int64(m))
+		}
+		if errors.Is(err, io.EOF) {
+			if remaining > 0 {
+				return errShrank
+			}
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if !probed {
+		var one [1]byte
+		if n, _ := r.Read(one[:]); n > 0 {
+			return errGrew
+		}
+	}
+	return nil
+}
+
+// changed reports whether the opened file's identity now differs from the
+// planned one.
+func changed(now fileID, in *Input) bool {
+	return now.size != in.File.Size || !in.id.same(now)
 }
 
 // FileOptions say how [PackFile] writes its output.

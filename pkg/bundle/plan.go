@@ -335,11 +335,7 @@ func idOf(info fs.FileInfo) fileID {
 	return id
 }
 
-// same reports whether info describes the planned file, unchanged.
-func (id fileID) same(info fs.FileInfo) bool {
-	if !id.set {
-		return true
-	}
-	dev, ino := devIno(info)
-	return info.Size() == id.size && info.ModTime().UnixNano() == id.mtime && dev == id.dev && ino == id.ino
+// same reports whether now describes the planned file, unchanged.
+func (id fileID) same(now fileID) bool {
+	return !id.set || (now.size == id.size && now.mtime == id.mtime && now.dev == id.dev && now.ino == id.ino)
 }

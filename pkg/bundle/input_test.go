@@ -1,0 +1,158 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"testing/iotest"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+)
+
+// readCounter counts the calls to Read.
+type readCounter struct {
+	r     io.Reader
+	calls int
+}
+
+func (c *readCounter) Read(p []byte) (int, error) {
+	c.calls++
+	return c.r.Read(p)
+}
+
+func TestCopyPlanned(t *testing.T) {
+	const bufLen = 16
+	data := bytes.Repeat([]byte("0123456789"), 10)
+	type reader func([]byte) io.Reader
+	readers := map[string]reader{
+		"whole reads":      func(b []byte) io.Reader { return bytes.NewReader(b) },
+		"one byte a time":  func(b []byte) io.Reader { return iotest.OneByteReader(bytes.NewReader(b)) },
+		"half reads":       func(b []byte) io.Reader { return iotest.HalfReader(bytes.NewReader(b)) },
+		"EOF with data":    func(b []byte) io.Reader { return iotest.DataErrReader(bytes.NewReader(b)) },
+		"os.File-like EOF": func(b []byte) io.Reader { return io.MultiReader(bytes.NewReader(b)) },
+	}
+	// A reader that returns less than asked before its end can hide a
+	// grown file from copyPlanned: it takes the short read that reaches
+	// the planned size as the end, and packFile's fstat afterwards sees
+	// the new size. It must still never copy more than planned.
+	shortReads := map[string]bool{"one byte a time": true, "half reads": true}
+	for _, size := range []int{0, 1, bufLen - 1, bufLen, bufLen + 1, 2 * bufLen, 2*bufLen + 3, len(data) - 1} {
+		for name, mk := range readers {
+			for _, delta := range []int{0, 1, -1} {
+				if size+delta < 0 || size+delta > len(data) {
+					continue
+				}
+				content := data[:size+delta]
+				var out bytes.Buffer
+				var progressed int64
+				err := copyPlanned(context.Background(), mk(content), int64(size), make([]byte, bufLen), &out, func(n int64) { progressed += n })
+				switch {
+				case delta > 0 && err == nil && shortReads[name]:
+					if !bytes.Equal(out.Bytes(), content[:size]) {
+						t.Errorf("%s, planned %d, holds %d: copied %d bytes, want only the %d planned", name, size, len(content), out.Len(), size)
+					}
+				case delta > 0 && !errors.Is(err, errGrew):
+					t.Errorf("%s, planned %d, holds %d: err = %v, want errGrew", name, size, len(content), err)
+				case delta < 0 && !errors.Is(err, errShrank):
+					t.Errorf("%s, planned %d, holds %d: err = %v, want errShrank", name, size, len(content), err)
+				case delta == 0 && err != nil:
+					t.Errorf("%s, planned %d: err = %v", name, size, err)
+				case delta == 0 && (!bytes.Equal(out.Bytes(), content) || progressed != int64(size)):
+					t.Errorf("%s, planned %d: copied %d bytes (progress %d), want the %d planned", name, size, out.Len(), progressed, size)
+				}
+			}
+		}
+	}
+}
+
+// TestCopyPlannedReadsOnceWhenTheRestFits is the point of the probe: a
+// file smaller than the buffer is read with one call, not two.
+func TestCopyPlannedReadsOnceWhenTheRestFits(t *testing.T) {
+	for _, tc := range []struct{ size, bufLen, calls int }{
+		{10, 16, 1},  // the rest fits: one read, asking for 11
+		{15, 16, 1},  // still fits with the extra byte
+		{16, 16, 2},  // exactly one buffer: a second read finds the end
+		{17, 16, 2},  // a full buffer, then 1 byte asking for 2
+		{32, 16, 3},  // two full buffers, then the end
+		{0, 16, 1},   // an empty file: one read finds the end
+		{100, 64, 2}, // 64, then 36 asking for 37
+	} {
+		r := &readCounter{r: bytes.NewReader(make([]byte, tc.size))}
+		if err := copyPlanned(context.Background(), r, int64(tc.size), make([]byte, tc.bufLen), io.Discard, func(int64) {}); err != nil {
+			t.Fatal(err)
+		}
+		if r.calls != tc.calls {
+			t.Errorf("%d bytes through a %d-byte buffer: %d reads, want %d", tc.size, tc.bufLen, r.calls, tc.calls)
+		}
+	}
+}
+
+type failWriter struct{}
+
+func (failWriter) Write([]byte) (int, error) { return 0, errors.New("disk full") }
+
+func TestCopyPlannedErrors(t *testing.T) {
+	buf := make([]byte, 16)
+	boom := errors.New("I/O error")
+	if err := copyPlanned(context.Background(), iotest.ErrReader(boom), 5, buf, io.Discard, func(int64) {}); !errors.Is(err, boom) {
+		t.Errorf("read error: got %v", err)
+	}
+	err := copyPlanned(context.Background(), bytes.NewReader([]byte("hello")), 5, buf, failWriter{}, func(int64) {})
+	if !errors.As(err, new(writeError)) || err.Error() != "disk full" {
+		t.Errorf("write error: got %v, want a writeError", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := copyPlanned(ctx, bytes.NewReader([]byte("hello")), 5, buf, io.Discard, func(int64) {}); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: got %v", err)
+	}
+}
+
+func TestInputFile(t *testing.T) {
+	dir := testtmp.Dir(t)
+	name := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(name, []byte("evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Lstat(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := openInput(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	regular, id, err := f.stat()
+	if err != nil || !regular {
+		t.Fatalf("stat: regular %v, err %v", regular, err)
+	}
+	if want := idOf(info); id != want {
+		t.Errorf("the open file's identity %+v differs from the planned one %+v", id, want)
+	}
+	got, err := io.ReadAll(f)
+	if err != nil || string(got) != "evidence" {
+		t.Errorf("read %q, %v", got, err)
+	}
+	if n, err := f.Read(make([]byte, 4)); n != 0 || err != io.EOF {
+		t.Errorf("read at the end: %d, %v; want 0, io.EOF", n, err)
+	}
+	if err := f.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := openInput(filepath.Join(dir, "missing")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("open of a missing file: %v, want ErrNotExist", err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if d, err := openInput(filepath.Join(dir, "sub")); err == nil {
+		if regular, _, _ := d.stat(); regular {
+			t.Error("a folder was taken for a regular file")
+		}
+		d.Close()
+	}
+}
