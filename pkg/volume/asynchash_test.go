@@ -3,6 +3,7 @@ package volume
 import (
 	"bytes"
 	"errors"
+	"io"
 	"math/rand/v2"
 	"sync"
 	"testing"
@@ -107,5 +108,22 @@ func TestAsyncWriterKeepsTheFirstError(t *testing.T) {
 		if err := a.finish(); !errors.Is(err, boom) {
 			t.Fatalf("finish returned %v, want %v", err, boom)
 		}
+	}
+}
+
+func TestAsyncWriterRefusesWritesAfterFinish(t *testing.T) {
+	for _, a := range []*asyncWriter{newAsyncWriter(io.Discard), newAsyncHasher(io.Discard)} {
+		a.Write([]byte("x"))
+		if err := a.finish(); err != nil {
+			t.Fatal(err)
+		}
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Error("a write after finish was accepted")
+				}
+			}()
+			a.Write([]byte("late"))
+		}()
 	}
 }

@@ -1056,3 +1056,66 @@ func TestNotIntegrityFailures(t *testing.T) {
 		t.Fatal("ErrMismatch itself is not an integrity failure")
 	}
 }
+
+// TestDigestsOfALargeSet writes and reads bundles larger than the hashing
+// goroutine's buffers, in age-sized pieces, whole and split inside those
+// buffers: the digests, the seals and what is read must all agree.
+func TestDigestsOfALargeSet(t *testing.T) {
+	content := data(700<<10, 5)
+	h := seal.NewHasher()
+	h.Write(content)
+	want := h.Sum(nil)
+	for _, split := range []int64{0, 300 << 10} {
+		t.Run(fmt.Sprint(split), func(t *testing.T) {
+			out := filepath.Join(testtmp.Dir(t), "big.dossier")
+			w, err := volume.NewWriter(out, split, false)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer w.Abort()
+			for rest := content; len(rest) > 0; {
+				n := min(len(rest), 65552) // an age chunk with its tag
+				if _, err := w.Write(rest[:n]); err != nil {
+					t.Fatal(err)
+				}
+				rest = rest[n:]
+			}
+			if got := w.Digest(); !bytes.Equal(got, want) {
+				t.Fatal("the writer's digest is not the BLAKE2b-512 of what was written")
+			}
+			paths, err := w.Publish(sealer(t, "sender", bundleID, split > 0))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if split > 0 && len(paths) != 3 {
+				t.Fatalf("%d volumes, want 3", len(paths))
+			}
+			src, err := volume.Discover(paths[0], "")
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, bufLen := range []int{64 << 10, 333} {
+				r := src.Open(person(t, "sender").Card)
+				var got []byte
+				buf := make([]byte, bufLen)
+				for {
+					n, err := r.Read(buf)
+					got = append(got, buf[:n]...)
+					if err == io.EOF {
+						break
+					}
+					if err != nil {
+						t.Fatalf("read with a %d-byte buffer: %v", bufLen, err)
+					}
+				}
+				if !bytes.Equal(got, content) {
+					t.Fatalf("read %d bytes that differ from the %d written", len(got), len(content))
+				}
+				if d := r.Digest(); !bytes.Equal(d, want) {
+					t.Fatalf("the reader's digest with a %d-byte buffer is not the bundle's", bufLen)
+				}
+				r.Close()
+			}
+		})
+	}
+}
