@@ -7,11 +7,11 @@ import (
 )
 
 // inputFile is a file opened for packing. On Linux it is read through its
-// descriptor directly: an os.File registers every descriptor with Go's
-// network poller (an epoll_ctl that regular files refuse, and a second
-// system call to undo it at Close) and allocates a FileInfo per Stat. With
-// 100,000 small files that was about a third of the packing goroutine's
-// system time.
+// descriptor directly: an os.File tries to register every descriptor with
+// Go's network poller (an epoll_ctl that regular files refuse) and
+// allocates a FileInfo per Stat. Packing 100,000 small files, a profile
+// put 2.0 of the packing goroutine's 2.45 CPU seconds in opening,
+// fstat'ing, reading and closing files through os.
 type inputFile struct {
 	fd   int
 	name string

@@ -1,16 +1,23 @@
 package bundle
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strings"
 	"testing"
 	"testing/iotest"
 
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 )
 
 // readCounter counts the calls to Read.
@@ -50,6 +57,9 @@ func TestCopyPlanned(t *testing.T) {
 				var out bytes.Buffer
 				var progressed int64
 				err := copyPlanned(context.Background(), mk(content), int64(size), make([]byte, bufLen), &out, func(n int64) { progressed += n })
+				if out.Len() > size {
+					t.Errorf("%s, planned %d, holds %d: copied %d bytes, more than planned", name, size, len(content), out.Len())
+				}
 				switch {
 				case delta > 0 && err == nil && shortReads[name]:
 					if !bytes.Equal(out.Bytes(), content[:size]) {
@@ -154,5 +164,133 @@ func TestInputFile(t *testing.T) {
 			t.Error("a folder was taken for a regular file")
 		}
 		d.Close()
+	}
+}
+
+// failAfter accepts n bytes, then fails.
+type failAfter struct{ n int }
+
+func (w *failAfter) Write(p []byte) (int, error) {
+	if len(p) > w.n {
+		return 0, errors.New("disk full")
+	}
+	w.n -= len(p)
+	return len(p), nil
+}
+
+// packOne runs packFile on the file at path as planned, with the plan's
+// size replaced by size when it is not negative.
+func packOne(t *testing.T, ctx context.Context, path string, size int64, out io.Writer) error {
+	t.Helper()
+	plan, err := MakePlan([]string{path}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in := plan.Files[0]
+	if size >= 0 {
+		in.File.Size = size
+		in.id = fileID{} // only the size is compared
+	}
+	zw, err := zframe.NewWriter(io.Discard, zframe.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zw.Close(nil)
+	_, _, err = packFile(ctx, tar.NewWriter(out), zw, &in, sha256.New(), make([]byte, 64<<10), func(int64) {})
+	return err
+}
+
+// TestPackFileErrors: what packFile makes of each way copying a file can
+// fail.
+func TestPackFileErrors(t *testing.T) {
+	dir := testtmp.Dir(t)
+	name := filepath.Join(dir, "a.txt")
+	if err := os.WriteFile(name, []byte("evidence"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := packOne(t, context.Background(), name, -1, io.Discard); err != nil {
+		t.Fatalf("an unchanged file: %v", err)
+	}
+	// The header block goes through; the data does not.
+	err := packOne(t, context.Background(), name, -1, &failAfter{n: 512})
+	if err == nil || errors.Is(err, ErrInput) || !strings.HasPrefix(err.Error(), "pack: ") || !strings.Contains(err.Error(), "disk full") {
+		t.Errorf("a failing writer: %v, want a pack: error that is not ErrInput", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := packOne(t, ctx, name, -1, io.Discard); !errors.Is(err, context.Canceled) || errors.Is(err, ErrInput) {
+		t.Errorf("cancelled: %v, want context.Canceled", err)
+	}
+}
+
+// TestPackFileGrewAndShrank uses files whose size as stat reports it is
+// not what they hold, which is what a file written to while being packed
+// looks like: /proc files report 0 bytes and hold more, /sys files report
+// a page and hold less.
+func TestPackFileGrewAndShrank(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("needs /proc and /sys")
+	}
+	for _, tc := range []struct{ path, want string }{
+		{"/proc/self/status", "grew while packing"},
+		{"/sys/kernel/mm/transparent_hugepage/enabled", "shrank while packing"},
+	} {
+		info, err := os.Stat(tc.path)
+		if err != nil || !info.Mode().IsRegular() {
+			t.Logf("%s: not here (%v)", tc.path, err)
+			continue
+		}
+		err = packOne(t, context.Background(), tc.path, info.Size(), io.Discard)
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("%s: %v, want an ErrInput that says %q", tc.path, err, tc.want)
+		}
+	}
+}
+
+// TestPackRefusesReplacedFile: a file swapped for another of the same size
+// and time, or for a symbolic link, after the plan, is not packed.
+func TestPackRefusesReplacedFile(t *testing.T) {
+	p := getParties(t)
+	for _, how := range []string{"renamed over", "symbolic link"} {
+		t.Run(how, func(t *testing.T) {
+			dir := testtmp.Dir(t)
+			writeTree(t, dir, map[string]string{"case/a.txt": "original", "other.txt": "replaced"})
+			a := filepath.Join(dir, "case", "a.txt")
+			plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+			if err != nil {
+				t.Fatal(err)
+			}
+			info, err := os.Lstat(a)
+			if err != nil {
+				t.Fatal(err)
+			}
+			other := filepath.Join(dir, "other.txt")
+			if err := os.Chtimes(other, info.ModTime(), info.ModTime()); err != nil {
+				t.Fatal(err)
+			}
+			switch how {
+			case "renamed over":
+				if runtime.GOOS == "windows" {
+					t.Skip("no inode numbers here: a file of the same size and time is taken for the planned one (README, What differs per system)")
+				}
+				err = os.Rename(other, a)
+			case "symbolic link":
+				if runtime.GOOS == "windows" {
+					t.Skip("no symbolic links here")
+				}
+				if err = os.Remove(a); err == nil {
+					err = os.Symlink(other, a)
+				}
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			out := filepath.Join(testtmp.Dir(t), "b.dossier")
+			_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+			if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "replaced") {
+				t.Fatalf("err = %v, want a 'replaced while packing' ErrInput", err)
+			}
+			assertNothingAt(t, out)
+		})
 	}
 }

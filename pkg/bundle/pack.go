@@ -263,7 +263,8 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 
 // packFile writes one file's tar entry and returns the data's offset in the
 // decompressed stream and its SHA-256. The file must still be the one that
-// was planned: same size and modification time, before and after.
+// was planned: a regular file with the same size, modification time,
+// device and inode, before and after reading.
 func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, string, error) {
 	f, err := openInput(in.Source)
 	if err != nil {
@@ -302,7 +303,7 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 			return 0, "", fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
 		case errors.As(err, new(writeError)):
 			return 0, "", fmt.Errorf("pack: %w", errors.Unwrap(err))
-		case ctx.Err() != nil:
+		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return 0, "", err
 		}
 		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
@@ -326,12 +327,14 @@ type writeError struct{ err error }
 func (e writeError) Error() string { return e.err.Error() }
 func (e writeError) Unwrap() error { return e.err }
 
-// copyPlanned copies a file's planned size bytes from r to w, and fails
-// with errGrew or errShrank if r holds more or less. The read that reaches
-// the planned size asks for one byte more where buf allows: a file that
-// grew shows it there, and one that did not needs no further read to find
-// its end. (A read may return less than asked before the end on some file
-// systems; packFile's fstat afterwards checks the size in any case.)
+// copyPlanned copies a file's planned size bytes from r to w, never more.
+// It fails with errShrank if r ends early, and with errGrew if a read
+// returns more than planned: the read that reaches the planned size asks
+// for one byte more where buf allows, so a grown file shows it there, and
+// one that did not grow needs no further read to find its end. A short
+// read that reaches the planned size is taken as the end: on a file system
+// that returns less than asked before the end, growth is then left to
+// packFile's fstat afterwards, which compares the size.
 func copyPlanned(ctx context.Context, r io.Reader, size int64, buf []byte, w io.Writer, progress func(int64)) error {
 	remaining := size
 	probed := false
