@@ -294,3 +294,63 @@ func TestPackRefusesReplacedFile(t *testing.T) {
 		})
 	}
 }
+
+// scriptedReader returns content in reads whose sizes follow script (each
+// at least 1, at most what is asked), as a file system that returns less
+// than asked might.
+type scriptedReader struct {
+	content []byte
+	script  []byte
+	i       int
+}
+
+func (r *scriptedReader) Read(p []byte) (int, error) {
+	if len(r.content) == 0 {
+		return 0, io.EOF
+	}
+	n := len(p)
+	if len(r.script) > 0 {
+		n = min(n, int(r.script[r.i%len(r.script)])+1)
+		r.i++
+	}
+	n = copy(p, r.content[:min(n, len(r.content))])
+	r.content = r.content[n:]
+	return n, nil
+}
+
+func FuzzCopyPlanned(f *testing.F) {
+	f.Add([]byte("evidence"), uint16(8), []byte{}, uint8(4))
+	f.Add([]byte("evidence"), uint16(7), []byte{0}, uint8(3))
+	f.Add([]byte("evidence"), uint16(9), []byte{2, 0}, uint8(16))
+	f.Add(bytes.Repeat([]byte("x"), 100), uint16(64), []byte{}, uint8(64))
+	f.Fuzz(func(t *testing.T, content []byte, size uint16, script []byte, bufLen uint8) {
+		if bufLen == 0 {
+			return
+		}
+		var out bytes.Buffer
+		err := copyPlanned(context.Background(), &scriptedReader{content: content, script: script}, int64(size), make([]byte, bufLen), &out, func(int64) {})
+		if out.Len() > int(size) {
+			t.Fatalf("copied %d bytes, more than the %d planned", out.Len(), size)
+		}
+		switch {
+		case err == nil:
+			if len(content) < int(size) || !bytes.Equal(out.Bytes(), content[:size]) {
+				t.Fatalf("accepted %d bytes of a %d-byte file planned at %d", out.Len(), len(content), size)
+			}
+			if len(script) == 0 && len(content) != int(size) {
+				// Whole reads leave growth nowhere to hide.
+				t.Fatalf("a %d-byte file planned at %d was accepted", len(content), size)
+			}
+		case errors.Is(err, errGrew):
+			if len(content) <= int(size) {
+				t.Fatalf("errGrew for a %d-byte file planned at %d", len(content), size)
+			}
+		case errors.Is(err, errShrank):
+			if len(content) >= int(size) {
+				t.Fatalf("errShrank for a %d-byte file planned at %d", len(content), size)
+			}
+		default:
+			t.Fatalf("unexpected error %v", err)
+		}
+	})
+}
