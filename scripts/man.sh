@@ -15,4 +15,4 @@ case "$dir" in
   *) dir="$(pwd)/$dir" ;;  # relative to where the script was run from
 esac
 cd "$(dirname "$0")/.."
-go run ./cmd/dossier __man "$dir"
+go run -tags man ./cmd/dossier __man "$dir"

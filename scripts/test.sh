@@ -56,6 +56,13 @@ fi
 echo "test.sh: go build ./scripts/... (the generators have no tests of their own)"
 go build ./scripts/...
 
+echo "test.sh: the man pages, built with -tags man as scripts/man.sh builds them"
+go vet -tags man ./cmd/dossier
+go test -count=1 -tags man -run 'TestScripts/^man$' ./cmd/dossier
+if go list -deps ./cmd/dossier | grep -E 'spf13/cobra/doc'; then
+  echo "the dossier binary must not carry cobra's doc generator (see cmd/dossier/man.go)"; exit 1
+fi
+
 echo "test.sh: go test"
 go test -count=1 "$@" ./cmd/... ./pkg/...
 

@@ -105,8 +105,8 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 		newVersionCommand(g),
 		newContactsCommand(g),
 		newPlanCommand(g),
-		newManCommand(g),
 	)
+	root.AddCommand(manCommands(g)...)
 	finishCommands(g, root)
 	return root
 }

@@ -71,6 +71,9 @@ func TestScripts(t *testing.T) {
 			switch {
 			case cond == "root":
 				return os.Geteuid() == 0, nil
+			case cond == "man":
+				// [man]: built with the tag "man", which adds __man.
+				return len(manCommands(nil)) > 0, nil
 			case strings.HasPrefix(cond, "tool:"):
 				// [tool:age]: the stock tool is at $DOSSIER_AGE (set by
 				// scripts/test.sh). With DOSSIER_REQUIRE_TOOLS set a
