@@ -456,23 +456,33 @@ func TestStockRecovery(t *testing.T) {
 	}
 }
 
-func TestPackRefusesChangedFile(t *testing.T) {
+// packAfterPlan plans case/a.txt ("original", beside other.txt,
+// "replaced"), lets change alter the files, packs the plan and requires an
+// ErrInput that says want, and nothing written.
+func packAfterPlan(t *testing.T, want string, change func(a, other string) error) {
+	t.Helper()
 	p := getParties(t)
 	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a.txt": "original"})
+	writeTree(t, dir, map[string]string{"case/a.txt": "original", "other.txt": "replaced"})
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(filepath.Join(dir, "case", "a.txt"), []byte("changed after planning"), 0o644); err != nil {
+	if err := change(filepath.Join(dir, "case", "a.txt"), filepath.Join(dir, "other.txt")); err != nil {
 		t.Fatal(err)
 	}
 	out := filepath.Join(testtmp.Dir(t), "b.dossier")
 	_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
-	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "changed") {
-		t.Fatalf("err = %v, want a 'changed while packing' ErrInput", err)
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("err = %v, want an ErrInput that says %q", err, want)
 	}
 	assertNothingAt(t, out)
+}
+
+func TestPackRefusesChangedFile(t *testing.T) {
+	packAfterPlan(t, "changed while packing", func(a, _ string) error {
+		return os.WriteFile(a, []byte("changed after planning"), 0o644)
+	})
 }
 
 func TestPackFileNeverOverwrites(t *testing.T) {

@@ -14,7 +14,6 @@ import (
 	"testing"
 	"testing/iotest"
 
-	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
@@ -247,50 +246,37 @@ func TestPackFileGrewAndShrank(t *testing.T) {
 	}
 }
 
-// TestPackRefusesReplacedFile: a file swapped for another of the same size
-// and time, or for a symbolic link, after the plan, is not packed.
+// TestPackRefusesReplacedFile: a file swapped, after the plan, for another
+// of the same size and time or for a symbolic link to one is not packed.
 func TestPackRefusesReplacedFile(t *testing.T) {
-	p := getParties(t)
-	for _, how := range []string{"renamed over", "symbolic link"} {
-		t.Run(how, func(t *testing.T) {
-			dir := testtmp.Dir(t)
-			writeTree(t, dir, map[string]string{"case/a.txt": "original", "other.txt": "replaced"})
-			a := filepath.Join(dir, "case", "a.txt")
-			plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
-			if err != nil {
-				t.Fatal(err)
-			}
-			info, err := os.Lstat(a)
-			if err != nil {
-				t.Fatal(err)
-			}
-			other := filepath.Join(dir, "other.txt")
-			if err := os.Chtimes(other, info.ModTime(), info.ModTime()); err != nil {
-				t.Fatal(err)
-			}
-			switch how {
-			case "renamed over":
-				if runtime.GOOS == "windows" {
-					t.Skip("no inode numbers here: a file of the same size and time is taken for the planned one (README, What differs per system)")
+	for _, tc := range []struct {
+		name, noWindows string
+		swap            func(a, other string) error
+	}{
+		{"renamed over", "no inode numbers here: a file of the same size and time is taken for the planned one (README, What differs per system)",
+			func(a, other string) error { return os.Rename(other, a) }},
+		{"symbolic link", "no symbolic links here",
+			func(a, other string) error {
+				if err := os.Remove(a); err != nil {
+					return err
 				}
-				err = os.Rename(other, a)
-			case "symbolic link":
-				if runtime.GOOS == "windows" {
-					t.Skip("no symbolic links here")
+				return os.Symlink(other, a)
+			}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if runtime.GOOS == "windows" {
+				t.Skip(tc.noWindows)
+			}
+			packAfterPlan(t, "replaced while packing", func(a, other string) error {
+				info, err := os.Lstat(a)
+				if err != nil {
+					return err
 				}
-				if err = os.Remove(a); err == nil {
-					err = os.Symlink(other, a)
+				if err := os.Chtimes(other, info.ModTime(), info.ModTime()); err != nil {
+					return err
 				}
-			}
-			if err != nil {
-				t.Fatal(err)
-			}
-			out := filepath.Join(testtmp.Dir(t), "b.dossier")
-			_, err = PackFile(context.Background(), out, FileOptions{}, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
-			if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "replaced") {
-				t.Fatalf("err = %v, want a 'replaced while packing' ErrInput", err)
-			}
-			assertNothingAt(t, out)
+				return tc.swap(a, other)
+			})
 		})
 	}
 }
