@@ -40,7 +40,7 @@ func decodeBoth(t *testing.T, data []byte) (accepted bool) {
 	fast := new(Manifest)
 	errFast := unmarshalWithFiles(data, fast, &fast.Files, func() any { return fast.head() }, 0)
 	slow := new(Manifest)
-	errSlow := canon.UnmarshalEncoded(data, slow, func(w io.Writer) error { return writeWithFiles(w, slow.head(), slow.Files) })
+	errSlow := canon.UnmarshalEncoded(data, slow, func(w io.Writer) error { return writeWithFiles(w, slow.head(), slow.Files, true) })
 	switch {
 	case (errFast == nil) != (errSlow == nil):
 		t.Fatalf("fast decoding says %v, encoding/json %v, for %q", errFast, errSlow, data)
@@ -181,6 +181,29 @@ func FuzzUnmarshalWithFiles(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { decodeBoth(t, data) })
 }
 
+// Marshal allocates exactly the document's size, for lists with escapes,
+// odd numbers, nil and empty lists, with and without hashes.
+func TestMarshalSizesExactly(t *testing.T) {
+	m := decodeDoc()
+	p := &Preamble{Type: PreambleType, Version: 1, BundleID: m.BundleID, Created: m.Created,
+		Recipients: m.Recipients, Case: m.Case, TotalSize: m.TotalSize, Files: m.Files}
+	empty := *m
+	empty.Files = []File{}
+	none := *m
+	none.Files = nil
+	for name, doc := range map[string]interface{ Marshal() ([]byte, error) }{
+		"manifest": m, "preamble": p, "empty list": &empty, "nil list": &none,
+	} {
+		b, err := doc.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) != cap(b) {
+			t.Errorf("%s: %d bytes in a buffer of %d", name, len(b), cap(b))
+		}
+	}
+}
+
 // appendFile writes exactly what encoding/json writes for an entry.
 func TestAppendFileMatchesJSON(t *testing.T) {
 	for _, f := range decodeDoc().Files {
@@ -211,7 +234,13 @@ func checkAppendFile(t *testing.T, f File) {
 	if err := enc.Encode(&f); err != nil {
 		t.Fatal(err)
 	}
-	if got := appendFile(nil, &f); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
+	if got := appendFile(nil, &f, true); !bytes.Equal(got, bytes.TrimSuffix(want.Bytes(), []byte("\n"))) {
 		t.Fatalf("appendFile(%+v) = %s, want %s", f, got, want.Bytes())
+	}
+	// Marshal sizes its buffer by fileLen.
+	for _, withHashes := range []bool{true, false} {
+		if got, want := fileLen(&f, withHashes), len(appendFile(nil, &f, withHashes)); got != want {
+			t.Fatalf("fileLen(%+v, %v) = %d, appendFile writes %d", f, withHashes, got, want)
+		}
 	}
 }

@@ -19,14 +19,17 @@ import (
 // list, whose encoding ends in "files":null, and then the entries;
 // TestEncodingMatchesCanon holds them to it.
 
-// Marshal returns the canonical encoding.
+// Marshal returns the canonical encoding. A preamble's files have no
+// SHA-256 or offset: they are left out even where p's files carry them
+// (a sender fills them in as it packs, and a reader's result shares the
+// list with the manifest), so the encoding is always the preamble's.
 func (p *Preamble) Marshal() ([]byte, error) {
-	return marshalWithFiles(p.head(), p.Files)
+	return marshalWithFiles(p.head(), p.Files, false)
 }
 
 // Marshal returns the canonical encoding.
 func (m *Manifest) Marshal() ([]byte, error) {
-	return marshalWithFiles(m.head(), m.Files)
+	return marshalWithFiles(m.head(), m.Files, true)
 }
 
 // Restatement returns the manifest that restates p, whose exact bytes
@@ -55,7 +58,7 @@ func Restatement(p *Preamble, preambleSHA256 string, files []File) *Manifest {
 // manifest it may accept ([Restatement]) checks the signed bytes this way
 // without decoding them, and without a second copy of the file list.
 func (m *Manifest) EncodesTo(data []byte) bool {
-	return canon.Matches(data, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files) })
+	return canon.Matches(data, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files, true) })
 }
 
 // head is the preamble without its file list, which encodes as null.
@@ -72,16 +75,26 @@ func (m *Manifest) head() *Manifest {
 	return &h
 }
 
-// marshalWithFiles encodes a document into one buffer sized for it.
-func marshalWithFiles(head any, files []File) ([]byte, error) {
-	size := 4 << 10
-	for i := range files {
-		f := &files[i]
-		size += 128 + len(f.Path) + len(f.SHA256) + 16*len(f.Categories)
+// marshalWithFiles encodes a document into one buffer of exactly its size:
+// a sender holds the manifest while it signs it, and a buffer that
+// guessed high held megabytes for nothing.
+func marshalWithFiles(head any, files []File, withHashes bool) ([]byte, error) {
+	open, err := encodeHead(head)
+	if err != nil {
+		return nil, err
 	}
-	var buf bytes.Buffer
-	buf.Grow(size)
-	if err := writeWithFiles(&buf, head, files); err != nil {
+	size := len(open) + len(nullFiles)
+	if files != nil {
+		size = len(open) + len(filesKey) + len(listEnd)
+		for i := range files {
+			size += fileLen(&files[i], withHashes) + 1 // and a comma
+		}
+		if len(files) > 0 {
+			size-- // one comma fewer
+		}
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, size))
+	if err := writeList(buf, open, files, withHashes); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
@@ -100,16 +113,33 @@ const listEnd = "]}\n"
 var nullFiles = []byte(`,"files":null}` + "\n")
 
 // writeWithFiles writes the canonical encoding of a document whose last
-// field is "files": head is the document with a nil list, files the list.
-func writeWithFiles(w io.Writer, head any, files []File) error {
-	hb, err := canon.Marshal(head)
+// field is "files": head is the document with a nil list, files the list,
+// whose SHA-256 and offset are written only withHashes.
+func writeWithFiles(w io.Writer, head any, files []File, withHashes bool) error {
+	open, err := encodeHead(head)
 	if err != nil {
 		return err
 	}
+	return writeList(w, open, files, withHashes)
+}
+
+// encodeHead returns the encoding of head (a document with a nil list) up
+// to its file list.
+func encodeHead(head any) ([]byte, error) {
+	hb, err := canon.Marshal(head)
+	if err != nil {
+		return nil, err
+	}
 	open, ok := bytes.CutSuffix(hb, nullFiles)
 	if !ok {
-		return errors.New("manifest: internal error: the file list is not the document's last field")
+		return nil, errors.New("manifest: internal error: the file list is not the document's last field")
 	}
+	return open, nil
+}
+
+// writeList writes open, the document's encoding up to its list, and the
+// list.
+func writeList(w io.Writer, open []byte, files []File, withHashes bool) error {
 	if _, err := w.Write(open); err != nil {
 		return err
 	}
@@ -126,7 +156,7 @@ func writeWithFiles(w io.Writer, head any, files []File) error {
 		if i > 0 {
 			buf = append(buf, ',')
 		}
-		buf = appendFile(buf, &files[i])
+		buf = appendFile(buf, &files[i], withHashes)
 		if len(buf) >= 64<<10 {
 			if _, err := w.Write(buf); err != nil {
 				return err
@@ -135,14 +165,15 @@ func writeWithFiles(w io.Writer, head any, files []File) error {
 		}
 	}
 	buf = append(buf, listEnd...)
-	_, err = w.Write(buf)
+	_, err := w.Write(buf)
 	return err
 }
 
 // appendFile appends f's canonical encoding, exactly what encoding/json
 // writes for it (TestAppendFileMatchesJSON and FuzzAppendFile hold it to
-// that), without reflection: a list can hold a million entries.
-func appendFile(b []byte, f *File) []byte {
+// that), without reflection: a list can hold a million entries. Without
+// withHashes, it is the encoding of f with no SHA-256 and offset.
+func appendFile(b []byte, f *File, withHashes bool) []byte {
 	b = append(b, `{"path":`...)
 	b = appendString(b, f.Path)
 	b = append(b, `,"size":`...)
@@ -164,6 +195,9 @@ func appendFile(b []byte, f *File) []byte {
 		}
 		b = append(b, ']')
 	}
+	if !withHashes {
+		return append(b, '}')
+	}
 	if f.SHA256 != "" {
 		b = append(b, `,"sha256":`...)
 		b = appendString(b, f.SHA256)
@@ -173,6 +207,54 @@ func appendFile(b []byte, f *File) []byte {
 		b = strconv.AppendInt(b, f.Offset, 10)
 	}
 	return append(b, '}')
+}
+
+// fileLen is the length of appendFile's encoding of f, computed without
+// writing it.
+func fileLen(f *File, withHashes bool) int {
+	n := len(`{"path":`) + stringLen(f.Path) +
+		len(`,"size":`) + intLen(f.Size) +
+		len(`,"mode":`) + stringLen(f.Mode) +
+		len(`,"mtime":`) + stringLen(f.MTime) +
+		len(`,"categories":`) + len("}")
+	if f.Categories == nil {
+		n += len("null")
+	} else {
+		n += len("[]") + max(len(f.Categories)-1, 0) // brackets, commas
+		for _, c := range f.Categories {
+			n += stringLen(string(c))
+		}
+	}
+	if withHashes && f.SHA256 != "" {
+		n += len(`,"sha256":`) + stringLen(f.SHA256)
+	}
+	if withHashes && f.Offset != 0 {
+		n += len(`,"offset":`) + intLen(f.Offset)
+	}
+	return n
+}
+
+// stringLen is the length of appendString's encoding of s.
+func stringLen(s string) int {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			return len(appendString(nil, s))
+		}
+	}
+	return len(s) + 2
+}
+
+// intLen is the number of bytes strconv.AppendInt writes for v.
+func intLen(v int64) int {
+	n := 1
+	if v < 0 {
+		n++ // the sign; -v may overflow, so count on v itself
+	}
+	for v <= -10 || v >= 10 {
+		v /= 10
+		n++
+	}
+	return n
 }
 
 // appendString appends s as encoding/json writes a string with HTML

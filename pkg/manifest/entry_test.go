@@ -124,6 +124,33 @@ func TestFuzzEntrySeeds(t *testing.T) {
 	}
 }
 
+// A preamble whose files carry hashes and offsets (a sender's list once
+// packed, a reader's once read) still marshals to the preamble it was:
+// those fields are the manifest's, and a preamble with them is invalid.
+func TestPreambleMarshalLeavesOutHashes(t *testing.T) {
+	p := validPreamble(t)
+	want, err := p.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := manifestFor(p, hash("p"))
+	withHashes := *p
+	withHashes.Files = m.Files
+	if withHashes.Files[0].SHA256 == "" || withHashes.Files[0].Offset == 0 {
+		t.Fatal("the manifest's files carry no hashes")
+	}
+	got, err := withHashes.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+	if _, err := manifest.ParsePreamble(got); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // Marshal, which writes the file list one entry at a time, gives exactly
 // what encoding the whole document at once gives.
 func TestEncodingMatchesCanon(t *testing.T) {
