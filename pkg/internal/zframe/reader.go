@@ -272,10 +272,10 @@ func (r *Reader) finish() ([]byte, error) {
 	}
 }
 
-// Close releases the decoders and the goroutines that decode ahead. It is
-// safe to call more than once and on error paths; it does not close the
-// underlying reader. After Unlock, a goroutine blocked reading the
-// underlying reader exits once that read returns.
+// Close releases the decoders, the frame buffers and the goroutines that
+// decode ahead. It is safe to call more than once and on error paths; it
+// does not close the underlying reader. After Unlock, a goroutine blocked
+// reading the underlying reader exits once that read returns.
 func (r *Reader) Close() error {
 	if r.closed {
 		return nil
@@ -285,9 +285,10 @@ func (r *Reader) Close() error {
 		r.pl.close()
 	}
 	r.dec.close()
-	if r.cur != nil {
-		r.dec.dataPool.put(r.cur)
-		r.cur = nil
-	}
+	// The frame buffers (several MiB) are let go: a caller may have much
+	// to do after reading, such as opening a bag, with memory to spare.
+	r.cur = nil
+	r.dec.compPool.drain()
+	r.dec.dataPool.drain()
 	return nil
 }

@@ -97,6 +97,10 @@ func NewWriter(w io.Writer, opts WriterOptions) (*Writer, error) {
 		// window would only cost memory (8 MiB of history per encoder
 		// by default).
 		zstd.WithWindowSize(windowFor(fs)),
+		// A frame is encoded in one call, so the history needs the window
+		// plus one block, not twice the window: 2 MiB less per encoder,
+		// at no measured cost in speed or size.
+		zstd.WithLowerEncoderMem(true),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("zframe: %w", err)

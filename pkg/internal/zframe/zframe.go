@@ -343,6 +343,17 @@ func (l bufList) get(n int) *[]byte {
 	return &b
 }
 
+// drain drops every buffer the list keeps, so that they can be collected.
+func (l bufList) drain() {
+	for {
+		select {
+		case <-l.c:
+		default:
+			return
+		}
+	}
+}
+
 // put returns b to the list, or drops it when the list is full.
 func (l bufList) put(b *[]byte) {
 	if b == nil {
