@@ -56,7 +56,10 @@ type ReadOptions struct {
 
 // Result describes a bundle that was read.
 type Result struct {
-	// Preamble is the signed preamble (always set on success).
+	// Preamble is the signed preamble (always set on success). After
+	// Verify or Open, its files also carry the SHA-256 and offset that
+	// were read and that the signed manifest confirms: Manifest.Files
+	// shares them rather than holding a second copy of the list.
 	Preamble *manifest.Preamble
 	// Manifest is the signed manifest (nil for Inspect).
 	Manifest *manifest.Manifest
@@ -178,8 +181,6 @@ type reading struct {
 	preLen  int
 	signer  *card.Card
 	signKey *sign.PublicKey
-	hashes  []string
-	offsets []int64
 
 	manOffset int64
 }
@@ -258,6 +259,9 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
+	// The stream is read: its frame buffers (some 15 MB) can go before
+	// open writes the bag.
+	zr.Close()
 	if err := out.commit(res); err != nil {
 		return nil, err
 	}
@@ -374,8 +378,6 @@ func (rd *reading) payload() error {
 	rd.lc.limit = limit
 	rd.zr.Unlock()
 
-	rd.hashes = make([]string, len(pre.Files))
-	rd.offsets = make([]int64, len(pre.Files))
 	h := sha256.New()
 	buf := make([]byte, 256<<10)
 	var done int64
@@ -388,7 +390,7 @@ func (rd *reading) payload() error {
 		if err := checkEntry(th, f); err != nil {
 			return err
 		}
-		rd.offsets[i] = rd.lc.n
+		f.Offset = rd.lc.n
 		w, err := rd.out.create(f)
 		if err != nil {
 			return err
@@ -427,7 +429,7 @@ func (rd *reading) payload() error {
 		if err := rd.out.closeFile(f); err != nil {
 			return err
 		}
-		rd.hashes[i] = hex.EncodeToString(h.Sum(nil))
+		f.SHA256 = hex.EncodeToString(h.Sum(nil))
 	}
 	return nil
 }
@@ -455,13 +457,9 @@ func (rd *reading) manifest(res *Result) error {
 	// parsing them would give this manifest, which passes them all. That
 	// saves a second copy of the file list. Any other manifest is parsed
 	// and checked, which says how it differs (or accepts the rare one
-	// that differs only in spelling an empty list as null).
-	files := make([]manifest.File, len(rd.pre.Files))
-	for i, f := range rd.pre.Files {
-		f.SHA256, f.Offset = rd.hashes[i], rd.offsets[i]
-		files[i] = f
-	}
-	man := manifest.Restatement(rd.pre, hex.EncodeToString(rd.preHash[:]), files)
+	// that differs only in spelling an empty list as null). The
+	// preamble's files already carry the hashes and offsets read.
+	man := manifest.Restatement(rd.pre, hex.EncodeToString(rd.preHash[:]), rd.pre.Files)
 	if !man.EncodesTo(manBytes) {
 		if man, err = parseManifest(manBytes, rd); err != nil {
 			return err
@@ -485,10 +483,10 @@ func parseManifest(manBytes []byte, rd *reading) (*manifest.Manifest, error) {
 		return nil, integrityWrap(err, "the manifest does not match the preamble")
 	}
 	for i := range man.Files {
-		if man.Files[i].SHA256 != rd.hashes[i] {
+		if man.Files[i].SHA256 != rd.pre.Files[i].SHA256 {
 			return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", man.Files[i].Path)
 		}
-		if man.Files[i].Offset != rd.offsets[i] {
+		if man.Files[i].Offset != rd.pre.Files[i].Offset {
 			return nil, integrity("%q is not at the offset its manifest records", man.Files[i].Path)
 		}
 	}
