@@ -355,7 +355,7 @@ func TestPackRefusesWhatAReceiverWould(t *testing.T) {
 	if err := os.WriteFile(src, []byte("evidence"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan := &Plan{TotalSize: 8, Files: []Input{{Source: src, File: manifest.File{
+	plan := &Plan{TotalSize: 8, Files: []Input{{Source: src, File: &manifest.File{
 		Path: "../escape.txt", Size: 8, Mode: "0644", MTime: "2025-01-01T00:00:00Z",
 		Categories: []category.ID{category.Other}}}}}
 	outDir := filepath.Join(dir, "out")

@@ -121,9 +121,11 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	}
 	hdrHash := headerHash(raw[:len(raw)-16]) // the last 16 bytes are the stream nonce
 
-	files := make([]manifest.File, len(plan.Files))
-	for i, in := range plan.Files {
-		files[i] = in.File
+	// The plan's own list becomes the bundle's: the preamble is encoded
+	// from it before any hash is filled in.
+	files, err := plan.fileList()
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
 	}
 	created := now().UTC().Truncate(time.Second)
 	pre := &manifest.Preamble{

@@ -18,8 +18,11 @@ import (
 type Input struct {
 	// Source is the file's path on the local system.
 	Source string
-	// File is the stored entry (path, size, mode, mtime, categories).
-	File manifest.File
+	// File is the stored entry (path, size, mode, mtime, categories). In
+	// a plan made by MakePlan it points into the plan's own list, which
+	// Pack uses as the bundle's file list, filling in each file's SHA-256
+	// and offset, instead of copying it (a plan can hold a million files).
+	File *manifest.File
 	// id is what pack checks to see that the file is still the one
 	// planned; it is kept small because a plan can hold a million files.
 	id fileID
@@ -34,6 +37,30 @@ type Plan struct {
 	Excluded []Input
 	// Unlabelled lists the stored paths of files that got no category.
 	Unlabelled []string
+
+	// list holds the entries that Files point to, in order, as MakePlan
+	// made them.
+	list []manifest.File
+}
+
+// fileList returns the plan's entries as one list: its own if Files still
+// point to it in order, else a copy.
+func (p *Plan) fileList() ([]manifest.File, error) {
+	own := len(p.list) == len(p.Files)
+	for i := 0; own && i < len(p.Files); i++ {
+		own = p.Files[i].File == &p.list[i]
+	}
+	if own {
+		return p.list, nil
+	}
+	files := make([]manifest.File, len(p.Files))
+	for i, in := range p.Files {
+		if in.File == nil {
+			return nil, fmt.Errorf("plan entry %d (%s) has no stored entry", i+1, in.Source)
+		}
+		files[i] = *in.File
+	}
+	return files, nil
 }
 
 // UnlabelledError lists files that no category rule matched when there was
@@ -98,10 +125,11 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	}
 	plan := &Plan{}
 	var files chunkedList[Input]
+	var entries chunkedList[manifest.File]
 	var unlabelled []string
 	skip := func(src, stored string, info fs.FileInfo) {
 		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info),
-			File: manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
+			File: &manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
 	}
 	// skipTree lists everything below an excluded folder as excluded;
 	// what cannot be read there is of no concern.
@@ -136,16 +164,14 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if info.Mode().Perm()&0o111 != 0 {
 			mode = "0755"
 		}
-		files.add(Input{
-			Source: src,
-			id:     idOf(info),
-			File: manifest.File{
-				Path:       stored,
-				Size:       info.Size(),
-				Mode:       mode,
-				MTime:      info.ModTime().UTC().Truncate(time.Second).Format(time.RFC3339),
-				Categories: cats,
-			},
+		// File is pointed at the entry once the list is complete.
+		files.add(Input{Source: src, id: idOf(info)})
+		entries.add(manifest.File{
+			Path:       stored,
+			Size:       info.Size(),
+			Mode:       mode,
+			MTime:      info.ModTime().UTC().Truncate(time.Second).Format(time.RFC3339),
+			Categories: cats,
 		})
 		plan.TotalSize += info.Size()
 		return nil
@@ -178,7 +204,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				if err != nil {
 					return err
 				}
-				stored := base + "/" + filepath.ToSlash(rel)
+				stored := storedPath(path, base, rel)
 				if d.IsDir() {
 					if rel != "." && excluded(stored) {
 						skipTree(path, stored)
@@ -208,7 +234,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			}
 		}
 	}
-	plan.Files = files.slice()
+	plan.Files, plan.list = files.slice(), entries.slice()
+	for i := range plan.Files {
+		plan.Files[i].File = &plan.list[i]
+	}
 	plan.Unlabelled = unlabelled
 	if len(unlabelled) > 0 {
 		return plan, &UnlabelledError{Paths: unlabelled}
@@ -224,6 +253,23 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
 	}
 	return plan, nil
+}
+
+// storedPath is the stored path base/rel of the file at path, rel being
+// path relative to the folder named base. Where path ends in exactly
+// those bytes, as it does on Unix for a folder not given as "." or "..",
+// it is a substring of path, sharing its memory: a plan holds both for
+// every file.
+func storedPath(path, base, rel string) string {
+	rel = filepath.ToSlash(rel)
+	n := len(base) + 1 + len(rel)
+	if len(path) >= n {
+		tail := path[len(path)-n:]
+		if strings.HasPrefix(tail, base) && tail[len(base)] == '/' && tail[len(base)+1:] == rel {
+			return tail
+		}
+	}
+	return base + "/" + rel
 }
 
 // chunkedList collects values in chunks of a fixed size and hands them
@@ -282,9 +328,14 @@ func checkType(path string, info fs.FileInfo) error {
 
 // Summary totals the plan's files and bytes per category.
 func (p *Plan) Summary() []manifest.CategoryTotal {
-	files := make([]manifest.File, len(p.Files))
-	for i, f := range p.Files {
-		files[i] = f.File
+	files, err := p.fileList()
+	if err != nil { // a hand-made plan with an empty entry
+		files = files[:0]
+		for _, in := range p.Files {
+			if in.File != nil {
+				files = append(files, *in.File)
+			}
+		}
 	}
 	return manifest.Summary(files)
 }

@@ -1,0 +1,133 @@
+package bundle
+
+import (
+	"context"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"unsafe"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+)
+
+// storedPath gives base/rel whatever path looks like, and shares path's
+// memory where path ends in those bytes.
+func TestStoredPath(t *testing.T) {
+	for _, tt := range []struct {
+		path, base, rel string
+		shared          bool
+	}{
+		{"/cases/c1/a/b.txt", "c1", "a/b.txt", true},
+		{"c1/b.txt", "c1", "b.txt", true},
+		{"./b.txt", "c1", "b.txt", false},       // the folder was "."
+		{"../b.txt", "up", "b.txt", false},      // or ".."
+		{"/x/c1x/b.txt", "c1", "b.txt", false},  // base is only a suffix of the folder's name
+		{"/x/c1/b.txt", "c1", "a/b.txt", false}, // not the same file
+		{"b.txt", "a-long-folder-name", "b.txt", false},
+	} {
+		got := storedPath(tt.path, tt.base, tt.rel)
+		if want := tt.base + "/" + tt.rel; got != want {
+			t.Errorf("storedPath(%q, %q, %q) = %q, want %q", tt.path, tt.base, tt.rel, got, want)
+		}
+		if shared := sharesMemory(tt.path, got); shared != tt.shared {
+			t.Errorf("storedPath(%q, %q, %q) shares the path's memory: %v, want %v", tt.path, tt.base, tt.rel, shared, tt.shared)
+		}
+	}
+}
+
+func sharesMemory(s, sub string) bool {
+	start, p := uintptr(unsafe.Pointer(unsafe.StringData(s))), uintptr(unsafe.Pointer(unsafe.StringData(sub)))
+	return p >= start && p < start+uintptr(len(s))
+}
+
+// A plan of a folder stores each file's path within its source path's
+// memory, however the folder was named (on Unix).
+func TestPlanSharesPathMemory(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(dir, "case", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"case/a.txt", "case/sub/b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Chdir(dir)
+	for _, arg := range []string{filepath.Join(dir, "case"), "case", "case/"} {
+		plan, err := MakePlan([]string{arg}, nil, []category.ID{category.Other})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, in := range plan.Files {
+			got = append(got, in.File.Path)
+			// On Windows the source path has backslashes: nothing to share.
+			if filepath.Separator == '/' && !sharesMemory(in.Source, in.File.Path) {
+				t.Errorf("%s: %q is not stored within %q", arg, in.File.Path, in.Source)
+			}
+		}
+		if strings.Join(got, ",") != "case/a.txt,case/sub/b.txt" {
+			t.Errorf("%s: stored paths %q", arg, got)
+		}
+	}
+}
+
+// Pack uses a plan's own list as the bundle's file list, filling in the
+// hashes and offsets; a plan whose entries were reordered or replaced is
+// copied in its new order; an entry without a File is an error.
+func TestPackUsesThePlansList(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": "aaa", "case/b.txt": "bb", "case/c.txt": "c"})
+	opts := PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}
+	pack := func(plan *Plan) (*manifest.Manifest, error) {
+		return Pack(context.Background(), io.Discard, plan, opts)
+	}
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	man, err := pack(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if &man.Files[0] != plan.Files[0].File {
+		t.Error("the manifest's list is a copy of the plan's")
+	}
+	for i, in := range plan.Files {
+		if in.File.SHA256 != man.Files[i].SHA256 || in.File.SHA256 == "" || in.File.Offset == 0 {
+			t.Errorf("%s: the plan's entry has sha256 %q offset %d", in.File.Path, in.File.SHA256, in.File.Offset)
+		}
+	}
+
+	// Reversed: packed in the new order, from a copy.
+	slices.Reverse(plan.Files)
+	man, err = pack(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var order []string
+	for _, f := range man.Files {
+		order = append(order, f.Path)
+	}
+	if got := strings.Join(order, ","); got != "case/c.txt,case/b.txt,case/a.txt" {
+		t.Errorf("reversed plan packed as %s", got)
+	}
+	if &man.Files[0] == plan.Files[0].File {
+		t.Error("a reordered plan's entries were used in place")
+	}
+
+	plan.Files[1].File = nil
+	if _, err := pack(plan); err == nil || !strings.Contains(err.Error(), "has no stored entry") {
+		t.Fatalf("err = %v for an entry without File", err)
+	}
+	if sum := plan.Summary(); len(sum) != 1 || sum[0].Files != 2 {
+		t.Errorf("summary of a plan with an empty entry: %+v", sum)
+	}
+}
