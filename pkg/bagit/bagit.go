@@ -83,25 +83,31 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 		DeclarationName: []byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
 		InfoName:        encodeInfo(info),
 	}
-	var man bytes.Buffer
-	for _, e := range payload {
-		fmt.Fprintf(&man, "%s  %s\n", hex.EncodeToString(e.SHA256[:]), encodePath(PayloadDir+"/"+e.Path))
-	}
-	files[ManifestName] = man.Bytes()
 	for name, data := range tags {
 		if name == DeclarationName || name == InfoName || name == ManifestName || name == TagManifestName || strings.Contains(name, "/") || strings.HasPrefix(name, "manifest-") || strings.HasPrefix(name, "tagmanifest-") {
 			return fmt.Errorf("bagit: tag file name %q is reserved or nested", name)
 		}
 		files[name] = data
 	}
-	names := make([]string, 0, len(files))
-	for n := range files {
+	sums := make(map[string][sha256.Size]byte, len(files)+1)
+	for n, data := range files {
+		sums[n] = sha256.Sum256(data)
+	}
+	// The payload manifest has a line per file, megabytes for a large
+	// bag: it is hashed as it is written rather than held.
+	sum, err := writePayloadManifest(filepath.Join(dir, ManifestName), payload)
+	if err != nil {
+		return fmt.Errorf("bagit: write %s: %w", ManifestName, err)
+	}
+	sums[ManifestName] = sum
+	names := make([]string, 0, len(sums))
+	for n := range sums {
 		names = append(names, n)
 	}
 	slices.Sort(names)
 	var tm bytes.Buffer
 	for _, n := range names {
-		sum := sha256.Sum256(files[n])
+		sum := sums[n]
 		fmt.Fprintf(&tm, "%s  %s\n", hex.EncodeToString(sum[:]), encodePath(n))
 	}
 	files[TagManifestName] = tm.Bytes()
@@ -111,6 +117,36 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 		}
 	}
 	return nil
+}
+
+// writePayloadManifest writes manifest-sha256.txt for payload to name,
+// synced, and returns its SHA-256.
+func writePayloadManifest(name string, payload []Entry) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return sum, err
+	}
+	h := sha256.New()
+	w := bufio.NewWriterSize(io.MultiWriter(f, h), 64<<10)
+	var line []byte
+	for _, e := range payload {
+		line = hex.AppendEncode(line[:0], e.SHA256[:])
+		line = append(line, "  "...)
+		line = append(line, encodePath(PayloadDir+"/"+e.Path)...)
+		line = append(line, '\n')
+		w.Write(line) // a write error is kept for Flush
+	}
+	if err := w.Flush(); err != nil {
+		f.Close()
+		return sum, err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return sum, err
+	}
+	h.Sum(sum[:0])
+	return sum, f.Close()
 }
 
 func writeSynced(name string, data []byte) error {

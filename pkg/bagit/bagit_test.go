@@ -620,3 +620,24 @@ func TestSha256sumCompatible(t *testing.T) {
 		t.Fatal("sha256sum -c accepted an altered file")
 	}
 }
+
+// The payload manifest, written as it is hashed, is one line per entry
+// in order, and the tag manifest holds its hash.
+func TestPayloadManifestBytes(t *testing.T) {
+	dir := t.TempDir()
+	a, b := sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b"))
+	payload := []Entry{{Path: "z/100%.txt", Size: 1, SHA256: a}, {Path: "a.txt", Size: 1, SHA256: b}}
+	if err := WriteTags(dir, nil, payload, nil); err != nil {
+		t.Fatal(err)
+	}
+	want := hex.EncodeToString(a[:]) + "  data/z/100%25.txt\n" + hex.EncodeToString(b[:]) + "  data/a.txt\n"
+	man, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil || string(man) != want {
+		t.Fatalf("%s = %q, %v; want %q", ManifestName, man, err, want)
+	}
+	sum := sha256.Sum256(man)
+	tm, _ := os.ReadFile(filepath.Join(dir, TagManifestName))
+	if !bytes.Contains(tm, []byte(hex.EncodeToString(sum[:])+"  "+ManifestName+"\n")) {
+		t.Fatalf("tag manifest does not hold the payload manifest's hash:\n%s", tm)
+	}
+}
