@@ -19,14 +19,7 @@ func previousOpen(id string) (*custody.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	entries, err := l.Entries()
-	if err != nil {
-		return nil, err
-	}
-	for i := range entries {
-		if e := &entries[i]; e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "") {
-			return e, nil
-		}
-	}
-	return nil, nil
+	return l.Find(func(e *custody.Entry) bool {
+		return e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "")
+	})
 }

@@ -740,6 +740,34 @@ func (l *Log) Entries() ([]Entry, error) {
 	return out, nil
 }
 
+// Find returns a copy of the first entry for which match reports true,
+// or nil if there is none. Like Entries, it parses every line strictly
+// (a line that does not parse is an error wrapping [ErrBroken], even
+// after the match) and does not check the chain or the signatures; unlike
+// Entries, it keeps only the entry found, so its memory does not grow
+// with the log (an entry is about 5 KB, and a log only grows).
+func (l *Log) Find(match func(*Entry) bool) (*Entry, error) {
+	_, size, exists, err := l.snapshot()
+	if err != nil || !exists {
+		return nil, err
+	}
+	var found *Entry
+	err = l.scan(size, func(n int64, line []byte) error {
+		e, err := parseLine(n, line)
+		if err != nil {
+			return err
+		}
+		if found == nil && match(e) {
+			found = e
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
 // Report summarises a log that verified.
 type Report struct {
 	// Entries is the number of entries.

@@ -383,6 +383,37 @@ func TestEntriesRejectsBadLine(t *testing.T) {
 	}
 }
 
+// Find returns the first match as a copy, nil without one or without a
+// log, and refuses a broken line even after the match.
+func TestFind(t *testing.T) {
+	l := openLog(t)
+	if e, err := l.Find(func(*custody.Entry) bool { return true }); e != nil || err != nil {
+		t.Fatalf("no log: %v, %v", e, err)
+	}
+	for i := 1; i <= 5; i++ {
+		mustAppend(t, l, event(i), nil)
+	}
+	detail := func(d string) func(*custody.Entry) bool {
+		return func(e *custody.Entry) bool { return strings.HasPrefix(e.Detail, d) }
+	}
+	e, err := l.Find(detail("event 3"))
+	if err != nil || e == nil || e.Seq != 3 || e.Detail != "event 3" {
+		t.Fatalf("Find(event 3) = %+v, %v", e, err)
+	}
+	if e, err := l.Find(detail("event")); err != nil || e == nil || e.Seq != 1 {
+		t.Fatalf("Find(event) = %+v, %v, want the first", e, err)
+	}
+	if e, err := l.Find(detail("nothing")); err != nil || e != nil {
+		t.Fatalf("Find(nothing) = %+v, %v", e, err)
+	}
+	lines := readLines(t, l)
+	lines[3] = []byte("not json\n")
+	writeLines(t, l, lines)
+	if _, err := l.Find(detail("event 1")); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "line 4") {
+		t.Fatalf("Find with a broken line after the match: %v", err)
+	}
+}
+
 // TestLimitTruncationWithHead documents the limit: whoever truncates the
 // log AND rewrites custody.head to match is not detected.
 func TestLimitTruncationWithHead(t *testing.T) {
