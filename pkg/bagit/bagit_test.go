@@ -624,7 +624,7 @@ func TestSha256sumCompatible(t *testing.T) {
 // The payload manifest, written as it is hashed, is one line per entry
 // in order, and the tag manifest holds its hash.
 func TestPayloadManifestBytes(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	a, b := sha256.Sum256([]byte("a")), sha256.Sum256([]byte("b"))
 	payload := []Entry{{Path: "z/100%.txt", Size: 1, SHA256: a}, {Path: "a.txt", Size: 1, SHA256: b}}
 	if err := WriteTags(dir, nil, payload, nil); err != nil {

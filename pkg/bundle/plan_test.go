@@ -49,7 +49,7 @@ func sharesMemory(s, sub string) bool {
 // A plan of a folder stores each file's path within its source path's
 // memory, however the folder was named (on Unix).
 func TestPlanSharesPathMemory(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	if err := os.MkdirAll(filepath.Join(dir, "case", "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
