@@ -17,22 +17,25 @@ import (
 // limit much closer to that makes the collector run hundreds of times.
 const memoryLimit = 40 << 20
 
-// perFileMemory is what one file's entry in the plan, preamble and
-// manifest costs in memory, about (measured: 600 to 800 bytes at 44,000
-// files); the limit grows by it so that a bundle with very many files does
-// not make the collector run without pause.
-const perFileMemory = 768
+// perFileMemory is how much the limit grows per file in the bundle, so
+// that a bundle with very many files does not make the collector run
+// without pause. Each file's entry costs some 500 bytes of live heap
+// (plan or preamble list, hash, its share of the manifest), but the whole
+// manifest is held only at the very end. Measured alternately on the 1 GB
+// corpora against 768 bytes a file: pack and verify of the text corpus
+// (44,500 files) took the same time within noise, with peak RSS of 61–63
+// MiB instead of 77–79 (verify of the mixed one was 2–4 % slower, 53 MiB
+// instead of 60).
+const perFileMemory = 384
 
-// raiseMemoryLimit makes room for a file list of n entries. It also ends
-// the unlimited planning phase (liftMemoryLimit).
-func raiseMemoryLimit(n int) {
+// setMemoryLimitFor sets the limit for a file list of n entries, once its
+// size is known. It ends the unlimited planning phase (liftMemoryLimit)
+// and replaces the room made for parsing a preamble.
+func setMemoryLimitFor(n int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	want := int64(memoryLimit) + int64(n)*perFileMemory
-	if cur := debug.SetMemoryLimit(-1); cur == math.MaxInt64 || want > cur {
-		debug.SetMemoryLimit(want)
-	}
+	debug.SetMemoryLimit(int64(memoryLimit) + int64(n)*perFileMemory)
 }
 
 // preambleMemory is how much memory parsing a preamble takes per byte,
@@ -54,7 +57,7 @@ func makeRoomForPreamble(size int) {
 // liftMemoryLimit removes the limit while pack builds its file list, whose
 // size is not known until it is built: the heap then holds little else,
 // and the collector's own pacing (twice the live heap) suits it. The
-// limit is set again, for the number of files, by raiseMemoryLimit.
+// limit is set again, for the number of files, by setMemoryLimitFor.
 func liftMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(math.MaxInt64)

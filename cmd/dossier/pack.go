@@ -255,7 +255,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	raiseMemoryLimit(len(plan.Files))
+	setMemoryLimitFor(len(plan.Files))
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
 	}

@@ -91,7 +91,7 @@ func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.R
 	}
 	opts.Identity = id
 	opts.Signed = makeRoomForPreamble
-	opts.Proven = func(p *manifest.Preamble) { raiseMemoryLimit(len(p.Files)) }
+	opts.Proven = func(p *manifest.Preamble) { setMemoryLimitFor(len(p.Files)) }
 	return opts, nil
 }
 
