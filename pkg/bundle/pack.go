@@ -68,6 +68,12 @@ const trailerType = "dossier-index"
 
 // Pack writes a bundle of plan's files to w and returns its signed
 // manifest. The caller must discard what was written if Pack fails.
+//
+// The first Pack of a plan made by MakePlan uses the plan's entries as
+// the bundle's file list rather than copying them (a plan can hold a
+// million): it fills in each entry's SHA-256 and offset, the plan's
+// Inputs then show them, and the returned manifest shares them. A later
+// or concurrent Pack of the same plan works on a copy.
 func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("pack: no sender identity")
@@ -98,6 +104,12 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err := opts.Case.Check(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
+	// The plan's own list becomes the bundle's (see Plan.takeFileList):
+	// the preamble is encoded from it before any hash is filled in.
+	files, err := plan.takeFileList()
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
 
 	idBytes := make([]byte, 16)
 	if _, err := rand.Read(idBytes); err != nil {
@@ -121,12 +133,6 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	}
 	hdrHash := headerHash(raw[:len(raw)-16]) // the last 16 bytes are the stream nonce
 
-	// The plan's own list becomes the bundle's: the preamble is encoded
-	// from it before any hash is filled in.
-	files, err := plan.fileList()
-	if err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
 	created := now().UTC().Truncate(time.Second)
 	pre := &manifest.Preamble{
 		Type:            manifest.PreambleType,

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
@@ -39,18 +40,32 @@ type Plan struct {
 	Unlabelled []string
 
 	// list holds the entries that Files point to, in order, as MakePlan
-	// made them.
-	list []manifest.File
+	// made them. The first Pack takes it as the bundle's list (taken).
+	list  []manifest.File
+	taken atomic.Bool
 }
 
-// fileList returns the plan's entries as one list: its own if Files still
-// point to it in order, else a copy.
-func (p *Plan) fileList() ([]manifest.File, error) {
+// ownList reports whether Files still point into the plan's own list, in
+// order.
+func (p *Plan) ownList() bool {
 	own := len(p.list) == len(p.Files)
 	for i := 0; own && i < len(p.Files); i++ {
 		own = p.Files[i].File == &p.list[i]
 	}
-	if own {
+	return own
+}
+
+// takeFileList returns the list of entries for a bundle of the plan: the
+// plan's own list to the first Pack that asks, if Files still point into
+// it in order, and otherwise a copy. A bundle's list is written to as it
+// is packed and then belongs to its manifest, so a plan packed again, or
+// by two Packs at once, gives each later one a copy; the copy takes only
+// the planned fields, which Pack never writes.
+func (p *Plan) takeFileList() ([]manifest.File, error) {
+	if p.ownList() && p.taken.CompareAndSwap(false, true) {
+		if p.list == nil {
+			return []manifest.File{}, nil // encoded as [], like any empty list
+		}
 		return p.list, nil
 	}
 	files := make([]manifest.File, len(p.Files))
@@ -58,7 +73,8 @@ func (p *Plan) fileList() ([]manifest.File, error) {
 		if in.File == nil {
 			return nil, fmt.Errorf("plan entry %d (%s) has no stored entry", i+1, in.Source)
 		}
-		files[i] = *in.File
+		f := in.File
+		files[i] = manifest.File{Path: f.Path, Size: f.Size, Mode: f.Mode, MTime: f.MTime, Categories: f.Categories}
 	}
 	return files, nil
 }
@@ -328,13 +344,13 @@ func checkType(path string, info fs.FileInfo) error {
 
 // Summary totals the plan's files and bytes per category.
 func (p *Plan) Summary() []manifest.CategoryTotal {
-	files, err := p.fileList()
-	if err != nil { // a hand-made plan with an empty entry
-		files = files[:0]
-		for _, in := range p.Files {
-			if in.File != nil {
-				files = append(files, *in.File)
-			}
+	if p.ownList() {
+		return manifest.Summary(p.list)
+	}
+	files := make([]manifest.File, 0, len(p.Files))
+	for _, in := range p.Files {
+		if in.File != nil { // a hand-made plan may have an empty entry
+			files = append(files, manifest.File{Size: in.File.Size, Categories: in.File.Categories})
 		}
 	}
 	return manifest.Summary(files)

@@ -1,12 +1,15 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"unsafe"
 
@@ -129,5 +132,90 @@ func TestPackUsesThePlansList(t *testing.T) {
 	}
 	if sum := plan.Summary(); len(sum) != 1 || sum[0].Files != 2 {
 		t.Errorf("summary of a plan with an empty entry: %+v", sum)
+	}
+}
+
+// A plan packed again, or by two Packs at once, gives each bundle its own
+// list: a manifest Pack returned does not change afterwards, and both
+// bundles verify.
+func TestPackAPlanTwice(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": "aaa", "case/b.txt": "bb"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pack := func(ref string) ([]byte, *manifest.Manifest, error) {
+		var buf bytes.Buffer
+		man, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card},
+			Case: manifest.Case{Reference: ref}})
+		return buf.Bytes(), man, err
+	}
+	_, first, err := pack("C-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstBytes, err := first.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	firstOffset := first.Files[0].Offset
+	// A longer case reference moves every offset in the second bundle.
+	_, second, err := pack(strings.Repeat("C-2 ", 200))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if second.Files[0].Offset == firstOffset {
+		t.Fatal("the second bundle's offsets did not move: the test proves nothing")
+	}
+	if again, _ := first.Marshal(); first.Files[0].Offset != firstOffset || !bytes.Equal(again, firstBytes) {
+		t.Fatal("packing the plan again changed the first manifest")
+	}
+
+	// Two at once (run with -race to see the shared list being written).
+	var wg sync.WaitGroup
+	bundles := make([][]byte, 2)
+	errs := make([]error, 2)
+	for i := range bundles {
+		wg.Go(func() { bundles[i], _, errs[i] = pack(fmt.Sprint("C-", i+3, strings.Repeat("x", 300*i))) })
+	}
+	wg.Wait()
+	for i, b := range bundles {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if _, err := Verify(context.Background(), bytes.NewReader(b), ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
+			t.Fatalf("bundle %d of two packed at once: %v", i, err)
+		}
+	}
+}
+
+// An empty folder makes a bundle whose lists are empty lists, [], as
+// before plans kept their own list (whose empty form is nil).
+func TestPackAnEmptyFolder(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	if err := os.Mkdir(filepath.Join(dir, "empty"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	plan, err := MakePlan([]string{filepath.Join(dir, "empty")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.HasSuffix(res.ManifestBytes, []byte(`"files":[]}`+"\n")) {
+		t.Fatalf("manifest ends %q", res.ManifestBytes[max(0, len(res.ManifestBytes)-40):])
+	}
+	pre, err := res.Preamble.Marshal()
+	if err != nil || !bytes.HasSuffix(pre, []byte(`"files":[]}`+"\n")) {
+		t.Fatalf("preamble ends %q (%v)", pre[max(0, len(pre)-40):], err)
 	}
 }
