@@ -204,6 +204,16 @@ func signDoc(id *identity.Identity, ctx string, doc []byte) []byte {
 	return sig
 }
 
+// encodeDoc encodes v as a canonical compact document: encoding/json with
+// HTML escaping off, then a newline (what Marshal gives for a valid one).
+func encodeDoc(v any) []byte {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	check(enc.Encode(v))
+	return buf.Bytes()
+}
+
 // sigFile encodes a signature file from its two halves (canonical).
 func sigFile(s *sign.Signature) []byte {
 	b, err := json.Marshal(s)
@@ -277,8 +287,9 @@ func (b *bundle) build() []byte {
 	if b.editPre != nil {
 		b.editPre(pre)
 	}
-	preBytes, err := pre.Marshal()
-	check(err)
+	// encoding/json, not Preamble.Marshal: an edited preamble may carry
+	// what Marshal leaves out (a hash in a file entry).
+	preBytes := encodeDoc(pre)
 	if b.preBytes != nil {
 		preBytes = b.preBytes(preBytes)
 	}
