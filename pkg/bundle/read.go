@@ -41,7 +41,11 @@ type ReadOptions struct {
 	BundleID string
 	// Proven, if set, is called once the preamble has been proven, before
 	// any payload is read (for example to size buffers or memory limits
-	// by the number of files).
+	// by the number of files). The read goes on to write each file's
+	// SHA-256 and offset into this preamble's list as it reads the file
+	// (see Result.Preamble): a callback that keeps it must not read those
+	// fields concurrently, and they are confirmed only by a read that
+	// succeeds. The same holds for Accept.
 	Proven func(*manifest.Preamble)
 	// Signed, if set, is called with the preamble's size in bytes once its
 	// signature by Sender has been checked, before it is parsed (for

@@ -275,7 +275,9 @@ func (r *Reader) finish() ([]byte, error) {
 // Close releases the decoders, the frame buffers and the goroutines that
 // decode ahead. It is safe to call more than once and on error paths; it
 // does not close the underlying reader. After Unlock, a goroutine blocked
-// reading the underlying reader exits once that read returns.
+// reading the underlying reader exits once that read returns (until then
+// it may keep one more frame's buffers; after a complete read, once
+// Finish returned, none is left).
 func (r *Reader) Close() error {
 	if r.closed {
 		return nil
