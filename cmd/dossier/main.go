@@ -17,16 +17,23 @@ import (
 // limit much closer to that makes the collector run hundreds of times.
 const memoryLimit = 40 << 20
 
-// perFileMemory is how much the limit grows per file in the bundle, so
-// that a bundle with very many files does not make the collector run
-// without pause. Each file's entry costs some 500 bytes of live heap
-// (plan or preamble list, hash, its share of the manifest), but the whole
-// manifest is held only at the very end. Measured alternately on the 1 GB
-// corpora against 768 bytes a file: pack and verify of the text corpus
-// (44,500 files) took the same time within noise, with peak RSS of 61–63
-// MiB instead of 77–79 (verify of the mixed one was 2–4 % slower, 53 MiB
-// instead of 60).
-const perFileMemory = 384
+// The limit grows with the number of files in the bundle, so that a
+// bundle with very many files does not make the collector run without
+// pause. Each file's entry costs some 500 bytes of live heap (the plan's
+// or preamble's list, its hash, its share of the manifest), but the whole
+// manifest is held only at the very end. Below about 45,000 files the
+// limit grows by perFileMemory from memoryLimit; above, where the list
+// outweighs the fixed buffers, by manyFilesMemory from manyFilesBase, so
+// that it stays above the live heap (65 MB for pack at 100,000 files).
+// Measured alternately on the 1 GB corpora against 768 bytes a file:
+// pack and verify of the text corpus (44,500 files) took the same time
+// within noise, with peak RSS of 61–63 MiB instead of 77–79 (verify of
+// the mixed one was 2–4 % slower, 53 MiB instead of 60).
+const (
+	perFileMemory   = 384
+	manyFilesBase   = 32 << 20
+	manyFilesMemory = 560
+)
 
 // setMemoryLimitFor sets the limit for a file list of n entries, once its
 // size is known. It ends the unlimited planning phase (liftMemoryLimit)
@@ -35,7 +42,12 @@ func setMemoryLimitFor(n int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	debug.SetMemoryLimit(int64(memoryLimit) + int64(n)*perFileMemory)
+	debug.SetMemoryLimit(memoryLimitFor(n))
+}
+
+// memoryLimitFor is the limit for a file list of n entries.
+func memoryLimitFor(n int) int64 {
+	return max(int64(memoryLimit)+int64(n)*perFileMemory, int64(manyFilesBase)+int64(n)*manyFilesMemory)
 }
 
 // preambleMemory is how much memory parsing a preamble takes per byte,
