@@ -208,7 +208,7 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 	}
 	files := make([]manifest.File, len(plan.Files))
 	for i, f := range plan.Files {
-		files[i] = *f.File
+		files[i] = f.Planned()
 		if files[i].Categories == nil {
 			files[i].Categories = []category.ID{}
 		}

@@ -72,8 +72,9 @@ const trailerType = "dossier-index"
 // The first Pack of a plan made by MakePlan uses the plan's entries as
 // the bundle's file list rather than copying them (a plan can hold a
 // million): it fills in each entry's SHA-256 and offset, the plan's
-// Inputs then show them, and the returned manifest shares them. A later
-// or concurrent Pack of the same plan works on a copy.
+// Inputs then show them, and the returned manifest shares them (after a
+// Pack that failed, they may show some). A later or concurrent Pack of
+// the same plan, or of a copy of the Plan value, works on a copy.
 func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("pack: no sender identity")

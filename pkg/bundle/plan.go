@@ -39,20 +39,31 @@ type Plan struct {
 	// Unlabelled lists the stored paths of files that got no category.
 	Unlabelled []string
 
-	// list holds the entries that Files point to, in order, as MakePlan
-	// made them. The first Pack takes it as the bundle's list (taken).
-	list  []manifest.File
+	// own holds the entries that Files point to, as MakePlan made them.
+	// It is a pointer so that a copy of the Plan shares whether a Pack
+	// has taken them.
+	own *ownedList
+}
+
+// ownedList is a plan's own list of entries; the first Pack takes it as
+// the bundle's list.
+type ownedList struct {
+	files []manifest.File
 	taken atomic.Bool
 }
 
-// ownList reports whether Files still point into the plan's own list, in
-// order.
-func (p *Plan) ownList() bool {
-	own := len(p.list) == len(p.Files)
-	for i := 0; own && i < len(p.Files); i++ {
-		own = p.Files[i].File == &p.list[i]
+// ownList returns the plan's own list if Files still point into it, in
+// order, and nil otherwise.
+func (p *Plan) ownList() *ownedList {
+	if p.own == nil || len(p.own.files) != len(p.Files) {
+		return nil
 	}
-	return own
+	for i := range p.Files {
+		if p.Files[i].File != &p.own.files[i] {
+			return nil
+		}
+	}
+	return p.own
 }
 
 // takeFileList returns the list of entries for a bundle of the plan: the
@@ -62,21 +73,28 @@ func (p *Plan) ownList() bool {
 // by two Packs at once, gives each later one a copy; the copy takes only
 // the planned fields, which Pack never writes.
 func (p *Plan) takeFileList() ([]manifest.File, error) {
-	if p.ownList() && p.taken.CompareAndSwap(false, true) {
-		if p.list == nil {
+	if own := p.ownList(); own != nil && own.taken.CompareAndSwap(false, true) {
+		if own.files == nil {
 			return []manifest.File{}, nil // encoded as [], like any empty list
 		}
-		return p.list, nil
+		return own.files, nil
 	}
 	files := make([]manifest.File, len(p.Files))
 	for i, in := range p.Files {
 		if in.File == nil {
 			return nil, fmt.Errorf("plan entry %d (%s) has no stored entry", i+1, in.Source)
 		}
-		f := in.File
-		files[i] = manifest.File{Path: f.Path, Size: f.Size, Mode: f.Mode, MTime: f.MTime, Categories: f.Categories}
+		files[i] = in.Planned()
 	}
 	return files, nil
+}
+
+// Planned returns the planned fields of the input's entry (path, size,
+// mode, mtime, categories), without the SHA-256 and offset that a Pack
+// fills in. It reads only fields that Pack never writes.
+func (in *Input) Planned() manifest.File {
+	f := in.File
+	return manifest.File{Path: f.Path, Size: f.Size, Mode: f.Mode, MTime: f.MTime, Categories: f.Categories}
 }
 
 // UnlabelledError lists files that no category rule matched when there was
@@ -250,9 +268,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			}
 		}
 	}
-	plan.Files, plan.list = files.slice(), entries.slice()
+	plan.Files, plan.own = files.slice(), &ownedList{files: entries.slice()}
 	for i := range plan.Files {
-		plan.Files[i].File = &plan.list[i]
+		plan.Files[i].File = &plan.own.files[i]
 	}
 	plan.Unlabelled = unlabelled
 	if len(unlabelled) > 0 {
@@ -344,12 +362,10 @@ func checkType(path string, info fs.FileInfo) error {
 
 // Summary totals the plan's files and bytes per category.
 func (p *Plan) Summary() []manifest.CategoryTotal {
-	if p.ownList() {
-		return manifest.Summary(p.list)
-	}
 	files := make([]manifest.File, 0, len(p.Files))
 	for _, in := range p.Files {
 		if in.File != nil { // a hand-made plan may have an empty entry
+			// Only what Pack never writes: a Pack may be filling in hashes.
 			files = append(files, manifest.File{Size: in.File.Size, Categories: in.File.Categories})
 		}
 	}

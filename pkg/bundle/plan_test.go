@@ -127,8 +127,12 @@ func TestPackUsesThePlansList(t *testing.T) {
 	}
 
 	plan.Files[1].File = nil
-	if _, err := pack(plan); err == nil || !strings.Contains(err.Error(), "has no stored entry") {
+	var out bytes.Buffer
+	if _, err := Pack(context.Background(), &out, plan, opts); err == nil || !strings.Contains(err.Error(), "has no stored entry") {
 		t.Fatalf("err = %v for an entry without File", err)
+	}
+	if out.Len() != 0 {
+		t.Fatalf("a plan with an empty entry wrote %d bytes before failing", out.Len())
 	}
 	if sum := plan.Summary(); len(sum) != 1 || sum[0].Files != 2 {
 		t.Errorf("summary of a plan with an empty entry: %+v", sum)
@@ -173,14 +177,27 @@ func TestPackAPlanTwice(t *testing.T) {
 		t.Fatal("packing the plan again changed the first manifest")
 	}
 
-	// Two at once (run with -race to see the shared list being written).
+	// Two at once, of a fresh plan and of a copy of its value: exactly one
+	// takes the plan's list (run with -race to see a shared list written).
+	if plan, err = MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other}); err != nil {
+		t.Fatal(err)
+	}
+	plans := []*Plan{plan, new(Plan)}
+	*plans[1] = *plan
 	var wg sync.WaitGroup
 	bundles := make([][]byte, 2)
+	mans := make([]*manifest.Manifest, 2)
 	errs := make([]error, 2)
 	for i := range bundles {
-		wg.Go(func() { bundles[i], _, errs[i] = pack(fmt.Sprint("C-", i+3, strings.Repeat("x", 300*i))) })
+		wg.Go(func() {
+			var buf bytes.Buffer
+			mans[i], errs[i] = Pack(context.Background(), &buf, plans[i], PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card},
+				Case: manifest.Case{Reference: fmt.Sprint("C-", i+3, strings.Repeat("x", 300*i))}})
+			bundles[i] = buf.Bytes()
+		})
 	}
 	wg.Wait()
+	shared := 0
 	for i, b := range bundles {
 		if errs[i] != nil {
 			t.Fatal(errs[i])
@@ -188,6 +205,12 @@ func TestPackAPlanTwice(t *testing.T) {
 		if _, err := Verify(context.Background(), bytes.NewReader(b), ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
 			t.Fatalf("bundle %d of two packed at once: %v", i, err)
 		}
+		if &mans[i].Files[0] == plan.Files[0].File {
+			shared++
+		}
+	}
+	if shared != 1 {
+		t.Fatalf("%d of two Packs at once used the plan's own list, want 1", shared)
 	}
 }
 
