@@ -21,8 +21,9 @@ type Input struct {
 	Source string
 	// File is the stored entry (path, size, mode, mtime, categories). In
 	// a plan made by MakePlan it points into the plan's own list, which
-	// Pack uses as the bundle's file list, filling in each file's SHA-256
-	// and offset, instead of copying it (a plan can hold a million files).
+	// the plan's first Pack uses as the bundle's file list, filling in
+	// each file's SHA-256 and offset, instead of copying it (a plan can
+	// hold a million files).
 	File *manifest.File
 	// id is what pack checks to see that the file is still the one
 	// planned; it is kept small because a plan can hold a million files.

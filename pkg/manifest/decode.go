@@ -32,7 +32,7 @@ import (
 // strictly: the result is accepted only if writeWithFiles gives back data.
 // A list of an expected number of entries (sized) is allocated once.
 func unmarshalWithFiles(data []byte, doc any, files *[]File, head func() any, sized int) error {
-	encode := func(w io.Writer) error { return writeWithFiles(w, head(), *files, true) }
+	encode := func(w io.Writer) error { return writeWithFiles(w, head(), *files) }
 	if decodeFast(data, doc, files) && canon.Matches(data, encode) {
 		return nil
 	}

@@ -17,7 +17,8 @@ import (
 // size at the moment memory peaks. The pieces are exactly what
 // canon.Marshal gives for the whole document: the document with a nil
 // list, whose encoding ends in "files":null, and then the entries;
-// TestEncodingMatchesCanon holds them to it.
+// TestEncodingMatchesCanon holds them to it. (A preamble's entries are
+// written without the SHA-256 and offset its files may carry.)
 
 // Marshal returns the canonical encoding. A preamble's files have no
 // SHA-256 or offset: they are left out even where p's files carry them
@@ -58,7 +59,7 @@ func Restatement(p *Preamble, preambleSHA256 string, files []File) *Manifest {
 // manifest it may accept ([Restatement]) checks the signed bytes this way
 // without decoding them, and without a second copy of the file list.
 func (m *Manifest) EncodesTo(data []byte) bool {
-	return canon.Matches(data, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files, true) })
+	return canon.Matches(data, func(w io.Writer) error { return writeWithFiles(w, m.head(), m.Files) })
 }
 
 // head is the preamble without its file list, which encodes as null.
@@ -114,13 +115,13 @@ var nullFiles = []byte(`,"files":null}` + "\n")
 
 // writeWithFiles writes the canonical encoding of a document whose last
 // field is "files": head is the document with a nil list, files the list,
-// whose SHA-256 and offset are written only withHashes.
-func writeWithFiles(w io.Writer, head any, files []File, withHashes bool) error {
+// every field of every entry written (as encoding/json would).
+func writeWithFiles(w io.Writer, head any, files []File) error {
 	open, err := encodeHead(head)
 	if err != nil {
 		return err
 	}
-	return writeList(w, open, files, withHashes)
+	return writeList(w, open, files, true)
 }
 
 // encodeHead returns the encoding of head (a document with a nil list) up
