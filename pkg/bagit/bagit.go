@@ -112,7 +112,11 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 	}
 	files[TagManifestName] = tm.Bytes()
 	for n, data := range files {
-		if err := writeSynced(filepath.Join(dir, n), data); err != nil {
+		write := func(w io.Writer) error {
+			_, err := w.Write(data)
+			return err
+		}
+		if err := writeSynced(filepath.Join(dir, n), write); err != nil {
 			return fmt.Errorf("bagit: write %s: %w", n, err)
 		}
 	}
@@ -123,38 +127,31 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 // synced, and returns its SHA-256.
 func writePayloadManifest(name string, payload []Entry) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
-	if err != nil {
-		return sum, err
-	}
 	h := sha256.New()
-	w := bufio.NewWriterSize(io.MultiWriter(f, h), 64<<10)
-	var line []byte
-	for _, e := range payload {
-		line = hex.AppendEncode(line[:0], e.SHA256[:])
-		line = append(line, "  "...)
-		line = append(line, encodePath(PayloadDir+"/"+e.Path)...)
-		line = append(line, '\n')
-		w.Write(line) // a write error is kept for Flush
-	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return sum, err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return sum, err
-	}
+	err := writeSynced(name, func(f io.Writer) error {
+		w := bufio.NewWriterSize(io.MultiWriter(f, h), 64<<10)
+		var line []byte
+		for _, e := range payload {
+			line = hex.AppendEncode(line[:0], e.SHA256[:])
+			line = append(line, "  "...)
+			line = append(line, encodePath(PayloadDir+"/"+e.Path)...)
+			line = append(line, '\n')
+			w.Write(line) // a write error is kept for Flush
+		}
+		return w.Flush()
+	})
 	h.Sum(sum[:0])
-	return sum, f.Close()
+	return sum, err
 }
 
-func writeSynced(name string, data []byte) error {
+// writeSynced creates the new file name (mode 0600), fills it with write,
+// and syncs it.
+func writeSynced(name string, write func(io.Writer) error) error {
 	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(data); err != nil {
+	if err := write(f); err != nil {
 		f.Close()
 		return err
 	}

@@ -721,23 +721,28 @@ func parseLine(n int64, line []byte) (*Entry, error) {
 // [ErrBroken] that names it; Entries does not check the chain or the
 // signatures (use [Log.Verify]).
 func (l *Log) Entries() ([]Entry, error) {
-	_, size, exists, err := l.snapshot()
-	if err != nil || !exists {
+	var out []Entry
+	if err := l.each(func(e *Entry) { out = append(out, *e) }); err != nil {
 		return nil, err
 	}
-	var out []Entry
-	err = l.scan(size, func(n int64, line []byte) error {
+	return out, nil
+}
+
+// each parses every line of the log strictly, in order, and hands each
+// entry to fn. A missing log has none.
+func (l *Log) each(fn func(*Entry)) error {
+	_, size, exists, err := l.snapshot()
+	if err != nil || !exists {
+		return err
+	}
+	return l.scan(size, func(n int64, line []byte) error {
 		e, err := parseLine(n, line)
 		if err != nil {
 			return err
 		}
-		out = append(out, *e)
+		fn(e)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // Find returns a copy of the first entry for which match reports true,
@@ -747,20 +752,11 @@ func (l *Log) Entries() ([]Entry, error) {
 // Entries, it keeps only the entry found, so its memory does not grow
 // with the log (an entry is about 5 KB, and a log only grows).
 func (l *Log) Find(match func(*Entry) bool) (*Entry, error) {
-	_, size, exists, err := l.snapshot()
-	if err != nil || !exists {
-		return nil, err
-	}
 	var found *Entry
-	err = l.scan(size, func(n int64, line []byte) error {
-		e, err := parseLine(n, line)
-		if err != nil {
-			return err
-		}
+	err := l.each(func(e *Entry) {
 		if found == nil && match(e) {
 			found = e
 		}
-		return nil
 	})
 	if err != nil {
 		return nil, err
