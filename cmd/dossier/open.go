@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"os"
@@ -157,8 +156,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 // writeReceipt signs a receipt for an opened bundle and writes it without
 // replacing anything.
 func writeReceipt(g *globalOptions, path string, opts bundle.ReadOptions, res *bundle.Result, bundleDigest []byte) error {
-	manHash := sha256.Sum256(res.ManifestBytes)
-	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, manHash[:], bundleDigest, receipt.ResultOpened, g.now())
+	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, res.ManifestSHA256[:], bundleDigest, receipt.ResultOpened, g.now())
 	if err != nil {
 		return err
 	}

@@ -315,9 +315,9 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.JSON {
-				return g.printJSON(map[string]any{"version": version, "format_version": manifest.FormatVersion})
+				return g.printJSON(map[string]any{"version": version, "format_version": manifest.FormatVersion, "reads_format_versions": []int{manifest.Version1, manifest.FormatVersion}})
 			}
-			fmt.Fprintf(g.stdout, "dossier %s (bundle format v%d)\n", version, manifest.FormatVersion)
+			fmt.Fprintf(g.stdout, "dossier %s (writes bundle format v%d, reads v%d and v%d)\n", version, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
 			return nil
 		},
 	}

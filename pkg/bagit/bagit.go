@@ -70,28 +70,37 @@ func (b *Bag) InfoValue(label string) string {
 
 // WriteTags completes a bag at dir whose payload is already under
 // dir/data: it writes bagit.txt, bag-info.txt (info plus Payload-Oxum),
-// manifest-sha256.txt from payload, the extra tag files, and the tag
-// manifest. Files are created with mode 0600 and synced.
-func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte) error {
+// manifest-sha256.txt from payload, the extra tag files (each written
+// from its source, hashed as it is written, so a large one need not be
+// held), and the tag manifest. Files are created with mode 0600 and
+// synced.
+func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.WriterTo) error {
 	var oxBytes int64
 	for _, e := range payload {
 		oxBytes += e.Size
 	}
 	info = append(slices.Clone(info), Field{"Payload-Oxum", fmt.Sprintf("%d.%d", oxBytes, len(payload))})
 
-	files := map[string][]byte{
-		DeclarationName: []byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n"),
-		InfoName:        encodeInfo(info),
+	files := map[string]io.WriterTo{
+		DeclarationName: bytes.NewReader([]byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")),
+		InfoName:        bytes.NewReader(encodeInfo(info)),
 	}
-	for name, data := range tags {
+	for name, src := range tags {
 		if name == DeclarationName || name == InfoName || name == ManifestName || name == TagManifestName || strings.Contains(name, "/") || strings.HasPrefix(name, "manifest-") || strings.HasPrefix(name, "tagmanifest-") {
 			return fmt.Errorf("bagit: tag file name %q is reserved or nested", name)
 		}
-		files[name] = data
+		files[name] = src
 	}
 	sums := make(map[string][sha256.Size]byte, len(files)+1)
-	for n, data := range files {
-		sums[n] = sha256.Sum256(data)
+	for n, src := range files {
+		sum, err := writeHashed(filepath.Join(dir, n), func(w io.Writer) error {
+			_, err := src.WriteTo(w)
+			return err
+		})
+		if err != nil {
+			return fmt.Errorf("bagit: write %s: %w", n, err)
+		}
+		sums[n] = sum
 	}
 	// The payload manifest has a line per file, megabytes for a large
 	// bag: it is hashed as it is written rather than held.
@@ -110,15 +119,11 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 		sum := sums[n]
 		fmt.Fprintf(&tm, "%s  %s\n", hex.EncodeToString(sum[:]), encodePath(n))
 	}
-	files[TagManifestName] = tm.Bytes()
-	for n, data := range files {
-		write := func(w io.Writer) error {
-			_, err := w.Write(data)
-			return err
-		}
-		if err := writeSynced(filepath.Join(dir, n), write); err != nil {
-			return fmt.Errorf("bagit: write %s: %w", n, err)
-		}
+	if _, err := writeHashed(filepath.Join(dir, TagManifestName), func(w io.Writer) error {
+		_, err := w.Write(tm.Bytes())
+		return err
+	}); err != nil {
+		return fmt.Errorf("bagit: write %s: %w", TagManifestName, err)
 	}
 	return nil
 }
@@ -126,10 +131,8 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string][]byte
 // writePayloadManifest writes manifest-sha256.txt for payload to name,
 // synced, and returns its SHA-256.
 func writePayloadManifest(name string, payload []Entry) ([sha256.Size]byte, error) {
-	var sum [sha256.Size]byte
-	h := sha256.New()
-	err := writeSynced(name, func(f io.Writer) error {
-		w := bufio.NewWriterSize(io.MultiWriter(f, h), 64<<10)
+	return writeHashed(name, func(f io.Writer) error {
+		w := bufio.NewWriterSize(f, 64<<10)
 		var line []byte
 		for _, e := range payload {
 			line = hex.AppendEncode(line[:0], e.SHA256[:])
@@ -140,6 +143,14 @@ func writePayloadManifest(name string, payload []Entry) ([sha256.Size]byte, erro
 		}
 		return w.Flush()
 	})
+}
+
+// writeHashed is writeSynced that also returns the SHA-256 of what write
+// wrote.
+func writeHashed(name string, write func(io.Writer) error) ([sha256.Size]byte, error) {
+	var sum [sha256.Size]byte
+	h := sha256.New()
+	err := writeSynced(name, func(f io.Writer) error { return write(io.MultiWriter(f, h)) })
 	h.Sum(sum[:0])
 	return sum, err
 }

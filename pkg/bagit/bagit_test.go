@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -37,7 +38,11 @@ func makeBag(t *testing.T, payload map[string]string, info []Field, tags map[str
 		entries = append(entries, Entry{Path: p, SHA256: sha256.Sum256([]byte(content)), Size: int64(len(content))})
 	}
 	slices.SortFunc(entries, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
-	if err := WriteTags(dir, info, entries, tags); err != nil {
+	sources := make(map[string]io.WriterTo, len(tags))
+	for n, data := range tags {
+		sources[n] = bytes.NewReader(data)
+	}
+	if err := WriteTags(dir, info, entries, sources); err != nil {
 		t.Fatalf("WriteTags: %v", err)
 	}
 	return dir, entries
@@ -557,7 +562,7 @@ func TestWriteTagsRefuses(t *testing.T) {
 	for _, name := range []string{DeclarationName, InfoName, ManifestName, TagManifestName, "manifest-md5.txt", "tagmanifest-sha512.txt", "sub/file", "../escape"} {
 		dir := testtmp.Dir(t)
 		os.Mkdir(filepath.Join(dir, PayloadDir), 0o755)
-		err := WriteTags(dir, nil, nil, map[string][]byte{name: []byte("x")})
+		err := WriteTags(dir, nil, nil, map[string]io.WriterTo{name: strings.NewReader("x")})
 		if err == nil {
 			t.Errorf("tag name %q accepted", name)
 		}

@@ -19,7 +19,6 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
-	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
 // ErrNotInBundle is returned by [Extract] when the bundle has no file at
@@ -74,7 +73,7 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, integrityWrap(err, "the bundle's seek table is damaged")
 	}
 	var t trailer
-	if err := canon.Unmarshal(ix.Trailer, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion ||
+	if err := canon.Unmarshal(ix.Trailer, &t, false); err != nil || t.Type != trailerType || !manifest.Supported(t.Version) ||
 		t.ManifestOffset <= 0 || t.ManifestOffset >= ix.DataSize {
 		return nil, integrity("the bundle's index is damaged")
 	}
@@ -128,7 +127,10 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if err != nil {
 		return nil, err
 	}
-	if err := manifest.Verify(key, sign.ContextManifest, manBytes, manSig); err != nil {
+	if perr == nil && man.Version != t.Version {
+		return nil, integrity("the bundle's index is damaged: it is for format %d, its manifest for format %d", t.Version, man.Version)
+	}
+	if err := manifest.VerifyManifest(key, t.Version, manBytes, manSig); err != nil {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
 	}

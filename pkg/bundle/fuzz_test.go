@@ -186,7 +186,7 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 	alice, bob := fuzzKeys(t)
 	created := time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
-	var files []manifest.File
+	files := []manifest.File{} // a format-2 manifest lists no files as [], never null
 	var rel []int64
 	var total int64
 	cr := &countingReader{r: bytes.NewReader(payload)}
@@ -279,7 +279,7 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 		AgeHeaderSHA256: pre.AgeHeaderSHA256, PreambleSHA256: hex.EncodeToString(preHash[:]), TotalSize: total, Files: files}
 	manBytes, err := man.Marshal()
 	must(err)
-	manSig, err := manifest.Sign(alice.Key, sign.ContextManifest, manBytes)
+	manSig, err := manifest.SignManifest(alice.Key, manifest.FormatVersion, manBytes)
 	must(err)
 	meta(ManifestName, manBytes)
 	meta(ManifestSigName, manSig)

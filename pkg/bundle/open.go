@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"errors"
@@ -21,7 +22,6 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
-	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
 // Tag files dossier adds to an opened bag.
@@ -315,10 +315,10 @@ func (s *stagingSink) commit(res *Result) error {
 	if err != nil {
 		return err
 	}
-	tags := map[string][]byte{
-		BagManifestName:    res.ManifestBytes,
-		BagManifestSigName: res.ManifestSig,
-		BagSenderCardName:  cardBytes,
+	tags := map[string]io.WriterTo{
+		BagManifestName:    res.SignedManifest(),
+		BagManifestSigName: bytes.NewReader(res.ManifestSig),
+		BagSenderCardName:  bytes.NewReader(cardBytes),
 	}
 	if err := bagit.WriteTags(s.staging, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
 		return fmt.Errorf("open: %w", err)
@@ -433,7 +433,7 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle was signed by '%s' (%s) but --from names %s: check who sent it", man.Sender.Name, fp, quoteLabel(sender))}
 	}
-	if err := manifest.Verify(key, sign.ContextManifest, manBytes, manSig); err != nil {
+	if err := manifest.VerifyManifest(key, man.Version, manBytes, manSig); err != nil {
 		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
 	}
 	if err := checkBagInfo(bag, man, sender); err != nil {

@@ -3,6 +3,7 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"os"
@@ -234,8 +235,12 @@ func TestPackAnEmptyFolder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !bytes.HasSuffix(res.ManifestBytes, []byte(`"files":[]}`+"\n")) {
-		t.Fatalf("manifest ends %q", res.ManifestBytes[max(0, len(res.ManifestBytes)-40):])
+	var man bytes.Buffer
+	if _, err := res.SignedManifest().WriteTo(&man); err != nil {
+		t.Fatal(err)
+	}
+	if mb := man.Bytes(); !bytes.HasSuffix(mb, []byte(`"files":[]}`+"\n")) || sha256.Sum256(mb) != res.ManifestSHA256 {
+		t.Fatalf("manifest ends %q", mb[max(0, len(mb)-40):])
 	}
 	pre, err := res.Preamble.Marshal()
 	if err != nil || !bytes.HasSuffix(pre, []byte(`"files":[]}`+"\n")) {

@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -67,13 +68,34 @@ type Result struct {
 	Preamble *manifest.Preamble
 	// Manifest is the signed manifest (nil for Inspect).
 	Manifest *manifest.Manifest
-	// ManifestBytes and ManifestSig are the manifest's exact signed bytes
-	// and signature file (nil for Inspect).
-	ManifestBytes, ManifestSig []byte
+	// ManifestSig is the manifest's signature file (nil for Inspect).
+	ManifestSig []byte
+	// ManifestBytes are the manifest's exact signed bytes, for a format-1
+	// bundle only: a format-2 manifest is checked as it is read and not
+	// kept (it is some 240 bytes a file). [Result.SignedManifest] gives
+	// them for either.
+	ManifestBytes []byte
+	// ManifestSHA256 is the SHA-256 of the manifest's exact bytes (zero
+	// for Inspect).
+	ManifestSHA256 [32]byte
 	// SenderConfirmed is true when the signature was checked against a
 	// sender card the caller supplied, false when only against the card
 	// the bundle carries (Inspect without a sender).
 	SenderConfirmed bool
+}
+
+// SignedManifest returns a source of the signed manifest's exact bytes:
+// those read, for format 1, or for format 2 the encoding of Manifest,
+// which the read proved to be byte for byte the signed one, written a
+// piece at a time. It is nil for Inspect.
+func (r *Result) SignedManifest() io.WriterTo {
+	switch {
+	case r.ManifestBytes != nil:
+		return bytes.NewReader(r.ManifestBytes)
+	case r.Manifest != nil:
+		return r.Manifest
+	}
+	return nil
 }
 
 // Caps applied while reading, before the sender is proven.
@@ -444,6 +466,10 @@ func (rd *reading) manifest(res *Result) error {
 	// The manifest's header starts at the next tar block after the last
 	// file's data (tar positions are multiples of 512 from the start).
 	manOffset := (rd.lc.n + 511) &^ 511
+	rd.manOffset = manOffset
+	if rd.pre.Version != manifest.Version1 {
+		return rd.streamedManifest(res)
+	}
 	manBytes, err := readMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, len(rd.pre.Files)), true)
 	if err != nil {
 		return err
@@ -452,7 +478,7 @@ func (rd *reading) manifest(res *Result) error {
 	if err != nil {
 		return err
 	}
-	if err := manifest.Verify(rd.signKey, sign.ContextManifest, manBytes, manSig); err != nil {
+	if err := manifest.VerifyManifest(rd.signKey, manifest.Version1, manBytes, manSig); err != nil {
 		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
 	// The manifest to accept is known already: the preamble restated,
@@ -469,11 +495,60 @@ func (rd *reading) manifest(res *Result) error {
 			return err
 		}
 	}
-	// Read the rest of the stream before reporting the trailer: the
-	// trailer must point at this manifest.
 	res.Manifest, res.ManifestBytes, res.ManifestSig = man, manBytes, manSig
-	rd.manOffset = manOffset
+	res.ManifestSHA256 = sha256.Sum256(manBytes)
 	return nil
+}
+
+// streamedManifest reads a format-2 manifest, whose signature covers its
+// SHA-512: the one manifest it may be is known (the preamble restated,
+// with the hashes and offsets read), so the signed bytes are compared
+// with its encoding as they arrive and hashed, and never held. Which
+// error is reported does not depend on where a difference is: the
+// signature is checked first, as for format 1.
+func (rd *reading) streamedManifest(res *Result) error {
+	if _, err := nextMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, len(rd.pre.Files))); err != nil {
+		return err
+	}
+	man := manifest.Restatement(rd.pre, hex.EncodeToString(rd.preHash[:]), rd.pre.Files)
+	h512, h256 := sha512.New(), sha256.New()
+	differs := man.Match(io.TeeReader(rd.tr, io.MultiWriter(h512, h256)))
+	var mismatch *manifest.MismatchError
+	if differs != nil && !errors.As(differs, &mismatch) {
+		return tarErr(differs, ManifestName)
+	}
+	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen, false)
+	if err != nil {
+		return err
+	}
+	var digest manifest.Digest
+	h512.Sum(digest[:0])
+	if err := manifest.VerifyDigest(rd.signKey, &digest, manSig); err != nil {
+		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
+	}
+	if mismatch != nil {
+		return mismatchError(mismatch, rd.pre.Files)
+	}
+	res.Manifest, res.ManifestSig = man, manSig
+	h256.Sum(res.ManifestSHA256[:0])
+	return nil
+}
+
+// mismatchError explains a signed format-2 manifest that is not the one
+// the preamble and the payload read imply, as parseManifest does for
+// format 1.
+func mismatchError(m *manifest.MismatchError, files []manifest.File) error {
+	if m.File < 0 {
+		return integrityWrap(m, "the manifest does not match the preamble")
+	}
+	path := files[m.File].Path
+	switch m.Field {
+	case "sha256":
+		return integrity("%q does not match its signed SHA-256: the bundle was altered", path)
+	case "offset":
+		return integrity("%q is not at the offset its manifest records", path)
+	}
+	return integrityWrap(m, "the manifest does not match the preamble at file %q", path)
 }
 
 // parseManifest parses a signed manifest and checks it against the
@@ -525,7 +600,7 @@ func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
 		return integrityWrap(err, "the bundle's compressed stream is damaged at its end")
 	}
 	var t trailer
-	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != manifest.FormatVersion || t.ManifestOffset != rd.manOffset {
+	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != rd.pre.Version || t.ManifestOffset != rd.manOffset {
 		return integrity("the bundle's index does not match its contents")
 	}
 	if _, err := br.Peek(1); err != io.EOF {

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 )
 
@@ -84,21 +85,26 @@ func marshalWithFiles(head any, files []File, withHashes bool) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	size := len(open) + len(nullFiles)
-	if files != nil {
-		size = len(open) + len(filesKey) + len(listEnd)
-		for i := range files {
-			size += fileLen(&files[i], withHashes) + 1 // and a comma
-		}
-		if len(files) > 0 {
-			size-- // one comma fewer
-		}
-	}
-	buf := bytes.NewBuffer(make([]byte, 0, size))
+	buf := bytes.NewBuffer(make([]byte, 0, docLen(open, files, withHashes)))
 	if err := writeList(buf, open, files, withHashes); err != nil {
 		return nil, err
 	}
 	return buf.Bytes(), nil
+}
+
+// docLen is the length of writeList's encoding.
+func docLen(open []byte, files []File, withHashes bool) int {
+	if files == nil {
+		return len(open) + len(nullFiles)
+	}
+	size := len(open) + len(filesKey) + len(listEnd)
+	for i := range files {
+		size += fileLen(&files[i], withHashes) + 1 // and a comma
+	}
+	if len(files) > 0 {
+		size-- // one comma fewer
+	}
+	return size
 }
 
 // filesKey is where the file list starts in a canonical preamble or
@@ -184,18 +190,7 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	b = append(b, `,"mtime":`...)
 	b = appendString(b, f.MTime)
 	b = append(b, `,"categories":`...)
-	if f.Categories == nil {
-		b = append(b, "null"...)
-	} else {
-		b = append(b, '[')
-		for i, c := range f.Categories {
-			if i > 0 {
-				b = append(b, ',')
-			}
-			b = appendString(b, string(c))
-		}
-		b = append(b, ']')
-	}
+	b = appendCategories(b, f.Categories)
 	if !withHashes {
 		return append(b, '}')
 	}
@@ -208,6 +203,21 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 		b = strconv.AppendInt(b, f.Offset, 10)
 	}
 	return append(b, '}')
+}
+
+// appendCategories appends a file's category list.
+func appendCategories(b []byte, cats []category.ID) []byte {
+	if cats == nil {
+		return append(b, "null"...)
+	}
+	b = append(b, '[')
+	for i, c := range cats {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendString(b, string(c))
+	}
+	return append(b, ']')
 }
 
 // fileLen is the length of appendFile's encoding of f, computed without

@@ -5,8 +5,11 @@
 //
 // Both are canonical JSON (see the bundle format spec in pkg/bundle) and are
 // parsed strictly: the bytes must equal the canonical re-encoding of what was
-// parsed. Signatures are hybrid Ed25519 + ML-DSA-65 ([sign.Signature]) over
-// the exact bytes, with [sign.ContextPreamble] and [sign.ContextManifest].
+// parsed. Signatures are hybrid Ed25519 + ML-DSA-65 ([sign.Signature]): a
+// preamble's over its exact bytes ([sign.ContextPreamble]); a manifest's
+// over its exact bytes in format 1 ([sign.ContextManifest]) and over their
+// SHA-512 in format 2 ([sign.ContextManifestDigest]), so that a reader can
+// check it while reading rather than hold the whole manifest.
 package manifest
 
 import (
@@ -25,9 +28,10 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
-// Document types and the format version this package reads and writes.
+// Document types and the format version this package writes. It reads
+// [Version1] too.
 const (
-	FormatVersion = 1
+	FormatVersion = 2
 	PreambleType  = "dossier-preamble"
 	ManifestType  = "dossier-manifest"
 )
@@ -229,8 +233,8 @@ func checkCommon(version int, id, created string, recipients []Party, headerHash
 // checkHeader validates the fields a preamble and a manifest share, but for
 // the file list.
 func checkHeader(version int, id, created string, recipients []Party, headerHash string, c *Case) error {
-	if version != FormatVersion {
-		return fmt.Errorf("%w: format version %d is not supported (this dossier reads version %d)", ErrInvalid, version, FormatVersion)
+	if !Supported(version) {
+		return fmt.Errorf("%w: format version %d is not supported (this dossier reads versions %d and %d)", ErrInvalid, version, Version1, FormatVersion)
 	}
 	if !bundleIDRe.MatchString(id) {
 		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)
@@ -387,6 +391,8 @@ func (m *Manifest) Consistent(p *Preamble, preambleSHA256 string) error {
 		return fmt.Errorf("%w: manifest and preamble disagree on %s", ErrInvalid, what)
 	}
 	switch {
+	case m.Version != p.Version:
+		return bad("the format version")
 	case m.PreambleSHA256 != preambleSHA256:
 		return bad("the preamble hash")
 	case m.BundleID != p.BundleID:

@@ -28,9 +28,13 @@ const (
 	ContextCard     = "dossier/v1 card"
 	ContextPreamble = "dossier/v1 preamble"
 	ContextManifest = "dossier/v1 manifest"
-	ContextReceipt  = "dossier/v1 receipt"
-	ContextLog      = "dossier/v1 custody-log"
-	ContextSeal     = "dossier/v1 seal"
+	// ContextManifestDigest signs the SHA-512 of a format-2 manifest
+	// rather than its bytes, so that it can be checked as the manifest is
+	// read.
+	ContextManifestDigest = "dossier/v2 manifest"
+	ContextReceipt        = "dossier/v1 receipt"
+	ContextLog            = "dossier/v1 custody-log"
+	ContextSeal           = "dossier/v1 seal"
 )
 
 // Sizes of the encoded keys, seeds and signature halves.

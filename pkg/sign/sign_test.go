@@ -35,7 +35,7 @@ func TestRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := map[string]*PrivateKey{"generated": gen, "fixed": fixedKey(t, 1)}
-	contexts := []string{ContextCard, ContextPreamble, ContextManifest, ContextReceipt, ContextLog, ContextSeal}
+	contexts := []string{ContextCard, ContextPreamble, ContextManifest, ContextManifestDigest, ContextReceipt, ContextLog, ContextSeal}
 	msgs := [][]byte{nil, {}, []byte("hello"), bytes.Repeat([]byte{0xAB}, 1<<16)}
 	for name, k := range keys {
 		for _, ctx := range contexts {
@@ -182,7 +182,7 @@ func testVerifyFailures(t *testing.T, msg []byte) {
 // Each context must reject signatures made for every other context.
 func TestContextSeparation(t *testing.T) {
 	k := fixedKey(t, 4)
-	contexts := []string{ContextCard, ContextPreamble, ContextManifest, ContextReceipt, ContextLog, ContextSeal}
+	contexts := []string{ContextCard, ContextPreamble, ContextManifest, ContextManifestDigest, ContextReceipt, ContextLog, ContextSeal}
 	msg := []byte("same bytes")
 	for _, signCtx := range contexts {
 		sig, err := k.Sign(signCtx, msg)

@@ -1,0 +1,265 @@
+package manifest
+
+import (
+	"bytes"
+	"crypto/sha512"
+	"fmt"
+	"io"
+	"strconv"
+
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// Version1 is the first bundle format. Its manifest signature covers the
+// manifest's exact bytes, so a reader holds the whole manifest (about 240
+// bytes a file) to check it. Format 2 ([FormatVersion]) differs only there:
+// the signature covers the SHA-512 of those bytes, which a reader computes
+// as it compares them with the manifest it expects, holding none of them.
+const Version1 = 1
+
+// Supported reports whether this package reads bundle format version v.
+func Supported(v int) bool { return v == Version1 || v == FormatVersion }
+
+// Digest is the SHA-512 of a manifest's exact bytes: what a format-2
+// manifest signature signs.
+type Digest [sha512.Size]byte
+
+// SignManifest signs a manifest of the given format version and returns
+// the signature file: over doc's bytes (version 1) or their SHA-512.
+func SignManifest(key *sign.PrivateKey, version int, doc []byte) ([]byte, error) {
+	if version == Version1 {
+		return Sign(key, sign.ContextManifest, doc)
+	}
+	d := Digest(sha512.Sum512(doc))
+	return SignDigest(key, &d)
+}
+
+// SignDigest signs a format-2 manifest by its SHA-512 and returns the
+// signature file.
+func SignDigest(key *sign.PrivateKey, d *Digest) ([]byte, error) {
+	return Sign(key, sign.ContextManifestDigest, d[:])
+}
+
+// VerifyManifest checks the signature file of a manifest of the given
+// format version over the manifest's exact bytes.
+func VerifyManifest(pub *sign.PublicKey, version int, doc, sigFile []byte) error {
+	if version == Version1 {
+		return Verify(pub, sign.ContextManifest, doc, sigFile)
+	}
+	d := Digest(sha512.Sum512(doc))
+	return VerifyDigest(pub, &d, sigFile)
+}
+
+// VerifyDigest checks a format-2 manifest's signature file against the
+// SHA-512 of the manifest's bytes.
+func VerifyDigest(pub *sign.PublicKey, d *Digest, sigFile []byte) error {
+	return Verify(pub, sign.ContextManifestDigest, d[:], sigFile)
+}
+
+// Size returns the length of m's canonical encoding, without encoding it.
+func (m *Manifest) Size() (int64, error) {
+	open, err := encodeHead(m.head())
+	if err != nil {
+		return 0, err
+	}
+	return int64(docLen(open, m.Files, true)), nil
+}
+
+// WriteTo writes m's canonical encoding to w a piece at a time, never
+// holding the whole document.
+func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
+	cw := &countWriter{w: w}
+	err := writeWithFiles(cw, m.head(), m.Files)
+	return cw.n, err
+}
+
+type countWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// MismatchError says where a manifest that was read first differs from the
+// one expected.
+type MismatchError struct {
+	// Offset is the position of the first byte that differs (or of the
+	// end of the shorter of the two).
+	Offset int64
+	// File is the index of the file entry that byte is in, -1 if it is
+	// outside the file list.
+	File int
+	// Field is the key of the entry's field that byte is in ("path",
+	// "sha256", "offset", …), or "" outside one.
+	Field string
+}
+
+func (e *MismatchError) Error() string {
+	if e.File < 0 {
+		return fmt.Sprintf("%v: the manifest differs from the one expected at byte %d", ErrInvalid, e.Offset)
+	}
+	return fmt.Sprintf("%v: the manifest differs from the one expected at byte %d, in file entry %d (%s)", ErrInvalid, e.Offset, e.File, e.Field)
+}
+
+func (e *MismatchError) Unwrap() error { return ErrInvalid }
+
+// Match reads r to its end and checks that it holds exactly m's canonical
+// encoding, comparing as m is encoded a piece at a time: neither document
+// is held whole. The first difference is returned as a *MismatchError,
+// but only once r has been read to its end (a hash fed from r then covers
+// every byte); an error of r's own is returned as it is.
+func (m *Manifest) Match(r io.Reader) error {
+	open, err := encodeHead(m.head())
+	if err != nil {
+		return err
+	}
+	mt := &matcher{r: r}
+	if err := mt.expect(open); err != nil {
+		return err
+	}
+	if m.Files == nil {
+		if err := mt.expect(nullFiles); err != nil {
+			return err
+		}
+		return mt.finish()
+	}
+	if err := mt.expect(filesKey); err != nil {
+		return err
+	}
+	// Entries are compared in batches of about 64 KiB; starts records
+	// where each entry of the batch begins, to name the one that differs.
+	var buf []byte
+	var starts []int
+	first := 0
+	for i := range m.Files {
+		if i > 0 {
+			buf = append(buf, ',')
+		}
+		starts = append(starts, len(buf))
+		buf = appendFile(buf, &m.Files[i], true)
+		if len(buf) < 64<<10 && i < len(m.Files)-1 {
+			continue
+		}
+		if mt.mismatch != nil { // in the head
+			return mt.finish()
+		}
+		base := mt.off
+		if err := mt.expect(buf); err != nil {
+			return err
+		}
+		if mt.mismatch != nil {
+			mt.locate(m.Files, first, starts, base)
+			return mt.finish()
+		}
+		buf, starts, first = buf[:0], starts[:0], i+1
+	}
+	if err := mt.expect([]byte(listEnd)); err != nil {
+		return err
+	}
+	return mt.finish()
+}
+
+// matcher compares what r holds with the bytes it is told to expect.
+type matcher struct {
+	r        io.Reader
+	off      int64          // bytes of r compared so far
+	mismatch *MismatchError // the first difference, once found
+	scratch  [32 << 10]byte
+}
+
+// expect compares the next len(want) bytes of r with want. It stops
+// comparing at the first difference, which it records; the rest of r is
+// read by finish.
+func (mt *matcher) expect(want []byte) error {
+	for len(want) > 0 && mt.mismatch == nil {
+		n, err := io.ReadFull(mt.r, mt.scratch[:min(len(want), len(mt.scratch))])
+		if i := firstDiff(mt.scratch[:n], want[:n]); i >= 0 {
+			mt.mismatch = &MismatchError{Offset: mt.off + int64(i), File: -1}
+		}
+		mt.off += int64(n)
+		want = want[n:]
+		switch {
+		case err == io.EOF || err == io.ErrUnexpectedEOF:
+			if mt.mismatch == nil {
+				mt.mismatch = &MismatchError{Offset: mt.off, File: -1} // r is shorter
+			}
+		case err != nil:
+			return err
+		}
+	}
+	return nil
+}
+
+// locate names the file entry and field of a difference found in a batch
+// of entries that started at base, the batch's first entry being
+// files[first]. The comma before an entry counts as the entry's.
+func (mt *matcher) locate(files []File, first int, starts []int, base int64) {
+	rel := int(mt.mismatch.Offset - base)
+	i := len(starts) - 1
+	for i > 0 && starts[i]-1 > rel {
+		i--
+	}
+	mt.mismatch.File = first + i
+	mt.mismatch.Field = fieldAt(&files[first+i], rel-starts[i])
+}
+
+// finish reads r to its end and returns the result: the mismatch found,
+// or one at the first byte r holds beyond what was expected.
+func (mt *matcher) finish() error {
+	extra, err := io.Copy(io.Discard, mt.r)
+	if err != nil {
+		return err
+	}
+	if mt.mismatch != nil {
+		return mt.mismatch
+	}
+	if extra > 0 { // r is longer
+		return &MismatchError{Offset: mt.off, File: -1}
+	}
+	return nil
+}
+
+// firstDiff returns the first index where a and b differ (same length),
+// or -1.
+func firstDiff(a, b []byte) int {
+	if bytes.Equal(a, b) {
+		return -1
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return -1
+}
+
+// fieldAt names the field of f's canonical entry that byte k of the entry
+// is in ("" before the first or after the last).
+func fieldAt(f *File, k int) string {
+	if k < 0 {
+		return ""
+	}
+	n := 0
+	for _, field := range []struct {
+		key string
+		len int
+	}{
+		{"path", len(`{"path":`) + stringLen(f.Path)},
+		{"size", len(`,"size":`) + intLen(f.Size)},
+		{"mode", len(`,"mode":`) + stringLen(f.Mode)},
+		{"mtime", len(`,"mtime":`) + stringLen(f.MTime)},
+		{"categories", len(appendCategories(nil, f.Categories)) + len(`,"categories":`)},
+		{"sha256", len(`,"sha256":`) + stringLen(f.SHA256)},
+		{"offset", len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))},
+	} {
+		n += field.len
+		if k < n {
+			return field.key
+		}
+	}
+	return ""
+}
