@@ -82,6 +82,39 @@ func TestPlanSharesPathMemory(t *testing.T) {
 	}
 }
 
+// Files with the same categories share one list; others have their own.
+func TestPlanSharesCategoryLists(t *testing.T) {
+	dir := testtmp.Dir(t)
+	for _, name := range []string{"a.txt", "b.jpg", "c.txt", "d.jpg", "e.bin"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rules category.Rules
+	for _, r := range []string{"personal=**/*.txt", "personal=**/*.jpg", "special-category=**/*.jpg"} {
+		rule, err := category.ParseRule(r)
+		if err != nil {
+			t.Fatal(err)
+		}
+		rules = append(rules, rule)
+	}
+	plan, err := MakePlan([]string{dir}, rules, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := plan.Files
+	same := func(a, b int) bool { return &f[a].File.Categories[0] == &f[b].File.Categories[0] }
+	if !same(0, 2) || !same(1, 3) || same(0, 1) || same(0, 4) || same(1, 4) {
+		t.Fatalf("category lists shared wrongly: %v %v %v %v %v", f[0].File.Categories, f[1].File.Categories, f[2].File.Categories, f[3].File.Categories, f[4].File.Categories)
+	}
+	want := [][]category.ID{{category.Personal}, {category.Personal, category.SpecialCategory}, {category.Personal}, {category.Personal, category.SpecialCategory}, {category.Other}}
+	for i := range f {
+		if !slices.Equal(f[i].File.Categories, want[i]) {
+			t.Errorf("%s: %v, want %v", f[i].File.Path, f[i].File.Categories, want[i])
+		}
+	}
+}
+
 // Pack uses a plan's own list as the bundle's file list, filling in the
 // hashes and offsets; a plan whose entries were reordered or replaced is
 // copied in its new order; an entry without a File is an error.
