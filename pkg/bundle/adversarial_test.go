@@ -24,6 +24,25 @@ const adversarialDir = "../../testdata/adversarial"
 
 type corpusCase struct {
 	file, identity, sender, expect, comment string
+	// section is the "## NAME: …" heading the case is listed under.
+	section string
+}
+
+// The corpus's format-2 cases are named v2-* and listed in the section
+// format2, which also holds format-1 bundles named v2-v1bundle-* that
+// contrast with them.
+const (
+	format2Section = "format2"
+	format2Prefix  = "v2-"
+	v1InFormat2    = "v2-v1bundle-"
+)
+
+// corpusFormat is the bundle format a corpus file is in, by its name.
+func corpusFormat(file string) int {
+	if strings.HasPrefix(file, format2Prefix) && !strings.HasPrefix(file, v1InFormat2) {
+		return 2
+	}
+	return 1
 }
 
 func readCorpus(t testing.TB, dir string) []corpusCase {
@@ -34,8 +53,13 @@ func readCorpus(t testing.TB, dir string) []corpusCase {
 	}
 	defer f.Close()
 	var out []corpusCase
+	section := ""
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
+		if h, ok := strings.CutPrefix(sc.Text(), "## "); ok {
+			section, _, _ = strings.Cut(h, ":")
+			continue
+		}
 		line, comment, _ := strings.Cut(sc.Text(), "#")
 		fields := strings.Fields(line)
 		if len(fields) == 0 {
@@ -44,7 +68,7 @@ func readCorpus(t testing.TB, dir string) []corpusCase {
 		if len(fields) != 4 {
 			t.Fatalf("bad cases.txt line %q", sc.Text())
 		}
-		out = append(out, corpusCase{fields[0], fields[1], fields[2], fields[3], strings.TrimSpace(comment)})
+		out = append(out, corpusCase{fields[0], fields[1], fields[2], fields[3], strings.TrimSpace(comment), section})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -162,6 +186,9 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 		if err != nil {
 			t.Fatalf("%s: want success, got %v", c.comment, err)
 		}
+		if v := corpusFormat(c.file); res.Preamble.Version != v || res.Manifest.Version != v {
+			t.Fatalf("%s opened as format %d (manifest %d); its name says format %d", c.file, res.Preamble.Version, res.Manifest.Version, v)
+		}
 		bag, err := VerifyBag(out, sender)
 		if err != nil {
 			t.Fatalf("opened bundle does not re-verify: %v", err)
@@ -278,12 +305,23 @@ func maxCaseAlloc() uint64 {
 }
 
 // TestAdversarialCorpusComplete: every bundle in the corpus folder is
-// listed, and every listed bundle exists.
+// listed, and every listed bundle exists; the format-2 cases are listed
+// in their own section, which has honest bundles and hostile ones.
 func TestAdversarialCorpusComplete(t *testing.T) {
 	cases := readCorpus(t, adversarialDir)
 	listed := map[string]bool{}
+	format2 := map[string]int{}
 	for _, c := range cases {
 		listed[c.file] = true
+		if (c.section == format2Section) != strings.HasPrefix(c.file, format2Prefix) {
+			t.Errorf("%s is listed in section %q: format-2 cases are named %s* and listed in section %s", c.file, c.section, format2Prefix, format2Section)
+		}
+		if corpusFormat(c.file) == 2 {
+			format2[c.expect]++
+		}
+	}
+	if format2["ok"] == 0 || format2["integrity"] == 0 {
+		t.Errorf("the corpus has %d honest and %d integrity cases in format 2; want some of each", format2["ok"], format2["integrity"])
 	}
 	entries, err := os.ReadDir(adversarialDir)
 	if err != nil {

@@ -541,12 +541,15 @@ func mismatchError(m *manifest.MismatchError, files []manifest.File) error {
 	if m.File < 0 {
 		return integrityWrap(m, "the manifest does not match the preamble")
 	}
+	// The field is where the first differing byte lies: almost always a
+	// file whose content changed, but a signer could also have written
+	// the entry in another spelling; the messages allow for both.
 	path := files[m.File].Path
 	switch m.Field {
 	case "sha256":
-		return integrity("%q does not match its signed SHA-256: the bundle was altered", path)
+		return integrity("%q does not match the SHA-256 its signed manifest records (or that entry is malformed): the bundle was altered", path)
 	case "offset":
-		return integrity("%q is not at the offset its manifest records", path)
+		return integrity("%q is not at the offset its signed manifest records (or that entry is malformed)", path)
 	}
 	return integrityWrap(m, "the manifest does not match the preamble at file %q", path)
 }

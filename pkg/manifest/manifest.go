@@ -164,6 +164,9 @@ func ParseManifestSized(data []byte, files int) (*Manifest, error) {
 	if err := m.checkHeader(); err != nil {
 		return nil, err
 	}
+	if err := checkListSpelling(m.Version, m.Files); err != nil {
+		return nil, err
+	}
 	if err := checkFiles(m.Files, m.TotalSize, true); err != nil {
 		return nil, err
 	}
@@ -227,7 +230,20 @@ func checkCommon(version int, id, created string, recipients []Party, headerHash
 	if err := checkHeader(version, id, created, recipients, headerHash, c); err != nil {
 		return err
 	}
+	if err := checkListSpelling(version, files); err != nil {
+		return err
+	}
 	return checkFiles(files, total, withHashes)
+}
+
+// checkListSpelling refuses a format-2 document whose file list is null:
+// format 2 spells an empty list [] (as pack always has), so that each
+// document has one encoding; format 1 readers accepted both.
+func checkListSpelling(version int, files []File) error {
+	if version != Version1 && files == nil {
+		return fmt.Errorf("%w: the file list is null; format %d writes an empty list as []", ErrInvalid, version)
+	}
+	return nil
 }
 
 // checkHeader validates the fields a preamble and a manifest share, but for

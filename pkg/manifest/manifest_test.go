@@ -101,6 +101,9 @@ func manifestFor(p *manifest.Preamble, preambleHash string) *manifest.Manifest {
 	if p.Sender != nil {
 		m.Sender = manifest.PartyOf(p.Sender)
 	}
+	if p.Files != nil {
+		m.Files = make([]manifest.File, 0, len(p.Files))
+	}
 	for i, f := range p.Files {
 		f.Categories = slices.Clone(f.Categories)
 		f.SHA256 = hash(f.Path)
@@ -173,7 +176,7 @@ func TestRoundTrip(t *testing.T) {
 
 	// Minimal documents: no case metadata, no files.
 	p.Case = manifest.Case{}
-	p.Files = nil
+	p.Files = []manifest.File{}
 	p.TotalSize = 0
 	p.Recipients = p.Recipients[:1]
 	if _, err := manifest.ParsePreamble(marshalP(t, p)); err != nil {
@@ -676,7 +679,7 @@ func TestCaseCheck(t *testing.T) {
 func preambleSeeds(t testing.TB) [][]byte {
 	p := validPreamble(t)
 	valid := marshalP(t, p)
-	p.Files, p.TotalSize, p.Case = nil, 0, manifest.Case{}
+	p.Files, p.TotalSize, p.Case = []manifest.File{}, 0, manifest.Case{}
 	minimal := marshalP(t, p)
 	return [][]byte{
 		valid,
@@ -692,7 +695,7 @@ func preambleSeeds(t testing.TB) [][]byte {
 func manifestSeeds(t testing.TB) [][]byte {
 	p := validPreamble(t)
 	valid := marshalM(t, manifestFor(p, hash("p")))
-	p.Files, p.TotalSize, p.Case = nil, 0, manifest.Case{}
+	p.Files, p.TotalSize, p.Case = []manifest.File{}, 0, manifest.Case{}
 	minimal := marshalM(t, manifestFor(p, hash("p")))
 	return [][]byte{
 		valid,

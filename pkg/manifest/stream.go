@@ -102,6 +102,9 @@ func (e *MismatchError) Error() string {
 	if e.File < 0 {
 		return fmt.Sprintf("%v: the manifest differs from the one expected at byte %d", ErrInvalid, e.Offset)
 	}
+	if e.Field == "" {
+		return fmt.Sprintf("%v: the manifest differs from the one expected at byte %d, in file entry %d", ErrInvalid, e.Offset, e.File)
+	}
 	return fmt.Sprintf("%v: the manifest differs from the one expected at byte %d, in file entry %d (%s)", ErrInvalid, e.Offset, e.File, e.Field)
 }
 

@@ -210,6 +210,14 @@ func TestVersions(t *testing.T) {
 		if err := m.Consistent(p, testPreambleHash); err == nil {
 			t.Errorf("a version %d manifest restates a version %d preamble", m.Version, v)
 		}
+		// An empty list is [] in format 2; format 1 also took null.
+		p.Files, p.TotalSize = nil, 0
+		m = manifestFor(p, testPreambleHash)
+		_, perr := manifest.ParsePreamble(marshalP(t, p))
+		_, merr := manifest.ParseManifest(marshalM(t, m))
+		if (perr == nil) != (v == manifest.Version1) || (merr == nil) != (v == manifest.Version1) {
+			t.Errorf("version %d with a null file list: %v, %v", v, perr, merr)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/sha256"
+	"crypto/sha512"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -156,6 +157,10 @@ type bundle struct {
 	docs     []doc
 	cs       manifest.Case
 	armor    bool
+	// version is the bundle format: of the preamble, the manifest and the
+	// trailer, and the form of the manifest signature (over the bytes
+	// for manifest.Version1, over their SHA-512 for format 2).
+	version int
 	// frameSize cuts data frames (besides the required cuts).
 	frameSize int
 
@@ -194,14 +199,41 @@ func (g *gen) newBundle(name string) *bundle {
 		ageTo:     []*card.Card{g.bob.Card},
 		docs:      docs,
 		cs:        manifest.Case{Reference: "ADV-2026-001", Purpose: "adversarial corpus", LegalBasis: "test"},
+		version:   manifest.Version1,
 		frameSize: 2 << 20,
 	}
+}
+
+// newBundleV is newBundle for bundle format version.
+func (g *gen) newBundleV(name string, version int) *bundle {
+	b := g.newBundle(name)
+	b.version = version
+	return b
 }
 
 func signDoc(id *identity.Identity, ctx string, doc []byte) []byte {
 	sig, err := manifest.Sign(id.Key, ctx, doc)
 	check(err)
 	return sig
+}
+
+// signManifest signs a manifest as a sender of the given format does: its
+// bytes with sign.ContextManifest (format 1), or their SHA-512 with
+// sign.ContextManifestDigest (format 2).
+func signManifest(id *identity.Identity, version int, man []byte) []byte {
+	sig, err := manifest.SignManifest(id.Key, version, man)
+	check(err)
+	return sig
+}
+
+// manifestMessage is what a manifest signature of the given format signs,
+// and its context: the bytes (format 1) or their SHA-512 (format 2).
+func manifestMessage(version int, man []byte) (ctx string, msg []byte) {
+	if version == manifest.Version1 {
+		return sign.ContextManifest, man
+	}
+	d := sha512.Sum512(man)
+	return sign.ContextManifestDigest, d[:]
 }
 
 // encodeDoc encodes v as a canonical compact document: encoding/json with
@@ -265,7 +297,9 @@ func (b *bundle) build() []byte {
 		parties = append(parties, manifest.PartyOf(c))
 	}
 	created := b.g.now.Format(time.RFC3339)
-	var files []manifest.File
+	// An empty list is [], as pack writes it (a format-2 reader accepts
+	// no other spelling in the manifest).
+	files := []manifest.File{}
 	var total int64
 	for _, d := range b.docs {
 		mt := d.mtime.UTC().Format(time.RFC3339)
@@ -274,7 +308,7 @@ func (b *bundle) build() []byte {
 	}
 	pre := &manifest.Preamble{
 		Type:            manifest.PreambleType,
-		Version:         manifest.FormatVersion,
+		Version:         b.version,
 		BundleID:        b.id,
 		Created:         created,
 		Sender:          b.sender,
@@ -331,7 +365,7 @@ func (b *bundle) build() []byte {
 	preHash := sha256.Sum256(preBytes)
 	man := &manifest.Manifest{
 		Type:            manifest.ManifestType,
-		Version:         manifest.FormatVersion,
+		Version:         b.version,
 		BundleID:        pre.BundleID,
 		Created:         pre.Created,
 		Sender:          manifest.PartyOf(b.sender),
@@ -340,6 +374,7 @@ func (b *bundle) build() []byte {
 		PreambleSHA256:  hex.EncodeToString(preHash[:]),
 		Case:            pre.Case,
 		TotalSize:       total,
+		Files:           []manifest.File{},
 	}
 	for i, d := range b.docs {
 		f := files[i]
@@ -363,7 +398,7 @@ func (b *bundle) build() []byte {
 	if b.manSig != nil {
 		manSig = b.manSig(manBytes)
 	} else {
-		manSig = signDoc(b.signer, sign.ContextManifest, manBytes)
+		manSig = signManifest(b.signer, b.version, manBytes)
 	}
 	if b.manEntry != nil {
 		b.manEntry(t, manBytes, manSig)
@@ -391,7 +426,7 @@ func (b *bundle) build() []byte {
 			start += n
 		}
 	}
-	z.trailer = []byte(fmt.Sprintf(`{"type":"dossier-index","version":1,"manifest_offset":%d}`+"\n", manOffset))
+	z.trailer = []byte(fmt.Sprintf(`{"type":"dossier-index","version":%d,"manifest_offset":%d}`+"\n", b.version, manOffset))
 	if b.frames != nil {
 		b.frames(z, t)
 	}

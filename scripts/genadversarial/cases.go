@@ -29,6 +29,7 @@ func (g *gen) all() {
 	g.manifestCases()
 	g.senderCases()
 	g.rewrapCases()
+	g.format2Cases()
 }
 
 func pseudoRandom(seed byte, n int) []byte {
@@ -723,19 +724,20 @@ type mutation struct {
 	edit       func([]byte) []byte
 }
 
-func noncanonical(typ string) []mutation {
+func noncanonical(typ string, version int) []mutation {
+	v := fmt.Sprintf(`"version":%d`, version)
 	return []mutation{
-		{"space", "a space after a colon", func(b []byte) []byte { return replaceOnce(b, `"version":1`, `"version": 1`) }},
+		{"space", "a space after a colon", func(b []byte) []byte { return replaceOnce(b, v, strings.Replace(v, ":", ": ", 1)) }},
 		{"key-order", "two keys swapped", func(b []byte) []byte {
-			return replaceOnce(b, `"type":"`+typ+`","version":1`, `"version":1,"type":"`+typ+`"`)
+			return replaceOnce(b, `"type":"`+typ+`",`+v, v+`,"type":"`+typ+`"`)
 		}},
-		{"duplicate-key", "a duplicated key", func(b []byte) []byte { return replaceOnce(b, `"version":1,`, `"version":1,"version":1,`) }},
+		{"duplicate-key", "a duplicated key", func(b []byte) []byte { return replaceOnce(b, v+",", v+","+v+",") }},
 		{"case-key", "a key spelled in another case", func(b []byte) []byte { return replaceOnce(b, `"bundle_id"`, `"Bundle_id"`) }},
 		{"escape", "a needless \\u escape", func(b []byte) []byte {
 			return replaceOnce(b, `"`+typ+`"`, `"`+strings.Replace(typ, "d", `\u0064`, 1)+`"`)
 		}},
 		{"invalid-utf8", "an invalid UTF-8 byte in a string", func(b []byte) []byte { return replaceOnce(b, "adversarial corpus", "adversarial\xffcorpus") }},
-		{"unknown-field", "an unknown field", func(b []byte) []byte { return replaceOnce(b, `"version":1,`, `"version":1,"x":1,`) }},
+		{"unknown-field", "an unknown field", func(b []byte) []byte { return replaceOnce(b, v+",", v+`,"x":1,`) }},
 		{"no-newline", "no final newline", func(b []byte) []byte { return bytes.TrimSuffix(b, []byte("\n")) }},
 		{"bom", "a UTF-8 byte order mark first", func(b []byte) []byte { return append([]byte("\xef\xbb\xbf"), b...) }},
 	}
@@ -743,7 +745,7 @@ func noncanonical(typ string) []mutation {
 
 func (g *gen) preambleCases() {
 	g.section("preamble", "preambles signed by alice (valid signatures) that are not canonical or break the rules")
-	for _, m := range noncanonical(manifest.PreambleType) {
+	for _, m := range noncanonical(manifest.PreambleType, manifest.Version1) {
 		b := g.newBundle("preamble-" + m.name)
 		b.preBytes = m.edit
 		g.add("preamble-"+m.name, "non-canonical preamble: "+m.desc, b, "bob alice integrity")
@@ -753,7 +755,7 @@ func (g *gen) preambleCases() {
 		b.editPre = edit
 		g.add(name, desc, b, "bob alice integrity")
 	}
-	pre("preamble-version-2", "format version 2", func(p *manifest.Preamble) { p.Version = 2 })
+	pre("preamble-version-2", `made as "format version 2" before format 2 existed: now a v2 preamble with a v1 manifest and trailer`, func(p *manifest.Preamble) { p.Version = 2 })
 	pre("preamble-type", "another document type", func(p *manifest.Preamble) { p.Type = manifest.ManifestType })
 	pre("preamble-total-size", "total_size not the sum of the sizes", func(p *manifest.Preamble) { p.TotalSize++ })
 	pre("preamble-negative-size", "a negative file size", func(p *manifest.Preamble) { p.Files[0].Size = -1 })
@@ -781,15 +783,25 @@ func (g *gen) preambleCases() {
 
 func (g *gen) manifestCases() {
 	g.section("manifest", "manifests after a valid payload: not canonical, disagreeing with the preamble, or badly signed")
-	for _, m := range noncanonical(manifest.ManifestType) {
-		b := g.newBundle("manifest-" + m.name)
+	g.manifestCasesFor("", manifest.Version1)
+}
+
+// manifestCasesFor adds the manifest cases for bundle format version,
+// named with prefix. A format-1 manifest signature is over the manifest's
+// bytes (sign.ContextManifest), a format-2 one over their SHA-512
+// (sign.ContextManifestDigest): the signature cases are made in the
+// bundle's own form.
+func (g *gen) manifestCasesFor(prefix string, version int) {
+	for _, m := range noncanonical(manifest.ManifestType, version) {
+		name := prefix + "manifest-" + m.name
+		b := g.newBundleV(name, version)
 		b.manBytes = m.edit
-		g.add("manifest-"+m.name, "non-canonical manifest: "+m.desc, b, "bob alice integrity")
+		g.add(name, "non-canonical manifest: "+m.desc, b, "bob alice integrity")
 	}
 	man := func(name, desc string, edit func(m *manifest.Manifest)) {
-		b := g.newBundle(name)
+		b := g.newBundleV(prefix+name, version)
 		b.editMan = edit
-		g.add(name, desc, b, "bob alice integrity")
+		g.add(prefix+name, desc, b, "bob alice integrity")
 	}
 	man("manifest-bundle-id", "another bundle id", func(m *manifest.Manifest) { m.BundleID = strings.Repeat("ab", 16) })
 	man("manifest-created", "another creation time", func(m *manifest.Manifest) { m.Created = "2026-11-26T09:00:01Z" })
@@ -820,16 +832,23 @@ func (g *gen) manifestCases() {
 	man("manifest-hash", "a wrong SHA-256", func(m *manifest.Manifest) { m.Files[1].SHA256 = strings.Repeat("0", 64) })
 	man("manifest-offset", "a wrong offset", func(m *manifest.Manifest) { m.Files[1].Offset += 512 })
 
-	sig := func(name, desc string, f func(b *bundle) func([]byte) []byte) {
-		b := g.newBundle(name)
-		b.manSig = f(b)
-		g.add(name, desc, b, "bob alice integrity")
+	// ctx and msg: what a valid manifest signature of this format signs.
+	ctx, _ := manifestMessage(version, nil)
+	msg := func(m []byte) []byte { _, b := manifestMessage(version, m); return b }
+	what := "the manifest"
+	if version != manifest.Version1 {
+		what = "the manifest's SHA-512"
 	}
-	sig("manifest-sig-context", "the manifest signed with the preamble's context", func(b *bundle) func([]byte) []byte {
-		return func(m []byte) []byte { return signDoc(g.alice, sign.ContextPreamble, m) }
+	sig := func(name, desc string, f func(b *bundle) func([]byte) []byte) {
+		b := g.newBundleV(prefix+name, version)
+		b.manSig = f(b)
+		g.add(prefix+name, desc, b, "bob alice integrity")
+	}
+	sig("manifest-sig-context", what+" signed with the preamble's context", func(b *bundle) func([]byte) []byte {
+		return func(m []byte) []byte { return signDoc(g.alice, sign.ContextPreamble, msg(m)) }
 	})
-	sig("manifest-sig-mallory", "the manifest signed by mallory", func(b *bundle) func([]byte) []byte {
-		return func(m []byte) []byte { return signDoc(g.mallory, sign.ContextManifest, m) }
+	sig("manifest-sig-mallory", what+" signed by mallory", func(b *bundle) func([]byte) []byte {
+		return func(m []byte) []byte { return signDoc(g.mallory, ctx, msg(m)) }
 	})
 	sig("manifest-sig-missing", "no manifest signature entry", func(b *bundle) func([]byte) []byte {
 		return func([]byte) []byte { return nil }
@@ -838,21 +857,21 @@ func (g *gen) manifestCases() {
 		return func([]byte) []byte { return []byte{} }
 	})
 	sig("manifest-sig-ed25519-bad", "the ML-DSA-65 half valid, the Ed25519 half over another context", func(b *bundle) func([]byte) []byte {
-		return func(m []byte) []byte { return halfBad(g, sign.ContextManifest, m, true) }
+		return func(m []byte) []byte { return halfBad(g, ctx, msg(m), true) }
 	})
 	sig("manifest-sig-mldsa-bad", "the Ed25519 half valid, the ML-DSA-65 half over another context", func(b *bundle) func([]byte) []byte {
-		return func(m []byte) []byte { return halfBad(g, sign.ContextManifest, m, false) }
+		return func(m []byte) []byte { return halfBad(g, ctx, msg(m), false) }
 	})
 	sig("manifest-sig-ed25519-only", "a signature file without the ML-DSA-65 half", func(b *bundle) func([]byte) []byte {
 		return func(m []byte) []byte {
-			s := parseSig(signDoc(g.alice, sign.ContextManifest, m))
+			s := parseSig(signDoc(g.alice, ctx, msg(m)))
 			s.MLDSA65 = nil
 			return sigFile(s)
 		}
 	})
 	sig("manifest-sig-noncanonical", "a valid signature in a non-canonical signature file", func(b *bundle) func([]byte) []byte {
 		return func(m []byte) []byte {
-			return replaceOnce(signDoc(g.alice, sign.ContextManifest, m), `","ml_dsa_65"`, `", "ml_dsa_65"`)
+			return replaceOnce(signDoc(g.alice, ctx, msg(m)), `","ml_dsa_65"`, `", "ml_dsa_65"`)
 		}
 	})
 	sig("manifest-sig-preamble-sig", "the preamble's signature file in place of the manifest's", func(b *bundle) func([]byte) []byte {

@@ -3,7 +3,18 @@
 // hostile in one way each, with the outcome every reader must give, listed
 // in cases.txt. pkg/bundle's TestAdversarial opens each one.
 //
+// Every section but the last is bundle format 1 (the manifest signature
+// covers the manifest's bytes). The last, format2, holds the format-2
+// cases (v2-*.dossier: the manifest signature covers the manifest's
+// SHA-512), among them the manifest cases again in format 2, and bundles
+// that mix the two formats' versions and signature forms.
+//
 //	rm -r testdata/adversarial && go run ./scripts/genadversarial -out testdata/adversarial
+//
+// rewrites every bundle (see below). To add cases, generate into a
+// temporary folder instead and copy only the new bundles and cases.txt:
+//
+//	go run ./scripts/genadversarial -out /tmp/adv && cp /tmp/adv/cases.txt /tmp/adv/NEW-*.dossier testdata/adversarial
 //
 // The clock is fixed and the keys are the frozen test keys of
 // testdata/vectors (alice sends, bob receives, carol is a third party,
@@ -72,7 +83,11 @@ func main() {
 	}
 }
 
-const header = `# Adversarial corpus for bundle format v1 (issue 5): BUNDLE IDENTITY SENDER EXPECT
+const header = `# Adversarial corpus for bundle formats 1 and 2 (issue 5): BUNDLE IDENTITY SENDER EXPECT
+#
+# Every section but the last is format 1 (the manifest signature covers the
+# manifest's bytes); the last, format2, is format 2 (v2-*: the signature
+# covers the manifest's SHA-512) and bundles mixing the two formats.
 #
 # IDENTITY and SENDER name the frozen test keys in testdata/vectors
 # (alice sends, bob receives, carol is a third party, mallory the attacker):
@@ -83,7 +98,9 @@ const header = `# Adversarial corpus for bundle format v1 (issue 5): BUNDLE IDEN
 # Made by scripts/genadversarial with a fixed clock; regenerate with
 #   rm -r testdata/adversarial && go run ./scripts/genadversarial -out testdata/adversarial
 # (encryption and ML-DSA signatures are randomised: the bytes change, the
-# meaning and the expected outcome of every case do not). Run with
+# meaning and the expected outcome of every case do not; to add cases,
+# generate into a temporary folder and copy only the new bundles and this
+# file). Run with
 #   go test ./pkg/bundle -run 'TestAdversarial'
 `
 
