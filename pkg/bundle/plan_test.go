@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -278,5 +279,36 @@ func TestPackAnEmptyFolder(t *testing.T) {
 	pre, err := res.Preamble.Marshal()
 	if err != nil || !bytes.HasSuffix(pre, []byte(`"files":[]}`+"\n")) {
 		t.Fatalf("preamble ends %q (%v)", pre[max(0, len(pre)-40):], err)
+	}
+}
+
+// Pack checks the preamble it is about to sign by a receiver's rules: a
+// plan altered after MakePlan into one no receiver accepts is refused
+// before anything is written.
+func TestPackChecksThePreamble(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	for _, name := range []string{"a.txt", "b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for name, edit := range map[string]func(*Plan){
+		"escaping path":   func(pl *Plan) { pl.Files[0].File.Path = "../a.txt" },
+		"reserved path":   func(pl *Plan) { pl.Files[0].File.Path = ".dossier/a.txt" },
+		"same path twice": func(pl *Plan) { pl.Files[1].File.Path = pl.Files[0].File.Path },
+		"no categories":   func(pl *Plan) { pl.Files[0].File.Categories = nil },
+		"wrong total":     func(pl *Plan) { pl.TotalSize++ },
+	} {
+		plan, err := MakePlan([]string{dir}, nil, []category.ID{category.Other})
+		if err != nil {
+			t.Fatal(err)
+		}
+		edit(plan)
+		var out bytes.Buffer
+		_, err = Pack(context.Background(), &out, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+		if !errors.Is(err, manifest.ErrInvalid) {
+			t.Errorf("%s: Pack = %v, want manifest.ErrInvalid", name, err)
+		}
 	}
 }

@@ -129,19 +129,27 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 	if err := unmarshalWithFiles(data, p, &p.Files, func() any { return p.head() }, 0); err != nil {
 		return nil, fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
 	}
-	if p.Type != PreambleType {
-		return nil, fmt.Errorf("%w: preamble type is %q", ErrInvalid, p.Type)
-	}
-	if p.Sender == nil {
-		return nil, fmt.Errorf("%w: preamble names no sender", ErrInvalid)
-	}
-	if err := p.Sender.Check(); err != nil {
-		return nil, fmt.Errorf("%w: preamble sender card: %v", ErrInvalid, err)
-	}
-	if err := checkCommon(p.Version, p.BundleID, p.Created, p.Recipients, p.AgeHeaderSHA256, &p.Case, p.Files, p.TotalSize, false); err != nil {
+	if err := p.Check(); err != nil {
 		return nil, err
 	}
 	return p, nil
+}
+
+// Check applies to p every rule ParsePreamble applies to what it decodes.
+// A sender checks the preamble it is about to sign with it: the encoding
+// of a preamble that passes is one ParsePreamble accepts (Marshal writes
+// the canonical form), without a second copy of the file list.
+func (p *Preamble) Check() error {
+	if p.Type != PreambleType {
+		return fmt.Errorf("%w: preamble type is %q", ErrInvalid, p.Type)
+	}
+	if p.Sender == nil {
+		return fmt.Errorf("%w: preamble names no sender", ErrInvalid)
+	}
+	if err := p.Sender.Check(); err != nil {
+		return fmt.Errorf("%w: preamble sender card: %v", ErrInvalid, err)
+	}
+	return checkCommon(p.Version, p.BundleID, p.Created, p.Recipients, p.AgeHeaderSHA256, &p.Case, p.Files, p.TotalSize, false)
 }
 
 // ParseManifest parses and validates a manifest strictly.
