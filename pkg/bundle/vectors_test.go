@@ -13,11 +13,12 @@ import (
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
 const vectorDir = "../../testdata/vectors"
 
-// TestVectors runs the frozen format-v1 vectors with their expected
+// TestVectors runs the frozen vectors of both formats with their expected
 // outcome, so that a change that stops reading old bundles (or starts
 // accepting bad ones) is caught.
 func TestVectors(t *testing.T) {
@@ -44,7 +45,7 @@ func TestVectors(t *testing.T) {
 			id := vectorIdentity(t, who)
 			sender := vectorCard(t, from)
 			out := filepath.Join(testtmp.Dir(t), "out")
-			_, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: id, Sender: sender})
+			res, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: id, Sender: sender})
 			var want error
 			switch expect {
 			case "ok":
@@ -62,6 +63,13 @@ func TestVectors(t *testing.T) {
 			if want == nil {
 				if err != nil {
 					t.Fatalf("want success, got %v", err)
+				}
+				format := manifest.Version1
+				if strings.HasPrefix(name, "v2-") {
+					format = 2
+				}
+				if res.Preamble.Version != format || res.Manifest.Version != format {
+					t.Fatalf("opened as format %d (manifest %d), want %d", res.Preamble.Version, res.Manifest.Version, format)
 				}
 				if _, err := VerifyBag(out, sender); err != nil {
 					t.Fatalf("opened vector does not re-verify: %v", err)

@@ -1,9 +1,17 @@
 // Command genvectors writes dossier's frozen test vectors: test keys and
 // bundles with their expected outcome, listed in vectors.txt. Encryption is
-// randomised, so vectors are generated once and committed; regenerate them
-// only when the format version changes.
+// randomised, so vectors are generated once and committed, and kept when
+// the format version changes: readers must go on reading old bundles. The
+// first set (format 1) was made with
 //
 //	go run ./scripts/genvectors -out testdata/vectors
+//
+// and the bundles of a new format version with the same keys, beside the
+// old ones, with
+//
+//	go run ./scripts/genvectors -keys testdata/vectors -prefix v2- -out testdata/vectors
+//
+// (then list them in vectors.txt).
 package main
 
 import (
@@ -29,18 +37,31 @@ import (
 var now = time.Date(2026, 11, 26, 9, 0, 0, 0, time.UTC)
 
 func main() {
-	out := flag.String("out", "testdata/vectors", "output folder (must not exist)")
+	out := flag.String("out", "testdata/vectors", "output folder (must not exist, unless -keys is given)")
+	keyDir := flag.String("keys", "", "folder holding the test keys to use (default: make new ones in -out)")
+	prefix := flag.String("prefix", "", "prefix for the bundles' file names")
 	flag.Parse()
-	if err := os.Mkdir(*out, 0o755); err != nil {
-		log.Fatalf("genvectors: %v (remove the old vectors first, deliberately)", err)
-	}
 	keys := map[string]*identity.Identity{}
+	if *keyDir == "" {
+		if err := os.Mkdir(*out, 0o755); err != nil {
+			log.Fatalf("genvectors: %v (remove the old vectors first, deliberately)", err)
+		}
+	}
 	for _, name := range []string{"alice", "bob", "carol", "mallory"} {
+		if *keyDir != "" {
+			data, err := os.ReadFile(filepath.Join(*keyDir, name+".id"))
+			check(err)
+			id, err := identity.Parse(data, nil)
+			check(err)
+			keys[name] = id
+			continue
+		}
 		id, err := identity.Generate(name, "Test Authority "+name, nil, now)
 		check(err)
 		check(id.Save(filepath.Join(*out, name+".id"), filepath.Join(*out, name+".card"), ""))
 		keys[name] = id
 	}
+	write := func(name string, data []byte) { writeNew(*out, *prefix+name, data) }
 
 	src, err := os.MkdirTemp("", "genvectors-")
 	check(err)
@@ -71,17 +92,17 @@ func main() {
 	})
 	check(err)
 	valid := buf.Bytes()
-	write(*out, "valid.dossier", valid)
+	write("valid.dossier", valid)
 
 	plain := decrypt(valid, keys["bob"])
-	write(*out, "reencrypted-to-carol.dossier", encrypt(plain, keys["carol"].Card))
-	write(*out, "reencrypted-to-bob.dossier", encrypt(plain, keys["bob"].Card))
+	write("reencrypted-to-carol.dossier", encrypt(plain, keys["carol"].Card))
+	write("reencrypted-to-bob.dossier", encrypt(plain, keys["bob"].Card))
 
 	flipped := append([]byte(nil), valid...)
 	flipped[len(flipped)/2] ^= 0x40
-	write(*out, "flipped-middle.dossier", flipped)
-	write(*out, "truncated.dossier", valid[:len(valid)-100])
-	write(*out, "trailing.dossier", append(append([]byte(nil), valid...), []byte("trailing data")...))
+	write("flipped-middle.dossier", flipped)
+	write("truncated.dossier", valid[:len(valid)-100])
+	write("trailing.dossier", append(append([]byte(nil), valid...), []byte("trailing data")...))
 }
 
 func decrypt(data []byte, id *identity.Identity) []byte {
@@ -104,8 +125,13 @@ func encrypt(plain []byte, c *card.Card) []byte {
 	return buf.Bytes()
 }
 
-func write(dir, name string, data []byte) {
-	check(os.WriteFile(filepath.Join(dir, name), data, 0o644))
+// writeNew writes a new file; it never replaces a frozen vector.
+func writeNew(dir, name string, data []byte) {
+	f, err := os.OpenFile(filepath.Join(dir, name), os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	check(err)
+	_, err = f.Write(data)
+	check(err)
+	check(f.Close())
 	fmt.Println("wrote", filepath.Join(dir, name))
 }
 
