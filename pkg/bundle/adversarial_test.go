@@ -215,8 +215,15 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 	// when it fails, and a bundle not encrypted to the reader is refused
 	// as such.
 	for _, path := range []string{"case/x.txt", "case/a.txt", "case/interviews/witness.txt"} {
-		if _, err := extractCorpusFile(t, data, path, keys.id(c.identity), sender); c.expect == "no-identity" && !errors.Is(err, ErrNoIdentity) {
-			t.Errorf("extract %s: %v; want no-identity", path, err)
+		_, xerr := extractCorpusFile(t, data, path, keys.id(c.identity), sender)
+		if c.expect == "no-identity" && !errors.Is(xerr, ErrNoIdentity) {
+			t.Errorf("extract %s: %v; want no-identity", path, xerr)
+		}
+		// Where the fault is in what extract itself reads (the manifest's
+		// signature, the versions it goes by), it must be found before
+		// any path is looked up.
+		if extractMustRefuse(c.file) && (xerr == nil || errors.Is(xerr, ErrNotInBundle)) {
+			t.Errorf("extract %s: %v; want a refusal of the manifest", path, xerr)
 		}
 	}
 	if err == nil {
@@ -233,6 +240,19 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 	if strings.ContainsAny(err.Error(), "\x1b\n\r\u202e") {
 		t.Errorf("error message carries raw control characters: %q", err.Error())
 	}
+}
+
+// extractMustRefuse reports whether a hostile corpus case is one whose
+// fault lies in what extract reads: the manifest's signature, or the
+// format version it takes from the trailer and the manifest.
+func extractMustRefuse(file string) bool {
+	for _, p := range []string{"manifest-sig-", "v2-manifest-sig-", "v2-sig-", "v2-v1bundle-sig-", "v2-trailer-version-",
+		"v2-v1bundle-trailer-version-", "v2-manifest-version-", "v2-v1bundle-manifest-v2-"} {
+		if strings.HasPrefix(file, p) {
+			return true
+		}
+	}
+	return false
 }
 
 // extractCorpusFile extracts path with Extract. Nothing may be written

@@ -127,7 +127,7 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if err != nil {
 		return nil, err
 	}
-	if perr == nil && man.Version != t.Version {
+	if man != nil && man.Version != t.Version {
 		return nil, integrity("the bundle's index is damaged: it is for format %d, its manifest for format %d", t.Version, man.Version)
 	}
 	if err := manifest.VerifyManifest(key, t.Version, manBytes, manSig); err != nil {

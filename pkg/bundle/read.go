@@ -87,7 +87,9 @@ type Result struct {
 // SignedManifest returns a source of the signed manifest's exact bytes:
 // those read, for format 1, or for format 2 the encoding of Manifest,
 // which the read proved to be byte for byte the signed one, written a
-// piece at a time. It is nil for Inspect.
+// piece at a time (so it holds only while Manifest and Preamble.Files,
+// which it shares, are left as the read returned them). It is nil for
+// Inspect.
 func (r *Result) SignedManifest() io.WriterTo {
 	switch {
 	case r.ManifestBytes != nil:
@@ -688,7 +690,7 @@ func metaFieldsClean(th *tar.Header) bool {
 // manifestCap bounds the manifest by what its signed preamble implies: it
 // restates the preamble (with the sender's card shortened to a party) and
 // adds a SHA-256 and an offset per file (about 110 bytes), so anything
-// larger is refused before it is read into memory.
+// larger is refused before it is read (into memory, for format 1).
 func manifestCap(preambleLen, files int) int64 {
 	return min(maxPreambleEntry, int64(preambleLen)+int64(files)*256+64*1024)
 }

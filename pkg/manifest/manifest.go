@@ -135,10 +135,13 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 	return p, nil
 }
 
-// Check applies to p every rule ParsePreamble applies to what it decodes.
-// A sender checks the preamble it is about to sign with it: the encoding
-// of a preamble that passes is one ParsePreamble accepts (Marshal writes
-// the canonical form), without a second copy of the file list.
+// Check applies to p the rules ParsePreamble applies to what it decodes,
+// but for the document size limit (a sender applies its own, tighter
+// one). A sender checks the preamble it is about to sign with it, instead
+// of parsing the encoding back (a second copy of the file list): Marshal
+// writes the canonical form. A preamble whose files carry a SHA-256 or
+// offset, as a read's Result.Preamble does, fails it: a preamble entry
+// has neither.
 func (p *Preamble) Check() error {
 	if p.Type != PreambleType {
 		return fmt.Errorf("%w: preamble type is %q", ErrInvalid, p.Type)

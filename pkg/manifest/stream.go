@@ -12,9 +12,10 @@ import (
 
 // Version1 is the first bundle format. Its manifest signature covers the
 // manifest's exact bytes, so a reader holds the whole manifest (about 240
-// bytes a file) to check it. Format 2 ([FormatVersion]) differs only there:
-// the signature covers the SHA-512 of those bytes, which a reader computes
-// as it compares them with the manifest it expects, holding none of them.
+// bytes a file) to check it. Format 2 ([FormatVersion]) differs there: the
+// signature covers the SHA-512 of those bytes, which a reader computes as
+// it compares them with the manifest it expects, holding none of them. It
+// also spells an empty file list [] only, never null.
 const Version1 = 1
 
 // Supported reports whether this package reads bundle format version v.
