@@ -225,6 +225,10 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 		if extractMustRefuse(c.file) && (xerr == nil || errors.Is(xerr, ErrNotInBundle)) {
 			t.Errorf("extract %s: %v; want a refusal of the manifest", path, xerr)
 		}
+		// Versions that disagree are damage, not someone else's signature.
+		if strings.Contains(c.file, "-version-") && extractMustRefuse(c.file) && (!errors.Is(xerr, ErrIntegrity) || errors.Is(xerr, ErrWrongSender)) {
+			t.Errorf("extract %s: %v; want an integrity failure", path, xerr)
+		}
 	}
 	if err == nil {
 		t.Fatalf("%s: opened; want %s", c.comment, c.expect)
