@@ -1,7 +1,10 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -84,21 +87,22 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 			if err != nil {
 				return err
 			}
-			entries, err := l.Entries()
-			if err != nil {
+			// The log only grows (an entry is about 5 KB), so it is read
+			// twice rather than held: once to check that every line
+			// parses, so that a broken log prints nothing but the error,
+			// then to print it an entry at a time.
+			n := 0
+			if err := l.Each(func(*custody.Entry) error { n++; return nil }); err != nil {
 				return err
 			}
 			if g.JSON {
-				if entries == nil {
-					entries = []custody.Entry{}
-				}
-				return g.printJSON(map[string]any{"log": l.Path(), "entries": entries})
+				return g.printLogJSON(l)
 			}
-			if len(entries) == 0 {
+			if n == 0 {
 				g.say("the custody log %s is empty\n", l.Path())
 				return nil
 			}
-			for _, e := range entries {
+			return l.Each(func(e *custody.Entry) error {
 				actor := "-"
 				if e.Actor != "" {
 					fp, _ := card.ParseFingerprintHex(e.Actor)
@@ -112,9 +116,9 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 				if e.Detail != "" {
 					line += "  " + e.Detail
 				}
-				fmt.Fprintln(g.stdout, printable.String(line))
-			}
-			return nil
+				_, err := fmt.Fprintln(g.stdout, printable.String(line))
+				return err
+			})
 		},
 	}
 	verify := &cobra.Command{
@@ -142,6 +146,45 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 	}
 	cmd.AddCommand(verify)
 	return cmd
+}
+
+// printLogJSON prints {"entries": [...], "log": PATH} exactly as
+// printJSON would, an entry at a time.
+func (g *globalOptions) printLogJSON(l *custody.Log) error {
+	out := bufio.NewWriter(g.stdout)
+	var entry bytes.Buffer
+	enc := json.NewEncoder(&entry)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("    ", "  ")
+	out.WriteString("{\n  \"entries\": [")
+	i := 0
+	err := l.Each(func(e *custody.Entry) error {
+		entry.Reset()
+		if err := enc.Encode(e); err != nil {
+			return err
+		}
+		if i > 0 {
+			out.WriteByte(',')
+		}
+		out.WriteString("\n    ")
+		out.Write(bytes.TrimSuffix(entry.Bytes(), []byte("\n")))
+		i++
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if i > 0 {
+		out.WriteString("\n  ")
+	}
+	entry.Reset()
+	if err := enc.Encode(l.Path()); err != nil {
+		return err
+	}
+	out.WriteString("],\n  \"log\": ")
+	out.Write(bytes.TrimSuffix(entry.Bytes(), []byte("\n")))
+	out.WriteString("\n}\n")
+	return out.Flush()
 }
 
 func openLog() (*custody.Log, error) {

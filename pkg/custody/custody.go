@@ -719,18 +719,22 @@ func parseLine(n int64, line []byte) (*Entry, error) {
 // Entries reads the whole log, parsing every line strictly. A missing log
 // has no entries. A line that does not parse gives an error wrapping
 // [ErrBroken] that names it; Entries does not check the chain or the
-// signatures (use [Log.Verify]).
+// signatures (use [Log.Verify]). It holds every entry (about 5 KB each);
+// [Log.Each] holds one at a time.
 func (l *Log) Entries() ([]Entry, error) {
 	var out []Entry
-	if err := l.each(func(e *Entry) { out = append(out, *e) }); err != nil {
+	if err := l.Each(func(e *Entry) error { out = append(out, *e); return nil }); err != nil {
 		return nil, err
 	}
 	return out, nil
 }
 
-// each parses every line of the log strictly, in order, and hands each
-// entry to fn. A missing log has none.
-func (l *Log) each(fn func(*Entry)) error {
+// Each parses every line of the log strictly, in order, and hands each
+// entry to fn, stopping at the first error fn returns (which Each then
+// returns). A missing log has none. Like Entries, it reports a line that
+// does not parse with an error wrapping [ErrBroken], and does not check
+// the chain or the signatures; fn may keep the entry it is given.
+func (l *Log) Each(fn func(*Entry) error) error {
 	_, size, exists, err := l.snapshot()
 	if err != nil || !exists {
 		return err
@@ -740,8 +744,7 @@ func (l *Log) each(fn func(*Entry)) error {
 		if err != nil {
 			return err
 		}
-		fn(e)
-		return nil
+		return fn(e)
 	})
 }
 
@@ -753,10 +756,11 @@ func (l *Log) each(fn func(*Entry)) error {
 // with the log (an entry is about 5 KB, and a log only grows).
 func (l *Log) Find(match func(*Entry) bool) (*Entry, error) {
 	var found *Entry
-	err := l.each(func(e *Entry) {
+	err := l.Each(func(e *Entry) error {
 		if found == nil && match(e) {
 			found = e
 		}
+		return nil
 	})
 	if err != nil {
 		return nil, err
