@@ -26,3 +26,36 @@ func TestMemoryLimitFor(t *testing.T) {
 		last = got
 	}
 }
+
+// Reading a format-2 bundle of many small files gets a lower limit than
+// memoryLimitFor: its file list plus room for the garbage a bundle of
+// that size makes. The benchmark bundles of 1 GiB and 8 GiB, and any
+// format-1 bundle, keep memoryLimitFor.
+func TestReadLimitFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, tt := range []struct {
+		name                 string
+		version, n, preamble int
+		total                int64
+		lower                bool
+	}{
+		{"100,000 small files", 2, 100_000, 11_278_694, 159_000_000, true},
+		{"same in format 1", 1, 100_000, 11_278_694, 159_000_000, false},
+		{"preamble size unknown", 2, 100_000, 0, 159_000_000, false},
+		{"1 GiB mixed", 2, 18_600, 2_400_000, 1_093_000_000, false},
+		{"1 GiB text", 2, 44_500, 5_800_000, 1_054_000_000, false},
+		{"8 GiB mixed", 2, 148_890, 22_000_000, 8_600_000_000, false},
+	} {
+		got, base := readLimitFor(tt.version, tt.n, tt.preamble, tt.total), memoryLimitFor(tt.n)
+		if got > base || (got < base) != tt.lower {
+			t.Errorf("%s: readLimitFor = %.1f MiB, memoryLimitFor %.1f MiB", tt.name, float64(got)/mib, float64(base)/mib)
+		}
+		if live := int64(readFixedMemory + tt.preamble + tt.n*readPerFileMemory); tt.lower && got < live+readMinRoom {
+			t.Errorf("%s: %.1f MiB leaves less than %d MiB above the list", tt.name, float64(got)/mib, readMinRoom/mib)
+		}
+	}
+	// 100,000 files: 20 MiB + the preamble + 100 bytes a file + 12 MiB.
+	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+10_000_000+12*mib {
+		t.Errorf("100,000 files: %d", got)
+	}
+}

@@ -90,8 +90,12 @@ func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.R
 		return opts, err
 	}
 	opts.Identity = id
-	opts.Signed = makeRoomForPreamble
-	opts.Proven = func(p *manifest.Preamble) { setMemoryLimitFor(len(p.Files)) }
+	preambleSize := 0
+	opts.Signed = func(size int) {
+		preambleSize = size
+		makeRoomForPreamble(size)
+	}
+	opts.Proven = func(p *manifest.Preamble) { setReadLimitFor(p, preambleSize) }
 	return opts, nil
 }
 
