@@ -23,10 +23,11 @@ const memoryLimit = 40 << 20
 // bundle with very many files does not make the collector run too often.
 // Each file's entry cost some 500 bytes of live heap when this was
 // measured (the plan's or preamble's list, its hash, its share of the
-// manifest, which format 1 holds whole at the end); format 2 bundles hold
-// no manifest, and the limit keeps the room left for garbage. Up to about 47,700 files the
-// limit grows by perFileMemory from memoryLimit; beyond, where the list
-// outweighs the fixed buffers, by manyFilesMemory from manyFilesBase.
+// manifest, which format 1 holds whole at the end). Format 2 holds no
+// manifest; the limit was kept for the room it leaves for garbage (but
+// see readLimitFor). Up to about 47,700 files the limit grows by
+// perFileMemory from memoryLimit; beyond, where the list outweighs the
+// fixed buffers, by manyFilesMemory from manyFilesBase.
 // Measured alternately:
 //   - on the 1 GB text corpus (44,500 files), against 768 bytes a file,
 //     pack and verify took the same time within noise, with peak RSS of

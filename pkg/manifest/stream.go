@@ -134,6 +134,9 @@ func (m *Manifest) Match(r io.Reader) error {
 	if err := mt.expect(filesKey); err != nil {
 		return err
 	}
+	if mt.mismatch != nil { // in the head
+		return mt.finish()
+	}
 	// Entries are compared in batches of about 64 KiB; starts records
 	// where each entry of the batch begins, to name the one that differs.
 	var buf []byte
@@ -147,9 +150,6 @@ func (m *Manifest) Match(r io.Reader) error {
 		buf = appendFile(buf, &m.Files[i], true)
 		if len(buf) < 64<<10 && i < len(m.Files)-1 {
 			continue
-		}
-		if mt.mismatch != nil { // in the head
-			return mt.finish()
 		}
 		base := mt.off
 		if err := mt.expect(buf); err != nil {
