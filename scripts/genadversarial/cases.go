@@ -278,12 +278,7 @@ func (g *gen) entryCases() {
 	})
 
 	b = g.newBundle("entry-after-manifest")
-	b.tail = func(t *tarStream) {
-		h := b.docs[0].header()
-		h.Name = "case/late.txt"
-		t.add(h, b.docs[0].data)
-		check(t.tw.Close())
-	}
+	entryAfterManifest(b)
 	g.add("entry-after-manifest", "an extra entry after the signed manifest", b, "bob alice integrity")
 }
 
@@ -395,49 +390,20 @@ func (g *gen) metaCases() {
 			t.add(h, pre)
 		}
 	})
-	meta("meta-manifest-renamed", "the manifest stored as .dossier/MANIFEST.json", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.add(&tar.Header{Name: ".dossier/MANIFEST.json", Mode: 0o644, Size: int64(len(man)), ModTime: b.g.now, Typeflag: tar.TypeReg}, man)
-			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-		}
-	})
-	meta("meta-manifest-hardlink", "the manifest as a hardlink to the preamble", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.rawEntry(rawHdr{name: manifestName, mode: 0o644, typeflag: tar.TypeLink, linkname: preambleName, mtime: b.g.now.Unix()}, nil)
-			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-		}
-	})
+	meta("meta-manifest-renamed", "the manifest stored as .dossier/MANIFEST.json", manifestRenamed)
+	meta("meta-manifest-hardlink", "the manifest as a hardlink to the preamble", manifestHardlink)
 	// Fields the signatures do not cover, on dossier's own entries: what
 	// a stock `tar -x` recovery would apply (SPEC §5: mode 0644, no
 	// owners, links or other PAX records).
-	onlyMeta := func(name string, edit func(h *tar.Header)) func(h *tar.Header) {
-		return func(h *tar.Header) {
-			if h.Name == name {
-				edit(h)
-			}
-		}
-	}
 	meta("meta-preamble-setuid", "the preamble entry with mode 04755", func(b *bundle) {
 		b.metaHdr = onlyMeta(preambleName, func(h *tar.Header) { h.Mode = 0o4755 })
 	})
 	meta("meta-preamble-uid", "the preamble entry owned by uid 1000 (user 'mallory')", func(b *bundle) {
 		b.metaHdr = onlyMeta(preambleName, func(h *tar.Header) { h.Uid, h.Uname = 1000, "mallory" })
 	})
-	meta("meta-manifest-xattr", "the manifest entry with a PAX xattr record", func(b *bundle) {
-		b.metaHdr = onlyMeta(manifestName, func(h *tar.Header) {
-			h.Format = tar.FormatPAX
-			h.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": "\x01\x00\x00\x02"}
-		})
-	})
-	meta("meta-manifest-linkname", "the manifest entry (a regular file) with a linkname", func(b *bundle) {
-		b.metaHdr = onlyMeta(manifestName, func(h *tar.Header) { h.Linkname = "/etc/shadow" })
-	})
-	meta("meta-sig-devmajor", "the manifest signature entry with device numbers", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.add(&tar.Header{Name: manifestName, Mode: 0o644, Size: int64(len(man)), ModTime: b.g.now, Typeflag: tar.TypeReg}, man)
-			t.rawEntry(rawHdr{name: manifestSigName, mode: 0o644, size: int64(len(sig)), mtime: b.g.now.Unix(), typeflag: '0', devmajor: 1, devminor: 3}, sig)
-		}
-	})
+	meta("meta-manifest-xattr", "the manifest entry with a PAX xattr record", manifestXattr)
+	meta("meta-manifest-linkname", "the manifest entry (a regular file) with a linkname", manifestLinkname)
+	meta("meta-sig-devmajor", "the manifest signature entry with device numbers", manifestSigDevices)
 }
 
 // ---- the zstd and tar stream around validly signed documents ----
@@ -544,13 +510,7 @@ func (g *gen) streamCases() {
 			z.table = t
 		}
 	})
-	stream("stream-trailer-offset", "a trailer whose manifest_offset is 512 bytes off", func(b *bundle) {
-		b.frames = func(z *zstream, _ *tarStream) {
-			var off int
-			fmt.Sscanf(string(z.trailer), `{"type":"dossier-index","version":1,"manifest_offset":%d}`, &off)
-			z.trailer = []byte(fmt.Sprintf(`{"type":"dossier-index","version":1,"manifest_offset":%d}`+"\n", off+512))
-		}
-	})
+	stream("stream-trailer-offset", "a trailer whose manifest_offset is 512 bytes off", trailerOffsetOff(manifest.Version1))
 	stream("stream-trailer-noncanonical", "a trailer with a space in its JSON", func(b *bundle) {
 		b.frames = func(z *zstream, _ *tarStream) { z.trailer = replaceOnce(z.trailer, `"version":1`, `"version": 1`) }
 	})
@@ -630,11 +590,7 @@ func (g *gen) streamCases() {
 	g.add("stream-bomb-first-frame", "the first frame is 1 GiB of zeros (before the sender is proven)", b, "bob alice integrity")
 
 	b = g.newBundle("stream-manifest-bomb")
-	b.manEntry = func(t *tarStream, man, sig []byte) {
-		t.add(&tar.Header{Name: manifestName, Mode: 0o644, Size: 200 << 20, ModTime: b.g.now, Typeflag: tar.TypeReg}, make([]byte, 200<<20))
-		t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-	}
-	b.frameSize = 8 << 20
+	manifestBomb(b)
 	g.add("stream-manifest-bomb", "the manifest entry is 200 MiB of zeros (a co-recipient rewrote everything after the preamble)", b, "bob alice integrity")
 
 	g.section("zstd-cut", "the plaintext cut at zstd frame boundaries and re-encrypted under the signed header (a co-recipient's truncation)")

@@ -178,53 +178,18 @@ func (g *gen) format2Cases() {
 		edit(b)
 		integrity(name, desc, b)
 	}
-	onlyManifest := func(edit func(h *tar.Header)) func(h *tar.Header) {
-		return func(h *tar.Header) {
-			if h.Name == manifestName {
-				edit(h)
-			}
-		}
-	}
-	meta("v2-meta-manifest-renamed", "the manifest stored as .dossier/MANIFEST.json", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.add(&tar.Header{Name: ".dossier/MANIFEST.json", Mode: 0o644, Size: int64(len(man)), ModTime: b.g.now, Typeflag: tar.TypeReg}, man)
-			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-		}
-	})
-	meta("v2-meta-manifest-hardlink", "the manifest as a hardlink to the preamble", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.rawEntry(rawHdr{name: manifestName, mode: 0o644, typeflag: tar.TypeLink, linkname: preambleName, mtime: b.g.now.Unix()}, nil)
-			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-		}
-	})
-	meta("v2-meta-manifest-xattr", "the manifest entry with a PAX xattr record", func(b *bundle) {
-		b.metaHdr = onlyManifest(func(h *tar.Header) {
-			h.Format = tar.FormatPAX
-			h.PAXRecords = map[string]string{"SCHILY.xattr.security.capability": "\x01\x00\x00\x02"}
-		})
-	})
-	meta("v2-meta-manifest-linkname", "the manifest entry (a regular file) with a linkname", func(b *bundle) {
-		b.metaHdr = onlyManifest(func(h *tar.Header) { h.Linkname = "/etc/shadow" })
-	})
+	meta("v2-meta-manifest-renamed", "the manifest stored as .dossier/MANIFEST.json", manifestRenamed)
+	meta("v2-meta-manifest-hardlink", "the manifest as a hardlink to the preamble", manifestHardlink)
+	meta("v2-meta-manifest-xattr", "the manifest entry with a PAX xattr record", manifestXattr)
+	meta("v2-meta-manifest-linkname", "the manifest entry (a regular file) with a linkname", manifestLinkname)
 	meta("v2-meta-manifest-sig-first", "the manifest's signature entry before the manifest", func(b *bundle) {
 		b.manEntry = func(t *tarStream, man, sig []byte) {
 			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
 			t.add(&tar.Header{Name: manifestName, Mode: 0o644, Size: int64(len(man)), ModTime: b.g.now, Typeflag: tar.TypeReg}, man)
 		}
 	})
-	meta("v2-meta-sig-devmajor", "the manifest signature entry with device numbers", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.add(&tar.Header{Name: manifestName, Mode: 0o644, Size: int64(len(man)), ModTime: b.g.now, Typeflag: tar.TypeReg}, man)
-			t.rawEntry(rawHdr{name: manifestSigName, mode: 0o644, size: int64(len(sig)), mtime: b.g.now.Unix(), typeflag: '0', devmajor: 1, devminor: 3}, sig)
-		}
-	})
-	meta("v2-stream-manifest-bomb", "the manifest entry is 200 MiB of zeros", func(b *bundle) {
-		b.manEntry = func(t *tarStream, man, sig []byte) {
-			t.add(&tar.Header{Name: manifestName, Mode: 0o644, Size: 200 << 20, ModTime: b.g.now, Typeflag: tar.TypeReg}, make([]byte, 200<<20))
-			t.add(&tar.Header{Name: manifestSigName, Mode: 0o644, Size: int64(len(sig)), ModTime: b.g.now, Typeflag: tar.TypeReg}, sig)
-		}
-		b.frameSize = 8 << 20
-	})
+	meta("v2-meta-sig-devmajor", "the manifest signature entry with device numbers", manifestSigDevices)
+	meta("v2-stream-manifest-bomb", "the manifest entry is 200 MiB of zeros", manifestBomb)
 	meta("v2-stream-manifest-cut", "the stream ends inside the manifest entry (its frame cut short, no trailer or seek table)", func(b *bundle) {
 		b.tail = func(t *tarStream) {}
 		b.frames = func(z *zstream, t *tarStream) {
@@ -236,19 +201,6 @@ func (g *gen) format2Cases() {
 			z.trailer, z.table = nil, []byte{}
 		}
 	})
-	meta("v2-entry-after-manifest", "an extra entry after the signed manifest", func(b *bundle) {
-		b.tail = func(t *tarStream) {
-			h := b.docs[0].header()
-			h.Name = "case/late.txt"
-			t.add(h, b.docs[0].data)
-			check(t.tw.Close())
-		}
-	})
-	meta("v2-stream-trailer-offset", "a trailer whose manifest_offset is 512 bytes off", func(b *bundle) {
-		b.frames = func(z *zstream, _ *tarStream) {
-			var off int
-			fmt.Sscanf(string(z.trailer), `{"type":"dossier-index","version":2,"manifest_offset":%d}`, &off)
-			z.trailer = []byte(fmt.Sprintf(`{"type":"dossier-index","version":2,"manifest_offset":%d}`+"\n", off+512))
-		}
-	})
+	meta("v2-entry-after-manifest", "an extra entry after the signed manifest", entryAfterManifest)
+	meta("v2-stream-trailer-offset", "a trailer whose manifest_offset is 512 bytes off", trailerOffsetOff(version2))
 }
