@@ -40,6 +40,7 @@ type packOptions struct {
 	Exclude             []string
 	OverridePolicy      string
 	DryRun              bool
+	Format              int
 	Spec                string
 }
 
@@ -83,6 +84,7 @@ bundle is written to standard output.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().BoolVarP(&o.DryRun, "dry-run", "n", false, "show what would be sent (as 'dossier plan' does) and write nothing")
+	cmd.Flags().IntVar(&o.Format, "format", manifest.FormatVersion, fmt.Sprintf("bundle format `N` to write: %d, or %d for a receiver whose dossier predates format %d", manifest.FormatVersion, manifest.Version1, manifest.FormatVersion))
 	return cmd
 }
 
@@ -217,6 +219,8 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		return usagef("no recipients: pass -r CARD (a card file or contact name) for each recipient")
 	case o.Output == "":
 		return usagef("no output: pass -o OUT (or -o - for standard output)")
+	case o.Format != 0 && o.Format != manifest.FormatVersion && o.Format != manifest.Version1:
+		return usagef("--format %d: dossier writes bundle format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
 	}
 	in, err := prepare(o)
 	if err != nil {
@@ -289,6 +293,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		Progress:   bar.update,
 	}
 	opts.Armor = o.Armor
+	opts.FormatVersion = o.Format
 	var res *bundle.FileResult
 	if toStdout {
 		res, err = g.packToStdout(ctx, o, plan, opts)
@@ -365,17 +370,18 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 	}
 	if g.JSON {
 		return g.printJSON(map[string]any{
-			"bundle":     o.Output,
-			"files":      res.Paths,
-			"seals":      seals,
-			"bundle_id":  man.BundleID,
-			"created":    man.Created,
-			"sender":     man.Sender,
-			"recipients": man.Recipients,
-			"case":       man.Case,
-			"file_count": len(man.Files),
-			"bytes":      man.TotalSize,
-			"categories": sum,
+			"bundle":         o.Output,
+			"files":          res.Paths,
+			"seals":          seals,
+			"bundle_id":      man.BundleID,
+			"format_version": man.Version,
+			"created":        man.Created,
+			"sender":         man.Sender,
+			"recipients":     man.Recipients,
+			"case":           man.Case,
+			"file_count":     len(man.Files),
+			"bytes":          man.TotalSize,
+			"categories":     sum,
 		})
 	}
 	w := g.stderr

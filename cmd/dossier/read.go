@@ -104,6 +104,7 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 	pre := res.Preamble
 	out := map[string]any{
 		"bundle_id":        pre.BundleID,
+		"format_version":   pre.Version,
 		"created":          pre.Created,
 		"sender":           manifest.PartyOf(pre.Sender),
 		"sender_confirmed": res.SenderConfirmed,

@@ -55,6 +55,11 @@ type PackOptions struct {
 	Progress ProgressFunc
 	// Armor writes the age ASCII armor, for text-only channels.
 	Armor bool
+	// FormatVersion is the bundle format to write: 0 for the current one
+	// (manifest.FormatVersion), or manifest.Version1 for a receiver whose
+	// dossier predates format 2 (its manifest is then held whole to be
+	// signed, some 240 bytes a file).
+	FormatVersion int
 }
 
 // trailer is the content of the zstd trailer frame: where the manifest
@@ -79,6 +84,13 @@ const trailerType = "dossier-index"
 func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("pack: no sender identity")
+	}
+	version := opts.FormatVersion
+	if version == 0 {
+		version = manifest.FormatVersion
+	}
+	if !manifest.Supported(version) {
+		return nil, fmt.Errorf("%w: bundle format %d is not one dossier writes (%d, or %d for older receivers)", ErrInput, version, manifest.FormatVersion, manifest.Version1)
 	}
 	if len(opts.Recipients) == 0 {
 		return nil, errors.New("pack: no recipients: name at least one card with -r")
@@ -138,7 +150,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	created := now().UTC().Truncate(time.Second)
 	pre := &manifest.Preamble{
 		Type:            manifest.PreambleType,
-		Version:         manifest.FormatVersion,
+		Version:         version,
 		BundleID:        hex.EncodeToString(idBytes),
 		Created:         created.Format(time.RFC3339),
 		Sender:          opts.Sender.Card,
@@ -238,29 +250,10 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	manifestOffset := zw.Offset()
-	// The manifest is signed by its SHA-512 (format 2), so it is never
-	// held whole: it is encoded once into the hash and once into the
-	// archive. At 100,000 files it is some 24 MB.
 	man := manifest.Restatement(pre, hex.EncodeToString(preHash[:]), files)
-	manSize, err := man.Size()
+	manSig, err := writeManifest(tw, writeMetaHeader, man, opts.Sender.Key)
 	if err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
-	h512 := sha512.New()
-	if _, err := man.WriteTo(h512); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
-	var digest manifest.Digest
-	h512.Sum(digest[:0])
-	manSig, err := manifest.SignDigest(opts.Sender.Key, &digest)
-	if err != nil {
-		return nil, fmt.Errorf("pack: sign manifest: %w", err)
-	}
-	if err := writeMetaHeader(ManifestName, manSize); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
-	}
-	if _, err := man.WriteTo(tw); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
+		return nil, err
 	}
 	if err := writeMeta(ManifestSigName, manSig); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
@@ -268,7 +261,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err := tw.Close(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	tr, err := canon.Marshal(&trailer{Type: trailerType, Version: manifest.FormatVersion, ManifestOffset: manifestOffset})
+	tr, err := canon.Marshal(&trailer{Type: trailerType, Version: version, ManifestOffset: manifestOffset})
 	if err != nil {
 		return nil, err
 	}
@@ -469,3 +462,47 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 
 // MinVolumeSize is the smallest volume size PackFile accepts.
 const MinVolumeSize = 64 << 10
+
+// writeManifest signs man and writes its tar entry; it returns the
+// signature file. A format-2 manifest is signed by its SHA-512, so it is
+// never held whole: it is encoded once into the hash and once into the
+// archive (at 100,000 files it is some 24 MB). A format-1 signature
+// covers the bytes, which are then held.
+func writeManifest(tw *tar.Writer, header func(name string, size int64) error, man *manifest.Manifest, key *sign.PrivateKey) ([]byte, error) {
+	var sig, data []byte
+	var size int64
+	var err error
+	if man.Version == manifest.Version1 {
+		if data, err = man.Marshal(); err != nil {
+			return nil, fmt.Errorf("pack: %w", err)
+		}
+		size = int64(len(data))
+		sig, err = manifest.SignManifest(key, manifest.Version1, data)
+	} else {
+		if size, err = man.Size(); err != nil {
+			return nil, fmt.Errorf("pack: %w", err)
+		}
+		h := sha512.New()
+		if _, err := man.WriteTo(h); err != nil {
+			return nil, fmt.Errorf("pack: %w", err)
+		}
+		var digest manifest.Digest
+		h.Sum(digest[:0])
+		sig, err = manifest.SignDigest(key, &digest)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pack: sign manifest: %w", err)
+	}
+	if err := header(ManifestName, size); err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	if data != nil {
+		_, err = tw.Write(data)
+	} else {
+		_, err = man.WriteTo(tw)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pack: %w", err)
+	}
+	return sig, nil
+}

@@ -312,3 +312,52 @@ func TestPackChecksThePreamble(t *testing.T) {
 		}
 	}
 }
+
+// PackOptions.FormatVersion writes format 1 for receivers whose dossier
+// predates format 2; both open, re-verify as bags and extract, and an
+// unknown version is refused.
+func TestPackFormatVersion(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	if err := os.MkdirAll(filepath.Join(dir, "case", "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"case/a.txt", "case/sub/b.txt"} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte("content of "+name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, tc := range []struct{ asked, want int }{{0, manifest.FormatVersion}, {manifest.FormatVersion, manifest.FormatVersion}, {manifest.Version1, manifest.Version1}} {
+		plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var buf bytes.Buffer
+		if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, FormatVersion: tc.asked}); err != nil {
+			t.Fatal(err)
+		}
+		opts := ReadOptions{Identity: p.bob, Sender: p.alice.Card}
+		out := filepath.Join(testtmp.Dir(t), "out")
+		res, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, opts)
+		if err != nil {
+			t.Fatalf("format %d: %v", tc.asked, err)
+		}
+		if res.Preamble.Version != tc.want || res.Manifest.Version != tc.want || (res.ManifestBytes != nil) != (tc.want == manifest.Version1) {
+			t.Fatalf("asked for format %d: got preamble %d, manifest %d, bytes kept %v", tc.asked, res.Preamble.Version, res.Manifest.Version, res.ManifestBytes != nil)
+		}
+		if _, err := VerifyBag(out, p.alice.Card); err != nil {
+			t.Fatalf("format %d bag: %v", tc.want, err)
+		}
+		var got bytes.Buffer
+		if _, err := Extract(context.Background(), bytes.NewReader(buf.Bytes()), int64(buf.Len()), "case/sub/b.txt", &got, opts); err != nil || got.String() != "content of case/sub/b.txt" {
+			t.Fatalf("format %d extract: %q, %v", tc.want, got.String(), err)
+		}
+	}
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Pack(context.Background(), io.Discard, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, FormatVersion: 3}); !errors.Is(err, ErrInput) {
+		t.Fatalf("format 3: %v, want ErrInput", err)
+	}
+}
