@@ -39,6 +39,7 @@ type spec struct {
 	Output              string              `toml:"output"`
 	Split               string              `toml:"split"`
 	Armor               bool                `toml:"armor"`
+	Format              int                 `toml:"format"`
 
 	// path is the spec file, dir its folder; set lists the keys the file
 	// sets (so that "armor = false" counts as set).
@@ -66,6 +67,7 @@ var specKeys = []struct{ key, flag, kind string }{
 	{"output", "output", "text"},
 	{"split", "split", "text"},
 	{"armor", "armor", "bool"},
+	{"format", "format", "int"},
 }
 
 // specKind is the kind of value key takes, or "" for an unknown key.
@@ -234,6 +236,10 @@ func (s *spec) valueError(src string, md toml.MetaData, decodeErr error) error {
 			if _, ok := v.(bool); !ok {
 				return specError(s.path, "%sarmor must be true or false", line)
 			}
+		case "int":
+			if _, ok := v.(int64); !ok {
+				return specError(s.path, "%s%s must be a number, like %s = 1", line, key, key)
+			}
 		case "table":
 			t, ok := v.(map[string]any)
 			if !ok {
@@ -381,6 +387,9 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 	}
 	if use("armor", "armor") {
 		o.Armor = s.Armor
+	}
+	if use("format", "format") {
+		o.Format = s.Format
 	}
 	if use("recipients", "recipient") {
 		o.Recipients = nil

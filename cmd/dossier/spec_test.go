@@ -27,6 +27,7 @@ restrictions = [ "x", 'y',
 recipients = []
 retain_until = 2031-12-31
 armor = false
+format = 1
 
 [categories]
 personal = ["case/a/**"]
@@ -38,7 +39,7 @@ personal = ["case/a/**"]
 	}
 	if s.Case != "basic \"q\" é" || s.Purpose != "multi-line\nstrings are TOML too" || s.LegalBasis != `literal \n no escapes` ||
 		!slices.Equal(s.Restrictions, []string{"x", "y", "z"}) || len(s.Recipients) != 0 || s.RetainUntil != "2031-12-31" ||
-		!reflect.DeepEqual(s.Categories, map[string][]string{"personal": {"case/a/**"}, "special-category": {"case/b/**", "case/c/**"}}) {
+		!reflect.DeepEqual(s.Categories, map[string][]string{"personal": {"case/a/**"}, "special-category": {"case/b/**", "case/c/**"}}) || s.Format != 1 {
 		t.Fatalf("decoded %+v", s)
 	}
 	if s.dir != "dir" {
@@ -72,6 +73,8 @@ func TestDecodeSpecRefuses(t *testing.T) {
 		{"paths = [\"a\"]\nrecipients = \"bob.card\"", "line 2: recipients must be a list of text in quotes"},
 		{"exclude = [1]", "line 1: exclude must be a list of text in quotes"},
 		{"armor = \"yes\"", "line 1: armor must be true or false"},
+		{"format = \"1\"", "line 1: format must be a number, like format = 1"},
+		{"format = 1.0", "line 1: format must be a number, like format = 1"},
 		{"categories = \"x\"", "line 1: categories must be a table"},
 		{"[[categories]]\npersonal = [\"x\"]", "line 1: categories must be a table"},
 		{"[categories]\npersonal = \"x\"", `line 2: [categories]: personal must be a list of globs in quotes`},
@@ -156,7 +159,7 @@ func TestExampleSpec(t *testing.T) {
 		t.Fatalf("decoded %+v", s)
 	}
 	for _, e := range specKeys {
-		if e.key != "split" && e.key != "armor" && !s.set[e.key] {
+		if e.key != "split" && e.key != "armor" && e.key != "format" && !s.set[e.key] {
 			t.Errorf("the example spec does not show the key %q", e.key)
 		}
 	}
