@@ -219,8 +219,8 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		return usagef("no recipients: pass -r CARD (a card file or contact name) for each recipient")
 	case o.Output == "":
 		return usagef("no output: pass -o OUT (or -o - for standard output)")
-	case o.Format != 0 && o.Format != manifest.FormatVersion && o.Format != manifest.Version1:
-		return usagef("--format %d: dossier writes bundle format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+	case o.Format != 0 && !manifest.Supported(o.Format):
+		return usagef("bundle format %d (--format, or format in a spec): dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
 	}
 	in, err := prepare(o)
 	if err != nil {

@@ -142,7 +142,6 @@ func quoteAll(s []string) []string {
 // type, and listed in Excluded. A malformed glob is an error wrapping
 // [category.ErrBadPattern].
 func MakePlan(paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
-	var catSets categorySets
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
@@ -162,6 +161,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	}
 	plan := &Plan{}
 	var files chunkedList[Input]
+	var catSets categorySets
 	var entries chunkedList[manifest.File]
 	var unlabelled []string
 	skip := func(src, stored string, info fs.FileInfo) {
