@@ -6,7 +6,6 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
@@ -119,7 +118,7 @@ func TestPackVerifyOpen(t *testing.T) {
 	}
 	for _, f := range man.Files {
 		want := sha256.Sum256([]byte(sampleFiles[f.Path]))
-		if f.SHA256 != hex.EncodeToString(want[:]) {
+		if f.SHA256 != want {
 			t.Errorf("%s: manifest hash %s is wrong", f.Path, f.SHA256)
 		}
 	}

@@ -186,7 +186,9 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 			return nil, tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
 		}
 	}
-	if done != f.Size || hex.EncodeToString(h.Sum(nil)) != f.SHA256 {
+	var sum manifest.SHA256Sum
+	h.Sum(sum[:0])
+	if done != f.Size || sum != f.SHA256 {
 		return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", f.Path)
 	}
 	return &ExtractResult{Manifest: man, File: f}, nil

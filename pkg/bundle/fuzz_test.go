@@ -202,7 +202,7 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 		files = append(files, manifest.File{
 			Path: th.Name, Size: th.Size, Mode: fmt.Sprintf("%04o", th.Mode),
 			MTime: th.ModTime.UTC().Format(time.RFC3339), Categories: []category.ID{category.Other},
-			SHA256: hex.EncodeToString(h.Sum(nil)),
+			SHA256: manifest.SHA256Sum(h.Sum(nil)),
 		})
 		rel = append(rel, off)
 		total += th.Size
@@ -226,7 +226,7 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 
 	preFiles := make([]manifest.File, len(files))
 	for i, f := range files {
-		f.SHA256 = ""
+		f.SHA256 = manifest.SHA256Sum{}
 		preFiles[i] = f
 	}
 	parties := []manifest.Party{manifest.PartyOf(bob.Card)}

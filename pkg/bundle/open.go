@@ -3,7 +3,6 @@ package bundle
 import (
 	"bytes"
 	"context"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -306,8 +305,7 @@ func (s *stagingSink) commit(res *Result) error {
 	man := res.Manifest
 	entries := make([]bagit.Entry, len(man.Files))
 	for i, f := range man.Files {
-		sum, _ := hex.DecodeString(f.SHA256)
-		copy(entries[i].SHA256[:], sum)
+		entries[i].SHA256 = f.SHA256
 		entries[i].Path = f.Path
 		entries[i].Size = f.Size
 	}
@@ -451,7 +449,7 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		if !ok {
 			return nil, integrity("%q is in the signed manifest but not in the folder", f.Path)
 		}
-		if hex.EncodeToString(e.SHA256[:]) != f.SHA256 || e.Size != f.Size {
+		if e.SHA256 != f.SHA256 || e.Size != f.Size {
 			return nil, integrity("%q does not match the signed manifest (altered)", f.Path)
 		}
 	}

@@ -284,21 +284,21 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 // decompressed stream and its SHA-256. The file must still be the one that
 // was planned: a regular file with the same size, modification time,
 // device and inode, before and after reading.
-func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, string, error) {
+func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, manifest.SHA256Sum, error) {
 	f, err := openInput(in.Source)
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
 	}
 	defer f.Close()
 	regular, now, err := f.stat()
 	if err != nil {
-		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
 	if !regular || (in.id.set && (now.dev != in.id.dev || now.ino != in.id.ino)) {
-		return 0, "", fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
 	}
 	if changed(now, in) {
-		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
 	}
 	mode, _ := strconv.ParseInt(in.File.Mode, 8, 64)
 	mtime, _ := time.Parse(time.RFC3339, in.File.MTime)
@@ -310,27 +310,29 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 		Typeflag: tar.TypeReg,
 	}
 	if err := tw.WriteHeader(hdr); err != nil {
-		return 0, "", fmt.Errorf("pack: %s: %w", in.File.Path, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("pack: %s: %w", in.File.Path, err)
 	}
 	off := zw.Offset()
 	h.Reset()
 	if err := copyPlanned(ctx, f, in.File.Size, buf, io.MultiWriter(h, tw), progress); err != nil {
 		switch {
 		case errors.Is(err, errGrew):
-			return 0, "", fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
+			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
 		case errors.Is(err, errShrank):
-			return 0, "", fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
+			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
 		case errors.As(err, new(writeError)):
-			return 0, "", fmt.Errorf("pack: %w", errors.Unwrap(err))
+			return 0, manifest.SHA256Sum{}, fmt.Errorf("pack: %w", errors.Unwrap(err))
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
-			return 0, "", err
+			return 0, manifest.SHA256Sum{}, err
 		}
-		return 0, "", fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
 	if _, now, err := f.stat(); err != nil || changed(now, in) {
-		return 0, "", fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
 	}
-	return off, hex.EncodeToString(h.Sum(nil)), nil
+	var sum manifest.SHA256Sum
+	h.Sum(sum[:0])
+	return off, sum, nil
 }
 
 // Errors of copyPlanned.

@@ -139,8 +139,8 @@ func TestPackUsesThePlansList(t *testing.T) {
 		t.Error("the manifest's list is a copy of the plan's")
 	}
 	for i, in := range plan.Files {
-		if in.File.SHA256 != man.Files[i].SHA256 || in.File.SHA256 == "" || in.File.Offset == 0 {
-			t.Errorf("%s: the plan's entry has sha256 %q offset %d", in.File.Path, in.File.SHA256, in.File.Offset)
+		if in.File.SHA256 != man.Files[i].SHA256 || in.File.SHA256.IsZero() || in.File.Offset == 0 {
+			t.Errorf("%s: the plan's entry has sha256 %s offset %d", in.File.Path, in.File.SHA256, in.File.Offset)
 		}
 	}
 

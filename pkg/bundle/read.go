@@ -457,7 +457,7 @@ func (rd *reading) payload() error {
 		if err := rd.out.closeFile(f); err != nil {
 			return err
 		}
-		f.SHA256 = hex.EncodeToString(h.Sum(nil))
+		h.Sum(f.SHA256[:0])
 	}
 	return nil
 }

@@ -5,12 +5,22 @@ import (
 	"encoding/json"
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 )
+
+// repeatSum is a SHA-256 of 32 bytes b.
+func repeatSum(b byte) SHA256Sum {
+	var s SHA256Sum
+	for i := range s {
+		s[i] = b
+	}
+	return s
+}
 
 // decodeDoc is a manifest whose entries exercise every part of an entry's
 // spelling: several categories, none (null), an empty list, a hash and an
@@ -23,8 +33,8 @@ func decodeDoc() *Manifest {
 		Recipients: []Party{{Fingerprint: "cd", Name: "R"}}, Case: Case{Reference: "C-1"},
 		TotalSize: 3,
 		Files: []File{
-			{Path: "a/b.txt", Size: 1, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.Other}, SHA256: strings.Repeat("a", 64), Offset: 1024},
-			{Path: "a/c.txt", Size: 2, Mode: "0755", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal}, SHA256: strings.Repeat("b", 64), Offset: 2048},
+			{Path: "a/b.txt", Size: 1, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.Other}, SHA256: repeatSum(0xaa), Offset: 1024},
+			{Path: "a/c.txt", Size: 2, Mode: "0755", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal}, SHA256: repeatSum(0xbb), Offset: 2048},
 			{Path: "d", Size: -5, Mode: "0600", MTime: "x", Categories: nil},
 			{Path: "e", Size: 0, Mode: "", MTime: "", Categories: []category.ID{}},
 			{Path: `say "hi".txt`, Size: 7, Mode: "0644", MTime: "t", Categories: []category.ID{"<&>"}},
@@ -218,7 +228,8 @@ func FuzzAppendFile(f *testing.F) {
 	f.Add("a/b.txt", int64(1), "0644", "2025-05-01T10:00:00Z", "personal", "", "ab", int64(512), false)
 	f.Add("<&>\"\\\u2028\x7f\xff", int64(-1), "", "", "", "\x00", "", int64(0), true)
 	f.Fuzz(func(t *testing.T, path string, size int64, mode, mtime, cat1, cat2, sum string, offset int64, nilCategories bool) {
-		file := File{Path: path, Size: size, Mode: mode, MTime: mtime, SHA256: sum, Offset: offset, Categories: []category.ID{category.ID(cat1), category.ID(cat2)}}
+		file := File{Path: path, Size: size, Mode: mode, MTime: mtime, Offset: offset, Categories: []category.ID{category.ID(cat1), category.ID(cat2)}}
+		copy(file.SHA256[:], sum)
 		if nilCategories {
 			file.Categories = nil
 		}
@@ -241,6 +252,38 @@ func checkAppendFile(t *testing.T, f File) {
 	for _, withHashes := range []bool{true, false} {
 		if got, want := fileLen(&f, withHashes), len(appendFile(nil, &f, withHashes)); got != want {
 			t.Fatalf("fileLen(%+v, %v) = %d, appendFile writes %d", f, withHashes, got, want)
+		}
+	}
+}
+
+// A file whose categories equal those of the file before it shares that
+// file's list; any other list is its own, and correct.
+func TestDecodeSharesCategoryLists(t *testing.T) {
+	entry := func(cats string) string {
+		return `{"path":"a","size":1,"mode":"0644","mtime":"2025-05-01T10:00:00Z","categories":` + cats + `}`
+	}
+	lists := []string{`["personal","other"]`, `["personal","other"]`, `["personal"]`, `["personal","other"]`,
+		`["personal","other","x"]`, `["other"]`, `[]`, `[]`, `null`, `["other"]`}
+	var doc []string
+	for _, l := range lists {
+		doc = append(doc, entry(l))
+	}
+	files, ok := decodeFileList([]byte("[" + strings.Join(doc, ",") + "]"))
+	if !ok {
+		t.Fatal("the list was not decoded")
+	}
+	for i, l := range lists {
+		var want []category.ID
+		if err := json.Unmarshal([]byte(l), &want); err != nil {
+			t.Fatal(err)
+		}
+		got := files[i].Categories
+		if !slices.Equal(got, want) || (got == nil) != (want == nil) {
+			t.Errorf("entry %d: categories %#v, want %#v", i, got, want)
+		}
+		shared := i > 0 && lists[i] == lists[i-1] && len(want) > 0
+		if i > 0 && len(got) > 0 && len(files[i-1].Categories) > 0 && (&got[0] == &files[i-1].Categories[0]) != shared {
+			t.Errorf("entry %d: shares its list with the entry before: %v, want %v", i, !shared, shared)
 		}
 	}
 }

@@ -2,6 +2,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"io"
@@ -194,9 +195,10 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	if !withHashes {
 		return append(b, '}')
 	}
-	if f.SHA256 != "" {
-		b = append(b, `,"sha256":`...)
-		b = appendString(b, f.SHA256)
+	if !f.SHA256.IsZero() {
+		b = append(b, `,"sha256":"`...)
+		b = hex.AppendEncode(b, f.SHA256[:])
+		b = append(b, '"')
 	}
 	if f.Offset != 0 {
 		b = append(b, `,"offset":`...)
@@ -236,14 +238,17 @@ func fileLen(f *File, withHashes bool) int {
 			n += stringLen(string(c))
 		}
 	}
-	if withHashes && f.SHA256 != "" {
-		n += len(`,"sha256":`) + stringLen(f.SHA256)
+	if withHashes && !f.SHA256.IsZero() {
+		n += sha256FieldLen
 	}
 	if withHashes && f.Offset != 0 {
 		n += len(`,"offset":`) + intLen(f.Offset)
 	}
 	return n
 }
+
+// sha256FieldLen is the length of a file's encoded SHA-256 field.
+const sha256FieldLen = len(`,"sha256":""`) + 2*len(SHA256Sum{})
 
 // stringLen is the length of appendString's encoding of s.
 func stringLen(s string) int {

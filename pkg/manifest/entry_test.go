@@ -136,7 +136,7 @@ func TestPreambleMarshalLeavesOutHashes(t *testing.T) {
 	m := manifestFor(p, hash("p"))
 	withHashes := *p
 	withHashes.Files = m.Files
-	if withHashes.Files[0].SHA256 == "" || withHashes.Files[0].Offset == 0 {
+	if withHashes.Files[0].SHA256.IsZero() || withHashes.Files[0].Offset == 0 {
 		t.Fatal("the manifest's files carry no hashes")
 	}
 	got, err := withHashes.Marshal()

@@ -14,6 +14,7 @@ package manifest
 
 import (
 	"bytes"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"regexp"
@@ -86,8 +87,49 @@ type File struct {
 	Mode       string        `json:"mode"`
 	MTime      string        `json:"mtime"`
 	Categories []category.ID `json:"categories"`
-	SHA256     string        `json:"sha256,omitempty"`
+	SHA256     SHA256Sum     `json:"sha256,omitzero"`
 	Offset     int64         `json:"offset,omitempty"`
+}
+
+// SHA256Sum is a file's SHA-256. It is written as 64 lower-case hex
+// digits; the zero value means no hash (a preamble's entries have none),
+// which no file's content can hash to in practice. It is held as bytes,
+// not text: a list of a hundred thousand files saves some 5 MB.
+type SHA256Sum [32]byte
+
+// ParseSHA256Sum parses a SHA-256 written as 64 lower-case hex digits,
+// the only spelling a manifest has.
+func ParseSHA256Sum(s string) (SHA256Sum, error) {
+	var sum SHA256Sum
+	if !isHex256(s) {
+		return sum, fmt.Errorf("sha256 %q is not 64 lower-case hex digits", s)
+	}
+	hex.Decode(sum[:], []byte(s))
+	return sum, nil
+}
+
+// String returns the hex form, or "" for the zero value.
+func (s SHA256Sum) String() string {
+	if s.IsZero() {
+		return ""
+	}
+	return hex.EncodeToString(s[:])
+}
+
+// IsZero reports whether s is the zero value: no hash.
+func (s SHA256Sum) IsZero() bool { return s == SHA256Sum{} }
+
+// MarshalText returns the hex form.
+func (s SHA256Sum) MarshalText() ([]byte, error) { return hex.AppendEncode(nil, s[:]), nil }
+
+// UnmarshalText accepts exactly 64 lower-case hex digits.
+func (s *SHA256Sum) UnmarshalText(b []byte) error {
+	sum, err := ParseSHA256Sum(string(b))
+	if err != nil {
+		return err
+	}
+	*s = sum
+	return nil
 }
 
 // Preamble is the first entry of a bundle.
@@ -212,9 +254,10 @@ var (
 	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
 )
 
-// isHex256 reports whether s is a SHA-256 in lower-case hex. It is
+// isHex256 reports whether s, a string or bytes, is a SHA-256 in
+// lower-case hex. It is
 // checked for every file of a manifest, hence a loop, not an expression.
-func isHex256(s string) bool {
+func isHex256[T string | []byte](s T) bool {
 	if len(s) != 64 {
 		return false
 	}
@@ -349,13 +392,13 @@ func (f *File) check(withHashes bool) error {
 		}
 	}
 	if withHashes {
-		if !isHex256(f.SHA256) {
+		if f.SHA256.IsZero() {
 			return fmt.Errorf("%w: %q has no valid sha256", ErrInvalid, f.Path)
 		}
 		if f.Offset <= 0 {
 			return fmt.Errorf("%w: %q has no valid offset", ErrInvalid, f.Path)
 		}
-	} else if f.SHA256 != "" || f.Offset != 0 {
+	} else if !f.SHA256.IsZero() || f.Offset != 0 {
 		return fmt.Errorf("%w: preamble entry %q carries a hash or offset", ErrInvalid, f.Path)
 	}
 	return nil
@@ -439,7 +482,7 @@ func (m *Manifest) Consistent(p *Preamble, preambleSHA256 string) error {
 	}
 	for i := range m.Files {
 		a, b := m.Files[i], p.Files[i]
-		a.SHA256, a.Offset = "", 0
+		a.SHA256, a.Offset = SHA256Sum{}, 0
 		if a.Path != b.Path || a.Size != b.Size || a.Mode != b.Mode || a.MTime != b.MTime || !slices.Equal(a.Categories, b.Categories) {
 			return bad(fmt.Sprintf("file %q", b.Path))
 		}

@@ -53,6 +53,9 @@ func hash(s string) string {
 	return hex.EncodeToString(h[:])
 }
 
+// sum is a file's SHA-256 of s.
+func sum(s string) manifest.SHA256Sum { return sha256.Sum256([]byte(s)) }
+
 // validPreamble returns a fresh valid preamble.
 func validPreamble(t testing.TB) *manifest.Preamble {
 	s, r1, r2 := people(t)
@@ -106,7 +109,7 @@ func manifestFor(p *manifest.Preamble, preambleHash string) *manifest.Manifest {
 	}
 	for i, f := range p.Files {
 		f.Categories = slices.Clone(f.Categories)
-		f.SHA256 = hash(f.Path)
+		f.SHA256 = sum(f.Path)
 		f.Offset = int64(512 * (i + 2))
 		m.Files = append(m.Files, f)
 	}
@@ -349,10 +352,9 @@ func TestPreambleRules(t *testing.T) {
 			c.Signature = nil
 			p.Sender = &c
 		}, "sender card"},
-		{"file with sha256", func(p *manifest.Preamble) { p.Files[1].SHA256 = hash("x") }, "hash or offset"},
+		{"file with sha256", func(p *manifest.Preamble) { p.Files[1].SHA256 = sum("x") }, "hash or offset"},
 		{"file with offset", func(p *manifest.Preamble) { p.Files[1].Offset = 512 }, "hash or offset"},
 		{"file with negative offset", func(p *manifest.Preamble) { p.Files[1].Offset = -1 }, "hash or offset"},
-		{"file with bad sha256", func(p *manifest.Preamble) { p.Files[1].SHA256 = "x" }, "hash or offset"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -385,9 +387,7 @@ func TestManifestRules(t *testing.T) {
 		{"preamble hash short", func(m *manifest.Manifest) { m.PreambleSHA256 = m.PreambleSHA256[1:] }, "preamble_sha256"},
 		{"preamble hash upper", func(m *manifest.Manifest) { m.PreambleSHA256 = strings.ToUpper(m.PreambleSHA256) }, "preamble_sha256"},
 		{"preamble hash empty", func(m *manifest.Manifest) { m.PreambleSHA256 = "" }, "preamble_sha256"},
-		{"file without sha256", func(m *manifest.Manifest) { m.Files[0].SHA256 = "" }, "sha256"},
-		{"file sha256 upper", func(m *manifest.Manifest) { m.Files[0].SHA256 = strings.ToUpper(m.Files[0].SHA256) }, "sha256"},
-		{"file sha256 short", func(m *manifest.Manifest) { m.Files[0].SHA256 = m.Files[0].SHA256[:62] }, "sha256"},
+		{"file without sha256", func(m *manifest.Manifest) { m.Files[0].SHA256 = manifest.SHA256Sum{} }, "sha256"},
 		{"file without offset", func(m *manifest.Manifest) { m.Files[2].Offset = 0 }, "offset"},
 		{"file negative offset", func(m *manifest.Manifest) { m.Files[2].Offset = -512 }, "offset"},
 	}
@@ -425,6 +425,22 @@ func TestParseNonCanonical(t *testing.T) {
 		},
 		"empty": func([]byte) []byte { return nil },
 		"null":  func([]byte) []byte { return []byte("null\n") },
+	}
+	// A file's SHA-256 has one spelling: 64 lower-case hex digits.
+	fileSum := sum(p.Files[0].Path).String()
+	for name, to := range map[string]string{
+		"sha256 upper":   strings.ToUpper(fileSum),
+		"sha256 short":   fileSum[:62],
+		"sha256 long":    fileSum + "00",
+		"sha256 zero":    strings.Repeat("0", 64),
+		"sha256 not hex": "g" + fileSum[1:],
+	} {
+		if !bytes.Contains(mb, []byte(fileSum)) {
+			t.Fatal("the file's hash is not in the manifest")
+		}
+		if _, err := manifest.ParseManifest(bytes.Replace(mb, []byte(fileSum), []byte(to), 1)); !errors.Is(err, manifest.ErrInvalid) {
+			t.Errorf("manifest %s: err = %v", name, err)
+		}
 	}
 	for name, edit := range edits {
 		if _, err := manifest.ParsePreamble(edit(pb)); !errors.Is(err, manifest.ErrInvalid) {
@@ -525,7 +541,7 @@ func TestConsistent(t *testing.T) {
 	}{
 		{"unchanged", func(m *manifest.Manifest) {}, ""},
 		{"other hashes and offsets", func(m *manifest.Manifest) {
-			m.Files[0].SHA256 = hash("other")
+			m.Files[0].SHA256 = sum("other")
 			m.Files[0].Offset = 99
 		}, ""},
 		{"preamble hash", func(m *manifest.Manifest) { m.PreambleSHA256 = hash("x") }, "preamble hash"},
@@ -838,7 +854,7 @@ func TestRestatementEncodesTo(t *testing.T) {
 		bad[fmt.Sprintf("byte %d flipped", i)] = b
 	}
 	other := manifestFor(p, ph)
-	other.Files[2].SHA256 = hash("other")
+	other.Files[2].SHA256 = sum("other")
 	bad["another hash"] = marshalM(t, other)
 	other = manifestFor(p, ph)
 	other.Files[3].Offset++

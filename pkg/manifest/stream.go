@@ -257,7 +257,7 @@ func fieldAt(f *File, k int) string {
 		{"mode", len(`,"mode":`) + stringLen(f.Mode)},
 		{"mtime", len(`,"mtime":`) + stringLen(f.MTime)},
 		{"categories", len(appendCategories(nil, f.Categories)) + len(`,"categories":`)},
-		{"sha256", len(`,"sha256":`) + stringLen(f.SHA256)},
+		{"sha256", sha256FieldLen},
 		{"offset", len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))},
 	} {
 		n += field.len

@@ -97,8 +97,8 @@ func TestMatchNamesTheDifference(t *testing.T) {
 		file  int
 		field string
 	}{
-		{"hash of the first file", edit(func(o *manifest.Manifest) { o.Files[0].SHA256 = hash("x") }), 0, "sha256"},
-		{"hash past the first batch", edit(func(o *manifest.Manifest) { o.Files[1700].SHA256 = hash("x") }), 1700, "sha256"},
+		{"hash of the first file", edit(func(o *manifest.Manifest) { o.Files[0].SHA256 = sum("x") }), 0, "sha256"},
+		{"hash past the first batch", edit(func(o *manifest.Manifest) { o.Files[1700].SHA256 = sum("x") }), 1700, "sha256"},
 		{"offset of the last file", edit(func(o *manifest.Manifest) { o.Files[2999].Offset++ }), 2999, "offset"},
 		{"path", edit(func(o *manifest.Manifest) { o.Files[42].Path += "x" }), 42, "path"},
 		{"size", edit(func(o *manifest.Manifest) { o.Files[43].Size = 7 }), 43, "size"},

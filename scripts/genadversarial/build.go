@@ -378,8 +378,7 @@ func (b *bundle) build() []byte {
 	}
 	for i, d := range b.docs {
 		f := files[i]
-		sum := sha256.Sum256(d.data)
-		f.SHA256 = hex.EncodeToString(sum[:])
+		f.SHA256 = sha256.Sum256(d.data)
 		f.Offset = t.offsets[d.path]
 		if f.Offset == 0 {
 			f.Offset = 512

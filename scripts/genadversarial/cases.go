@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"crypto/ed25519"
+	"crypto/sha256"
 	"encoding/binary"
 	"fmt"
 	mrand "math/rand/v2"
@@ -716,7 +717,7 @@ func (g *gen) preambleCases() {
 	pre("preamble-total-size", "total_size not the sum of the sizes", func(p *manifest.Preamble) { p.TotalSize++ })
 	pre("preamble-negative-size", "a negative file size", func(p *manifest.Preamble) { p.Files[0].Size = -1 })
 	pre("preamble-carries-hash", "a file entry with a sha256 (only the manifest has those)", func(p *manifest.Preamble) {
-		p.Files[0].SHA256 = strings.Repeat("0", 64)
+		p.Files[0].SHA256 = sha256.Sum256([]byte("other"))
 	})
 	pre("preamble-created-offset", "created with a +01:00 offset", func(p *manifest.Preamble) { p.Created = "2026-11-26T10:00:00+01:00" })
 	pre("preamble-mode-0777", "a file mode of 0777", func(p *manifest.Preamble) { p.Files[0].Mode = "0777" })
@@ -785,7 +786,7 @@ func (g *gen) manifestCasesFor(prefix string, version int) {
 		m.TotalSize++
 	})
 	man("manifest-mtime", "another modification time", func(m *manifest.Manifest) { m.Files[1].MTime = "2026-01-01T00:00:00Z" })
-	man("manifest-hash", "a wrong SHA-256", func(m *manifest.Manifest) { m.Files[1].SHA256 = strings.Repeat("0", 64) })
+	man("manifest-hash", "a wrong SHA-256", func(m *manifest.Manifest) { m.Files[1].SHA256 = sha256.Sum256([]byte("other")) })
 	man("manifest-offset", "a wrong offset", func(m *manifest.Manifest) { m.Files[1].Offset += 512 })
 
 	// ctx and msg: what a valid manifest signature of this format signs.

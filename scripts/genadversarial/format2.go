@@ -58,7 +58,7 @@ func (g *gen) format2Cases() {
 	}
 	g.add("v2-ok-many-files", "400 files: a manifest of some 80 KiB, compared in several batches", many("v2-ok-many-files"), "bob alice ok")
 	b = many("v2-manifest-hash-late")
-	b.editMan = func(m *manifest.Manifest) { m.Files[380].SHA256 = fmt.Sprintf("%x", sha256.Sum256([]byte("other"))) }
+	b.editMan = func(m *manifest.Manifest) { m.Files[380].SHA256 = sha256.Sum256([]byte("other")) }
 	integrity("v2-manifest-hash-late", "400 files; file 380's signed SHA-256 is wrong (past the first 64 KiB of the manifest)", b)
 	b = many("v2-entry-hash-late")
 	b.payload = editDoc(380, func(_ *tar.Header, d *doc) { d.data = []byte(fmt.Sprintf("document %d\n", 999)) })
