@@ -198,3 +198,49 @@ func TestASCIIKeysAreTheUnicodeOnes(t *testing.T) {
 		}
 	}
 }
+
+// mayCollide, the one-map check Collisions runs first, finds a collision
+// exactly when the full search finds a pair: otherwise Collisions would
+// pass a list that collides.
+func FuzzMayCollide(f *testing.F) {
+	f.Add("a\nA\nb")
+	f.Add("a/b\nA")
+	f.Add("stra\u00dfe\nSTRASSE")
+	f.Add("caf\u00e9\ncafe\u0301")
+	f.Add("x\ny/z\nz")
+	f.Fuzz(func(t *testing.T, list string) {
+		paths := strings.Split(list, "\n")
+		key := foldKey(cases.Fold())
+		may, err := mayCollide(paths, key), collisions(paths, key)
+		if may != (err != nil) {
+			t.Fatalf("mayCollide(%q) = %v, but the full search says %v", paths, may, err)
+		}
+	})
+}
+
+// Random lists over an alphabet of letters that fold, normalize and nest
+// into each other: mayCollide agrees with the full search on every one.
+func TestMayCollideAgrees(t *testing.T) {
+	parts := []string{"a", "A", "ss", "\u00df", "\u00e9", "e\u0301", "/", "b"}
+	rng := rand.New(rand.NewPCG(1, 2))
+	key := foldKey(cases.Fold())
+	found := 0
+	for range 20_000 {
+		paths := make([]string, 1+rng.IntN(4))
+		for i := range paths {
+			for range 1 + rng.IntN(3) {
+				paths[i] += parts[rng.IntN(len(parts))]
+			}
+		}
+		may, err := mayCollide(paths, key), collisions(paths, key)
+		if may != (err != nil) {
+			t.Fatalf("mayCollide(%q) = %v, but the full search says %v", paths, may, err)
+		}
+		if may {
+			found++
+		}
+	}
+	if found < 1000 || found > 19_000 {
+		t.Fatalf("%d of 20,000 lists collide: the lists do not exercise both answers", found)
+	}
+}
