@@ -8,11 +8,13 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 	"unsafe"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
@@ -112,6 +114,38 @@ func TestPlanSharesCategoryLists(t *testing.T) {
 	for i := range f {
 		if !slices.Equal(f[i].File.Categories, want[i]) {
 			t.Errorf("%s: %v, want %v", f[i].File.Path, f[i].File.Categories, want[i])
+		}
+	}
+}
+
+// Files of the same modification second, one after the other, share one
+// mtime string; each file's mtime is still its own.
+func TestPlanSharesModificationTimes(t *testing.T) {
+	dir := testtmp.Dir(t)
+	t1 := time.Date(2025, 5, 1, 10, 0, 0, 0, time.UTC)
+	t2 := t1.Add(90 * time.Minute)
+	times := map[string]time.Time{"a": t1, "b": t1.Add(400 * time.Millisecond), "c": t2, "d": t2, "e": t1}
+	for name, mt := range times {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(name), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chtimes(path, mt, mt); err != nil {
+			t.Fatal(err)
+		}
+	}
+	plan, err := MakePlan([]string{dir}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := plan.Files
+	for i, in := range f {
+		if want := times[path.Base(in.File.Path)].Truncate(time.Second).Format(time.RFC3339); in.File.MTime != want {
+			t.Errorf("%s: mtime %s, want %s", in.File.Path, in.File.MTime, want)
+		}
+		same := i > 0 && in.File.MTime == f[i-1].File.MTime
+		if i > 0 && (unsafe.StringData(in.File.MTime) == unsafe.StringData(f[i-1].File.MTime)) != same {
+			t.Errorf("%s: shares its mtime string with the file before: %v, want %v", in.File.Path, !same, same)
 		}
 	}
 }
