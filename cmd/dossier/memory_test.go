@@ -27,10 +27,10 @@ func TestMemoryLimitFor(t *testing.T) {
 	}
 }
 
-// Reading a format-2 bundle of many small files gets a lower limit than
-// memoryLimitFor: its file list plus room for the garbage a bundle of
-// that size makes. The benchmark bundles of 1 GiB and 8 GiB, and any
-// format-1 bundle, keep memoryLimitFor.
+// Reading a format-2 bundle gets its file list plus room for the garbage
+// a bundle of that size makes, at most 24 MiB, if that is below
+// memoryLimitFor; a format-1 bundle, whose manifest is held whole at the
+// end, keeps memoryLimitFor.
 func TestReadLimitFor(t *testing.T) {
 	const mib = 1 << 20
 	for _, tt := range []struct {
@@ -43,8 +43,9 @@ func TestReadLimitFor(t *testing.T) {
 		{"same in format 1", 1, 100_000, 11_278_694, 159_000_000, false},
 		{"preamble size unknown", 2, 100_000, 0, 159_000_000, false},
 		{"1 GiB mixed", 2, 18_600, 2_400_000, 1_093_000_000, false},
-		{"1 GiB text", 2, 44_500, 5_800_000, 1_054_000_000, false},
-		{"8 GiB mixed", 2, 148_890, 22_000_000, 8_600_000_000, false},
+		{"1 GiB text", 2, 44_500, 5_800_000, 1_054_000_000, true},
+		{"8 GiB mixed", 2, 148_890, 22_000_000, 8_600_000_000, true},
+		{"8 GiB mixed in format 1", 1, 148_890, 22_000_000, 8_600_000_000, false},
 	} {
 		got, base := readLimitFor(tt.version, tt.n, tt.preamble, tt.total), memoryLimitFor(tt.n)
 		if got > base || (got < base) != tt.lower {
@@ -54,8 +55,38 @@ func TestReadLimitFor(t *testing.T) {
 			t.Errorf("%s: %.1f MiB leaves less than %d MiB above the list", tt.name, float64(got)/mib, readMinRoom/mib)
 		}
 	}
-	// 100,000 files: 20 MiB + the preamble + 100 bytes a file + 12 MiB.
-	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+10_000_000+12*mib {
+	// 100,000 files: 20 MiB + the preamble + 60 bytes a file + 12 MiB.
+	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+6_000_000+12*mib {
 		t.Errorf("100,000 files: %d", got)
+	}
+	// 8 GiB: the room is at most 24 MiB.
+	if got := readLimitFor(2, 148_890, 22_000_000, 8_600_000_000); got != 20*mib+22_000_000+148_890*60+24*mib {
+		t.Errorf("8 GiB: %d", got)
+	}
+}
+
+// pack keeps memoryLimitFor up to the text corpus's 44,500 files; beyond,
+// its limit is one and a half times the plan's live heap plus 25 MiB,
+// never below 57 MiB nor above memoryLimitFor.
+func TestPackLimitFor(t *testing.T) {
+	const mib = 1 << 20
+	for _, n := range []int{0, 18_600, 44_500} {
+		if got, want := packLimitFor(n, 0), memoryLimitFor(n); got != want {
+			t.Errorf("packLimitFor(%d) = %d, want memoryLimitFor's %d", n, got, want)
+		}
+	}
+	for _, tt := range []struct {
+		n        int
+		planLive int64
+		want     int64
+	}{
+		{100_000, 23_000_000, 34_500_000 + 25*mib},
+		{100_000, 10_000_000, 57 * mib},
+		{148_890, 42_000_000, 63_000_000 + 25*mib},
+		{148_890, 200_000_000, memoryLimitFor(148_890)},
+	} {
+		if got := packLimitFor(tt.n, tt.planLive); got != tt.want {
+			t.Errorf("packLimitFor(%d, %d) = %.1f MiB, want %.1f", tt.n, tt.planLive, float64(got)/mib, float64(tt.want)/mib)
+		}
 	}
 }

@@ -259,7 +259,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	setMemoryLimitFor(len(plan.Files))
+	setPackLimitFor(len(plan.Files))
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
 	}
