@@ -67,29 +67,34 @@ func setPackLimitFor(n int) {
 }
 
 // Packing makes little garbage (the compressor's and age's buffers are
-// reused), so beyond the text corpus's 44,500 files, where the plan
-// outweighs the fixed buffers, pack's limit follows the plan's live heap
-// rather than memoryLimitFor's 560 bytes a file. The plan holds 230–300
-// bytes a file (the entry, the input, the source path); measured after
-// planning, 23 MB at 100,000 files and 42 MB at 148,890 with longer
-// paths. While packing, the live heap is the plan plus some 21 MB of
-// buffers, and the runtime's own overhead (fragmentation, collector
-// metadata) grows with the plan: a limit of the plan plus a fixed 36 MiB
-// left 148,890 files 2,280 collections (and twice the time) where
-// 100,000 files made 27. Hence half the plan again, plus 25 MiB.
-// Measured at 100,000 files: a limit of 58 MiB made 30 collections
-// instead of 14 and took 3.06–3.14 s instead of 2.89–2.93, at 65 MiB
-// peak RSS instead of 89; 52 MiB made 200 and took 3.8 s. At 44,500 text
-// files a limit 10 MiB lower than memoryLimitFor's cost 5–7 %, so up to
-// there nothing changes.
+// reused), so beyond some 46,000 files (where memoryLimitFor passes
+// packListFloor), where the plan outweighs the fixed buffers, pack's
+// limit follows the plan's live heap rather than memoryLimitFor's 560
+// bytes a file. The plan holds 230–300 bytes a file (the entry, the
+// input, the source path); measured after planning, 23 MB at 100,000
+// files and 42 MB at 148,890 with longer paths. While packing, more is
+// live: 21 MB more at 100,000 files (the buffers), but 40 MB more at
+// 148,890 files of the 8 GiB corpus, which this formula does not
+// explain. A limit of the plan plus a fixed 36 MiB made that one 2,280
+// collections (and took twice the time); half the plan again plus 25
+// MiB (89 MB there) made 41 collections in 26.7 s, and peak RSS stayed
+// 116 MiB, as under memoryLimitFor. At 100,000 files a limit of 58 MiB
+// made 30 collections instead of 14 and took 3.06–3.14 s instead of
+// 2.89–2.93, at 65 MiB peak RSS instead of 89; 52 MiB made 200 and took
+// 3.8 s. At 44,500 text files a limit 10 MiB lower than memoryLimitFor's
+// cost 5–7 %, so up to there nothing changes.
 const (
 	packBuffersAndRoom = 25 << 20 // the buffers, ~20 MiB, and some room
 	packListFloor      = 57 << 20 // memoryLimitFor(44,500) is 56.3 MiB
 )
 
 // packLimitFor is pack's limit for a plan of n files whose live heap,
-// measured once it is made, is planLive bytes (0 if not measured).
+// measured once it is made, is planLive bytes (0 if not measured, which
+// gives memoryLimitFor).
 func packLimitFor(n int, planLive int64) int64 {
+	if planLive <= 0 {
+		return memoryLimitFor(n)
+	}
 	return min(memoryLimitFor(n), max(packListFloor, planLive+planLive/2+packBuffersAndRoom))
 }
 
@@ -114,9 +119,10 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 // made 12 collections instead of 10, in the same time, at 60 MiB peak
 // RSS instead of 71. At 8 GiB (148,890 files, 52 MB live after a
 // collection) the limit falls from memoryLimitFor's 112 MiB to 73.5 MiB:
-// in alternated runs at 72 MiB, verify made 560 collections instead of
-// 165 and took 18.6–19.1 s instead of 16.0–16.5, at 80–82 MiB peak RSS
-// instead of 115. The issue sets no time for 8 GiB and a memory bound
+// in alternated runs at a fixed 72 MiB, verify made 560 collections
+// instead of 165 and took 18.6–19.1 s instead of 16.0–16.5, at 80–82 MiB
+// peak RSS instead of 115; under the formula itself, 517 collections,
+// 18.7 s, 80 MiB. The issue sets no time for 8 GiB and a memory bound
 // that 115 MiB was far above, so the time is given up. The 1 GiB text
 // bundle's limit falls by 4 MiB, which measured within noise (1.85–1.98
 // s either way).

@@ -65,9 +65,10 @@ func TestReadLimitFor(t *testing.T) {
 	}
 }
 
-// pack keeps memoryLimitFor up to the text corpus's 44,500 files; beyond,
-// its limit is one and a half times the plan's live heap plus 25 MiB,
-// never below 57 MiB nor above memoryLimitFor.
+// pack keeps memoryLimitFor up to the text corpus's 44,500 files, and
+// whenever the plan was not measured; beyond, its limit is one and a half
+// times the plan's live heap plus 25 MiB, but at least 57 MiB and at most
+// memoryLimitFor.
 func TestPackLimitFor(t *testing.T) {
 	const mib = 1 << 20
 	for _, n := range []int{0, 18_600, 44_500} {
@@ -84,6 +85,7 @@ func TestPackLimitFor(t *testing.T) {
 		{100_000, 10_000_000, 57 * mib},
 		{148_890, 42_000_000, 63_000_000 + 25*mib},
 		{148_890, 200_000_000, memoryLimitFor(148_890)},
+		{148_890, 0, memoryLimitFor(148_890)},
 	} {
 		if got := packLimitFor(tt.n, tt.planLive); got != tt.want {
 			t.Errorf("packLimitFor(%d, %d) = %.1f MiB, want %.1f", tt.n, tt.planLive, float64(got)/mib, float64(tt.want)/mib)

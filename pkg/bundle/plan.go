@@ -449,6 +449,9 @@ func (c *categorySets) intern(cats []category.ID) []category.ID {
 			return s
 		}
 	}
+	// Clipped, so that appending to one file's list cannot write into
+	// the files' shared one.
+	cats = slices.Clip(cats)
 	*c = append(*c, cats)
 	return cats
 }

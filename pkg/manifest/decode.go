@@ -238,7 +238,9 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 		if !isHex256(s) {
 			return f, false
 		}
-		hex.Decode(f.SHA256[:], s)
+		if hex.Decode(f.SHA256[:], s); f.SHA256.IsZero() {
+			return f, false
+		}
 	}
 	if d.literal(`,"offset":`) {
 		if f.Offset, ok = d.integer(); !ok {
@@ -294,7 +296,9 @@ func (d *listDecoder) categories(prev *File) ([]category.ID, bool) {
 				}
 				ids = slices.Clone(shared[:k+1])
 			}
-			return ids, true
+			// Clipped: a caller that appends to one file's list must
+			// not write into the next file's.
+			return slices.Clip(ids), true
 		}
 		if !d.literal(",") {
 			return nil, false

@@ -80,7 +80,8 @@ type Case struct {
 }
 
 // File describes one payload file. SHA256 and Offset are set in the
-// manifest only.
+// manifest only. Files decoded or planned together may share their
+// Categories slice: treat it as read-only.
 type File struct {
 	Path       string        `json:"path"`
 	Size       int64         `json:"size"`
@@ -98,23 +99,22 @@ type File struct {
 type SHA256Sum [32]byte
 
 // ParseSHA256Sum parses a SHA-256 written as 64 lower-case hex digits,
-// the only spelling a manifest has.
+// the only spelling a manifest has. All zeros, the value that stands
+// for no hash, is refused.
 func ParseSHA256Sum(s string) (SHA256Sum, error) {
 	var sum SHA256Sum
 	if !isHex256(s) {
 		return sum, fmt.Errorf("sha256 %q is not 64 lower-case hex digits", s)
 	}
 	hex.Decode(sum[:], []byte(s))
+	if sum.IsZero() {
+		return sum, errors.New("sha256 of all zeros is not a file's hash")
+	}
 	return sum, nil
 }
 
-// String returns the hex form, or "" for the zero value.
-func (s SHA256Sum) String() string {
-	if s.IsZero() {
-		return ""
-	}
-	return hex.EncodeToString(s[:])
-}
+// String returns the hex form.
+func (s SHA256Sum) String() string { return hex.EncodeToString(s[:]) }
 
 // IsZero reports whether s is the zero value: no hash.
 func (s SHA256Sum) IsZero() bool { return s == SHA256Sum{} }

@@ -442,6 +442,17 @@ func TestParseNonCanonical(t *testing.T) {
 			t.Errorf("manifest %s: err = %v", name, err)
 		}
 	}
+	// A preamble's entries carry no SHA-256, in any spelling.
+	firstEntryEnd := bytes.Index(pb, []byte(`]},{"path":`)) + 1
+	if firstEntryEnd <= 0 {
+		t.Fatal("no second file entry in the preamble")
+	}
+	for name, value := range map[string]string{"real": fileSum, "zero": strings.Repeat("0", 64)} {
+		withHash := slices.Concat(pb[:firstEntryEnd], []byte(`,"sha256":"`+value+`"`), pb[firstEntryEnd:])
+		if _, err := manifest.ParsePreamble(withHash); !errors.Is(err, manifest.ErrInvalid) {
+			t.Errorf("preamble entry with a %s sha256: err = %v", name, err)
+		}
+	}
 	for name, edit := range edits {
 		if _, err := manifest.ParsePreamble(edit(pb)); !errors.Is(err, manifest.ErrInvalid) {
 			t.Errorf("preamble %s: err = %v", name, err)
@@ -865,6 +876,28 @@ func TestRestatementEncodesTo(t *testing.T) {
 	for name, b := range bad {
 		if m.EncodesTo(b) {
 			t.Errorf("%s: accepted", name)
+		}
+	}
+}
+
+// A file's SHA-256 is 64 lower-case hex digits, never all zeros (the
+// value that means no hash).
+func TestParseSHA256Sum(t *testing.T) {
+	want := sum("x")
+	got, err := manifest.ParseSHA256Sum(want.String())
+	if err != nil || got != want {
+		t.Fatalf("ParseSHA256Sum(%s) = %x, %v", want, got, err)
+	}
+	if text, _ := want.MarshalText(); string(text) != want.String() || len(text) != 64 {
+		t.Errorf("MarshalText = %s, String = %s", text, want)
+	}
+	for _, bad := range []string{"", strings.Repeat("0", 64), strings.ToUpper(want.String()), want.String()[:62], want.String() + "0", "g" + want.String()[1:]} {
+		if _, err := manifest.ParseSHA256Sum(bad); err == nil {
+			t.Errorf("ParseSHA256Sum(%q) accepted", bad)
+		}
+		var s manifest.SHA256Sum
+		if err := s.UnmarshalText([]byte(bad)); err == nil {
+			t.Errorf("UnmarshalText(%q) accepted", bad)
 		}
 	}
 }

@@ -257,8 +257,8 @@ func fieldAt(f *File, k int) string {
 		{"mode", len(`,"mode":`) + stringLen(f.Mode)},
 		{"mtime", len(`,"mtime":`) + stringLen(f.MTime)},
 		{"categories", len(appendCategories(nil, f.Categories)) + len(`,"categories":`)},
-		{"sha256", sha256FieldLen},
-		{"offset", len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))},
+		{"sha256", sha256FieldLen * bool2int(!f.SHA256.IsZero())},
+		{"offset", (len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))) * bool2int(f.Offset != 0)},
 	} {
 		n += field.len
 		if k < n {
@@ -266,4 +266,13 @@ func fieldAt(f *File, k int) string {
 		}
 	}
 	return ""
+}
+
+// bool2int is 1 for true and 0 for false: a field the encoding leaves
+// out takes no bytes.
+func bool2int(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }

@@ -92,8 +92,8 @@ func mayCollide(paths []string, key func(string) string) bool {
 		}
 		folded[k] = struct{}{}
 	}
-	for _, p := range paths {
-		k := key(p)
+	// The keys are those of every path: no need to compute them again.
+	for k := range folded {
 		for j := 0; j < len(k); j++ {
 			if k[j] != '/' {
 				continue
