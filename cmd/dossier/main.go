@@ -77,10 +77,11 @@ func setPackLimitFor(n int) {
 // 148,890 files of the 8 GiB corpus, which this formula does not
 // explain. A limit of the plan plus a fixed 36 MiB made that one 2,280
 // collections (and took twice the time); half the plan again plus 25
-// MiB (89 MB there) made 41 collections in 26.7 s, and peak RSS stayed
-// 116 MiB, as under memoryLimitFor. At 100,000 files a limit of 58 MiB
+// MiB (89 MB there) made 38–41 collections and peaked at 102–113 MiB,
+// against 19–22 collections and 115 MiB under memoryLimitFor, with the
+// same user CPU (44–48 s). At 100,000 files a limit of 58 MiB
 // made 30 collections instead of 14 and took 3.06–3.14 s instead of
-// 2.89–2.93, at 65 MiB peak RSS instead of 89; 52 MiB made 200 and took
+// 2.89–2.93, at 63.5 MiB peak RSS instead of 87; 52 MiB made 200 and took
 // 3.8 s. At 44,500 text files a limit 10 MiB lower than memoryLimitFor's
 // cost 5–7 %, so up to there nothing changes.
 const (
@@ -120,10 +121,10 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 // RSS instead of 71. At 8 GiB (148,890 files, 52 MB live after a
 // collection) the limit falls from memoryLimitFor's 112 MiB to 73.5 MiB:
 // in alternated runs at a fixed 72 MiB, verify made 560 collections
-// instead of 165 and took 18.6–19.1 s instead of 16.0–16.5, at 80–82 MiB
-// peak RSS instead of 115; under the formula itself, 517 collections,
-// 18.7 s, 80 MiB. The issue sets no time for 8 GiB and a memory bound
-// that 115 MiB was far above, so the time is given up. The 1 GiB text
+// instead of 165 and took 18.6–19.1 s instead of 16.0–16.5, at 78–81 MiB
+// peak RSS instead of 112; under the formula itself, 517 collections,
+// 18.7 s, 79 MiB. The issue sets no time for 8 GiB and a memory bound
+// that 112 MiB was far above, so the time is given up. The 1 GiB text
 // bundle's limit falls by 4 MiB, which measured within noise (1.85–1.98
 // s either way).
 const (
