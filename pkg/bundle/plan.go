@@ -164,8 +164,11 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	var catSets categorySets
 	var entries chunkedList[manifest.File]
 	var unlabelled []string
-	// Files written in the same second share one mtime string: at
-	// 150,000 files one each was 3 MB of a plan.
+	// A file written in the same second as the one listed before it
+	// shares its mtime string (24 bytes each otherwise): in the 100,000
+	// small files of the benchmark, 97 % do. The benchmark's 1 GiB and
+	// 8 GiB corpora give every file a time of its own, so they gain
+	// nothing.
 	var lastMTime string
 	mtimeOf := func(info fs.FileInfo) string {
 		var buf [len(time.RFC3339) + 8]byte
