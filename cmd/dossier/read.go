@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"os"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/card"
@@ -26,6 +27,38 @@ type bundleInput struct {
 	io.ReadCloser
 	src    *volume.Source // nil for standard input
 	digest func() []byte
+	ra     io.Closer // the random-access handles given out, if any
+}
+
+// RandomAccess offers the bundle's files for random access (see
+// bundle.RandomAccess) when every one is a regular file: a pipe or a
+// device can be read only once.
+func (in *bundleInput) RandomAccess() (io.ReaderAt, int64, bool) {
+	if in.src == nil || in.ra != nil {
+		return nil, 0, false
+	}
+	for _, p := range in.src.Paths {
+		if st, err := os.Stat(p); err != nil || !st.Mode().IsRegular() {
+			return nil, 0, false
+		}
+	}
+	ra, size, closer, err := in.src.ReaderAt()
+	if err != nil {
+		return nil, 0, false // the in-order read reports it
+	}
+	in.ra = closer
+	return ra, size, true
+}
+
+// Close closes the bundle's files.
+func (in *bundleInput) Close() error {
+	err := in.ReadCloser.Close()
+	if in.ra != nil {
+		if cerr := in.ra.Close(); err == nil {
+			err = cerr
+		}
+	}
+	return err
 }
 
 // openBundle opens BUNDLE (a file, or the first volume of a split bundle),

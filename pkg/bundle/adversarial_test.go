@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -181,6 +182,10 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 	// Verify (which writes nothing) must come to the same verdict.
 	if _, verr := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: keys.id(c.identity), Sender: sender}); (verr == nil) != (want == nil) || (want != nil && !errors.Is(verr, want)) {
 		t.Errorf("Verify: %v; want %s", verr, c.expect)
+	}
+	// So must Verify through age's random-access decrypter.
+	if _, verr := Verify(context.Background(), randomAccessInput(data), ReadOptions{Identity: keys.id(c.identity), Sender: sender}); (verr == nil) != (want == nil) || (want != nil && !errors.Is(verr, want)) {
+		t.Errorf("Verify with random access: %v; want %s", verr, c.expect)
 	}
 	if want == nil {
 		if err != nil {
@@ -385,3 +390,26 @@ func TestExtractRefusesDuplicateEntry(t *testing.T) {
 		t.Errorf("%d bytes written before the refusal", out.Len())
 	}
 }
+
+// randomAccessReader is a bundle in memory offered for random access too
+// (see RandomAccess), as dossier's command line offers a bundle in files.
+type randomAccessReader struct {
+	*bytes.Reader
+	data    []byte
+	readsAt int // reads served at random
+}
+
+func randomAccessInput(data []byte) *randomAccessReader {
+	return &randomAccessReader{Reader: bytes.NewReader(data), data: data}
+}
+
+func (r *randomAccessReader) RandomAccess() (io.ReaderAt, int64, bool) {
+	return readerAtFunc(func(p []byte, off int64) (int, error) {
+		r.readsAt++
+		return bytes.NewReader(r.data).ReadAt(p, off)
+	}), int64(len(r.data)), true
+}
+
+type readerAtFunc func(p []byte, off int64) (int, error)
+
+func (f readerAtFunc) ReadAt(p []byte, off int64) (int, error) { return f(p, off) }

@@ -240,23 +240,9 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		}
 	}()
 
-	br := bufio.NewReaderSize(src, 64<<10)
-	if isArmored(br) {
-		// age's armor reader is strict: bad base64, lines or trailing
-		// data after the end line are errors.
-		br = bufio.NewReaderSize(&armorErrReader{r: armor.NewReader(br)}, 64<<10)
-	}
-	hdr, err := readAgeHeader(br)
+	plain, hdr, rest, err := decrypter(src, r, opts)
 	if err != nil {
 		return nil, err
-	}
-	plain, err := age.Decrypt(io.MultiReader(bytes.NewReader(hdr), br), opts.Identity.Age)
-	if err != nil {
-		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) {
-			return nil, fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
-		}
-		return nil, integrityWrap(err, "not a valid age-encrypted bundle")
 	}
 	zr, err := zframe.NewReader(plain, zframe.ReaderOptions{})
 	if err != nil {
@@ -280,7 +266,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	if err := rd.manifest(res); err != nil {
 		return nil, err
 	}
-	if err := rd.end(br, src); err != nil {
+	if err := rd.end(rest, src); err != nil {
 		return nil, err
 	}
 	// A cancellation that arrived during the last file must not publish.
@@ -580,7 +566,7 @@ func parseManifest(manBytes []byte, rd *reading) (*manifest.Manifest, error) {
 // end checks the archive's end: the tar end marker with nothing after it,
 // the trailer and seek table, and the age stream's final authenticated
 // chunk with nothing after it.
-func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
+func (rd *reading) end(rest func() error, src *srcReader) error {
 	// archive/tar also reports io.EOF where the stream just stops, with no
 	// end-of-archive marker or only one of its two zero blocks.
 	endAt := (rd.lc.n+511)&^511 + 2*512
@@ -608,13 +594,87 @@ func (rd *reading) end(br *bufio.Reader, src *srcReader) error {
 	if err := canon.Unmarshal(trBytes, &t, false); err != nil || t.Type != trailerType || t.Version != rd.pre.Version || t.ManifestOffset != rd.manOffset {
 		return integrity("the bundle's index does not match its contents")
 	}
-	if _, err := br.Peek(1); err != io.EOF {
+	if err := rest(); err != nil {
 		if serr := src.failure(); serr != nil {
 			return serr
 		}
-		return integrity("the bundle has data after its end")
+		return err
 	}
 	return nil
+}
+
+// decrypter returns the decrypted bundle read from src, its age header,
+// and rest, which checks what follows the payload once it has been read. An input that
+// offers [RandomAccess] and is not armored is decrypted by age's
+// random-access decrypter (see [RandomAccess]); any other, by its stream
+// decrypter. src reads r.
+func decrypter(src *srcReader, r io.Reader, opts ReadOptions) (plain io.Reader, hdr []byte, rest func() error, err error) {
+	var br *bufio.Reader
+	if rac, ok := r.(RandomAccess); ok {
+		if ra, size, ok := rac.RandomAccess(); ok {
+			in := newInOrderReaderAt(src, ra, size)
+			br = bufio.NewReaderSize(io.NewSectionReader(in, 0, size), 64<<10)
+			if !isArmored(br) {
+				return decryptAt(in, br, opts)
+			}
+			// Armor allows no random access: read it as a stream,
+			// from the bytes read so far on.
+			br = bufio.NewReaderSize(io.MultiReader(bytes.NewReader(in.kept), src), 64<<10)
+		}
+	}
+	if br == nil {
+		br = bufio.NewReaderSize(src, 64<<10)
+	}
+	if isArmored(br) {
+		// age's armor reader is strict: bad base64, lines or trailing
+		// data after the end line are errors.
+		br = bufio.NewReaderSize(&armorErrReader{r: armor.NewReader(br)}, 64<<10)
+	}
+	if hdr, err = readAgeHeader(br); err != nil {
+		return nil, nil, nil, err
+	}
+	plain, err = age.Decrypt(io.MultiReader(bytes.NewReader(hdr), br), opts.Identity.Age)
+	if err != nil {
+		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle")
+	}
+	rest = func() error {
+		if _, err := br.Peek(1); err != io.EOF {
+			return integrity("the bundle has data after its end")
+		}
+		return nil
+	}
+	return plain, hdr, rest, nil
+}
+
+// decryptAt decrypts the bundle in with age's random-access decrypter; br
+// reads in from its start. The payload is read a megabyte at a time:
+// the decrypter allocates a chunk for each read.
+func decryptAt(in *inOrderReaderAt, br *bufio.Reader, opts ReadOptions) (io.Reader, []byte, func() error, error) {
+	hdr, err := readAgeHeader(br)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	ra, size, err := age.DecryptReaderAt(in, in.size, opts.Identity.Age)
+	if err != nil {
+		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle (or it was cut short, or has data after its end)")
+	}
+	in.keepFrom(int64(len(hdr)))
+	rest := func() error {
+		if err := in.finish(); err != nil {
+			return integrityWrap(err, "%v", err)
+		}
+		return nil
+	}
+	return bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 1<<20), hdr, rest, nil
+}
+
+// ageError explains an error of age's decrypters.
+func ageError(err error, opts ReadOptions, msg string) error {
+	var nm *age.NoIdentityMatchError
+	if errors.As(err, &nm) {
+		return fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
+	}
+	return integrityWrap(err, "%s", msg)
 }
 
 // readMetaEntry reads one of dossier's own entries, which must come next
