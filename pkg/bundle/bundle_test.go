@@ -666,3 +666,52 @@ func TestRandomAccessMatchesStream(t *testing.T) {
 		}
 	}
 }
+
+// splitInput gives its reader one set of bytes and its random-access
+// handle another, as a file changed while it is read would.
+type splitInput struct {
+	*bytes.Reader
+	ra []byte
+}
+
+func (s *splitInput) RandomAccess() (io.ReaderAt, int64, bool) {
+	return bytes.NewReader(s.ra), int64(len(s.ra)), true
+}
+
+// Where the bytes read in order (hashed for the seals and the custody
+// log) and those read at random (age's last chunk, read first) differ,
+// the read fails as an integrity failure: for a bundle whose last chunk
+// age never reads again (at most 16 chunks, decrypted in one read) and
+// for one whose last chunk it reads again in order.
+func TestRandomAccessFindsChangedBytes(t *testing.T) {
+	p := getParties(t)
+	for _, size := range []int{100 << 10, 1500 << 10} {
+		data, _, _ := packFiles(t, map[string]string{"case/big.bin": string(randomBytes(size))}, 256<<10, p.bob.Card)
+		changed := bytes.Clone(data)
+		changed[len(changed)-40] ^= 1
+		for _, tt := range []struct {
+			name           string
+			inOrder, ahead []byte
+		}{
+			{"read in order", changed, data},
+			{"read ahead", data, changed},
+		} {
+			in := &splitInput{Reader: bytes.NewReader(tt.inOrder), ra: tt.ahead}
+			_, err := Verify(context.Background(), in, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+			if !errors.Is(err, ErrIntegrity) {
+				t.Errorf("%d bytes, last chunk changed as %s: %v, want ErrIntegrity", len(data), tt.name, err)
+			}
+		}
+		// Cut short or extended, it fails too.
+		for _, mod := range [][]byte{data[:len(data)-1], data[:len(data)-17], data[:len(data)/2], append(bytes.Clone(data), 0)} {
+			if _, err := Verify(context.Background(), randomAccessInput(mod), ReadOptions{Identity: p.bob, Sender: p.alice.Card}); !errors.Is(err, ErrIntegrity) {
+				t.Errorf("%d bytes as %d: %v, want ErrIntegrity", len(data), len(mod), err)
+			}
+		}
+		// Unchanged, it verifies, reading ahead at random.
+		ra := randomAccessInput(data)
+		if _, err := Verify(context.Background(), ra, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil || ra.readsAt == 0 {
+			t.Fatalf("%d bytes, unchanged: %v (%d reads at random)", len(data), err, ra.readsAt)
+		}
+	}
+}

@@ -2,7 +2,6 @@ package bundle
 
 import (
 	"bytes"
-	"errors"
 	"fmt"
 	"io"
 )
@@ -26,8 +25,22 @@ type RandomAccess interface {
 }
 
 // errChanged reports an input whose bytes read ahead differ from the same
-// bytes read in order, or whose length is not the one it stated.
-var errChanged = errors.New("the bundle changed while it was being read (a file written to, or a failing disk or stick): read it again")
+// bytes read in order, or whose length is not the one it stated. It is an
+// integrity failure: what was decrypted may not be what was hashed.
+var errChanged error = changedError{}
+
+type changedError struct{}
+
+func (changedError) Error() string {
+	return "the bundle changed while it was being read (a file written to, or a failing disk or stick): read it again"
+}
+
+// IntegrityFailure marks the error as a verdict on the bundle's bytes,
+// which read reports in place of the error age or the decompressor gave.
+func (changedError) IntegrityFailure() bool { return true }
+
+// Is makes the error match ErrIntegrity.
+func (changedError) Is(target error) bool { return target == ErrIntegrity }
 
 // aheadSpan is a read served ahead of the in-order position, to be
 // compared when the in-order reads pass it.
@@ -62,10 +75,23 @@ type inOrderReaderAt struct {
 	ahead   []aheadSpan
 	nAhead  int
 	err     error // sticky: a difference, or r's error
+	raErr   error // the first error of ra, to report as a read error
+	// changed, if set, is told of errChanged when it is found: the read
+	// reports it in place of the error that comes out of age and the
+	// decompressor.
+	changed func(error)
 }
 
 func newInOrderReaderAt(r io.Reader, ra io.ReaderAt, size int64) *inOrderReaderAt {
 	return &inOrderReaderAt{r: r, ra: ra, size: size, keepAll: true}
+}
+
+// setChanged records errChanged as the sticky error.
+func (a *inOrderReaderAt) setChanged() {
+	a.err = errChanged
+	if a.changed != nil {
+		a.changed(errChanged)
+	}
 }
 
 // keepFrom stops keeping the bytes read: of those kept, only the ones
@@ -101,9 +127,13 @@ func (a *inOrderReaderAt) ReadAt(p []byte, off int64) (int, error) {
 			k, err := io.ReadFull(a.r, p[n:n+int(want)])
 			a.consume(p[n : n+k])
 			n += k
+			if a.err != nil {
+				return n, a.err
+			}
 			if err != nil {
 				if err == io.EOF || err == io.ErrUnexpectedEOF {
-					err = errChanged // shorter than it said
+					a.setChanged() // shorter than it said
+					return n, a.err
 				}
 				a.err = err
 				return n, err
@@ -118,11 +148,17 @@ func (a *inOrderReaderAt) ReadAt(p []byte, off int64) (int, error) {
 				a.nAhead += k
 			}
 			n += k
-			if err != nil && !(err == io.EOF && k == int(want)) {
-				if err == io.EOF {
-					err = io.ErrUnexpectedEOF
+			switch {
+			case err == io.EOF && k == int(want):
+			case err == io.EOF:
+				return n, io.ErrUnexpectedEOF // the file is shorter than it was
+			case err != nil:
+				if a.raErr == nil {
+					a.raErr = err
 				}
 				return n, err
+			case k == 0:
+				return n, io.ErrNoProgress
 			}
 		}
 	}
@@ -135,7 +171,7 @@ func (a *inOrderReaderAt) consume(b []byte) {
 	for _, s := range a.ahead {
 		lo, hi := max(s.off, a.pos), min(s.off+int64(len(s.data)), a.pos+int64(len(b)))
 		if lo < hi && !bytes.Equal(s.data[lo-s.off:hi-s.off], b[lo-a.pos:hi-a.pos]) {
-			a.err = errChanged
+			a.setChanged()
 		}
 	}
 	a.pos += int64(len(b))
@@ -151,7 +187,7 @@ func (a *inOrderReaderAt) finish() error {
 	for a.err == nil {
 		k, err := a.r.Read(buf)
 		if a.pos+int64(k) > a.size {
-			a.err = errChanged // longer than it said
+			a.setChanged() // longer than it said
 			break
 		}
 		a.consume(buf[:k])
@@ -163,7 +199,7 @@ func (a *inOrderReaderAt) finish() error {
 		}
 	}
 	if a.err == nil && a.pos != a.size {
-		a.err = errChanged
+		a.setChanged()
 	}
 	return a.err
 }

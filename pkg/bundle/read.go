@@ -165,6 +165,15 @@ func (s *srcReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// fail records err as the source's failure, unless one is recorded.
+func (s *srcReader) fail(err error) {
+	s.mu.Lock()
+	if s.err == nil {
+		s.err = err
+	}
+	s.mu.Unlock()
+}
+
 func (s *srcReader) failure() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -240,7 +249,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		}
 	}()
 
-	plain, hdr, rest, err := decrypter(src, r, opts)
+	plain, hdr, rest, err := decrypter(src, r, opts, !preambleOnly)
 	if err != nil {
 		return nil, err
 	}
@@ -604,15 +613,18 @@ func (rd *reading) end(rest func() error, src *srcReader) error {
 }
 
 // decrypter returns the decrypted bundle read from src, its age header,
-// and rest, which checks what follows the payload once it has been read. An input that
-// offers [RandomAccess] and is not armored is decrypted by age's
-// random-access decrypter (see [RandomAccess]); any other, by its stream
-// decrypter. src reads r.
-func decrypter(src *srcReader, r io.Reader, opts ReadOptions) (plain io.Reader, hdr []byte, rest func() error, err error) {
+// and rest, which checks what follows the payload once it has been read.
+// For a whole read (whole), an input that offers [RandomAccess] and is
+// not armored is decrypted by age's random-access decrypter (see
+// [RandomAccess]); anything else by its stream decrypter, so that
+// inspect, which reads only the preamble, does not depend on the end of
+// the bundle. src reads r.
+func decrypter(src *srcReader, r io.Reader, opts ReadOptions, whole bool) (plain io.Reader, hdr []byte, rest func() error, err error) {
 	var br *bufio.Reader
-	if rac, ok := r.(RandomAccess); ok {
+	if rac, ok := r.(RandomAccess); ok && whole {
 		if ra, size, ok := rac.RandomAccess(); ok {
 			in := newInOrderReaderAt(src, ra, size)
+			in.changed = src.fail
 			br = bufio.NewReaderSize(io.NewSectionReader(in, 0, size), 64<<10)
 			if !isArmored(br) {
 				return decryptAt(in, br, opts)
@@ -651,11 +663,22 @@ func decrypter(src *srcReader, r io.Reader, opts ReadOptions) (plain io.Reader, 
 // the decrypter allocates a chunk for each read.
 func decryptAt(in *inOrderReaderAt, br *bufio.Reader, opts ReadOptions) (io.Reader, []byte, func() error, error) {
 	hdr, err := readAgeHeader(br)
+	if errors.Is(err, errChanged) {
+		return nil, nil, nil, integrityWrap(err, "%v", err)
+	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	ra, size, err := age.DecryptReaderAt(in, in.size, opts.Identity.Age)
-	if err != nil {
+	switch {
+	case err == nil:
+	case in.raErr != nil:
+		// The file could not be read (a failing disk or stick): not a
+		// verdict on the bundle.
+		return nil, nil, nil, fmt.Errorf("read bundle: %w", in.raErr)
+	case errors.Is(err, errChanged):
+		return nil, nil, nil, integrityWrap(err, "%v", errChanged)
+	default:
 		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle (or it was cut short, or has data after its end)")
 	}
 	in.keepFrom(int64(len(hdr)))
