@@ -7,18 +7,6 @@ import (
 	"testing"
 )
 
-// countingStream is a reader that counts the bytes it gives.
-type countingStream struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingStream) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
-}
-
 func readAt(t *testing.T, a *inOrderReaderAt, off int64, n int) []byte {
 	t.Helper()
 	p := make([]byte, n)
@@ -34,7 +22,7 @@ func readAt(t *testing.T, a *inOrderReaderAt, off int64, n int) []byte {
 // from the stream once, in order, and every read gives the right bytes.
 func TestInOrderReaderAtReadsOnce(t *testing.T) {
 	data := randomBytes(300 << 10)
-	stream := &countingStream{r: bytes.NewReader(data)}
+	stream := &countingReader{r: bytes.NewReader(data)}
 	a := newInOrderReaderAt(stream, bytes.NewReader(data), int64(len(data)))
 	check := func(off int64, n int) {
 		t.Helper()
