@@ -715,3 +715,26 @@ func TestRandomAccessFindsChangedBytes(t *testing.T) {
 		}
 	}
 }
+
+// failingReadAt is a bundle in memory whose random-access handle fails,
+// as a failing disk or stick would.
+type failingReadAt struct {
+	*bytes.Reader
+	err error
+}
+
+func (f *failingReadAt) RandomAccess() (io.ReaderAt, int64, bool) {
+	return readerAtFunc(func([]byte, int64) (int, error) { return 0, f.err }), f.Size(), true
+}
+
+// A read error of the random-access handle is a read error, not a
+// verdict on the bundle.
+func TestRandomAccessReadErrorIsNotIntegrity(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packFiles(t, map[string]string{"case/big.bin": string(randomBytes(300 << 10))}, 256<<10, p.bob.Card)
+	eio := errors.New("input/output error")
+	_, err := Verify(context.Background(), &failingReadAt{Reader: bytes.NewReader(data), err: eio}, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if !errors.Is(err, eio) || errors.Is(err, ErrIntegrity) {
+		t.Fatalf("err = %v, want the read error, not ErrIntegrity", err)
+	}
+}

@@ -75,11 +75,11 @@ type inOrderReaderAt struct {
 	ahead   []aheadSpan
 	nAhead  int
 	err     error // sticky: a difference, or r's error
-	raErr   error // the first error of ra, to report as a read error
-	// changed, if set, is told of errChanged when it is found: the read
-	// reports it in place of the error that comes out of age and the
-	// decompressor.
-	changed func(error)
+	// fail, if set, is told of errChanged when it is found and of ra's
+	// errors: the read reports its source's failure in place of what age
+	// and the decompressor make of it (errChanged as an integrity
+	// failure, a failing disk as a read error).
+	fail func(error)
 }
 
 func newInOrderReaderAt(r io.Reader, ra io.ReaderAt, size int64) *inOrderReaderAt {
@@ -89,8 +89,8 @@ func newInOrderReaderAt(r io.Reader, ra io.ReaderAt, size int64) *inOrderReaderA
 // setChanged records errChanged as the sticky error.
 func (a *inOrderReaderAt) setChanged() {
 	a.err = errChanged
-	if a.changed != nil {
-		a.changed(errChanged)
+	if a.fail != nil {
+		a.fail(errChanged)
 	}
 }
 
@@ -153,8 +153,8 @@ func (a *inOrderReaderAt) ReadAt(p []byte, off int64) (int, error) {
 			case err == io.EOF:
 				return n, io.ErrUnexpectedEOF // the file is shorter than it was
 			case err != nil:
-				if a.raErr == nil {
-					a.raErr = err
+				if a.fail != nil {
+					a.fail(err)
 				}
 				return n, err
 			case k == 0:

@@ -624,7 +624,7 @@ func decrypter(src *srcReader, r io.Reader, opts ReadOptions, whole bool) (plain
 	if rac, ok := r.(RandomAccess); ok && whole {
 		if ra, size, ok := rac.RandomAccess(); ok {
 			in := newInOrderReaderAt(src, ra, size)
-			in.changed = src.fail
+			in.fail = src.fail
 			br = bufio.NewReaderSize(io.NewSectionReader(in, 0, size), 64<<10)
 			if !isArmored(br) {
 				return decryptAt(in, br, opts)
@@ -662,33 +662,18 @@ func decrypter(src *srcReader, r io.Reader, opts ReadOptions, whole bool) (plain
 // reads in from its start. The payload is read a megabyte at a time:
 // the decrypter allocates a chunk for each read.
 func decryptAt(in *inOrderReaderAt, br *bufio.Reader, opts ReadOptions) (io.Reader, []byte, func() error, error) {
+	// A changed input or a failing disk is recorded as src's failure
+	// (in.fail), which read reports in place of the errors below.
 	hdr, err := readAgeHeader(br)
-	if errors.Is(err, errChanged) {
-		return nil, nil, nil, integrityWrap(err, "%v", err)
-	}
 	if err != nil {
 		return nil, nil, nil, err
 	}
 	ra, size, err := age.DecryptReaderAt(in, in.size, opts.Identity.Age)
-	switch {
-	case err == nil:
-	case in.raErr != nil:
-		// The file could not be read (a failing disk or stick): not a
-		// verdict on the bundle.
-		return nil, nil, nil, fmt.Errorf("read bundle: %w", in.raErr)
-	case errors.Is(err, errChanged):
-		return nil, nil, nil, integrityWrap(err, "%v", errChanged)
-	default:
+	if err != nil {
 		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle (or it was cut short, or has data after its end)")
 	}
 	in.keepFrom(int64(len(hdr)))
-	rest := func() error {
-		if err := in.finish(); err != nil {
-			return integrityWrap(err, "%v", err)
-		}
-		return nil
-	}
-	return bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 1<<20), hdr, rest, nil
+	return bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 1<<20), hdr, in.finish, nil
 }
 
 // ageError explains an error of age's decrypters.
