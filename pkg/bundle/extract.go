@@ -103,7 +103,7 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, integrity("the bundle ends early, in %q (truncated?)", ManifestName)
 	}
 	manBytes := end[start : start+th.Size : start+th.Size]
-	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen, false)
+	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
 	if err != nil {
 		return nil, err
 	}

@@ -177,6 +177,13 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err != nil {
 		return nil, fmt.Errorf("pack: sign preamble: %w", err)
 	}
+	// The signature needs the encoding whole, but nothing else does: keep
+	// its hash and length, let it go before the compressor's buffers are
+	// made, and encode it again into the archive below. Held across, it
+	// was pack's peak: 20 MB at 100,000 files on top of the plan and the
+	// buffers.
+	preHash, preLen := sha256.Sum256(preBytes), int64(len(preBytes))
+	preBytes = nil
 
 	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: opts.FrameSize, Concurrency: opts.Concurrency})
 	if err != nil {
@@ -204,12 +211,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		_, err := tw.Write(data)
 		return err
 	}
-	if err := writeMeta(PreambleName, preBytes); err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
+	if err := writePreamble(tw, writeMetaHeader, pre, preLen, preHash); err != nil {
+		return nil, err
 	}
-	// Keep only the preamble's hash: its bytes can be megabytes.
-	preHash := sha256.Sum256(preBytes)
-	preBytes = nil
 	if err := writeMeta(PreambleSigName, preSig); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
@@ -470,6 +474,24 @@ const MinVolumeSize = 64 << 10
 // never held whole: it is encoded once into the hash and once into the
 // archive (at 100,000 files it is some 24 MB). A format-1 signature
 // covers the bytes, which are then held.
+// writePreamble writes pre's encoding as the preamble entry, a piece at a
+// time, checking that it is the one signed: size bytes that hash to sum.
+func writePreamble(tw *tar.Writer, header func(name string, size int64) error, pre *manifest.Preamble, size int64, sum [32]byte) error {
+	if err := header(PreambleName, size); err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	h := sha256.New()
+	n, err := pre.WriteTo(io.MultiWriter(tw, h))
+	if err != nil {
+		return fmt.Errorf("pack: %w", err)
+	}
+	var got [32]byte
+	if h.Sum(got[:0]); n != size || got != sum {
+		return errors.New("pack: internal error: the preamble encoded differently the second time")
+	}
+	return nil
+}
+
 func writeManifest(tw *tar.Writer, header func(name string, size int64) error, man *manifest.Manifest, key *sign.PrivateKey) ([]byte, error) {
 	var sig, data []byte
 	var size int64

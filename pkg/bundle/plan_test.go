@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
 	"crypto/sha256"
@@ -343,6 +344,38 @@ func TestPackChecksThePreamble(t *testing.T) {
 		_, err = Pack(context.Background(), &out, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
 		if !errors.Is(err, manifest.ErrInvalid) {
 			t.Errorf("%s: Pack = %v, want manifest.ErrInvalid", name, err)
+		}
+	}
+}
+
+// writePreamble writes the preamble entry only if its encoding is the
+// one signed: same length and hash.
+func TestWritePreambleChecksTheEncoding(t *testing.T) {
+	pre := &manifest.Preamble{Type: manifest.PreambleType, Version: manifest.FormatVersion,
+		Files: []manifest.File{{Path: "a.txt", Size: 1, Mode: "0644", MTime: "2026-01-02T03:04:05Z", Categories: []category.ID{category.Other}}}}
+	data, err := pre.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	write := func(size int64, sum [32]byte) error {
+		tw := tar.NewWriter(io.Discard)
+		header := func(name string, size int64) error {
+			return tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: 0o644})
+		}
+		return writePreamble(tw, header, pre, size, sum)
+	}
+	if err := write(int64(len(data)), sum); err != nil {
+		t.Fatalf("the signed encoding: %v", err)
+	}
+	other := sum
+	other[0] ^= 1
+	for name, err := range map[string]error{
+		"another hash":   write(int64(len(data)), other),
+		"another length": write(int64(len(data))+1, sum),
+	} {
+		if err == nil || !strings.Contains(err.Error(), "encoded differently") {
+			t.Errorf("%s: writePreamble = %v, want the internal error", name, err)
 		}
 	}
 }

@@ -162,7 +162,9 @@ type Manifest struct {
 	Files           []File  `json:"files"`
 }
 
-// ParsePreamble parses and validates a preamble strictly.
+// ParsePreamble parses and validates a preamble strictly. It does not use
+// data once it is decoded, so a caller that holds no other reference to it
+// lets the collector free it while the list is checked.
 func ParsePreamble(data []byte) (*Preamble, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, fmt.Errorf("%w: preamble larger than %d bytes", ErrInvalid, MaxDocumentSize)

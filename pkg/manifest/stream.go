@@ -74,6 +74,20 @@ func (m *Manifest) WriteTo(w io.Writer) (int64, error) {
 	return cw.n, err
 }
 
+// WriteTo writes p's canonical encoding, the bytes Marshal returns, to w a
+// piece at a time, never holding the whole document. A sender that must
+// hold the encoding once, to sign it, need not hold it again while it
+// writes it out.
+func (p *Preamble) WriteTo(w io.Writer) (int64, error) {
+	open, err := encodeHead(p.head())
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: w}
+	err = writeList(cw, open, p.Files, false)
+	return cw.n, err
+}
+
 type countWriter struct {
 	w io.Writer
 	n int64

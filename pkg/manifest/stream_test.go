@@ -64,6 +64,33 @@ func TestSizeAndWriteTo(t *testing.T) {
 	}
 }
 
+// A preamble's WriteTo gives exactly Marshal's bytes, for an empty, a nil
+// and a long list, and leaves out hashes and offsets as Marshal does.
+func TestPreambleWriteTo(t *testing.T) {
+	empty := validPreamble(t)
+	empty.Files = []manifest.File{}
+	null := validPreamble(t)
+	null.Files = nil
+	big := validPreamble(t)
+	big.Files = bigManifest(t, 3000).Files // with hashes and offsets
+	for name, p := range map[string]*manifest.Preamble{
+		"valid": validPreamble(t), "empty": empty, "nil": null, "big": big,
+	} {
+		want, err := p.Marshal()
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got bytes.Buffer
+		n, err := p.WriteTo(&got)
+		if err != nil || n != int64(len(want)) || !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("%s: WriteTo wrote %d bytes (%v), not Marshal's %d", name, n, err, len(want))
+		}
+		if name == "big" && bytes.Contains(want, []byte(`"sha256"`)) {
+			t.Errorf("a preamble's encoding carries a hash")
+		}
+	}
+}
+
 // Match accepts exactly the manifest's encoding, however the reader
 // splits it.
 func TestMatchAccepts(t *testing.T) {
