@@ -624,6 +624,48 @@ func TestExtractJudgesTheManifestBeforeLaterDamage(t *testing.T) {
 	}
 }
 
+// Extract decodes a small file in the manifest's buffer after the
+// signature is checked, and a large one in parallel while it is: both
+// give the file's bytes, at the boundary too, and a damaged frame of
+// either is an integrity failure.
+func TestExtractSmallAndLargeFiles(t *testing.T) {
+	p := getParties(t)
+	files := map[string]string{
+		"case/small.txt": "a small document\n",
+		"case/edge.bin":  string(randomBytes(seqExtractMax)),
+		"case/large.bin": string(randomBytes(seqExtractMax + 300<<10)),
+	}
+	data, man, _ := packFiles(t, files, 0, p.bob.Card)
+	opts := ReadOptions{Identity: p.bob, Sender: p.alice.Card}
+	for path, want := range files {
+		var got bytes.Buffer
+		res, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), path, &got, opts)
+		if err != nil || got.String() != want || res.File.Path != path {
+			t.Fatalf("%s: %d bytes, %v", path, got.Len(), err)
+		}
+	}
+	plain := decryptPayload(t, data, p.bob)
+	ix, err := zframe.ReadIndex(bytes.NewReader(plain), int64(len(plain)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range man.Files {
+		if f.Path == "case/small.txt" {
+			continue // shares its frame with others; the fuzz tests damage those
+		}
+		damaged := bytes.Clone(plain)
+		i := sort.Search(len(ix.Frames), func(i int) bool { return ix.Frames[i].DecompressedOffset > f.Offset+f.Size/2 }) - 1
+		fr := ix.Frames[i]
+		damaged[fr.CompressedOffset+fr.CompressedSize/2] ^= 0x01
+		bundle := encryptTo(t, damaged, p.bob.Card)
+		var out bytes.Buffer
+		_, err := Extract(context.Background(), bytes.NewReader(bundle), int64(len(bundle)), f.Path, &out, opts)
+		if !errors.Is(err, ErrIntegrity) {
+			t.Errorf("%s with frame %d damaged: %v, want an integrity failure", f.Path, i, err)
+		}
+	}
+}
+
 // A bundle read through age's random-access decrypter (as the command line
 // reads a bundle in files) opens to the same result as one read as a
 // stream; an armored one, which allows no random access, is read as a

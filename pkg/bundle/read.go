@@ -711,17 +711,19 @@ func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	data := make([]byte, th.Size)
-	n, err := io.ReadFull(tr, data)
-	if err == io.ErrUnexpectedEOF || err == io.EOF {
-		err = nil // reported below as a short entry
-	}
-	if err != nil {
-		return nil, tarErr(err, name)
-	}
-	if int64(n) != th.Size {
-		return nil, integrity("the bundle ends early, in %q (truncated?)", name)
+	if _, err := io.ReadFull(tr, data); err != nil {
+		return nil, shortEntry(err, name)
 	}
 	return data, nil
+}
+
+// shortEntry is the error for the entry name, whose bytes could not all
+// be read.
+func shortEntry(err error, name string) error {
+	if err == io.ErrUnexpectedEOF || err == io.EOF {
+		return integrity("the bundle ends early, in %q (truncated?)", name)
+	}
+	return tarErr(err, name)
 }
 
 // nextMetaEntry reads the header of the next entry of tr, which must be

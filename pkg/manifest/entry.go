@@ -36,83 +36,269 @@ func splitList(data []byte) (head, list []byte, at int) {
 // ParseManifestEntry is the part of [ParseManifest] that extracting one
 // file needs. It is meant for a signed manifest, and is safe on any input
 // (it is fuzzed; extract runs it while the signature is being checked),
-// but only the signature makes what it returns trustworthy. It parses and checks every field but the file list, strictly, and finds and
-// checks the one entry for path, strictly (canonical encoding, path, mode,
-// time, categories, hash, offset, size within the total). It does not
-// decode or check the other entries, so its cost barely grows with the
-// number of files; a manifest it accepts may still be one that
-// ParseManifest refuses for another entry (a collision, a malformed
-// field), which only a signer can cause. The returned manifest has no
-// Files. If no entry has that path, it returns the manifest and an error
-// wrapping ErrNoEntry; if more than one has, an error wrapping ErrInvalid.
+// but only the signature makes what it returns trustworthy. It parses and
+// checks every field but the file list, strictly, and finds and checks the
+// one entry for path, strictly (canonical encoding, path, mode, time,
+// categories, hash, offset, size within the total). It does not decode or
+// check the other entries, so its cost barely grows with the number of
+// files; a manifest it accepts may still be one that ParseManifest
+// refuses for another entry (a collision, a malformed field), which only a
+// signer can cause. The returned manifest has no Files. If no entry has
+// that path, it returns the manifest and an error wrapping ErrNoEntry; if
+// more than one has, an error wrapping ErrInvalid.
+//
+// It is an [EntryScanner] given data in one piece.
 func ParseManifestEntry(data []byte, path string) (*Manifest, File, error) {
-	var f File
 	if len(data) > MaxDocumentSize {
+		return nil, File{}, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+	}
+	s := NewEntryScanner(path)
+	s.Write(data)
+	return s.Result()
+}
+
+// maxEntryLen bounds the bytes an EntryScanner keeps of the entry it
+// finds. No valid entry comes near it: a path has at most 4,096 bytes
+// (24 KiB escaped), and there are a dozen categories.
+const maxEntryLen = 64 << 10
+
+// An EntryScanner does what [ParseManifestEntry] does, on a manifest
+// written to it a piece at a time, holding only the document's head (the
+// fields before its file list) and the one entry, never the list: a
+// reader can so hash a manifest of many megabytes and find its entry in
+// one pass, without a buffer for the whole. Write never fails; Result
+// gives the outcome once every byte has been written. For any split of a
+// document into writes, the outcome is ParseManifestEntry's on the whole
+// (FuzzEntryScannerSplits holds it to that).
+type EntryScanner struct {
+	path      string
+	needle    []byte
+	needleErr error
+	n         int64  // bytes written
+	head      []byte // the document so far, until the list's key is found; then before it
+	headDone  bool   // the key was found: head is complete
+	at        int64  // where the key starts
+	listLen   int64  // bytes of the list seen, from its "["
+	carry     []byte // the list's last len(needle) bytes (fewer at first)
+	joint     []byte // scratch: carry and the start of the next write
+	next      int64  // list offset where the next search starts
+	found     [2]occurrence
+	nfound    int
+	entry     []byte // the list from the first match on, at most maxEntryLen+1 bytes
+	last      []byte // the document's last len(listEnd) bytes
+}
+
+// occurrence is where the needle was found in the list, and whether the
+// byte before it starts a list element.
+type occurrence struct {
+	at     int64
+	atElem bool
+}
+
+// NewEntryScanner returns a scanner for the entry of path.
+func NewEntryScanner(path string) *EntryScanner {
+	s := &EntryScanner{path: path}
+	name, err := canon.Marshal(path)
+	if err != nil {
+		s.needleErr = err
+		return s
+	}
+	// Every canonical entry starts with its path, then its size.
+	s.needle = append(append([]byte(`{"path":`), bytes.TrimSuffix(name, []byte("\n"))...), `,"size":`...)
+	return s
+}
+
+// Write takes the next bytes of the manifest. It keeps none of p but what
+// it needs, and always returns len(p), nil.
+func (s *EntryScanner) Write(p []byte) (int, error) {
+	n := len(p)
+	s.n += int64(n)
+	s.keepLast(p)
+	if !s.headDone {
+		key, ok := s.findKey(p)
+		if !ok {
+			s.head = append(s.head, p...)
+			return n, nil
+		}
+		// The key ends in p, perhaps starting before it.
+		s.headDone, s.at = true, key
+		before := s.n - int64(n) // document offset of p[0]
+		if key >= before {
+			s.head = append(s.head, p[:key-before]...)
+		} else {
+			s.head = s.head[:key]
+		}
+		p = p[key+int64(len(filesKey))-1-before:] // the list, from its "["
+	}
+	s.scanList(p)
+	return n, nil
+}
+
+// findKey looks for the first occurrence of the list's key that ends in
+// p, and returns where it starts in the document.
+func (s *EntryScanner) findKey(p []byte) (int64, bool) {
+	before := s.n - int64(len(p))
+	// One that starts in what came before: its first bytes are head's last.
+	from := max(len(s.head)-len(filesKey)+1, 0)
+	s.joint = append(append(s.joint[:0], s.head[from:]...), p[:min(len(p), len(filesKey)-1)]...)
+	if i := bytes.Index(s.joint, filesKey); i >= 0 {
+		return int64(from + i), true
+	}
+	if i := bytes.Index(p, filesKey); i >= 0 {
+		return before + int64(i), true
+	}
+	return 0, false
+}
+
+// keepLast keeps the document's last len(listEnd) bytes.
+func (s *EntryScanner) keepLast(p []byte) {
+	if len(p) >= len(listEnd) {
+		s.last = append(s.last[:0], p[len(p)-len(listEnd):]...)
+		return
+	}
+	s.last = append(s.last, p...)
+	if k := len(s.last) - len(listEnd); k > 0 {
+		s.last = s.last[:copy(s.last, s.last[k:])]
+	}
+}
+
+// scanList takes the next bytes of the list. It finds the needle where
+// bytes.Index on the whole list would, searching on from the end of each
+// match, and keeps the entry of the first.
+func (s *EntryScanner) scanList(p []byte) {
+	pOff := s.listLen // list offset of p[0]
+	s.listLen += int64(len(p))
+	if s.needle == nil {
+		return
+	}
+	if s.entry != nil && len(s.entry) <= maxEntryLen {
+		s.entry = append(s.entry, p[:min(len(p), maxEntryLen+1-len(s.entry))]...)
+	}
+	cOff := pOff - int64(len(s.carry)) // list offset of carry[0]
+	// A match that starts in carry (at most one: carry is shorter than
+	// the needle) is found in carry and p's first bytes; any other in p.
+	if s.nfound < len(s.found) && len(s.carry) > 0 {
+		s.joint = append(append(s.joint[:0], s.carry...), p[:min(len(p), len(s.needle)-1)]...)
+		from := max(s.next-cOff, 0)
+		if from < int64(len(s.carry)) {
+			if i := bytes.Index(s.joint[from:], s.needle); i >= 0 && from+int64(i) < int64(len(s.carry)) {
+				at := from + int64(i)
+				prev := byte(0) // carry[0] never starts a match; see scanList's end
+				if at > 0 {
+					prev = s.joint[at-1]
+				}
+				s.match(cOff+at, prev, s.carry[at:], p)
+			}
+		}
+	}
+	for s.nfound < len(s.found) {
+		from := max(s.next-pOff, 0)
+		if from >= int64(len(p)) {
+			break
+		}
+		i := bytes.Index(p[from:], s.needle)
+		if i < 0 {
+			break
+		}
+		at := from + int64(i)
+		// The list starts with "[" and the needle with "{", so a match
+		// never starts the list: the byte before it is in p or carry.
+		prev := byte(0)
+		if at > 0 {
+			prev = p[at-1]
+		} else if len(s.carry) > 0 {
+			prev = s.carry[len(s.carry)-1]
+		}
+		s.match(pOff+at, prev, nil, p[at:])
+	}
+	// Keep the list's last len(needle) bytes: a match that ends in the
+	// next write starts at most len(needle)-1 bytes back, and the byte
+	// before it is kept too. (While carry holds fewer, it holds the whole
+	// list so far, whose first byte is "[".)
+	if len(p) >= len(s.needle) {
+		s.carry = append(s.carry[:0], p[len(p)-len(s.needle):]...)
+	} else {
+		s.carry = append(s.carry, p...)
+		if k := len(s.carry) - len(s.needle); k > 0 {
+			s.carry = s.carry[:copy(s.carry, s.carry[k:])]
+		}
+	}
+}
+
+// match records a match at list offset at, after the byte prev; the list
+// from there on is a then b.
+func (s *EntryScanner) match(at int64, prev byte, a, b []byte) {
+	s.found[s.nfound] = occurrence{at: at, atElem: prev == '[' || prev == ','}
+	if s.nfound == 0 {
+		s.entry = make([]byte, 0, min(len(a)+len(b), maxEntryLen+1))
+		s.entry = append(s.entry, a[:min(len(a), maxEntryLen+1)]...)
+		s.entry = append(s.entry, b[:min(len(b), maxEntryLen+1-len(s.entry))]...)
+	}
+	s.nfound++
+	s.next = at + int64(len(s.needle))
+}
+
+// Result is ParseManifestEntry's outcome for the bytes written.
+func (s *EntryScanner) Result() (*Manifest, File, error) {
+	var f File
+	if s.n > MaxDocumentSize {
 		return nil, f, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
 	}
-	head, list, at := splitList(data)
-	if at < 0 {
+	if !s.headDone {
 		return nil, f, fmt.Errorf("%w: manifest: no file list", ErrInvalid)
 	}
-	if list == nil {
+	// The list, from its "[", must end the document.
+	if s.listLen < int64(len(listEnd)) || string(s.last) != listEnd {
 		return nil, f, fmt.Errorf("%w: manifest: %v (the file list is not its last field)", ErrInvalid, canon.ErrNotCanonical)
 	}
+	listLen := s.listLen - int64(len(listEnd)) + 1 // through "]"
 
 	// The header is checked as the manifest it would be with a null list.
 	m := new(Manifest)
+	head := append(s.head, nullFiles...)
 	if err := canon.Unmarshal(head, m, false); err != nil {
 		return nil, f, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
 	if err := m.checkHeader(); err != nil {
 		return nil, f, err
 	}
-
-	name, err := canon.Marshal(path)
-	if err != nil {
-		return nil, f, err
+	if s.needleErr != nil {
+		return nil, f, s.needleErr
 	}
-	// Every canonical entry starts with its path, then its size.
-	needle := append(append([]byte(`{"path":`), bytes.TrimSuffix(name, []byte("\n"))...), `,"size":`...)
-	start := -1
-	for off := 0; ; {
-		i := bytes.Index(list[off:], needle)
-		if i < 0 {
-			break
+	for i, o := range s.found[:s.nfound] {
+		if !o.atElem {
+			return nil, f, fmt.Errorf("%w: manifest: malformed file list at byte %d", ErrInvalid, int64(s.at)+o.at)
 		}
-		i += off
-		if list[i-1] != '[' && list[i-1] != ',' {
-			return nil, f, fmt.Errorf("%w: manifest: malformed file list at byte %d", ErrInvalid, at+i)
+		if i > 0 {
+			return nil, f, fmt.Errorf("%w: %q is listed twice", ErrInvalid, s.path)
 		}
-		if start >= 0 {
-			return nil, f, fmt.Errorf("%w: %q is listed twice", ErrInvalid, path)
-		}
-		start = i
-		off = i + len(needle)
 	}
-	if start < 0 {
-		return m, f, fmt.Errorf("%w: %q", ErrNoEntry, path)
+	if s.nfound == 0 {
+		return m, f, fmt.Errorf("%w: %q", ErrNoEntry, s.path)
 	}
-	dec := json.NewDecoder(bytes.NewReader(list[start:]))
+	start := s.found[0].at
+	entry := s.entry[:min(int64(len(s.entry)), listLen-start)]
+	dec := json.NewDecoder(bytes.NewReader(entry))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&f); err != nil {
-		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, path, err)
+		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, s.path, err)
 	}
-	stop := start + int(dec.InputOffset())
-	if stop >= len(list) || (list[stop] != ',' && list[stop] != ']') {
-		return nil, f, fmt.Errorf("%w: manifest: malformed file list after %q", ErrInvalid, path)
+	stop := int(dec.InputOffset())
+	if stop >= len(entry) || (entry[stop] != ',' && entry[stop] != ']') {
+		return nil, f, fmt.Errorf("%w: manifest: malformed file list after %q", ErrInvalid, s.path)
 	}
 	enc, err := canon.Marshal(&f)
 	if err != nil {
 		return nil, f, err
 	}
-	if !bytes.Equal(bytes.TrimSuffix(enc, []byte("\n")), list[start:stop]) {
-		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, path, canon.ErrNotCanonical)
+	if !bytes.Equal(bytes.TrimSuffix(enc, []byte("\n")), entry[:stop]) {
+		return nil, f, fmt.Errorf("%w: manifest entry %q: %v", ErrInvalid, s.path, canon.ErrNotCanonical)
 	}
 	if err := f.check(true); err != nil {
 		return nil, f, err
 	}
 	if f.Size > m.TotalSize {
-		return nil, f, fmt.Errorf("%w: %q is larger than the bundle's total size", ErrInvalid, path)
+		return nil, f, fmt.Errorf("%w: %q is larger than the bundle's total size", ErrInvalid, s.path)
 	}
 	return m, f, nil
 }

@@ -43,11 +43,11 @@ func TestParseManifestEntry(t *testing.T) {
 	}
 }
 
-// What the fast path refuses: a bad header, an entry that is listed twice,
-// not canonical, not valid or not where a list element starts.
-func TestParseManifestEntryRefuses(t *testing.T) {
+// entryRefusals are manifests that the entry parse must refuse when
+// asked for report.pdf, by name, and the valid one they were made from.
+func entryRefusals(t testing.TB) (valid []byte, refused map[string][]byte) {
 	p := validPreamble(t)
-	valid := marshalM(t, manifestFor(p, hash("p")))
+	valid = marshalM(t, manifestFor(p, hash("p")))
 	entry := `{"path":"report.pdf","size":1000,`
 	if !bytes.Contains(valid, []byte(entry)) {
 		t.Fatalf("test premise: %s not in %s", entry, valid)
@@ -56,7 +56,7 @@ func TestParseManifestEntryRefuses(t *testing.T) {
 	twice.Files = append(twice.Files, twice.Files[0])
 	twice.Files[len(twice.Files)-1].Offset = 99999
 	twice.TotalSize += twice.Files[0].Size
-	for name, data := range map[string][]byte{
+	return valid, map[string][]byte{
 		"listed twice":         marshalM(t, twice),
 		"header not canonical": bytes.Replace(valid, []byte(`"version":2,`), []byte(`"version": 2,`), 1),
 		"unknown header field": bytes.Replace(valid, []byte(`"version":2,`), []byte(`"version":2,"x":1,`), 1),
@@ -72,7 +72,14 @@ func TestParseManifestEntryRefuses(t *testing.T) {
 		"entry too large":      bytes.Replace(valid, []byte(entry), []byte(`{"path":"report.pdf","size":100000,`), 1),
 		"entry inside another": bytes.Replace(valid, []byte(`[`+entry), []byte(`[{"x":`+entry), 1),
 		"entry truncated":      bytes.Replace(valid, []byte(`"offset":1024}`), []byte(`"offset":1024`), 1),
-	} {
+	}
+}
+
+// What the fast path refuses: a bad header, an entry that is listed twice,
+// not canonical, not valid or not where a list element starts.
+func TestParseManifestEntryRefuses(t *testing.T) {
+	valid, refused := entryRefusals(t)
+	for name, data := range refused {
 		t.Run(name, func(t *testing.T) {
 			if bytes.Equal(data, valid) {
 				t.Fatal("test premise: the change did not apply")
@@ -175,6 +182,82 @@ func TestEncodingMatchesCanon(t *testing.T) {
 		}
 		if !bytes.Equal(got, want) {
 			t.Errorf("%s:\n got %s\nwant %s", name, got, want)
+		}
+	}
+}
+
+// scanInPieces runs an EntryScanner over data written in pieces whose
+// lengths cycle through sizes.
+func scanInPieces(data []byte, path string, sizes []int) (*manifest.Manifest, manifest.File, error) {
+	s := manifest.NewEntryScanner(path)
+	for i := 0; len(data) > 0; i++ {
+		n := min(max(sizes[i%len(sizes)], 1), len(data))
+		if k, err := s.Write(data[:n]); k != n || err != nil {
+			panic("EntryScanner.Write failed")
+		}
+		data = data[n:]
+	}
+	return s.Result()
+}
+
+// sameOutcome reports whether two outcomes of an entry parse agree.
+func sameOutcome(m1 *manifest.Manifest, f1 manifest.File, err1 error, m2 *manifest.Manifest, f2 manifest.File, err2 error) bool {
+	if (err1 == nil) != (err2 == nil) || (err1 != nil && err1.Error() != err2.Error()) {
+		return false
+	}
+	return reflect.DeepEqual(m1, m2) && reflect.DeepEqual(f1, f2)
+}
+
+// fuzzScannerBody checks that an EntryScanner given data in pieces agrees
+// with ParseManifestEntry given it whole.
+func fuzzScannerBody(t *testing.T, data []byte, path string, a, b, c uint16) {
+	m, f, err := manifest.ParseManifestEntry(data, path)
+	for _, sizes := range [][]int{{1}, {int(a)}, {int(a), int(b), int(c)}, {int(c) % 40, int(a)}} {
+		m2, f2, err2 := scanInPieces(data, path, sizes)
+		if !sameOutcome(m, f, err, m2, f2, err2) {
+			t.Fatalf("in pieces of %v: got (%v, %+v, %v), whole: (%v, %+v, %v)", sizes, m2, f2, err2, m, f, err)
+		}
+	}
+}
+
+func FuzzEntryScannerSplits(f *testing.F) {
+	for _, s := range manifestSeeds(f) {
+		f.Add(s, "report.pdf", uint16(7), uint16(300), uint16(2))
+		f.Add(s, "photos/Ünïcødé.txt", uint16(64), uint16(1), uint16(33))
+	}
+	f.Fuzz(fuzzScannerBody)
+}
+
+// Every way of cutting a valid manifest, and each manifest
+// TestParseManifestEntryRefuses refuses, gives the whole's outcome, for
+// every entry and a missing one.
+func TestEntryScannerSplits(t *testing.T) {
+	valid := marshalM(t, manifestFor(validPreamble(t), hash("p")))
+	full, err := manifest.ParseManifest(valid)
+	if err != nil {
+		t.Fatal(err)
+	}
+	docs := append(manifestSeeds(t), valid, marshalM(t, bigManifest(t, 200)))
+	_, refused := entryRefusals(t)
+	for _, data := range refused {
+		docs = append(docs, data)
+	}
+	paths := []string{"missing.txt"}
+	for _, f := range full.Files {
+		paths = append(paths, f.Path)
+	}
+	for _, data := range docs {
+		for _, path := range paths {
+			for _, n := range []int{1, 2, 3, 5, 9, 10, 11, 31, 64, 1000} {
+				fuzzScannerBody(t, data, path, uint16(n), uint16(n+1), uint16(n*7))
+			}
+		}
+	}
+	// The entry is found whatever piece it starts, ends or is cut in.
+	for cut := 1; cut < len(valid); cut++ {
+		m, f, err := scanInPieces(valid, "report.pdf", []int{cut, len(valid)})
+		if err != nil || f.Path != "report.pdf" || m == nil {
+			t.Fatalf("cut at %d: %v", cut, err)
 		}
 	}
 }

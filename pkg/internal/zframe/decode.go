@@ -55,13 +55,9 @@ type frameDecoder struct {
 }
 
 func newFrameDecoder(o ReaderOptions) (*frameDecoder, error) {
-	dec, err := zstd.NewReader(nil,
-		zstd.WithDecoderConcurrency(o.Concurrency),
-		zstd.WithDecoderMaxWindow(uint64(max(o.MaxFrameSize, zstd.MinWindowSize))),
-		zstd.WithDecoderMaxMemory(uint64(o.MaxFrameSize)),
-	)
+	dec, err := newZstdDecoder(o)
 	if err != nil {
-		return nil, fmt.Errorf("zframe: %w", err)
+		return nil, err
 	}
 	// A reader holds at most Concurrency+2 frames at once (see pipeline);
 	// keeping that many buffers of each kind means that, once warm, it
@@ -70,6 +66,20 @@ func newFrameDecoder(o ReaderOptions) (*frameDecoder, error) {
 	// decoding into it.
 	n := o.Concurrency + 2
 	return &frameDecoder{dec: dec, compPool: newBufList(n), dataPool: newBufList(n)}, nil
+}
+
+// newZstdDecoder returns a decoder of single frames within o's limits,
+// for o.Concurrency goroutines at once.
+func newZstdDecoder(o ReaderOptions) (*zstd.Decoder, error) {
+	dec, err := zstd.NewReader(nil,
+		zstd.WithDecoderConcurrency(o.Concurrency),
+		zstd.WithDecoderMaxWindow(uint64(max(o.MaxFrameSize, zstd.MinWindowSize))),
+		zstd.WithDecoderMaxMemory(uint64(o.MaxFrameSize)),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("zframe: %w", err)
+	}
+	return dec, nil
 }
 
 // rawFrame is a compressed frame waiting to be decoded.
@@ -128,7 +138,13 @@ func (d *frameDecoder) decodeInto(f rawFrame, dst []byte, at int64) error {
 func (d *frameDecoder) decodeTo(f rawFrame, dst []byte) ([]byte, error) {
 	d.decodes.Add(1)
 	defer d.compPool.put(f.comp)
-	res, err := d.dec.DecodeAll(*f.comp, dst)
+	return decodeFrame(d.dec, f, dst)
+}
+
+// decodeFrame decodes f with dec, appending to dst, and checks the decoded
+// size.
+func decodeFrame(dec *zstd.Decoder, f rawFrame, dst []byte) ([]byte, error) {
+	res, err := dec.DecodeAll(*f.comp, dst)
 	if err != nil {
 		return nil, corruptf("frame %d: %v", f.idx, err)
 	}

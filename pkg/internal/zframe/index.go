@@ -142,7 +142,7 @@ func (ix *Index) NewRangeReader(ra io.ReaderAt, off, n int64, opts ReaderOptions
 	}
 	if n == 0 {
 		if off < 0 || off > ix.DataSize {
-			return nil, fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, ix.DataSize)
+			return nil, outsidef(off, n, ix.DataSize)
 		}
 		return &rangeReader{}, nil
 	}
@@ -172,12 +172,18 @@ func (ix *Index) NewRangeReader(ra io.ReaderAt, off, n int64, opts ReaderOptions
 	return rr, nil
 }
 
+// outsidef is the error for a range [off, off+n) outside data of size
+// bytes.
+func outsidef(off, n, size int64) error {
+	return fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, size)
+}
+
 // span returns the first and last frames covering the non-empty range
 // [off, off+n), checking that the range lies within the data and that
 // those frames, decoded whole, stay within maxTotal (if not 0).
 func (ix *Index) span(off, n, maxTotal int64) (first, last int, err error) {
 	if off < 0 || n < 1 || off > ix.DataSize || n > ix.DataSize-off {
-		return 0, 0, fmt.Errorf("zframe: range [%d, +%d) outside data of %d bytes", off, n, ix.DataSize)
+		return 0, 0, outsidef(off, n, ix.DataSize)
 	}
 	fr := ix.Frames
 	first = sort.Search(len(fr), func(i int) bool {
@@ -224,7 +230,7 @@ func (ix *Index) DecodeRange(ra io.ReaderAt, off int64, dst []byte, opts ReaderO
 	}
 	if len(dst) == 0 {
 		if off < 0 || off > ix.DataSize {
-			return 0, fmt.Errorf("zframe: range [%d, +0) outside data of %d bytes", off, ix.DataSize)
+			return 0, outsidef(off, 0, ix.DataSize)
 		}
 		return 0, nil
 	}
@@ -278,40 +284,54 @@ func (ix *Index) DecodeRange(ra io.ReaderAt, off int64, dst []byte, opts ReaderO
 	return len(dst), nil
 }
 
-// readIndexedFrame reads frame idx, described by f, from ra and checks it
-// against f.
+// readIndexedFrame reads frame idx, described by f, from ra into a buffer
+// from d's pool and checks it against f.
 func readIndexedFrame(ra io.ReaderAt, f Frame, idx, maxFrame int, d *frameDecoder) (rawFrame, error) {
-	if f.DecompressedSize < 1 || f.DecompressedSize > int64(maxFrame) {
-		return rawFrame{}, tooLargef("frame %d of %d bytes exceeds %d", idx, f.DecompressedSize, maxFrame)
-	}
-	if f.CompressedOffset < 0 || f.CompressedSize < minFrameBytes || f.CompressedSize > int64(maxCompressedSize(int(f.DecompressedSize))) {
-		return rawFrame{}, corruptf("frame %d: impossible compressed size %d", idx, f.CompressedSize)
+	if err := checkIndexedSizes(f, idx, maxFrame); err != nil {
+		return rawFrame{}, err
 	}
 	buf := d.compPool.get(int(f.CompressedSize))
+	fr, err := readIndexedFrameInto(ra, f, idx, maxFrame, buf)
+	if err != nil {
+		d.compPool.put(buf)
+	}
+	return fr, err
+}
+
+// checkIndexedSizes checks the sizes the index gives frame idx.
+func checkIndexedSizes(f Frame, idx, maxFrame int) error {
+	if f.DecompressedSize < 1 || f.DecompressedSize > int64(maxFrame) {
+		return tooLargef("frame %d of %d bytes exceeds %d", idx, f.DecompressedSize, maxFrame)
+	}
+	if f.CompressedOffset < 0 || f.CompressedSize < minFrameBytes || f.CompressedSize > int64(maxCompressedSize(int(f.DecompressedSize))) {
+		return corruptf("frame %d: impossible compressed size %d", idx, f.CompressedSize)
+	}
+	return nil
+}
+
+// readIndexedFrameInto reads frame idx, whose sizes checkIndexedSizes
+// accepted, into buf (of capacity at least its compressed size), and
+// checks it against f.
+func readIndexedFrameInto(ra io.ReaderAt, f Frame, idx, maxFrame int, buf *[]byte) (rawFrame, error) {
 	b := (*buf)[:f.CompressedSize]
 	*buf = b
 	if err := readAt(ra, b, f.CompressedOffset); err != nil {
-		d.compPool.put(buf)
 		return rawFrame{}, err
 	}
-	fail := func(err error) (rawFrame, error) {
-		d.compPool.put(buf)
-		return rawFrame{}, frameErr(idx, err)
-	}
 	if binary.LittleEndian.Uint32(b) != frameMagic {
-		return fail(corruptf("bad frame magic"))
+		return rawFrame{}, frameErr(idx, corruptf("bad frame magic"))
 	}
 	ms := memSource{b: b, off: 4}
 	fi, err := parseFrame(&ms, maxFrame)
 	switch {
 	case err != nil:
-		return fail(err)
+		return rawFrame{}, frameErr(idx, err)
 	case fi.size != len(b):
-		return fail(corruptf("frame size %d disagrees with the seek table (%d)", fi.size, len(b)))
+		return rawFrame{}, frameErr(idx, corruptf("frame size %d disagrees with the seek table (%d)", fi.size, len(b)))
 	case int64(fi.fcs) != f.DecompressedSize:
-		return fail(corruptf("frame content size %d disagrees with the seek table (%d)", fi.fcs, f.DecompressedSize))
+		return rawFrame{}, frameErr(idx, corruptf("frame content size %d disagrees with the seek table (%d)", fi.fcs, f.DecompressedSize))
 	case fi.checksum != f.Checksum:
-		return fail(corruptf("frame checksum disagrees with the seek table"))
+		return rawFrame{}, frameErr(idx, corruptf("frame checksum disagrees with the seek table"))
 	}
 	return rawFrame{comp: buf, fcs: fi.fcs, idx: idx}, nil
 }

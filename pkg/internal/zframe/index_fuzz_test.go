@@ -100,12 +100,26 @@ func fuzzIndexBody(t *testing.T, stream []byte) bool {
 		if derr != nil && !errors.Is(derr, ErrCorrupt) && !errors.Is(derr, ErrTooLarge) {
 			t.Fatalf("DecodeRange error %v is neither ErrCorrupt nor ErrTooLarge", derr)
 		}
+		sd, err := ix.NewSeqDecoder(bytes.NewReader(stream), ReaderOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		sr, err := sd.Range(off, n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sgot, serr := io.ReadAll(sr)
+		sd.Close()
+		if (rerr == nil) != (serr == nil) || !bytes.Equal(sgot, want) {
+			t.Fatalf("NewRangeReader (%d bytes, %v) and SeqDecoder (%d bytes, %v) disagree", len(want), rerr, len(sgot), serr)
+		}
 	}
 	return true
 }
 
 // FuzzIndex: ReadIndex never panics; what it accepts tiles the stream, and
-// NewRangeReader and DecodeRange agree on what its frames hold.
+// NewRangeReader, DecodeRange and a SeqDecoder agree on what its frames
+// hold.
 func FuzzIndex(f *testing.F) {
 	for _, s := range indexSeeds(f) {
 		f.Add(s)

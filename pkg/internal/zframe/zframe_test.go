@@ -371,6 +371,23 @@ func TestRangeReader(t *testing.T) {
 		defer rc.Close()
 		return io.ReadAll(rc)
 	}
+	// seq reads the same range with one SeqDecoder, reused from range to
+	// range.
+	seqs := map[ReaderOptions]*SeqDecoder{}
+	seq := func(off, n int64, opts ReaderOptions) ([]byte, error) {
+		sd := seqs[opts]
+		if sd == nil {
+			if sd, err = ix.NewSeqDecoder(ra, opts); err != nil {
+				return nil, err
+			}
+			seqs[opts] = sd
+		}
+		r, err := sd.Range(off, n)
+		if err != nil {
+			return nil, err
+		}
+		return io.ReadAll(r)
+	}
 	r := rand.New(rand.NewPCG(1, 2))
 	cases := [][2]int64{{0, 0}, {0, int64(len(data))}, {int64(len(data)), 0}, {int64(len(data)) - 1, 1}, {0, 1}, {100, 5000}, {99, 2}, {5100, fs}}
 	for range 100 {
@@ -404,10 +421,20 @@ func TestRangeReader(t *testing.T) {
 				t.Fatalf("DecodeRange %v: data differs", c)
 			}
 		}
+		got, err := seq(c[0], c[1], ReaderOptions{})
+		if err != nil {
+			t.Fatalf("SeqDecoder %v: %v", c, err)
+		}
+		if !bytes.Equal(got, data[c[0]:c[0]+c[1]]) {
+			t.Fatalf("SeqDecoder %v: data differs", c)
+		}
 	}
 	for _, c := range [][2]int64{{-1, 1}, {0, int64(len(data)) + 1}, {int64(len(data)) + 1, 0}, {5, -1}} {
 		if _, err := read(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
 			t.Fatalf("range %v: err = %v, want a range error", c, err)
+		}
+		if _, err := seq(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
+			t.Fatalf("SeqDecoder %v: err = %v, want a range error", c, err)
 		}
 		if c[1] < 0 {
 			continue // a length DecodeRange cannot be given
@@ -417,7 +444,7 @@ func TestRangeReader(t *testing.T) {
 		}
 	}
 	// MaxTotal counts the frames decoded, whole.
-	for name, get := range map[string]func(off, n int64, opts ReaderOptions) ([]byte, error){"NewRangeReader": read, "DecodeRange": decode} {
+	for name, get := range map[string]func(off, n int64, opts ReaderOptions) ([]byte, error){"NewRangeReader": read, "DecodeRange": decode, "SeqDecoder": seq} {
 		if _, err := get(0, 10, ReaderOptions{MaxTotal: 99}); !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("%s, MaxTotal 99: %v", name, err)
 		}
@@ -437,6 +464,36 @@ func TestRangeReader(t *testing.T) {
 	rc.Close()
 	if _, err := rc.Read(make([]byte, 1)); err == nil {
 		t.Fatal("Read after Close succeeded")
+	}
+	// A SeqDecoder's range ends with the next Range, and all with Close.
+	sd, err := ix.NewSeqDecoder(ra, ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	first, err := sd.Range(0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := io.ReadFull(first, make([]byte, 10)); err != nil {
+		t.Fatal(err)
+	}
+	second, err := sd.Range(5000, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := first.Read(make([]byte, 1)); err == nil {
+		t.Fatal("Read of a range after the next Range succeeded")
+	}
+	sd.Close()
+	sd.Close()
+	if _, err := second.Read(make([]byte, 1)); err == nil {
+		t.Fatal("Read after Close succeeded")
+	}
+	if _, err := sd.Range(0, 1); err == nil {
+		t.Fatal("Range after Close succeeded")
+	}
+	for _, sd := range seqs {
+		sd.Close()
 	}
 }
 
@@ -462,11 +519,24 @@ func TestRangeReaderChecksFrames(t *testing.T) {
 		got, err := io.ReadAll(rc)
 		dst := make([]byte, 2000)
 		k, derr := ix.DecodeRange(bytes.NewReader(s), 1500, dst, ReaderOptions{})
-		// Both give the bytes before the damaged frame, then its error.
+		// All give the bytes before the damaged frame, then its error.
 		if (err == nil) != (derr == nil) || k != len(got) || !bytes.Equal(dst[:k], got) || !bytes.Equal(got, data[1500:1500+len(got)]) {
 			t.Fatalf("NewRangeReader (%d bytes, %v) and DecodeRange (%d bytes, %v) disagree", len(got), err, k, derr)
 		}
-		return errors.Join(err, derr)
+		sd, serr := ix.NewSeqDecoder(bytes.NewReader(s), ReaderOptions{})
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		defer sd.Close()
+		sr, serr := sd.Range(1500, 2000)
+		if serr != nil {
+			t.Fatal(serr)
+		}
+		sgot, serr := io.ReadAll(sr)
+		if (err == nil) != (serr == nil) || !bytes.Equal(sgot, got) {
+			t.Fatalf("NewRangeReader (%d bytes, %v) and SeqDecoder (%d bytes, %v) disagree", len(got), err, len(sgot), serr)
+		}
+		return errors.Join(err, derr, serr)
 	}
 	if err := readRange(ix, bad); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("flipped data: %v", err)
