@@ -469,11 +469,6 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 // MinVolumeSize is the smallest volume size PackFile accepts.
 const MinVolumeSize = 64 << 10
 
-// writeManifest signs man and writes its tar entry; it returns the
-// signature file. A format-2 manifest is signed by its SHA-512, so it is
-// never held whole: it is encoded once into the hash and once into the
-// archive (at 100,000 files it is some 24 MB). A format-1 signature
-// covers the bytes, which are then held.
 // writePreamble writes pre's encoding as the preamble entry, a piece at a
 // time, checking that it is the one signed: size bytes that hash to sum.
 func writePreamble(tw *tar.Writer, header func(name string, size int64) error, pre *manifest.Preamble, size int64, sum [32]byte) error {
@@ -481,17 +476,26 @@ func writePreamble(tw *tar.Writer, header func(name string, size int64) error, p
 		return fmt.Errorf("pack: %w", err)
 	}
 	h := sha256.New()
+	differs := errors.New("pack: internal error: the preamble encoded differently the second time")
 	n, err := pre.WriteTo(io.MultiWriter(tw, h))
+	if errors.Is(err, tar.ErrWriteTooLong) {
+		return differs // longer than the signed encoding
+	}
 	if err != nil {
 		return fmt.Errorf("pack: %w", err)
 	}
 	var got [32]byte
 	if h.Sum(got[:0]); n != size || got != sum {
-		return errors.New("pack: internal error: the preamble encoded differently the second time")
+		return differs
 	}
 	return nil
 }
 
+// writeManifest signs man and writes its tar entry; it returns the
+// signature file. A format-2 manifest is signed by its SHA-512, so it is
+// never held whole: it is encoded once into the hash and once into the
+// archive (at 100,000 files it is some 24 MB). A format-1 signature
+// covers the bytes, which are then held.
 func writeManifest(tw *tar.Writer, header func(name string, size int64) error, man *manifest.Manifest, key *sign.PrivateKey) ([]byte, error) {
 	var sig, data []byte
 	var size int64

@@ -371,8 +371,9 @@ func TestWritePreambleChecksTheEncoding(t *testing.T) {
 	other := sum
 	other[0] ^= 1
 	for name, err := range map[string]error{
-		"another hash":   write(int64(len(data)), other),
-		"another length": write(int64(len(data))+1, sum),
+		"another hash": write(int64(len(data)), other),
+		"longer":       write(int64(len(data))+1, sum),
+		"shorter":      write(int64(len(data))-1, sum),
 	} {
 		if err == nil || !strings.Contains(err.Error(), "encoded differently") {
 			t.Errorf("%s: writePreamble = %v, want the internal error", name, err)

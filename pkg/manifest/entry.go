@@ -69,7 +69,10 @@ const maxEntryLen = 64 << 10
 // one pass, without a buffer for the whole. Write never fails; Result
 // gives the outcome once every byte has been written. For any split of a
 // document into writes, the outcome is ParseManifestEntry's on the whole
-// (FuzzEntryScannerSplits holds it to that).
+// (FuzzEntryScannerSplits holds it to that). The head is held whole,
+// however long: a document without a file list is held whole, as
+// ParseManifestEntry held it (a valid head restates a signed preamble,
+// whose handling restrictions have no count limit).
 type EntryScanner struct {
 	path      string
 	needle    []byte
@@ -175,8 +178,10 @@ func (s *EntryScanner) scanList(p []byte) {
 		s.entry = append(s.entry, p[:min(len(p), maxEntryLen+1-len(s.entry))]...)
 	}
 	cOff := pOff - int64(len(s.carry)) // list offset of carry[0]
-	// A match that starts in carry (at most one: carry is shorter than
-	// the needle) is found in carry and p's first bytes; any other in p.
+	// A match that starts in carry and ends in p is found in carry and
+	// p's first bytes; any other in p. (One that lies wholly in carry was
+	// found when those bytes were written, and next is past it; so there
+	// is at most one such match, and it never starts at carry[0].)
 	if s.nfound < len(s.found) && len(s.carry) > 0 {
 		s.joint = append(append(s.joint[:0], s.carry...), p[:min(len(p), len(s.needle)-1)]...)
 		from := max(s.next-cOff, 0)
@@ -267,7 +272,7 @@ func (s *EntryScanner) Result() (*Manifest, File, error) {
 	}
 	for i, o := range s.found[:s.nfound] {
 		if !o.atElem {
-			return nil, f, fmt.Errorf("%w: manifest: malformed file list at byte %d", ErrInvalid, int64(s.at)+o.at)
+			return nil, f, fmt.Errorf("%w: manifest: malformed file list at byte %d", ErrInvalid, s.at+o.at)
 		}
 		if i > 0 {
 			return nil, f, fmt.Errorf("%w: %q is listed twice", ErrInvalid, s.path)

@@ -56,7 +56,8 @@ func (s *SeqDecoder) Range(off, n int64) (io.Reader, error) {
 		if off < 0 || off > s.ix.DataSize {
 			return nil, outsidef(off, n, s.ix.DataSize)
 		}
-		return &seqRange{s: s}, nil
+		s.cur = &seqRange{s: s}
+		return s.cur, nil
 	}
 	first, last, err := s.ix.span(off, n, s.o.MaxTotal)
 	if err != nil {

@@ -484,10 +484,20 @@ func TestRangeReader(t *testing.T) {
 	if _, err := first.Read(make([]byte, 1)); err == nil {
 		t.Fatal("Read of a range after the next Range succeeded")
 	}
-	sd.Close()
-	sd.Close()
+	empty, err := sd.Range(10, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := empty.Read(make([]byte, 1)); err != io.EOF {
+		t.Fatalf("Read of an empty range: %v, want io.EOF", err)
+	}
 	if _, err := second.Read(make([]byte, 1)); err == nil {
-		t.Fatal("Read after Close succeeded")
+		t.Fatal("Read of a range after the next Range succeeded")
+	}
+	sd.Close()
+	sd.Close()
+	if _, err := empty.Read(make([]byte, 1)); err == nil {
+		t.Fatal("Read of an empty range after Close succeeded")
 	}
 	if _, err := sd.Range(0, 1); err == nil {
 		t.Fatal("Range after Close succeeded")
