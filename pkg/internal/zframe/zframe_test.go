@@ -496,8 +496,8 @@ func TestRangeReader(t *testing.T) {
 	}
 	sd.Close()
 	sd.Close()
-	if _, err := empty.Read(make([]byte, 1)); err == nil {
-		t.Fatal("Read of an empty range after Close succeeded")
+	if _, err := empty.Read(make([]byte, 1)); err == nil || err == io.EOF {
+		t.Fatalf("Read of an empty range after Close: %v, want an error", err)
 	}
 	if _, err := sd.Range(0, 1); err == nil {
 		t.Fatal("Range after Close succeeded")
