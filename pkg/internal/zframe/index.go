@@ -357,11 +357,7 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if rr.cur != nil && rr.pos < len(*rr.cur) {
-			k := int(min(int64(len(*rr.cur)-rr.pos), rr.remaining))
-			n := copy(p, (*rr.cur)[rr.pos:rr.pos+k])
-			rr.pos += n
-			rr.remaining -= int64(n)
-			return n, nil
+			return copyOut(p, *rr.cur, &rr.pos, &rr.remaining), nil
 		}
 		if rr.err != nil {
 			return 0, rr.err
@@ -381,6 +377,16 @@ func (rr *rangeReader) Read(p []byte) (int, error) {
 		rr.cur, rr.pos = data, rr.skip
 		rr.skip = 0
 	}
+}
+
+// copyOut copies into p the bytes of buf from *pos on, at most *remaining
+// of them, and advances both by the number copied, which it returns.
+func copyOut(p, buf []byte, pos *int, remaining *int64) int {
+	k := int(min(int64(len(buf)-*pos), *remaining))
+	n := copy(p, buf[*pos:*pos+k])
+	*pos += n
+	*remaining -= int64(n)
+	return n
 }
 
 func (rr *rangeReader) Close() error {

@@ -101,11 +101,7 @@ func (r *seqRange) Read(p []byte) (int, error) {
 			return 0, io.EOF
 		}
 		if r.buffered && r.pos < len(r.s.data) {
-			k := int(min(int64(len(r.s.data)-r.pos), r.remaining))
-			n := copy(p, r.s.data[r.pos:r.pos+k])
-			r.pos += n
-			r.remaining -= int64(n)
-			return n, nil
+			return copyOut(p, r.s.data, &r.pos, &r.remaining), nil
 		}
 		if r.err != nil {
 			return 0, r.err
