@@ -152,13 +152,12 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if man != nil && man.Version != t.Version {
 		return nil, integrity("the bundle's index is damaged: it is for format %d, its manifest for format %d", t.Version, man.Version)
 	}
-	var verr error
 	if t.Version == manifest.Version1 {
-		verr = manifest.VerifyManifest(key, t.Version, manBytes, manSig)
+		err = manifest.VerifyManifest(key, t.Version, manBytes, manSig)
 	} else {
-		verr = manifest.VerifyDigest(key, &digest, manSig)
+		err = manifest.VerifyDigest(key, &digest, manSig)
 	}
-	if err := verr; err != nil {
+	if err != nil {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
 	}

@@ -116,7 +116,7 @@ func NewEntryScanner(path string) *EntryScanner {
 func (s *EntryScanner) Write(p []byte) (int, error) {
 	n := len(p)
 	s.n += int64(n)
-	s.keepLast(p)
+	s.last = keepTail(s.last, p, len(listEnd))
 	if !s.headDone {
 		key, ok := s.findKey(p)
 		if !ok {
@@ -153,16 +153,17 @@ func (s *EntryScanner) findKey(p []byte) (int64, bool) {
 	return 0, false
 }
 
-// keepLast keeps the document's last len(listEnd) bytes.
-func (s *EntryScanner) keepLast(p []byte) {
-	if len(p) >= len(listEnd) {
-		s.last = append(s.last[:0], p[len(p)-len(listEnd):]...)
-		return
+// keepTail returns buf holding the last k bytes of buf and then p (all of
+// them, if fewer).
+func keepTail(buf, p []byte, k int) []byte {
+	if len(p) >= k {
+		return append(buf[:0], p[len(p)-k:]...)
 	}
-	s.last = append(s.last, p...)
-	if k := len(s.last) - len(listEnd); k > 0 {
-		s.last = s.last[:copy(s.last, s.last[k:])]
+	buf = append(buf, p...)
+	if d := len(buf) - k; d > 0 {
+		buf = buf[:copy(buf, buf[d:])]
 	}
+	return buf
 }
 
 // scanList takes the next bytes of the list. It finds the needle where
@@ -220,14 +221,7 @@ func (s *EntryScanner) scanList(p []byte) {
 	// next write starts at most len(needle)-1 bytes back, and the byte
 	// before it is kept too. (While carry holds fewer, it holds the whole
 	// list so far, whose first byte is "[".)
-	if len(p) >= len(s.needle) {
-		s.carry = append(s.carry[:0], p[len(p)-len(s.needle):]...)
-	} else {
-		s.carry = append(s.carry, p...)
-		if k := len(s.carry) - len(s.needle); k > 0 {
-			s.carry = s.carry[:copy(s.carry, s.carry[k:])]
-		}
-	}
+	s.carry = keepTail(s.carry, p, len(s.needle))
 }
 
 // match records a match at list offset at, after the byte prev; the list
