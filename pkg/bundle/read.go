@@ -701,10 +701,12 @@ func ageError(err error, opts ReadOptions, msg string) error {
 // multi-megabyte preamble, its size again in garbage and a quarter more
 // held, at the moment a reader's memory peaks: at 148,890 files, a 22 MB
 // preamble was held in 27 MB after 20 MB of growth. Allocating the
-// declared size gives a hostile entry nothing it could not have anyway:
-// max bounds it either way, and an entry that delivers max bytes (a
-// compressed frame of zeros costs nothing to send) made the growing
-// buffer hold more than max, and twice that while it grew.
+// declared size gives a hostile entry little it could not have anyway:
+// max bounds it either way. An entry that declares max bytes and stops
+// now costs the reader max bytes of allocation (zeroed, if the memory was
+// used before) for a tar header; before, one that delivered max bytes (a
+// compressed frame of zeros, a few kilobytes to send) made the growing
+// buffer hold more than max, and about twice that while it grew.
 func readMetaEntry(tr *tar.Reader, name string, max int64) ([]byte, error) {
 	th, err := nextMetaEntry(tr, name, max)
 	if err != nil {
