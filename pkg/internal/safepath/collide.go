@@ -2,6 +2,7 @@ package safepath
 
 import (
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -70,38 +71,47 @@ func (e *CollisionError) Is(target error) bool {
 // runs in time linear in the total length of the paths (times their
 // component count for the file/folder check).
 func Collisions(paths []string) error {
-	key := foldKey(cases.Fold())
-	if !mayCollide(paths, key) {
+	fold := cases.Fold()
+	if !mayCollide(paths, fold) {
 		return nil
 	}
-	return collisions(paths, key)
+	return collisions(paths, foldKey(fold))
 }
 
-// mayCollide reports whether any two of paths collide, with one map
-// instead of collisions' three: every same-name collision (exact, NFC or
-// caseless) is also one of folded keys, and a list without collisions
-// (nearly every list) needs no more. At 150,000 paths the three maps
-// and the key list took 24 MB while a preamble was being checked, the
-// moment a reader's memory peaks; this takes about a third.
-func mayCollide(paths []string, key func(string) string) bool {
-	folded := make(map[string]struct{}, len(paths))
+// mayCollide reports whether any two of paths collide, keeping only a
+// 64-bit hash of each folded key and of each folder key: every same-name
+// collision (exact, NFC or caseless) is also one of folded keys, equal
+// keys have equal hashes, and a list without collisions (nearly every
+// list) needs no more; two different keys that share a hash only send
+// the list to the full search. At 150,000 paths collisions' three maps
+// took 24 MB, and a map of the folded keys, with the keys, some 12 MB,
+// while a preamble was being checked: the moment a reader's memory
+// peaks. The hashes take 2-3 MB, and an ASCII path's key is lowered into
+// a reused buffer rather than a new string.
+func mayCollide(paths []string, fold cases.Caser) bool {
+	seed := maphash.MakeSeed()
+	files := make(map[uint64]struct{}, len(paths))
+	folders := make(map[uint64]struct{})
+	var k []byte
 	for _, p := range paths {
-		k := key(p)
-		if _, ok := folded[k]; ok {
-			return true
+		k = appendKey(k[:0], p, fold)
+		f := maphash.Bytes(seed, k)
+		_, dup := files[f]
+		_, isFolder := folders[f]
+		if dup || isFolder {
+			return true // the same key twice, or a file named as another's folder
 		}
-		folded[k] = struct{}{}
-	}
-	// The keys are those of every path: no need to compute them again.
-	for k := range folded {
 		for j := 0; j < len(k); j++ {
 			if k[j] != '/' {
 				continue
 			}
-			if _, ok := folded[k[:j]]; ok {
-				return true
+			d := maphash.Bytes(seed, k[:j])
+			if _, ok := files[d]; ok {
+				return true // a folder named as an earlier file
 			}
+			folders[d] = struct{}{}
 		}
+		files[f] = struct{}{}
 	}
 	return false
 }
@@ -200,10 +210,26 @@ func reason(a, b string) (why string, sameLook bool) {
 func foldKey(fold cases.Caser) func(string) string {
 	return func(p string) string {
 		if isASCII(p) {
-			return strings.ToLower(p)
+			return strings.ToLower(p) // p itself if it has no capitals
 		}
-		return norm.NFD.String(fold.String(norm.NFD.String(p)))
+		return string(appendKey(nil, p, fold))
 	}
+}
+
+// appendKey appends foldKey's key for p to dst: for an ASCII path, p with
+// its capitals lowered, without making a string of it.
+func appendKey(dst []byte, p string, fold cases.Caser) []byte {
+	if !isASCII(p) {
+		return append(dst, norm.NFD.String(fold.String(norm.NFD.String(p)))...)
+	}
+	for i := 0; i < len(p); i++ {
+		c := p[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // isASCII reports whether s is all ASCII.
