@@ -102,37 +102,6 @@ func (d *frameDecoder) decode(f rawFrame) (*[]byte, error) {
 	return out, nil
 }
 
-// decodeInto decodes f into dst, where f's content starts at dst[at:] (at
-// may be negative, or the content may run past dst: only the part inside
-// dst is kept), and recycles f's buffer. A frame wholly inside dst is
-// decoded in place: the decoder is given exactly the frame's part of dst
-// as capacity, so it cannot touch the bytes of the frames beside it, which
-// may be being decoded at the same time.
-func (d *frameDecoder) decodeInto(f rawFrame, dst []byte, at int64) error {
-	if at >= 0 && at+int64(f.fcs) <= int64(len(dst)) {
-		part := dst[at : at+int64(f.fcs) : at+int64(f.fcs)]
-		res, err := d.decodeTo(f, part[:0])
-		if err != nil {
-			return err
-		}
-		if len(part) > 0 && &res[0] != &part[0] {
-			copy(part, res) // the decoder chose a buffer of its own
-		}
-		return nil
-	}
-	out, err := d.decode(f)
-	if err != nil {
-		return err
-	}
-	if at >= 0 {
-		copy(dst[at:], *out)
-	} else {
-		copy(dst, (*out)[-at:])
-	}
-	d.dataPool.put(out)
-	return nil
-}
-
 // decodeTo decodes f, appending to dst, checks the decoded size, and
 // recycles f's buffer.
 func (d *frameDecoder) decodeTo(f rawFrame, dst []byte) ([]byte, error) {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"sort"
-	"sync"
 )
 
 // Frame is one data frame as listed in the seek table.
@@ -208,80 +207,6 @@ func (ix *Index) span(off, n, maxTotal int64) (first, last int, err error) {
 		}
 	}
 	return first, last, nil
-}
-
-// DecodeRange fills dst with the decompressed bytes [off, off+len(dst)),
-// reading and decoding only the frames covering that range, up to
-// opts.Concurrency at once, each checked against the index as
-// [Index.NewRangeReader] checks it. A frame that lies wholly inside the
-// range is decoded straight into dst; only the frames at its two ends,
-// when the range cuts them, go through a buffer of their own. It suits a
-// range that is read whole into memory anyway (a document to parse); use
-// NewRangeReader to stream.
-//
-// It returns the number of bytes of dst decoded: len(dst), or, with the
-// error of the first frame (in order) that failed, the bytes before that
-// frame, which are good; a reader of the range as a stream would have got
-// them before the error. The rest of dst is undefined.
-func (ix *Index) DecodeRange(ra io.ReaderAt, off int64, dst []byte, opts ReaderOptions) (int, error) {
-	o, err := opts.normalize()
-	if err != nil {
-		return 0, err
-	}
-	if len(dst) == 0 {
-		if off < 0 || off > ix.DataSize {
-			return 0, outsidef(off, 0, ix.DataSize)
-		}
-		return 0, nil
-	}
-	first, last, err := ix.span(off, int64(len(dst)), o.MaxTotal)
-	if err != nil {
-		return 0, err
-	}
-	d, err := newFrameDecoder(o)
-	if err != nil {
-		return 0, err
-	}
-	defer d.close()
-	// Frames are read in order on this goroutine and decoded on up to
-	// Concurrency others; reading stops at the first failure, and the
-	// failure of the earliest frame is the one returned.
-	var mu sync.Mutex
-	failedAt, failure := last+1, error(nil)
-	fail := func(i int, err error) {
-		mu.Lock()
-		defer mu.Unlock()
-		if i < failedAt {
-			failedAt, failure = i, err
-		}
-	}
-	failed := func() bool {
-		mu.Lock()
-		defer mu.Unlock()
-		return failure != nil
-	}
-	var wg sync.WaitGroup
-	slots := make(chan struct{}, o.Concurrency)
-	for i := first; i <= last && !failed(); i++ {
-		f, err := readIndexedFrame(ra, ix.Frames[i], i, o.MaxFrameSize, d)
-		if err != nil {
-			fail(i, err)
-			break
-		}
-		slots <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			if err := d.decodeInto(f, dst, ix.Frames[i].DecompressedOffset-off); err != nil {
-				fail(i, err)
-			}
-		}()
-	}
-	wg.Wait()
-	if failure != nil {
-		return int(max(ix.Frames[failedAt].DecompressedOffset-off, 0)), failure
-	}
-	return len(dst), nil
 }
 
 // readIndexedFrame reads frame idx, described by f, from ra into a buffer

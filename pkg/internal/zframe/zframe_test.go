@@ -394,16 +394,6 @@ func TestRangeReader(t *testing.T) {
 		off := r.Int64N(int64(len(data)))
 		cases = append(cases, [2]int64{off, r.Int64N(int64(len(data)) - off + 1)})
 	}
-	// decode reads the same range with DecodeRange, into a buffer that
-	// starts out full of 0xAA so that a byte left unwritten shows.
-	decode := func(off, n int64, opts ReaderOptions) ([]byte, error) {
-		dst := bytes.Repeat([]byte{0xAA}, int(n))
-		k, err := ix.DecodeRange(ra, off, dst, opts)
-		if err == nil && k != len(dst) {
-			t.Fatalf("DecodeRange %d, +%d: %d bytes decoded without an error", off, n, k)
-		}
-		return dst, err
-	}
 	for _, c := range cases {
 		for _, conc := range []int{1, 3} {
 			got, err := read(c[0], c[1], ReaderOptions{Concurrency: conc})
@@ -412,13 +402,6 @@ func TestRangeReader(t *testing.T) {
 			}
 			if !bytes.Equal(got, data[c[0]:c[0]+c[1]]) {
 				t.Fatalf("range %v: data differs", c)
-			}
-			got, err = decode(c[0], c[1], ReaderOptions{Concurrency: conc})
-			if err != nil {
-				t.Fatalf("DecodeRange %v: %v", c, err)
-			}
-			if !bytes.Equal(got, data[c[0]:c[0]+c[1]]) {
-				t.Fatalf("DecodeRange %v: data differs", c)
 			}
 		}
 		got, err := seq(c[0], c[1], ReaderOptions{})
@@ -436,15 +419,9 @@ func TestRangeReader(t *testing.T) {
 		if _, err := seq(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
 			t.Fatalf("SeqDecoder %v: err = %v, want a range error", c, err)
 		}
-		if c[1] < 0 {
-			continue // a length DecodeRange cannot be given
-		}
-		if _, err := decode(c[0], c[1], ReaderOptions{}); err == nil || errors.Is(err, ErrCorrupt) {
-			t.Fatalf("DecodeRange %v: err = %v, want a range error", c, err)
-		}
 	}
 	// MaxTotal counts the frames decoded, whole.
-	for name, get := range map[string]func(off, n int64, opts ReaderOptions) ([]byte, error){"NewRangeReader": read, "DecodeRange": decode, "SeqDecoder": seq} {
+	for name, get := range map[string]func(off, n int64, opts ReaderOptions) ([]byte, error){"NewRangeReader": read, "SeqDecoder": seq} {
 		if _, err := get(0, 10, ReaderOptions{MaxTotal: 99}); !errors.Is(err, ErrTooLarge) {
 			t.Fatalf("%s, MaxTotal 99: %v", name, err)
 		}
@@ -519,7 +496,7 @@ func TestRangeReaderChecksFrames(t *testing.T) {
 	bad := bytes.Clone(stream)
 	f := ix.Frames[2]
 	bad[f.CompressedOffset+f.CompressedSize/2] ^= 0x10
-	// Each check runs through both NewRangeReader and DecodeRange.
+	// Each check runs through both NewRangeReader and a SeqDecoder.
 	readRange := func(ix *Index, s []byte) error {
 		rc, err := ix.NewRangeReader(bytes.NewReader(s), 1500, 2000, ReaderOptions{})
 		if err != nil {
@@ -527,12 +504,6 @@ func TestRangeReaderChecksFrames(t *testing.T) {
 		}
 		defer rc.Close()
 		got, err := io.ReadAll(rc)
-		dst := make([]byte, 2000)
-		k, derr := ix.DecodeRange(bytes.NewReader(s), 1500, dst, ReaderOptions{})
-		// All give the bytes before the damaged frame, then its error.
-		if (err == nil) != (derr == nil) || k != len(got) || !bytes.Equal(dst[:k], got) || !bytes.Equal(got, data[1500:1500+len(got)]) {
-			t.Fatalf("NewRangeReader (%d bytes, %v) and DecodeRange (%d bytes, %v) disagree", len(got), err, k, derr)
-		}
 		sd, serr := ix.NewSeqDecoder(bytes.NewReader(s), ReaderOptions{})
 		if serr != nil {
 			t.Fatal(serr)
@@ -543,10 +514,11 @@ func TestRangeReaderChecksFrames(t *testing.T) {
 			t.Fatal(serr)
 		}
 		sgot, serr := io.ReadAll(sr)
-		if (err == nil) != (serr == nil) || !bytes.Equal(sgot, got) {
+		// Both give the bytes before the damaged frame, then its error.
+		if (err == nil) != (serr == nil) || !bytes.Equal(sgot, got) || !bytes.Equal(got, data[1500:1500+len(got)]) {
 			t.Fatalf("NewRangeReader (%d bytes, %v) and SeqDecoder (%d bytes, %v) disagree", len(got), err, len(sgot), serr)
 		}
-		return errors.Join(err, derr, serr)
+		return errors.Join(err, serr)
 	}
 	if err := readRange(ix, bad); !errors.Is(err, ErrCorrupt) {
 		t.Fatalf("flipped data: %v", err)
