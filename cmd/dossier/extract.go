@@ -54,6 +54,7 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	if target == "-" {
 		return usagef("extract needs a bundle file for random access; to read standard input use open")
 	}
+	collectOnlyAtLimit()
 	g.reportLeftovers(o.Output)
 	ev := g.begin("extract")
 	opts, err := g.readOptions(&o.readFlags, true)

@@ -182,6 +182,24 @@ func liftMemoryLimit() {
 	}
 }
 
+// collectOnlyAtLimit turns off proportional collection for a command whose
+// heap is small and bounded whatever the bundle, so that it collects only
+// if the heap reaches the memory limit: extract, which holds one frame and
+// a few buffers (about 8 MB allocated in all for a 1 MiB document). In a
+// process that short the collector's cycles cost more than the memory
+// they give back: extract of a 1 MiB document from the 1 GiB text bundle
+// collected twice, and without that it made 8 % fewer page faults (2,160
+// → 1,990) and took some 6 % less time (alternated, 2 × 40 runs, medians:
+// 112 → 105 ms elapsed, 118 → 108 ms of CPU). Extracting a 170 MB video,
+// whose frames the range reader's pools recycle, peaked at 33–35 MiB
+// instead of 32–33. A GOGC or GOMEMLIMIT given in the environment is left
+// alone.
+func collectOnlyAtLimit() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(-1)
+	}
+}
+
 func main() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(memoryLimit)

@@ -1,6 +1,9 @@
 package main
 
-import "testing"
+import (
+	"runtime/debug"
+	"testing"
+)
 
 // The memory limit follows the fixed buffers for few files and the file
 // list for many, and never falls as the count grows.
@@ -89,6 +92,29 @@ func TestPackLimitFor(t *testing.T) {
 	} {
 		if got := packLimitFor(tt.n, tt.planLive); got != tt.want {
 			t.Errorf("packLimitFor(%d, %d) = %.1f MiB, want %.1f", tt.n, tt.planLive, float64(got)/mib, float64(tt.want)/mib)
+		}
+	}
+}
+
+// extract collects only at the memory limit, unless the environment sets
+// the collector's pacing or limit, which is then left as it is.
+func TestCollectOnlyAtLimit(t *testing.T) {
+	restore := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(restore)
+	for _, tt := range []struct {
+		gogc, memlimit string
+		want           int
+	}{
+		{"", "", -1},
+		{"50", "", 100},
+		{"", "64MiB", 100},
+	} {
+		t.Setenv("GOGC", tt.gogc)
+		t.Setenv("GOMEMLIMIT", tt.memlimit)
+		debug.SetGCPercent(100)
+		collectOnlyAtLimit()
+		if got := debug.SetGCPercent(100); got != tt.want {
+			t.Errorf("GOGC=%q GOMEMLIMIT=%q: GC percent %d, want %d", tt.gogc, tt.memlimit, got, tt.want)
 		}
 	}
 }
