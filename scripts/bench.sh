@@ -79,10 +79,18 @@ else
   : > "$results"
 fi
 # run LABEL COMMAND: time one run of COMMAND (a bash snippet) and record
-# wall seconds, CPU seconds (user+sys) and peak RSS (KiB).
+# wall seconds, CPU seconds (user+sys) and peak RSS (KiB). Untimed before
+# it: PREP (a bash snippet, if set: removing what the last runs wrote, for
+# runs whose output nothing after them reads), then sync. The stock pipelines leave what they wrote in the page cache, not
+# yet on disk, and dossier's open syncs its file system before it
+# publishes (syncfs): without the sync here, an open run right after an
+# anchor run wrote back the anchor's 1.1 GB too (a sync then took
+# 1.1–1.3 s), on dossier's clock.
 run() {
   local label=$1; shift
   local t="$WORK/time.txt"
+  if [ -n "${PREP:-}" ]; then bash -c "$PREP"; fi
+  sync
   /usr/bin/time -f '%e %U %S %M' -o "$t" bash -c "$*" >/dev/null 2>"$WORK/stderr.txt" || {
     log "FAILED: $label: $*"; cat "$WORK/stderr.txt" >&2; exit 1; }
   read -r wall user sys rss < "$t"
@@ -132,13 +140,13 @@ for profile in mixed text; do
   alternate "$RUNS" \
     "verify-dossier-$profile" "$D -q verify $o/b.dossier -i $keys/bob.id --from $keys/alice.card" \
     "verify-anchor-$profile" "$AGE -d -i $keys/bob.agekey $o/b.age | zstd -d -q | tar -tf - > /dev/null"
-  alternate "$RUNS" \
-    "open-dossier-$profile" "rm -rf $o/opened; $D -q open --allow-reopen $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened" \
-    "open-anchor-$profile" "rm -rf $o/untarred; mkdir $o/untarred; $AGE -d -i $keys/bob.agekey $o/b.age | zstd -d -q | tar -xf - -C $o/untarred"
+  PREP="rm -rf $o/opened $o/untarred; mkdir $o/untarred" alternate "$RUNS" \
+    "open-dossier-$profile" "$D -q open --allow-reopen $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened" \
+    "open-anchor-$profile" "$AGE -d -i $keys/bob.agekey $o/b.age | zstd -d -q | tar -xf - -C $o/untarred"
   # One document of about 1 MiB (the largest file under 1.5 MiB).
   one=$(cd "$parent" && find "$profile" -type f -size -1536k -printf '%s %p\n' | sort -n | tail -1 | cut -d' ' -f2-)
-  alternate "$RUNS" \
-    "extract-dossier-$profile" "rm -f $o/one; $D -q extract $o/b.dossier -i $keys/bob.id --from $keys/alice.card '$one' -o $o/one" \
+  PREP="rm -f $o/one" alternate "$RUNS" \
+    "extract-dossier-$profile" "$D -q extract $o/b.dossier -i $keys/bob.id --from $keys/alice.card '$one' -o $o/one" \
     "verify2-dossier-$profile" "$D -q verify $o/b.dossier -i $keys/bob.id --from $keys/alice.card"
   rm -rf "$o/opened" "$o/untarred"
   # The work dossier cannot skip, each step timed alone on one thread
