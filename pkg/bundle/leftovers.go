@@ -3,6 +3,7 @@ package bundle
 import (
 	"path/filepath"
 	"regexp"
+	"sync"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/seal"
@@ -28,7 +29,9 @@ func Leftovers(finals ...string) []string {
 
 // volumeRe matches the names of a split bundle's volumes and their seals:
 // OUT.001, OUT.001.minisig, … (group 1 is OUT).
-var volumeRe = regexp.MustCompile(`^(.*)\.[0-9]{3,}(` + regexp.QuoteMeta(seal.Ext) + `)?$`)
+var volumeRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^(.*)\.[0-9]{3,}(` + regexp.QuoteMeta(seal.Ext) + `)?$`)
+})
 
 // PackLeftovers lists the temporaries left for the bundle out by [PackFile]:
 // for the bundle, its seal, and its volumes and their seals.
@@ -38,7 +41,7 @@ func PackLeftovers(out string) []string {
 		if target == base || target == base+seal.Ext {
 			return true
 		}
-		m := volumeRe.FindStringSubmatch(target)
+		m := volumeRe().FindStringSubmatch(target)
 		return m != nil && m[1] == base
 	})
 }

@@ -20,6 +20,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
@@ -252,8 +253,8 @@ func (m *Manifest) checkHeader() error {
 }
 
 var (
-	bundleIDRe = regexp.MustCompile(`^[0-9a-f]{32}$`)
-	dateRe     = regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`)
+	bundleIDRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
+	dateRe     = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9]{4}-[0-9]{2}-[0-9]{2}$`) })
 )
 
 // isHex256 reports whether s, a string or bytes, is a SHA-256 in
@@ -308,7 +309,7 @@ func checkHeader(version int, id, created string, recipients []Party, headerHash
 	if !Supported(version) {
 		return fmt.Errorf("%w: format version %d is not supported (this dossier reads versions %d and %d)", ErrInvalid, version, Version1, FormatVersion)
 	}
-	if !bundleIDRe.MatchString(id) {
+	if !bundleIDRe().MatchString(id) {
 		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)
 	}
 	if !isWholeSecondUTC(created) {
@@ -425,7 +426,7 @@ func (c *Case) Check() error {
 		}
 	}
 	if c.RetainUntil != "" {
-		if _, err := time.Parse("2006-01-02", c.RetainUntil); err != nil || !dateRe.MatchString(c.RetainUntil) {
+		if _, err := time.Parse("2006-01-02", c.RetainUntil); err != nil || !dateRe().MatchString(c.RetainUntil) {
 			return fmt.Errorf("%w: retain-until %q is not a date like 2031-12-31", ErrInvalid, c.RetainUntil)
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"sync"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
@@ -58,8 +59,8 @@ type Receipt struct {
 }
 
 var (
-	hexRe = regexp.MustCompile(`^[0-9a-f]+$`)
-	idRe  = regexp.MustCompile(`^[0-9a-f]{32}$`)
+	hexRe = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]+$`) })
+	idRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
 )
 
 // New makes and signs a receipt.
@@ -122,11 +123,11 @@ func (r *Receipt) check() error {
 	switch {
 	case r.Type != Type || r.Version != Version:
 		return bad(fmt.Sprintf("type %q version %d is not a receipt this version reads", r.Type, r.Version))
-	case !idRe.MatchString(r.BundleID):
+	case !idRe().MatchString(r.BundleID):
 		return bad("malformed bundle id")
-	case len(r.BundleBLAKE2b) != 128 || !hexRe.MatchString(r.BundleBLAKE2b):
+	case len(r.BundleBLAKE2b) != 128 || !hexRe().MatchString(r.BundleBLAKE2b):
 		return bad("malformed bundle hash")
-	case len(r.ManifestSHA256) != 64 || !hexRe.MatchString(r.ManifestSHA256):
+	case len(r.ManifestSHA256) != 64 || !hexRe().MatchString(r.ManifestSHA256):
 		return bad("malformed manifest hash")
 	case r.Result != ResultOpened:
 		return bad(fmt.Sprintf("unknown result %q", r.Result))

@@ -24,6 +24,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 
 	"golang.org/x/crypto/blake2b"
 
@@ -147,7 +148,9 @@ func safeComment(s string) string {
 	}, s)
 }
 
-var trustedRe = regexp.MustCompile(`^dossier-seal v1 bundle=([0-9a-f]{32})(?: volume=([1-9][0-9]{0,5})/([1-9][0-9]{0,5}))? signer=([0-9a-f]{64}) ml-dsa-65=([A-Za-z0-9+/]+={0,2})$`)
+var trustedRe = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^dossier-seal v1 bundle=([0-9a-f]{32})(?: volume=([1-9][0-9]{0,5})/([1-9][0-9]{0,5}))? signer=([0-9a-f]{64}) ml-dsa-65=([A-Za-z0-9+/]+={0,2})$`)
+})
 
 // Parse parses a seal file strictly. It does not verify it.
 func Parse(data []byte) (*Seal, error) {
@@ -176,7 +179,7 @@ func Parse(data []byte) (*Seal, error) {
 		return nil, fmt.Errorf("%w: the third line is not a trusted comment", ErrInvalid)
 	}
 	s.trusted = tc
-	m := trustedRe.FindStringSubmatch(tc)
+	m := trustedRe().FindStringSubmatch(tc)
 	if m == nil {
 		return nil, fmt.Errorf("%w: the trusted comment is not a dossier seal statement", ErrInvalid)
 	}
