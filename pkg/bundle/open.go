@@ -40,6 +40,11 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 	if opts.Sender == nil {
 		return nil, errors.New("open: the expected sender's card is required (--from)")
 	}
+	if opts.Identity == nil {
+		// Refused here, not by read: the staging folder below would be
+		// made before read's clean-up is in place.
+		return nil, errors.New("open: no identity given (-i)")
+	}
 	// Work with the absolute, clean path so that "." or "x/.." cannot put
 	// the staging folder inside the target itself.
 	abs, err := filepath.Abs(dir)

@@ -259,7 +259,11 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	}
 	defer zr.Close()
 	rd := &reading{ctx: ctx, opts: opts, out: out, zr: zr, hdrHash: headerHash(hdr)}
-	rd.lc = &limitCounter{r: zr, limit: 2*maxPreambleEntry + 4*perEntryOverhead}
+	// Until the preamble is proven, the archive may expand only to what
+	// its first two entries may hold, so that a stranger's chain of tar
+	// headers (PAX or GNU long-name records, which archive/tar follows
+	// within one Next) costs no more than a preamble would.
+	rd.lc = &limitCounter{r: zr, limit: preambleCap(opts) + manifest.MaxSignatureLen + 4*perEntryOverhead}
 	rd.tr = tar.NewReader(rd.lc)
 
 	if err := rd.preamble(); err != nil {
@@ -307,11 +311,7 @@ const MaxPreamble = 64 << 20
 // the exact bytes before they are parsed at all, so a stranger's bundle
 // costs one signature check, whatever it declares.
 func (rd *reading) preamble() error {
-	limit := int64(MaxPreamble)
-	if rd.opts.Sender == nil {
-		limit = unprovenPreambleCap
-	}
-	preBytes, err := readMetaEntry(rd.tr, PreambleName, limit)
+	preBytes, err := readMetaEntry(rd.tr, PreambleName, preambleCap(rd.opts))
 	if err != nil {
 		return err
 	}
@@ -325,7 +325,7 @@ func (rd *reading) preamble() error {
 			return err
 		}
 		if err := manifest.Verify(key, sign.ContextPreamble, preBytes, preSig); err != nil {
-			return wrongSenderError(preBytes, exp, err)
+			return wrongSenderError(preBytes, preSig, exp, err)
 		}
 		rd.signer, rd.signKey = exp, key
 		if rd.opts.Signed != nil {
@@ -384,15 +384,27 @@ func (rd *reading) preamble() error {
 	return nil
 }
 
+// preambleCap is the largest preamble read with opts: less when no
+// expected sender is given.
+func preambleCap(opts ReadOptions) int64 {
+	if opts.Sender == nil {
+		return unprovenPreambleCap
+	}
+	return MaxPreamble
+}
+
 // wrongSenderError explains a preamble that the expected sender did not
-// sign. If the preamble is small enough to parse cheaply, it names who
-// claims to have signed it.
-func wrongSenderError(preBytes []byte, exp *card.Card, cause error) error {
+// sign. If the preamble is small enough to parse cheaply and the sender it
+// names did sign it, it names that sender; anyone can name anyone, so a
+// sender whose signature does not verify is not named.
+func wrongSenderError(preBytes, preSig []byte, exp *card.Card, cause error) error {
 	if len(preBytes) <= 1<<20 {
 		if pre, err := manifest.ParsePreamble(preBytes); err == nil && pre.Sender.Fingerprint() != exp.Fingerprint() {
-			return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
-				"bundle was signed by %s but --from names %s: check who sent it",
-				quoteLabel(pre.Sender), quoteLabel(exp))}
+			if key, err := pre.Sender.SigningKey(); err == nil && manifest.Verify(key, sign.ContextPreamble, preBytes, preSig) == nil {
+				return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+					"bundle was signed by %s but --from names %s: check who sent it",
+					quoteLabel(pre.Sender), quoteLabel(exp))}
+			}
 		}
 	}
 	return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(

@@ -1,0 +1,152 @@
+package bundle
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
+)
+
+// gnuLongName returns a GNU long-name header ('L') of n bytes of zeros,
+// which archive/tar reads and follows within one Next.
+func gnuLongName(t testing.TB, n int) []byte {
+	t.Helper()
+	var b bytes.Buffer
+	tw := tar.NewWriter(&b)
+	if err := tw.WriteHeader(&tar.Header{Name: "x", Size: int64(n), Typeflag: tar.TypeReg, Format: tar.FormatGNU, Mode: 0o644}); err != nil {
+		t.Fatal(err)
+	}
+	h := append([]byte(nil), b.Bytes()[:512]...)
+	h[156] = 'L'
+	copy(h[148:156], "        ")
+	sum := 0
+	for _, c := range h {
+		sum += int(c)
+	}
+	copy(h[148:], fmt.Sprintf("%06o\x00 ", sum))
+	return append(h, make([]byte, (n+511)&^511)...)
+}
+
+// A stranger's bundle opening with a chain of tar headers (here 100 MiB
+// of GNU long names, a few kilobytes compressed) is cut off once the
+// archive has expanded past what a preamble and its signature may hold:
+// 64 MiB and 16 KiB with an expected sender, 16 MiB without. The limit
+// before was 512 MiB, and the whole chain was read.
+func TestPreProofExpansionIsBounded(t *testing.T) {
+	p := getParties(t)
+	pre := []byte(`{"type":"dossier-preamble"}` + "\n")
+	sig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r, err := p.bob.Card.Recipient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	aw, err := age.Encrypt(&buf, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := gnuLongName(t, 1<<20-512)
+	for range 100 {
+		if _, err := zw.Write(one); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tw := tar.NewWriter(zw)
+	addEntry(t, tw, PreambleName, pre)
+	addEntry(t, tw, PreambleSigName, sig)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := aw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, opts := range []ReadOptions{
+		{Identity: p.bob, Sender: p.alice.Card},
+		{Identity: p.bob}, // inspect
+	} {
+		read := Verify
+		if opts.Sender == nil {
+			read = Inspect
+		}
+		_, err := read(context.Background(), bytes.NewReader(buf.Bytes()), opts)
+		if err == nil || !strings.Contains(err.Error(), errExpansion.Error()) {
+			t.Errorf("sender %v: err = %v, want the archive cut off as too large", opts.Sender != nil, err)
+		}
+	}
+}
+
+// A bundle that --from's sender did not sign names who did, but only if
+// that sender's signature verifies: a preamble naming Alice and signed by
+// Mallory must not be reported as signed by Alice.
+func TestWrongSenderNamedOnlyIfTheirSignatureHolds(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packFiles(t, map[string]string{"case/a.txt": "hello"}, 0, p.bob.Card)
+	_, err := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.carol.Card})
+	if err == nil || !strings.Contains(err.Error(), "bundle was signed by "+quoteLabel(p.alice.Card)) {
+		t.Errorf("Alice's bundle, --from Carol: err = %v, want it named as Alice's", err)
+	}
+
+	plain, err := age.Decrypt(bytes.NewReader(data), p.bob.Age)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zr, err := zframe.NewReader(plain, zframe.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := tar.NewReader(zr)
+	if _, err := tr.Next(); err != nil {
+		t.Fatal(err)
+	}
+	pre, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := craft(t, p.bob.Card, func(tw *tar.Writer) {
+		addEntry(t, tw, PreambleName, pre)
+		addEntry(t, tw, PreambleSigName, sig)
+	})
+	_, err = Verify(context.Background(), bytes.NewReader(forged), ReadOptions{Identity: p.bob, Sender: p.carol.Card})
+	if !errors.Is(err, ErrWrongSender) || strings.Contains(err.Error(), "Alice") ||
+		!strings.Contains(err.Error(), "not signed by "+quoteLabel(p.carol.Card)) {
+		t.Errorf("Alice's preamble signed by Mallory, --from Carol: err = %v, want not signed by Carol, naming nobody else", err)
+	}
+}
+
+// Open without an identity is refused before it makes its staging folder.
+func TestOpenWithoutIdentityLeavesNothing(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	if _, err := Open(context.Background(), strings.NewReader("x"), filepath.Join(dir, "out"), ReadOptions{Sender: p.alice.Card}); err == nil {
+		t.Fatal("Open without an identity succeeded")
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Errorf("left behind: %v", ents)
+	}
+}
