@@ -106,21 +106,20 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	var manBytes []byte
 	var digest manifest.Digest
 	if t.Version == manifest.Version1 {
+		// Held whole anyway, for its signature.
 		manBytes = make([]byte, th.Size)
 		if _, err := io.ReadFull(tr, manBytes); err != nil {
 			return nil, shortEntry(err, ManifestName)
 		}
 		scan.Write(manBytes)
 	} else {
-		h := sha512.New()
-		n, err := io.Copy(io.MultiWriter(h, scan), tr)
-		if err == nil && n != th.Size {
-			err = io.ErrUnexpectedEOF
+		// Nothing proves who wrote these bytes yet: a head longer than
+		// preProofHead is let go, and read again once the signature
+		// holds.
+		scan.LimitHead(preProofHead)
+		if digest, err = hashManifest(tr, th, scan); err != nil {
+			return nil, err
 		}
-		if err != nil {
-			return nil, shortEntry(err, ManifestName)
-		}
-		h.Sum(digest[:0])
 	}
 	manSig, err := readMetaEntry(tr, ManifestSigName, manifest.MaxSignatureLen)
 	if err != nil {
@@ -160,6 +159,14 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if err != nil {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
+	}
+	if errors.Is(perr, manifest.ErrHeadTooLong) {
+		if man, f, perr, err = rescanManifest(seq, t.ManifestOffset, tail, name, &digest); err != nil {
+			return nil, err
+		}
+		if man != nil && man.Version != t.Version {
+			return nil, integrity("the bundle's index is damaged: it is for format %d, its manifest for format %d", t.Version, man.Version)
+		}
 	}
 	missing := errors.Is(perr, manifest.ErrNoEntry)
 	if perr != nil && !missing {
@@ -222,6 +229,55 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, integrity("%q does not match its signed SHA-256: the bundle was altered", f.Path)
 	}
 	return &ExtractResult{Manifest: man, File: f}, nil
+}
+
+// preProofHead is the most of a format-2 manifest's head (the fields
+// before its file list) that Extract holds before the manifest's signature
+// is checked. A head restates the preamble's, some kilobytes; a stranger's
+// "manifest" without a file list was all head, and was held whole, up to
+// 256 MiB. A signed head longer than this is read again once proven.
+const preProofHead = 1 << 20
+
+// hashManifest hashes the manifest entry th, read from tr, through scan,
+// and returns its SHA-512.
+func hashManifest(tr *tar.Reader, th *tar.Header, scan *manifest.EntryScanner) (manifest.Digest, error) {
+	var digest manifest.Digest
+	h := sha512.New()
+	n, err := io.Copy(io.MultiWriter(h, scan), tr)
+	if err == nil && n != th.Size {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return digest, shortEntry(err, ManifestName)
+	}
+	h.Sum(digest[:0])
+	return digest, nil
+}
+
+// rescanManifest reads the format-2 manifest at [off, off+n) again, now
+// that its digest is proven, without a limit on its head, and returns
+// ParseManifestEntry's outcome for it (man, f, perr); err is set if the
+// bytes cannot be read or are not those whose digest was proven.
+func rescanManifest(seq *zframe.SeqDecoder, off, n int64, name string, proven *manifest.Digest) (man *manifest.Manifest, f manifest.File, perr, err error) {
+	end, err := seq.Range(off, n)
+	if err != nil {
+		return nil, f, nil, integrityWrap(err, "the bundle's index is damaged")
+	}
+	tr := tar.NewReader(end)
+	th, err := nextMetaEntry(tr, ManifestName, min(n, maxPreambleEntry))
+	if err != nil {
+		return nil, f, nil, err
+	}
+	scan := manifest.NewEntryScanner(name)
+	digest, err := hashManifest(tr, th, scan)
+	if err != nil {
+		return nil, f, nil, err
+	}
+	if digest != *proven {
+		return nil, f, nil, integrity("the bundle's manifest changed while it was read: read it again from a copy nobody is writing to")
+	}
+	man, f, perr = scan.Result()
+	return man, f, perr, nil
 }
 
 // seqExtractMax is the largest file Extract decodes on one goroutine,

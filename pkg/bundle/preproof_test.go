@@ -4,16 +4,21 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
+	"time"
 
 	"filippo.io/age"
 
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
@@ -148,5 +153,120 @@ func TestOpenWithoutIdentityLeavesNothing(t *testing.T) {
 	}
 	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
 		t.Errorf("left behind: %v", ents)
+	}
+}
+
+// A stranger's format-2 "manifest" without a file list (128 MiB of zeros,
+// a few kilobytes compressed) was all head, and extract held it whole
+// before checking its signature. It now holds at most preProofHead of it.
+func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
+	p := getParties(t)
+	r, err := p.bob.Card.Recipient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	aw, err := age.Encrypt(&buf, r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: 8 << 20})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tw := tar.NewWriter(zw)
+	addEntry(t, tw, "pad", []byte("x"))
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	off := zw.Offset()
+	const size = 128 << 20
+	if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+		t.Fatal(err)
+	}
+	zero := make([]byte, 1<<20)
+	for range size / len(zero) {
+		if _, err := tw.Write(zero); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sig, err := manifest.Sign(p.mallory.Key, sign.ContextManifest, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	addEntry(t, tw, ManifestSigName, sig)
+	if err := tw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := zw.Close(fmt.Appendf(nil, `{"type":"dossier-index","version":2,"manifest_offset":%d}`+"\n", off)); err != nil {
+		t.Fatal(err)
+	}
+	if err := aw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "a", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrWrongSender) {
+		t.Errorf("err = %v, want the signature refused", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 48<<20 {
+		t.Errorf("extract allocated %d MiB for a stranger's manifest", got>>20)
+	}
+}
+
+// A signed manifest whose head is longer than preProofHead (1.2 MB of
+// handling restrictions) is read a second time once its signature holds,
+// and the file extracted; the second reading must hash to the proven
+// digest.
+func TestExtractRereadsALongSignedHead(t *testing.T) {
+	p := getParties(t)
+	dir := t.TempDir()
+	writeTree(t, dir, map[string]string{"case/a.txt": "alpha", "case/b.txt": "bravo"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := manifest.Case{Reference: "MLA-2026-077"}
+	for i := range 300 {
+		c.Restrictions = append(c.Restrictions, fmt.Sprintf("%03d ", i)+strings.Repeat("r", 4000))
+	}
+	var buf bytes.Buffer
+	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Case: c, Now: func() time.Time { return fixedNow }}); err != nil {
+		t.Fatal(err)
+	}
+	data := buf.Bytes()
+	var out bytes.Buffer
+	res, err := Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "case/b.txt", &out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.String() != "bravo" || len(res.Manifest.Case.Restrictions) != 300 {
+		t.Errorf("extracted %q with %d restrictions", out.String(), len(res.Manifest.Case.Restrictions))
+	}
+
+	// The second reading is held to the digest the signature proved.
+	plain, plainSize, err := age.DecryptReaderAt(bytes.NewReader(data), int64(len(data)), p.bob.Age)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ix, err := zframe.ReadIndex(plain, plainSize)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tr trailer
+	if err := json.Unmarshal(ix.Trailer, &tr); err != nil {
+		t.Fatal(err)
+	}
+	seq, err := ix.NewSeqDecoder(plain, zframe.ReaderOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer seq.Close()
+	var wrong manifest.Digest
+	if _, _, _, err := rescanManifest(seq, tr.ManifestOffset, ix.DataSize-tr.ManifestOffset, "case/b.txt", &wrong); err == nil || !strings.Contains(err.Error(), "changed while it was read") {
+		t.Errorf("another digest: err = %v", err)
 	}
 }

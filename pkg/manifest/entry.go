@@ -13,6 +13,11 @@ import (
 // file at the requested path.
 var ErrNoEntry = errors.New("no such file in the manifest")
 
+// ErrHeadTooLong is returned by [EntryScanner.Result] when the document's
+// head (everything before its file list) passed the limit the scanner was
+// given ([EntryScanner.LimitHead]). It does not make the document invalid.
+var ErrHeadTooLong = errors.New("the manifest's head is longer than the scanner holds")
+
 // splitList splits a canonical document whose last field is its file list
 // into head, the document as it would be with a null list (a new buffer),
 // and list, the list from "[" through "]", and returns where the list's key
@@ -70,9 +75,9 @@ const maxEntryLen = 64 << 10
 // gives the outcome once every byte has been written. For any split of a
 // document into writes, the outcome is ParseManifestEntry's on the whole
 // (FuzzEntryScannerSplits holds it to that). The head is held whole,
-// however long: a document without a file list is held whole, as
-// ParseManifestEntry held it (a valid head restates a signed preamble,
-// whose handling restrictions have no count limit).
+// however long, unless [EntryScanner.LimitHead] bounds it: a valid head
+// restates a signed preamble, whose handling restrictions have no count
+// limit, and a document without a file list is all head.
 type EntryScanner struct {
 	path      string
 	needle    []byte
@@ -89,6 +94,8 @@ type EntryScanner struct {
 	nfound    int
 	entry     []byte // the list from the first match on, at most maxEntryLen+1 bytes
 	last      []byte // the document's last len(listEnd) bytes
+	headMax   int    // if > 0, the most of the head held (LimitHead)
+	overflow  bool   // the head passed headMax: nothing more is looked at
 }
 
 // occurrence is where the needle was found in the list, and whether the
@@ -111,16 +118,37 @@ func NewEntryScanner(path string) *EntryScanner {
 	return s
 }
 
+// LimitHead makes s hold at most n bytes of the document's head. Once the
+// head passes n, s lets it go and looks at nothing more, and Result
+// returns an error wrapping ErrHeadTooLong: a reader that has not yet
+// proven who signed a manifest can so scan it (and hash it) in memory that
+// does not grow with what a stranger sends, and scan it again, unlimited,
+// once the signature holds.
+func (s *EntryScanner) LimitHead(n int) { s.headMax = n }
+
 // Write takes the next bytes of the manifest. It keeps none of p but what
 // it needs, and always returns len(p), nil.
 func (s *EntryScanner) Write(p []byte) (int, error) {
 	n := len(p)
 	s.n += int64(n)
+	if s.overflow {
+		return n, nil
+	}
 	s.last = keepTail(s.last, p, len(listEnd))
 	if !s.headDone {
 		key, ok := s.findKey(p)
 		if !ok {
+			// A key yet to come starts in p's last len(filesKey)-1 bytes
+			// or after them.
+			if s.headMax > 0 && s.n-int64(len(filesKey)-1) > int64(s.headMax) {
+				s.overflow, s.head = true, nil
+				return n, nil
+			}
 			s.head = append(s.head, p...)
+			return n, nil
+		}
+		if s.headMax > 0 && key > int64(s.headMax) {
+			s.overflow, s.head = true, nil
 			return n, nil
 		}
 		// The key ends in p, perhaps starting before it.
@@ -242,6 +270,9 @@ func (s *EntryScanner) Result() (*Manifest, File, error) {
 	var f File
 	if s.n > MaxDocumentSize {
 		return nil, f, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+	}
+	if s.overflow {
+		return nil, f, fmt.Errorf("%w (%d bytes)", ErrHeadTooLong, s.headMax)
 	}
 	if !s.headDone {
 		return nil, f, fmt.Errorf("%w: manifest: no file list", ErrInvalid)

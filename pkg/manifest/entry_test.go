@@ -189,7 +189,16 @@ func TestEncodingMatchesCanon(t *testing.T) {
 // scanInPieces runs an EntryScanner over data written in pieces whose
 // lengths cycle through sizes.
 func scanInPieces(data []byte, path string, sizes []int) (*manifest.Manifest, manifest.File, error) {
+	return scanInPiecesLimited(data, path, sizes, 0)
+}
+
+// scanInPiecesLimited is scanInPieces with the head limited to headMax
+// bytes (none if 0).
+func scanInPiecesLimited(data []byte, path string, sizes []int, headMax int) (*manifest.Manifest, manifest.File, error) {
 	s := manifest.NewEntryScanner(path)
+	if headMax > 0 {
+		s.LimitHead(headMax)
+	}
 	for i := 0; len(data) > 0; i++ {
 		n := min(max(sizes[i%len(sizes)], 1), len(data))
 		if k, err := s.Write(data[:n]); k != n || err != nil {
@@ -210,12 +219,31 @@ func sameOutcome(m1 *manifest.Manifest, f1 manifest.File, err1 error, m2 *manife
 
 // fuzzScannerBody checks that an EntryScanner given data in pieces agrees
 // with ParseManifestEntry given it whole.
+//
+// With its head limited to a few bytes more or less than the document's
+// (or to b bytes), the scanner gives the same outcome whatever the
+// pieces: the whole's, or ErrHeadTooLong if and only if the head (all
+// but the file list, or all but what could still start the list's key)
+// is longer than the limit.
 func fuzzScannerBody(t *testing.T, data []byte, path string, a, b, c uint16) {
 	m, f, err := manifest.ParseManifestEntry(data, path)
-	for _, sizes := range [][]int{{1}, {int(a)}, {int(a), int(b), int(c)}, {int(c) % 40, int(a)}} {
-		m2, f2, err2 := scanInPieces(data, path, sizes)
-		if !sameOutcome(m, f, err, m2, f2, err2) {
-			t.Fatalf("in pieces of %v: got (%v, %+v, %v), whole: (%v, %+v, %v)", sizes, m2, f2, err2, m, f, err)
+	key := []byte(`,"files":[`)
+	head := bytes.Index(data, key)
+	if head < 0 {
+		head = len(data) - (len(key) - 1)
+	}
+	limits := []int{0, max(head+int(a)%5-2, 1), int(b)%4096 + 1}
+	for _, sizes := range [][]int{{1}, {int(a)}, {int(a), int(b), int(c)}, {int(c) % 40, int(a)}, {len(data)}} {
+		for _, limit := range limits {
+			m2, f2, err2 := scanInPiecesLimited(data, path, sizes, limit)
+			switch {
+			case limit > 0 && head > limit:
+				if !errors.Is(err2, manifest.ErrHeadTooLong) || m2 != nil {
+					t.Fatalf("head of %d bytes, limit %d, in pieces of %v: got (%v, %v), want ErrHeadTooLong", head, limit, sizes, m2, err2)
+				}
+			case !sameOutcome(m, f, err, m2, f2, err2):
+				t.Fatalf("limit %d, in pieces of %v: got (%v, %+v, %v), whole: (%v, %+v, %v)", limit, sizes, m2, f2, err2, m, f, err)
+			}
 		}
 	}
 }
