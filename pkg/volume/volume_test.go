@@ -409,6 +409,10 @@ func TestWriterOverwrite(t *testing.T) {
 			}
 			mustWrite(t, final, []byte("old"))
 			mustWrite(t, final+seal.Ext, []byte("old seal"))
+			// Files of the names the old bundle was once moved aside to
+			// are not the old bundle's to replace.
+			mustWrite(t, final+".dossier-old", []byte("my notes"))
+			mustWrite(t, final+seal.Ext+".dossier-old", []byte("more notes"))
 			w, err := volume.NewWriter(out, split, true)
 			if err != nil {
 				t.Fatal(err)
@@ -425,8 +429,37 @@ func TestWriterOverwrite(t *testing.T) {
 			if _, err := seal.ReadFile(final + seal.Ext); err != nil {
 				t.Fatalf("seal not replaced: %v", err)
 			}
+			if got := mustRead(t, final+".dossier-old"); string(got) != "my notes" {
+				t.Fatalf("%s.dossier-old holds %q", final, got)
+			}
+			if got := mustRead(t, final+seal.Ext+".dossier-old"); string(got) != "more notes" {
+				t.Fatalf("%s.dossier-old holds %q", final+seal.Ext, got)
+			}
+			want := []string{filepath.Base(final), filepath.Base(final) + ".dossier-old", filepath.Base(final + seal.Ext), filepath.Base(final+seal.Ext) + ".dossier-old"}
+			if got := listDir(t, dir); !sameSet(got, want) {
+				t.Fatalf("folder holds %v, want %v", got, want)
+			}
 		})
 	}
+}
+
+// --force replaces files, never a folder: one under the bundle's name is
+// refused before anything is written.
+func TestWriterOverwriteRefusesFolder(t *testing.T) {
+	for _, name := range []string{"OUT", "OUT" + seal.Ext} {
+		dir := testtmp.Dir(t)
+		if err := os.Mkdir(filepath.Join(dir, name), 0o700); err != nil {
+			t.Fatal(err)
+		}
+		_, err := volume.NewWriter(filepath.Join(dir, "OUT"), 0, true)
+		if !errors.Is(err, volume.ErrExists) || !strings.Contains(err.Error(), "is a folder") {
+			t.Fatalf("%s a folder: NewWriter = %v, want it refused", name, err)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	return slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b)))
 }
 
 func TestPublishRefusesStaleVolume(t *testing.T) {

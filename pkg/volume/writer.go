@@ -60,6 +60,9 @@ func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 
 func (w *Writer) free(p string) error {
 	if w.overwrite {
+		if st, err := os.Lstat(p); err == nil && st.IsDir() {
+			return fmt.Errorf("%w: %s is a folder, which --force does not replace (choose another name)", ErrExists, p)
+		}
 		return nil
 	}
 	if _, err := os.Lstat(p); err == nil {
@@ -220,9 +223,11 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		toPublish = append(toPublish, pub{st.Name(), w.finalName(i) + seal.Ext})
 	}
 	w.files = nil
-	// With overwrite, existing files are first moved aside, so that a
-	// failure half-way can put the old bundle back instead of leaving a
-	// mix of old and new files.
+	// With overwrite, existing files are first moved aside (to a name
+	// nothing has, made as a temporary's is, so that a run killed before
+	// removing them leaves them to be reported), so that a failure
+	// half-way can put the old bundle back instead of leaving a mix of old
+	// and new files.
 	type aside struct{ final, backup string }
 	var moved []aside
 	var done []string
@@ -241,8 +246,8 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		var err error
 		if w.overwrite {
 			if _, serr := os.Lstat(p.final); serr == nil {
-				backup := p.final + ".dossier-old"
-				if err = os.Rename(p.final, backup); err == nil {
+				var backup string
+				if backup, err = atomicfile.MoveAside(p.final); err == nil {
 					moved = append(moved, aside{p.final, backup})
 				}
 			}
@@ -255,6 +260,9 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		if err != nil {
 			undo()
 			if errors.Is(err, atomicfile.ErrExists) {
+				if w.overwrite {
+					return nil, fmt.Errorf("%w: %s is a folder, which --force does not replace (nothing was replaced; choose another name)", ErrExists, p.final)
+				}
 				return nil, fmt.Errorf("%w: %s (nothing was replaced; choose another name, or pass --force)", ErrExists, p.final)
 			}
 			return nil, err

@@ -9,6 +9,8 @@
 package atomicfile
 
 import (
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -98,6 +100,36 @@ func Publish(tmp, final string) error {
 		}
 	}
 	return err
+}
+
+// MoveAside renames the file final to a new name beside it, made as a
+// temporary's name is (".NAME.dossier-tmp-old-RANDOM", so that one a
+// killed process leaves behind is found by Leftovers), without replacing
+// anything, and returns that name. It refuses a folder: what replaces a
+// file must not take a folder's place.
+func MoveAside(final string) (string, error) {
+	st, err := os.Lstat(final)
+	if err != nil {
+		return "", err
+	}
+	if st.IsDir() {
+		return "", fmt.Errorf("%w: %s is a folder", ErrExists, final)
+	}
+	dir, base := filepath.Split(filepath.Clean(final))
+	for {
+		var r [8]byte
+		if _, err := rand.Read(r[:]); err != nil {
+			return "", err
+		}
+		aside := filepath.Join(dir, "."+base+TempMarker+"old-"+hex.EncodeToString(r[:]))
+		err := renameNoReplace(final, aside)
+		if !errors.Is(err, fs.ErrExist) {
+			if err != nil {
+				return "", err
+			}
+			return aside, nil
+		}
+	}
 }
 
 // IsTemp reports whether name looks like a temporary made by this package.

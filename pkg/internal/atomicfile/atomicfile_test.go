@@ -418,3 +418,39 @@ func TestSyncDir(t *testing.T) {
 		t.Fatal("SyncDir of a missing folder succeeded")
 	}
 }
+
+// MoveAside renames a file to a fresh temporary-style name that Leftovers
+// reports, replaces nothing, and refuses a folder.
+func TestMoveAside(t *testing.T) {
+	dir := t.TempDir()
+	final := filepath.Join(dir, "out.dossier")
+	if err := os.WriteFile(final, []byte("old"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(final+".dossier-old", []byte("notes"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	aside, err := MoveAside(final)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(aside); err != nil || string(b) != "old" {
+		t.Fatalf("%s: %q, %v", aside, b, err)
+	}
+	if _, err := os.Lstat(final); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("%s still there: %v", final, err)
+	}
+	if b, _ := os.ReadFile(final + ".dossier-old"); string(b) != "notes" {
+		t.Fatalf("another file was touched: %q", b)
+	}
+	if got := Leftovers(final); len(got) != 1 || got[0] != aside {
+		t.Fatalf("Leftovers = %v, want [%s]", got, aside)
+	}
+	folder := filepath.Join(dir, "folder")
+	if err := os.Mkdir(folder, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := MoveAside(folder); !errors.Is(err, ErrExists) {
+		t.Fatalf("MoveAside(folder) = %v, want ErrExists", err)
+	}
+}
