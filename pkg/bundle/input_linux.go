@@ -3,7 +3,10 @@ package bundle
 import (
 	"io"
 	"io/fs"
+	"strings"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // inputFile is a file opened for packing. On Linux it is read through its
@@ -76,6 +79,85 @@ func (f *inputFile) stat() (bool, fileID, error) {
 		}
 		break
 	}
-	id := fileID{size: st.Size, mtime: st.Mtim.Nano(), dev: uint64(st.Dev), ino: uint64(st.Ino), set: true}
+	id := fileID{size: st.Size, mtime: st.Mtim.Nano(), dev: uint64(st.Dev), ino: uint64(st.Ino)}
 	return st.Mode&syscall.S_IFMT == syscall.S_IFREG, id, nil
+}
+
+// inputOpener opens the files of a plan. A file found in a folder pack
+// was given is opened below that folder one component at a time, none of
+// them followed if it is a symbolic link, so that a folder swapped for a
+// link to somewhere else since planning (or while planning: the link's
+// target's files then have the identities the plan recorded) is refused
+// rather than read. It keeps the descriptor of the last file's folder: a
+// plan lists a folder's files together, so that costs one openat a file,
+// as opening it by name did.
+type inputOpener struct {
+	roots  []string
+	dirKey string // the Source prefix naming dirFD's folder
+	dirFD  int
+}
+
+func newInputOpener(roots []string) *inputOpener { return &inputOpener{roots: roots, dirFD: -1} }
+
+// open opens in's file, as openInput does.
+func (o *inputOpener) open(in *Input) (*inputFile, error) {
+	if in.root == 0 || int(in.root) > len(o.roots) || int(in.rel) > len(in.Source) {
+		return openInput(in.Source)
+	}
+	rel := in.Source[in.rel:]
+	i := strings.LastIndexByte(rel, '/')
+	dir, name := "", rel
+	if i >= 0 {
+		dir, name = rel[:i], rel[i+1:]
+	}
+	if key := in.Source[:len(in.Source)-len(name)]; o.dirFD < 0 || key != o.dirKey {
+		o.close()
+		fd, err := openBelow(o.roots[in.root-1], dir)
+		if err != nil {
+			return nil, &fs.PathError{Op: "open", Path: in.Source, Err: err}
+		}
+		o.dirFD, o.dirKey = fd, key
+	}
+	fd, err := openat(o.dirFD, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: in.Source, Err: err}
+	}
+	return &inputFile{fd: fd, name: in.Source}, nil
+}
+
+// close lets the folder's descriptor go.
+func (o *inputOpener) close() {
+	if o.dirFD >= 0 {
+		syscall.Close(o.dirFD)
+		o.dirFD, o.dirKey = -1, ""
+	}
+}
+
+// openBelow opens the folder dir (components separated by "/"; "" for
+// root itself) below root, following no symbolic link from root on.
+func openBelow(root, dir string) (int, error) {
+	const flags = syscall.O_RDONLY | syscall.O_DIRECTORY | syscall.O_NOFOLLOW | syscall.O_CLOEXEC
+	fd, err := openat(unix.AT_FDCWD, root, flags)
+	if err != nil {
+		return -1, err
+	}
+	for dir != "" {
+		part, rest, _ := strings.Cut(dir, "/")
+		next, err := openat(fd, part, flags)
+		syscall.Close(fd)
+		if err != nil {
+			return -1, err
+		}
+		fd, dir = next, rest
+	}
+	return fd, nil
+}
+
+func openat(dirFD int, name string, flags int) (int, error) {
+	for {
+		fd, err := unix.Openat(dirFD, name, flags, 0)
+		if err != unix.EINTR {
+			return fd, err
+		}
+	}
 }

@@ -28,3 +28,43 @@ func (f *inputFile) stat() (bool, fileID, error) {
 	}
 	return info.Mode().IsRegular(), idOf(info), nil
 }
+
+// inputOpener opens the files of a plan. A file found in a folder pack
+// was given is opened through an os.Root on that folder, which refuses a
+// path that leaves it, so that a folder swapped for a symbolic link to
+// somewhere else since planning is refused rather than read.
+type inputOpener struct {
+	roots []string
+	cur   *os.Root
+	curAt uint16
+}
+
+func newInputOpener(roots []string) *inputOpener { return &inputOpener{roots: roots} }
+
+// open opens in's file, as openInput does.
+func (o *inputOpener) open(in *Input) (*inputFile, error) {
+	if in.root == 0 || int(in.root) > len(o.roots) || int(in.rel) > len(in.Source) {
+		return openInput(in.Source)
+	}
+	if o.cur == nil || o.curAt != in.root {
+		o.close()
+		r, err := os.OpenRoot(o.roots[in.root-1])
+		if err != nil {
+			return nil, err
+		}
+		o.cur, o.curAt = r, in.root
+	}
+	f, err := o.cur.OpenFile(in.Source[in.rel:], inputOpenFlags, 0)
+	if err != nil {
+		return nil, err
+	}
+	return &inputFile{f}, nil
+}
+
+// close lets the folder's handle go.
+func (o *inputOpener) close() {
+	if o.cur != nil {
+		o.cur.Close()
+		o.cur = nil
+	}
+}

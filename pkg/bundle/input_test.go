@@ -188,14 +188,16 @@ func packOne(t *testing.T, ctx context.Context, path string, size int64, out io.
 	in := plan.Files[0]
 	if size >= 0 {
 		in.File.Size = size
-		in.id = fileID{} // only the size is compared
+		in.planned = false // only the size is compared
 	}
 	zw, err := zframe.NewWriter(io.Discard, zframe.WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer zw.Close(nil)
-	_, _, err = packFile(ctx, tar.NewWriter(out), zw, &in, sha256.New(), make([]byte, 64<<10), func(int64) {})
+	opener := newInputOpener(plan.roots)
+	defer opener.close()
+	_, _, err = packFile(ctx, tar.NewWriter(out), zw, opener, &in, sha256.New(), make([]byte, 64<<10), func(int64) {})
 	return err
 }
 

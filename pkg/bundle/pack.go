@@ -229,12 +229,14 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	var done int64
 	h := sha256.New()
 	buf := make([]byte, 256<<10)
+	opener := newInputOpener(plan.roots)
+	defer opener.close()
 	for i := range plan.Files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
 		in := &plan.Files[i]
-		off, sum, err := packFile(ctx, tw, zw, in, h, buf, func(n int64) {
+		off, sum, err := packFile(ctx, tw, zw, opener, in, h, buf, func(n int64) {
 			done += n
 			if opts.Progress != nil {
 				opts.Progress(done, plan.TotalSize)
@@ -288,8 +290,8 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 // decompressed stream and its SHA-256. The file must still be the one that
 // was planned: a regular file with the same size, modification time,
 // device and inode, before and after reading.
-func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, manifest.SHA256Sum, error) {
-	f, err := openInput(in.Source)
+func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, opener *inputOpener, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, manifest.SHA256Sum, error) {
+	f, err := opener.open(in)
 	if err != nil {
 		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
 	}
@@ -298,7 +300,7 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, in *Input,
 	if err != nil {
 		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
 	}
-	if !regular || (in.id.set && (now.dev != in.id.dev || now.ino != in.id.ino)) {
+	if !regular || (in.planned && (now.dev != in.id.dev || now.ino != in.id.ino)) {
 		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
 	}
 	if changed(now, in) {
@@ -405,7 +407,7 @@ func copyPlanned(ctx context.Context, r io.Reader, size int64, buf []byte, w io.
 // changed reports whether the opened file's identity now differs from the
 // planned one.
 func changed(now fileID, in *Input) bool {
-	return now.size != in.File.Size || !in.id.same(now)
+	return now.size != in.File.Size || !in.unchanged(now)
 }
 
 // FileOptions say how [PackFile] writes its output.

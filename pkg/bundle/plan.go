@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
 	"slices"
@@ -27,8 +28,16 @@ type Input struct {
 	// hold a million files).
 	File *manifest.File
 	// id is what pack checks to see that the file is still the one
-	// planned; it is kept small because a plan can hold a million files.
-	id fileID
+	// planned (if planned is set: a plan made by hand has no identity);
+	// it is kept small because a plan can hold a million files.
+	id      fileID
+	planned bool
+	// A file found in a folder that pack was given lies below that
+	// folder, the plan's roots[root-1], at Source[rel:]; pack opens it
+	// from there without following a symbolic link below the folder
+	// (see inputOpener). root is 0 for a file given by name.
+	root uint16
+	rel  uint32
 }
 
 // Plan is the list of files a pack would send, with their categories.
@@ -45,6 +54,8 @@ type Plan struct {
 	// It is a pointer so that a copy of the Plan shares whether a Pack
 	// has taken them.
 	own *ownedList
+	// roots are the folders MakePlan was given, as given (Input.root).
+	roots []string
 }
 
 // ownedList is a plan's own list of entries; the first Pack takes it as
@@ -179,24 +190,27 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return lastMTime
 	}
 	skip := func(src, stored string, info fs.FileInfo) {
-		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info),
+		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info), planned: true,
 			File: &manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
 	}
-	// skipTree lists everything below an excluded folder as excluded;
-	// what cannot be read there is of no concern.
-	skipTree := func(dir, stored string) {
-		filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+	// skipTree lists everything below an excluded folder (at dir, and at
+	// from in fsys) as excluded; what cannot be read there is of no
+	// concern.
+	skipTree := func(fsys fs.FS, from, dir, stored string) {
+		fs.WalkDir(fsys, from, func(name string, d fs.DirEntry, err error) error {
 			if err != nil || d.IsDir() {
 				return nil
 			}
 			info, err := d.Info()
-			if rel, rerr := filepath.Rel(dir, path); err == nil && rerr == nil {
-				skip(path, stored+"/"+filepath.ToSlash(rel), info)
+			if rel, rerr := filepath.Rel(filepath.FromSlash(from), filepath.FromSlash(name)); err == nil && rerr == nil {
+				skip(filepath.Join(dir, rel), stored+"/"+filepath.ToSlash(rel), info)
 			}
 			return nil
 		})
 	}
-	add := func(src, stored string, info fs.FileInfo) error {
+	// add plans the file src (stored as stored), found below the plan's
+	// root-th folder at src[rel:] (root 0: given by name).
+	add := func(src, stored string, info fs.FileInfo, root uint16, rel int) error {
 		stored = safepath.Normalize(stored)
 		if err := safepath.Check(stored); err != nil {
 			return fmt.Errorf("%w: %s: %v", ErrInput, src, err)
@@ -217,7 +231,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			mode = "0755"
 		}
 		// File is pointed at the entry once the list is complete.
-		files.add(Input{Source: src, id: idOf(info)})
+		files.add(Input{Source: src, id: idOf(info), planned: true, root: root, rel: uint32(rel)})
 		entries.add(manifest.File{
 			Path:       stored,
 			Size:       info.Size(),
@@ -240,26 +254,40 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		base := filepath.Base(abs)
 		switch {
 		case excluded(base) && info.IsDir():
-			skipTree(p, base)
+			if root, err := openFolder(p, info); err == nil {
+				skipTree(root.FS(), ".", p, base)
+				root.Close()
+			}
 		case excluded(base):
 			skip(p, base, info)
 		case info.Mode().IsRegular():
-			if err := add(p, base, info); err != nil {
+			if err := add(p, base, info, 0, 0); err != nil {
 				return nil, err
 			}
 		case info.IsDir():
-			err := filepath.WalkDir(p, func(path string, d fs.DirEntry, err error) error {
+			// The folder is read through a handle on it, so that a
+			// folder below it swapped for a symbolic link to somewhere
+			// else while it is listed cannot bring that place's files
+			// into the plan (os.Root refuses a path that leaves it).
+			root, err := openFolder(p, info)
+			if err != nil {
+				return nil, err
+			}
+			var rootIdx uint16
+			if len(plan.roots) < math.MaxUint16 {
+				plan.roots = append(plan.roots, p)
+				rootIdx = uint16(len(plan.roots))
+			}
+			err = fs.WalkDir(walkFS(root.FS()), ".", func(name string, d fs.DirEntry, err error) error {
+				rel := filepath.FromSlash(name)
+				path := filepath.Join(p, rel)
 				if err != nil {
 					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
-				}
-				rel, err := filepath.Rel(p, path)
-				if err != nil {
-					return err
 				}
 				stored := storedPath(path, base, rel)
 				if d.IsDir() {
 					if rel != "." && excluded(stored) {
-						skipTree(path, stored)
+						skipTree(root.FS(), name, path, stored)
 						return fs.SkipDir
 					}
 					return nil
@@ -275,8 +303,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				if err := checkType(path, info); err != nil {
 					return err
 				}
-				return add(path, stored, info)
+				// path is p and rel joined and cleaned, and ends in rel.
+				return add(path, stored, info, rootIdx, len(path)-len(rel))
 			})
+			root.Close()
 			if err != nil {
 				return nil, err
 			}
@@ -305,6 +335,40 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
 	}
 	return plan, nil
+}
+
+// openFolder opens the folder p, which info (from Lstat) describes, as an
+// os.Root, and checks that it is the folder info describes: not something
+// swapped in since, such as a symbolic link to another folder.
+func openFolder(p string, info fs.FileInfo) (*os.Root, error) {
+	root, err := os.OpenRoot(p)
+	if err != nil {
+		return nil, fmt.Errorf("%w: cannot read %s: %v", ErrInput, p, err)
+	}
+	if now, err := root.Stat("."); err != nil || !os.SameFile(now, info) {
+		root.Close()
+		return nil, fmt.Errorf("%w: %s was replaced while it was being listed; plan again", ErrInput, p)
+	}
+	return root, nil
+}
+
+// beforeReadDir, if set (by tests), is called with each folder's name
+// before MakePlan lists it.
+var beforeReadDir func(name string)
+
+// walkFS is fsys, whose ReadDir first calls beforeReadDir, if set.
+func walkFS(fsys fs.FS) fs.FS {
+	if beforeReadDir == nil {
+		return fsys
+	}
+	return hookedFS{fsys}
+}
+
+type hookedFS struct{ fs.FS }
+
+func (h hookedFS) ReadDir(name string) ([]fs.DirEntry, error) {
+	beforeReadDir(name)
+	return fs.ReadDir(h.FS, name)
 }
 
 // storedPath is the stored path base/rel of the file at path, rel being
@@ -427,18 +491,17 @@ func resolve(p string) string {
 type fileID struct {
 	size, mtime int64
 	dev, ino    uint64
-	set         bool
 }
 
 func idOf(info fs.FileInfo) fileID {
-	id := fileID{size: info.Size(), mtime: info.ModTime().UnixNano(), set: true}
+	id := fileID{size: info.Size(), mtime: info.ModTime().UnixNano()}
 	id.dev, id.ino = devIno(info)
 	return id
 }
 
-// same reports whether now describes the planned file, unchanged.
-func (id fileID) same(now fileID) bool {
-	return !id.set || (now.size == id.size && now.mtime == id.mtime && now.dev == id.dev && now.ino == id.ino)
+// unchanged reports whether now describes the planned file, unchanged.
+func (in *Input) unchanged(now fileID) bool {
+	return !in.planned || now == in.id
 }
 
 // categorySets holds each distinct category list of a plan once: files
