@@ -248,7 +248,7 @@ func requireContent(t *testing.T, path, want string) {
 	}
 }
 
-// SIGINT and SIGTERM mid-pack, mid-pack --force over an existing bundle,
+// SIGINT, SIGTERM and SIGHUP mid-pack, mid-pack --force over an existing bundle,
 // and mid-open: exit 130, nothing published, no temporary left, existing
 // files byte-identical.
 func TestFaultInterrupt(t *testing.T) {
@@ -256,7 +256,7 @@ func TestFaultInterrupt(t *testing.T) {
 	const size = 8 << 20
 	input := e.input(t, "case", size)
 	bundle := e.bundle(t, "sealed", size)
-	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP} {
 		for _, tt := range []struct {
 			name string
 			args func(out string) []string

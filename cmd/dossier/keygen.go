@@ -76,7 +76,7 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 			return err
 		}
 	}
-	if err := id.Save(o.IdentityPath, o.CardPath, pass); err != nil {
+	if err := id.SaveContext(ctx, o.IdentityPath, o.CardPath, pass); err != nil {
 		return err
 	}
 	// Saved 0600 or with an owner-only access list; on a drive that keeps

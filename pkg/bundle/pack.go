@@ -452,7 +452,7 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 	if err != nil {
 		return nil, err
 	}
-	paths, err := w.Publish(func(i, n int, digest []byte) ([]byte, error) {
+	paths, err := w.PublishContext(ctx, func(i, n int, digest []byte) ([]byte, error) {
 		info := seal.Info{BundleID: man.BundleID}
 		if fo.Split > 0 {
 			info.Volume, info.Volumes = i+1, n

@@ -13,6 +13,7 @@ package identity
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -233,6 +234,13 @@ var ErrExists = errors.New("identity: file already exists")
 // published without replacing anything; if either exists, neither is
 // written.
 func (id *Identity) Save(identityPath, cardPath, passphrase string) error {
+	return id.SaveContext(context.Background(), identityPath, cardPath, passphrase)
+}
+
+// SaveContext is Save that writes nothing if ctx is done once the identity
+// is encrypted (the passphrase's key derivation takes a second or more):
+// an interrupted keygen leaves no key files.
+func (id *Identity) SaveContext(ctx context.Context, identityPath, cardPath, passphrase string) error {
 	for _, p := range []string{identityPath, cardPath} {
 		if _, err := os.Lstat(p); err == nil {
 			return fmt.Errorf("%w: %s (keygen never overwrites a key file; choose another name)", ErrExists, p)
@@ -252,6 +260,9 @@ func (id *Identity) Save(identityPath, cardPath, passphrase string) error {
 	}
 	public, err := id.Card.Marshal()
 	if err != nil {
+		return err
+	}
+	if err := ctx.Err(); err != nil {
 		return err
 	}
 	if err := writeNew(identityPath, secret, 0o600); err != nil {

@@ -2,6 +2,7 @@ package identity_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
@@ -607,5 +608,21 @@ func TestFuzzParseSeeds(t *testing.T) {
 	}
 	if accepted != 2 {
 		t.Fatalf("%d of %d seeds parse, want the 2 valid ones", accepted, len(seeds))
+	}
+}
+
+// An interrupted keygen (its context done while the passphrase's key was
+// derived) writes neither file.
+func TestSaveContextCancelled(t *testing.T) {
+	id := generate(t, "Ann")
+	dir := testtmp.Dir(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := id.SaveContext(ctx, filepath.Join(dir, "ann.identity"), filepath.Join(dir, "ann.card"), "pw")
+	if !errors.Is(err, context.Canceled) {
+		t.Fatalf("SaveContext = %v, want context.Canceled", err)
+	}
+	if ents, _ := os.ReadDir(dir); len(ents) != 0 {
+		t.Fatalf("left %v", ents)
 	}
 }

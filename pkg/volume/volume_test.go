@@ -2,6 +2,7 @@ package volume_test
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
@@ -1150,5 +1151,28 @@ func TestDigestsOfALargeSet(t *testing.T) {
 				r.Close()
 			}
 		})
+	}
+}
+
+// An interrupt that comes while the files are synced publishes nothing:
+// PublishContext checks its context before the first rename and removes
+// its temporaries.
+func TestPublishContextCancelled(t *testing.T) {
+	for _, split := range []int64{0, 10} {
+		dir := testtmp.Dir(t)
+		w, err := volume.NewWriter(filepath.Join(dir, "OUT"), split, false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		writeChunks(t, w, data(15, 6))
+		ctx, cancel := context.WithCancel(context.Background())
+		cancel()
+		if _, err := w.PublishContext(ctx, sealer(t, "sender", bundleID, split > 0)); !errors.Is(err, context.Canceled) {
+			t.Fatalf("split %d: PublishContext = %v, want context.Canceled", split, err)
+		}
+		w.Abort()
+		if got := listDir(t, dir); len(got) != 0 {
+			t.Fatalf("split %d: left %v", split, got)
+		}
 	}
 }

@@ -1,6 +1,7 @@
 package volume
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash"
@@ -157,6 +158,13 @@ type Sealer func(i, n int, digest []byte) ([]byte, error)
 // overwrite). It returns the published bundle files in order. On failure
 // nothing is left under a final name that this call created.
 func (w *Writer) Publish(sealer Sealer) ([]string, error) {
+	return w.PublishContext(context.Background(), sealer)
+}
+
+// PublishContext is Publish that publishes nothing if ctx is done once the
+// files are synced and sealed (syncing a bundle to a slow USB stick can
+// take minutes): it then removes its temporaries and returns ctx's error.
+func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, error) {
 	if w.err != nil {
 		return nil, w.err
 	}
@@ -223,6 +231,12 @@ func (w *Writer) Publish(sealer Sealer) ([]string, error) {
 		toPublish = append(toPublish, pub{st.Name(), w.finalName(i) + seal.Ext})
 	}
 	w.files = nil
+	if err := ctx.Err(); err != nil {
+		for _, q := range toPublish {
+			os.Remove(q.tmp)
+		}
+		return nil, err
+	}
 	// With overwrite, existing files are first moved aside (to a name
 	// nothing has, made as a temporary's is, so that a run killed before
 	// removing them leaves them to be reported), so that a failure
