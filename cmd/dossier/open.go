@@ -65,6 +65,9 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		return usagef("-o DIR is required: the new folder to open the bundle into")
 	}
 	if o.Receipt != "" {
+		if bundle.Within(o.Receipt, []string{o.Output}) {
+			return usagef("the receipt %s is inside the folder %s being opened, where it would spoil the bag; write it elsewhere", o.Receipt, o.Output)
+		}
 		if _, err := os.Lstat(o.Receipt); err == nil {
 			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
 		}

@@ -99,6 +99,19 @@ func mismatch(format string, args ...any) error {
 // volume is reported by name. sealPath overrides where a single file's
 // seal is looked for ("" means path+".minisig").
 func Discover(path, sealPath string) (*Source, error) {
+	return discover(path, sealPath, readSeal)
+}
+
+// DiscoverFiles finds the files of the bundle at path as Discover does,
+// without reading a seal: a single file, or the volumes NAME.001, NAME.002,
+// … that exist, in order. It suits a reader of the bytes alone (such as a
+// receipt's check of the bundle's digest), which a damaged or foreign seal
+// beside the bundle must not stop.
+func DiscoverFiles(path string) (*Source, error) {
+	return discover(path, "", func(string) (*seal.Seal, error) { return nil, nil })
+}
+
+func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) (*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, err

@@ -1176,3 +1176,28 @@ func TestPublishContextCancelled(t *testing.T) {
 		}
 	}
 }
+
+// DiscoverFiles finds a bundle's files without reading a seal: damaged
+// seals beside a single file or a volume do not stop it.
+func TestDiscoverFilesIgnoresSeals(t *testing.T) {
+	dir := testtmp.Dir(t)
+	single := filepath.Join(dir, "one")
+	mustWrite(t, single, []byte("bundle"))
+	mustWrite(t, single+seal.Ext, []byte("garbage"))
+	if _, err := volume.Discover(single, ""); err == nil {
+		t.Fatal("Discover accepted a damaged seal")
+	}
+	src, err := volume.DiscoverFiles(single)
+	if err != nil || !slices.Equal(src.Paths, []string{single}) {
+		t.Fatalf("DiscoverFiles(single) = %v, %v", src, err)
+	}
+	split := filepath.Join(dir, "set")
+	for i := 1; i <= 2; i++ {
+		mustWrite(t, volume.Name(split, i), []byte("volume"))
+		mustWrite(t, volume.Name(split, i)+seal.Ext, []byte("garbage"))
+	}
+	src, err = volume.DiscoverFiles(volume.Name(split, 1))
+	if err != nil || !slices.Equal(src.Paths, []string{volume.Name(split, 1), volume.Name(split, 2)}) {
+		t.Fatalf("DiscoverFiles(split) = %v, %v", src, err)
+	}
+}
