@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 
 	"github.com/spf13/cobra"
@@ -66,7 +67,14 @@ func (g *globalOptions) record(outcome, detail string) {
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(g.stderr, "dossier: warning: the custody log could not be updated: %s\n", oneLine(err.Error()))
+		msg := oneLine(err.Error())
+		if errors.Is(err, custody.ErrBroken) {
+			// Every later append stops here too: say how to go on
+			// without destroying what the broken log shows.
+			msg += fmt.Sprintf("; nothing more is logged until this is resolved: keep the broken log as evidence (move %s and %s out of %s, and report it to whoever audits custody), and dossier starts a new log",
+				custody.LogName, custody.HeadName, home)
+		}
+		fmt.Fprintf(g.stderr, "dossier: warning: the custody log could not be updated: %s\n", msg)
 	}
 }
 

@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"hash"
 	"io"
+	"io/fs"
 	"strconv"
 	"time"
 
@@ -292,6 +293,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 // device and inode, before and after reading.
 func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, opener *inputOpener, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, manifest.SHA256Sum, error) {
 	f, err := opener.open(in)
+	if errors.Is(err, fs.ErrPermission) {
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %w", ErrInput, in.Source, err)
+	}
 	if err != nil {
 		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
 	}
