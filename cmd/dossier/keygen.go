@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
@@ -55,7 +56,7 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 		return usagef("--identity FILE is required")
 	case o.CardPath == "":
 		return usagef("--card FILE is required")
-	case o.IdentityPath == o.CardPath:
+	case samePath(o.IdentityPath, o.CardPath):
 		return usagef("--identity and --card must be different files")
 	}
 	g.reportLeftovers(o.IdentityPath, o.CardPath)
@@ -103,4 +104,15 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 	g.say("card:     %s (public: give it to your counterparts)\n", o.CardPath)
 	g.say("fingerprint: %s\n", fp)
 	return nil
+}
+
+// samePath reports whether a and b name the same file, spelled the same
+// or not (./carol.id and carol.id).
+func samePath(a, b string) bool {
+	if a == b {
+		return true
+	}
+	absA, errA := filepath.Abs(a)
+	absB, errB := filepath.Abs(b)
+	return errA == nil && errB == nil && absA == absB
 }

@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
@@ -240,6 +242,18 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	}
 	if o.Output != "" && !toStdout && bundle.Within(o.Output, paths) {
 		return usagef("the output %s is inside the files being packed; write it elsewhere", o.Output)
+	}
+	// A folder that is not there fails now, not after the plan and the
+	// passphrase.
+	for _, out := range []string{o.Output, o.SealPath} {
+		if out == "" || out == "-" || o.DryRun {
+			continue
+		}
+		if dir := filepath.Dir(out); dir != "." {
+			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+				return fmt.Errorf("%w: the folder %s for %s does not exist (check the name, or create the folder first)", fs.ErrNotExist, dir, out)
+			}
+		}
 	}
 	liftMemoryLimit()
 	if o.DryRun {

@@ -213,7 +213,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	add := func(src, stored string, info fs.FileInfo, root uint16, rel int) error {
 		stored = safepath.Normalize(stored)
 		if err := safepath.Check(stored); err != nil {
-			return fmt.Errorf("%w: %s: %v", ErrInput, src, err)
+			return fmt.Errorf("%w: %s: %v (rename it, or leave it out with --exclude)", ErrInput, src, err)
 		}
 		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
 			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
