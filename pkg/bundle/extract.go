@@ -12,6 +12,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 
 	"filippo.io/age"
 
@@ -48,6 +49,51 @@ type ExtractResult struct {
 // was written if Extract fails (the hash is only known at the end): write
 // to a temporary, as [ExtractFile] does.
 func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.Writer, opts ReadOptions) (*ExtractResult, error) {
+	src := &recordingReaderAt{ra: ra}
+	res, err := extract(ctx, src, size, name, w, opts)
+	if err != nil && ctx.Err() == nil {
+		// A bundle that could not be read (a failing disk, a stick pulled
+		// out) is not a bundle found altered, whatever the decoder made
+		// of the bytes that did not come: the source's own error
+		// explains the failure, unless it is a verdict on the bytes.
+		if serr := src.failure(); serr != nil {
+			var ig interface{ IntegrityFailure() bool }
+			if errors.As(serr, &ig) && ig.IntegrityFailure() {
+				return nil, serr
+			}
+			return nil, fmt.Errorf("read bundle: %w", serr)
+		}
+	}
+	return res, err
+}
+
+// recordingReaderAt passes reads to ra and keeps the first error it gave
+// other than io.EOF.
+type recordingReaderAt struct {
+	ra  io.ReaderAt
+	mu  sync.Mutex
+	err error
+}
+
+func (r *recordingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	n, err := r.ra.ReadAt(p, off)
+	if err != nil && err != io.EOF {
+		r.mu.Lock()
+		if r.err == nil {
+			r.err = err
+		}
+		r.mu.Unlock()
+	}
+	return n, err
+}
+
+func (r *recordingReaderAt) failure() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.err
+}
+
+func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.Writer, opts ReadOptions) (*ExtractResult, error) {
 	if opts.Identity == nil || opts.Sender == nil {
 		return nil, errors.New("extract: an identity and the expected sender's card are required")
 	}
@@ -158,7 +204,7 @@ func Extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	}
 	if err != nil {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
-			"the bundle's manifest is not signed by %s, whom --from names: check who sent it", quoteLabel(opts.Sender)), Err: err}
+			"the bundle's manifest is not signed by %s, whom --from names: it was altered, or someone else sent it", quoteLabel(opts.Sender)), Err: err}
 	}
 	if errors.Is(perr, manifest.ErrHeadTooLong) {
 		if man, f, perr, err = rescanManifest(seq, t.ManifestOffset, tail, name, &digest); err != nil {

@@ -4,14 +4,17 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -268,5 +271,47 @@ func TestExtractRereadsALongSignedHead(t *testing.T) {
 	var wrong manifest.Digest
 	if _, _, _, err := rescanManifest(seq, tr.ManifestOffset, ix.DataSize-tr.ManifestOffset, "case/b.txt", &wrong); err == nil || !strings.Contains(err.Error(), "changed while it was read") {
 		t.Errorf("another digest: err = %v", err)
+	}
+}
+
+// failingReaderAt fails every read that overlaps [from, to), as a disk
+// that cannot read those sectors does.
+type failingReaderAt struct {
+	ra       io.ReaderAt
+	from, to int64
+}
+
+func (f failingReaderAt) ReadAt(p []byte, off int64) (int, error) {
+	if off < f.to && off+int64(len(p)) > f.from {
+		return 0, &fs.PathError{Op: "read", Path: "stick", Err: syscall.EIO}
+	}
+	return f.ra.ReadAt(p, off)
+}
+
+// A bundle that cannot be read is an I/O error (exit 1), not a bundle
+// found altered (exit 3): the source's own error is reported, whichever
+// chunk fails. (A failing chunk in the middle was reported as the bundle
+// damaged at the document's data.)
+func TestExtractReportsReadErrors(t *testing.T) {
+	p := getParties(t)
+	random := make([]byte, 600<<10)
+	rand.Read(random)
+	big := string(random)
+	data, _, _ := packFiles(t, map[string]string{"case/a.txt": "alpha", "case/b.txt": big, "case/c.txt": "charlie"}, 0, p.bob.Card)
+	const chunk = 64<<10 + 16
+	n := int64(len(data))
+	for _, tt := range []struct {
+		name     string
+		from, to int64
+	}{
+		{"the first chunk", 2000, 2001},
+		{"the chunk before the last", n - chunk - 100, n - chunk - 99},
+	} {
+		ra := failingReaderAt{bytes.NewReader(data), tt.from, tt.to}
+		_, err := Extract(context.Background(), ra, n, "case/a.txt", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+		t.Logf("%s (%d of %d): %v", tt.name, tt.from, n, err)
+		if !errors.Is(err, syscall.EIO) || errors.Is(err, ErrIntegrity) {
+			t.Errorf("%s unreadable: err = %v, want the I/O error", tt.name, err)
+		}
 	}
 }
