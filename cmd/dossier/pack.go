@@ -269,6 +269,9 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 			return usagef("refusing to write a binary bundle to a terminal: redirect standard output or use -o FILE")
 		}
 	}
+	// Logged from here on, a refused input too: only usage errors are not.
+	ev := g.begin("pack")
+	ev.Counterparts = counterparts(in.recipients...)
 	plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
 	if err != nil {
 		return err
@@ -291,8 +294,6 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		g.reportPackLeftovers(o.Output)
 	}
 	recipients := in.recipients
-	ev := g.begin("pack")
-	ev.Counterparts = counterparts(recipients...)
 	sender, err := g.loadIdentity(o.IdentityPath)
 	if err != nil {
 		return err
