@@ -454,3 +454,18 @@ func TestMoveAside(t *testing.T) {
 		t.Fatalf("MoveAside(folder) = %v, want ErrExists", err)
 	}
 }
+
+// A folder whose sync fails after WriteFile published into it does not
+// make WriteFile report the file, which exists, as not written.
+func TestWriteFileFolderSyncRefused(t *testing.T) {
+	old := syncDir
+	syncDir = func(string) error { return errors.New("fsync: invalid argument") }
+	defer func() { syncDir = old }()
+	path := filepath.Join(t.TempDir(), "receipt.json")
+	if err := WriteFile(path, []byte("x"), 0o644, false); err != nil {
+		t.Fatalf("WriteFile = %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "x" {
+		t.Fatalf("%s: %q, %v", path, b, err)
+	}
+}

@@ -13,3 +13,7 @@ func ReplaceRenameForTest(wrap func(real func(tmp, final string) error) func(tmp
 	publishRename = wrap(old)
 	return func() { publishRename = old }
 }
+
+// syncDir is the folder sync WriteFile makes once it has published;
+// tests replace it to see a refused sync.
+var syncDir = SyncDir
