@@ -22,6 +22,7 @@ import (
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
@@ -150,7 +151,7 @@ func TestWrongSenderNamedOnlyIfTheirSignatureHolds(t *testing.T) {
 // Open without an identity is refused before it makes its staging folder.
 func TestOpenWithoutIdentityLeavesNothing(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	if _, err := Open(context.Background(), strings.NewReader("x"), filepath.Join(dir, "out"), ReadOptions{Sender: p.alice.Card}); err == nil {
 		t.Fatal("Open without an identity succeeded")
 	}
@@ -226,7 +227,7 @@ func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
 // digest.
 func TestExtractRereadsALongSignedHead(t *testing.T) {
 	p := getParties(t)
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	writeTree(t, dir, map[string]string{"case/a.txt": "alpha", "case/b.txt": "bravo"})
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
 	if err != nil {

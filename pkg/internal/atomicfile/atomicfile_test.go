@@ -422,7 +422,7 @@ func TestSyncDir(t *testing.T) {
 // MoveAside renames a file to a fresh temporary-style name that Leftovers
 // reports, replaces nothing, and refuses a folder.
 func TestMoveAside(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	final := filepath.Join(dir, "out.dossier")
 	if err := os.WriteFile(final, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
@@ -461,7 +461,7 @@ func TestWriteFileFolderSyncRefused(t *testing.T) {
 	old := syncDir
 	syncDir = func(string) error { return errors.New("fsync: invalid argument") }
 	defer func() { syncDir = old }()
-	path := filepath.Join(t.TempDir(), "receipt.json")
+	path := filepath.Join(testtmp.Dir(t), "receipt.json")
 	if err := WriteFile(path, []byte("x"), 0o644, false); err != nil {
 		t.Fatalf("WriteFile = %v", err)
 	}
