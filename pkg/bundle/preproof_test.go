@@ -48,19 +48,13 @@ func gnuLongName(t testing.TB, n int) []byte {
 	return append(h, make([]byte, (n+511)&^511)...)
 }
 
-// A stranger's bundle opening with a chain of tar headers (here 100 MiB
-// of GNU long names, a few kilobytes compressed) is cut off once the
-// archive has expanded past what a preamble and its signature may hold:
-// 64 MiB and 16 KiB with an expected sender, 16 MiB without. The limit
-// before was 512 MiB, and the whole chain was read.
-func TestPreProofExpansionIsBounded(t *testing.T) {
-	p := getParties(t)
-	pre := []byte(`{"type":"dossier-preamble"}` + "\n")
-	sig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, pre)
-	if err != nil {
-		t.Fatal(err)
-	}
-	r, err := p.bob.Card.Recipient()
+// rawBundle is an age file to recipient whose plaintext write makes with
+// zstd frames of up to 8 MiB (raw bytes, tar entries); the trailer it
+// returns closes the frames. A way to make hostile bundles larger than
+// craft's.
+func rawBundle(t *testing.T, recipient *card.Card, write func(zw *zframe.Writer) (trailer []byte)) []byte {
+	t.Helper()
+	r, err := recipient.Recipient()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -73,33 +67,51 @@ func TestPreProofExpansionIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	one := gnuLongName(t, 1<<20-512)
-	for range 100 {
-		if _, err := zw.Write(one); err != nil {
-			t.Fatal(err)
-		}
-	}
-	tw := tar.NewWriter(zw)
-	addEntry(t, tw, PreambleName, pre)
-	addEntry(t, tw, PreambleSigName, sig)
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(nil); err != nil {
+	if err := zw.Close(write(zw)); err != nil {
 		t.Fatal(err)
 	}
 	if err := aw.Close(); err != nil {
 		t.Fatal(err)
 	}
+	return buf.Bytes()
+}
+
+// A stranger's bundle opening with a chain of tar headers (here 100 MiB
+// of GNU long names, a few kilobytes compressed) is cut off once the
+// archive has expanded past what a preamble and its signature may hold:
+// 64 MiB and 16 KiB with an expected sender, 16 MiB without. The limit
+// before was 512 MiB, and the whole chain was read.
+func TestPreProofExpansionIsBounded(t *testing.T) {
+	p := getParties(t)
+	pre := []byte(`{"type":"dossier-preamble"}` + "\n")
+	sig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, pre)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := rawBundle(t, p.bob.Card, func(zw *zframe.Writer) []byte {
+		one := gnuLongName(t, 1<<20-512)
+		for range 100 {
+			if _, err := zw.Write(one); err != nil {
+				t.Fatal(err)
+			}
+		}
+		tw := tar.NewWriter(zw)
+		addEntry(t, tw, PreambleName, pre)
+		addEntry(t, tw, PreambleSigName, sig)
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return nil
+	})
 	for _, opts := range []ReadOptions{
 		{Identity: p.bob, Sender: p.alice.Card},
 		{Identity: p.bob}, // inspect
 	} {
-		read := Verify
+		readBundle := Verify
 		if opts.Sender == nil {
-			read = Inspect
+			readBundle = Inspect
 		}
-		_, err := read(context.Background(), bytes.NewReader(buf.Bytes()), opts)
+		_, err := readBundle(context.Background(), bytes.NewReader(data), opts)
 		if err == nil || !strings.Contains(err.Error(), errExpansion.Error()) {
 			t.Errorf("sender %v: err = %v, want the archive cut off as too large", opts.Sender != nil, err)
 		}
@@ -165,50 +177,33 @@ func TestOpenWithoutIdentityLeavesNothing(t *testing.T) {
 // before checking its signature. It now holds at most preProofHead of it.
 func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
 	p := getParties(t)
-	r, err := p.bob.Card.Recipient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	aw, err := age.Encrypt(&buf, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: 8 << 20})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(zw)
-	addEntry(t, tw, "pad", []byte("x"))
-	if err := tw.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	off := zw.Offset()
-	const size = 128 << 20
-	if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
-		t.Fatal(err)
-	}
-	zero := make([]byte, 1<<20)
-	for range size / len(zero) {
-		if _, err := tw.Write(zero); err != nil {
-			t.Fatal(err)
-		}
-	}
 	sig, err := manifest.Sign(p.mallory.Key, sign.ContextManifest, []byte("x"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	addEntry(t, tw, ManifestSigName, sig)
-	if err := tw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	if err := zw.Close(fmt.Appendf(nil, `{"type":"dossier-index","version":2,"manifest_offset":%d}`+"\n", off)); err != nil {
-		t.Fatal(err)
-	}
-	if err := aw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	data := buf.Bytes()
+	data := rawBundle(t, p.bob.Card, func(zw *zframe.Writer) []byte {
+		tw := tar.NewWriter(zw)
+		addEntry(t, tw, "pad", []byte("x"))
+		if err := tw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		off := zw.Offset()
+		const size = 128 << 20
+		if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		zero := make([]byte, 1<<20)
+		for range size / len(zero) {
+			if _, err := tw.Write(zero); err != nil {
+				t.Fatal(err)
+			}
+		}
+		addEntry(t, tw, ManifestSigName, sig)
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Appendf(nil, `{"type":"dossier-index","version":2,"manifest_offset":%d}`+"\n", off)
+	})
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "a", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
