@@ -35,7 +35,8 @@ type Input struct {
 	// A file found in a folder that pack was given lies below that
 	// folder, the plan's roots[root-1], at Source[rel:]; pack opens it
 	// from there without following a symbolic link below the folder
-	// (see inputOpener). root is 0 for a file given by name.
+	// (see inputOpener). root is 0 for a file given by name (and for one
+	// in a folder past the 65,535th given, opened by its path as before).
 	root uint16
 	rel  uint32
 }
