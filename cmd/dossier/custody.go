@@ -68,9 +68,12 @@ func (g *globalOptions) record(outcome, detail string) {
 	}
 	if err != nil {
 		msg := oneLine(err.Error())
-		if errors.Is(err, custody.ErrBroken) {
-			// Every later append stops here too: say how to go on
-			// without destroying what the broken log shows.
+		// Every later append stops here too: say how to go on without
+		// destroying what the damaged file shows.
+		switch {
+		case errors.Is(err, custody.ErrDamagedCard):
+			msg += "; nothing more is logged until this is resolved: keep the damaged card as evidence (move it out of the cards folder, and report it to whoever audits custody), and dossier stores the card again"
+		case errors.Is(err, custody.ErrBroken):
 			msg += fmt.Sprintf("; nothing more is logged until this is resolved: keep the broken log as evidence (move %s and %s out of %s, and report it to whoever audits custody), and dossier starts a new log",
 				custody.LogName, custody.HeadName, home)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"path/filepath"
 	"strings"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
@@ -25,6 +26,19 @@ func (g *globalOptions) warnLeftovers(found []string) {
 	if len(found) == 0 || g.Quiet {
 		return
 	}
+	var temps []string
+	for _, f := range found {
+		if original, ok := bundle.MovedAside(f); ok {
+			// Complete, and perhaps the only copy of the earlier bundle.
+			fmt.Fprintf(g.stderr, "dossier: warning: found %s, the earlier %s that an interrupted pack --force moved aside: if %s is missing or not the bundle you want, rename it back; otherwise remove it\n",
+				oneLine(f), oneLine(filepath.Base(original)), oneLine(original))
+			continue
+		}
+		temps = append(temps, f)
+	}
+	if len(temps) == 0 {
+		return
+	}
 	fmt.Fprintf(g.stderr, "dossier: warning: found %d temporary file(s) left by an interrupted run: %s; they are not complete, remove them (unless another dossier command is still writing them)\n",
-		len(found), oneLine(strings.Join(found, ", ")))
+		len(temps), oneLine(strings.Join(temps, ", ")))
 }

@@ -250,8 +250,14 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 			continue
 		}
 		if dir := filepath.Dir(out); dir != "." {
-			if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+			st, err := os.Stat(dir)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
 				return fmt.Errorf("%w: the folder %s for %s does not exist (check the name, or create the folder first)", fs.ErrNotExist, dir, out)
+			case err != nil:
+				return fmt.Errorf("the folder for %s: %w", out, err)
+			case !st.IsDir():
+				return fmt.Errorf("%w: %s, where %s would go, is not a folder", bundle.ErrTargetExists, dir, out)
 			}
 		}
 	}

@@ -125,10 +125,13 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	go func() {
-		// After the first signal, let a second one kill the process at
-		// once, as users expect when cleanup seems stuck.
+		// After the first signal, let a second Ctrl-C or SIGTERM kill the
+		// process at once, as users expect when cleanup seems stuck. A
+		// hang-up often comes twice, and nobody is there to be impatient:
+		// it is ignored from then on, so that the clean-up finishes.
 		<-ctx.Done()
 		stop()
+		signal.Ignore(syscall.SIGHUP)
 	}()
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -92,9 +92,10 @@ func (f *inputFile) stat() (bool, fileID, error) {
 // plan lists a folder's files together, so that costs one openat a file,
 // as opening it by name did.
 type inputOpener struct {
-	roots  []string
-	dirKey string // the Source prefix naming dirFD's folder
-	dirFD  int
+	roots   []string
+	dirRoot uint16 // the root dirFD's folder was opened below
+	dirKey  string // the Source prefix naming dirFD's folder
+	dirFD   int
 }
 
 func newInputOpener(roots []string) *inputOpener { return &inputOpener{roots: roots, dirFD: -1} }
@@ -110,13 +111,15 @@ func (o *inputOpener) open(in *Input) (*inputFile, error) {
 	if i >= 0 {
 		dir, name = rel[:i], rel[i+1:]
 	}
-	if key := in.Source[:len(in.Source)-len(name)]; o.dirFD < 0 || key != o.dirKey {
+	// The same Source prefix below two roots can be two folders (a root
+	// given as l/../a, with l a link, and a), so the root is compared too.
+	if key := in.Source[:len(in.Source)-len(name)]; o.dirFD < 0 || key != o.dirKey || in.root != o.dirRoot {
 		o.close()
 		fd, err := openBelow(o.roots[in.root-1], dir)
 		if err != nil {
 			return nil, &fs.PathError{Op: "open", Path: in.Source, Err: err}
 		}
-		o.dirFD, o.dirKey = fd, key
+		o.dirFD, o.dirKey, o.dirRoot = fd, key, in.root
 	}
 	fd, err := openat(o.dirFD, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 	if err != nil {

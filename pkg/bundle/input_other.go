@@ -31,8 +31,12 @@ func (f *inputFile) stat() (bool, fileID, error) {
 
 // inputOpener opens the files of a plan. A file found in a folder pack
 // was given is opened through an os.Root on that folder, which refuses a
-// path that leaves it, so that a folder swapped for a symbolic link to
-// somewhere else since planning is refused rather than read.
+// path that leaves it, so that a subfolder swapped for a symbolic link to
+// somewhere else since planning is refused rather than read. Unlike the
+// Linux opener it follows a link that stays inside the folder, and
+// os.OpenRoot follows one in the given folder's own path; only files
+// with the planned size and time (and, where the system has them, device
+// and inode) are packed either way.
 type inputOpener struct {
 	roots []string
 	cur   *os.Root

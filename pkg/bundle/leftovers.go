@@ -27,6 +27,14 @@ func Leftovers(finals ...string) []string {
 	return found
 }
 
+// MovedAside reports whether the leftover at path is a bundle or seal
+// that pack --force moved aside before putting the new one in its place,
+// left there because the run was killed; original is the name it had.
+// Unlike other leftovers it is complete: the earlier bundle.
+func MovedAside(path string) (original string, ok bool) {
+	return atomicfile.MovedAside(path)
+}
+
 // volumeRe matches the names of a split bundle's volumes and their seals:
 // OUT.001, OUT.001.minisig, … (group 1 is OUT).
 var volumeRe = sync.OnceValue(func() *regexp.Regexp {

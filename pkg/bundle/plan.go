@@ -34,8 +34,9 @@ type Input struct {
 	planned bool
 	// A file found in a folder that pack was given lies below that
 	// folder, the plan's roots[root-1], at Source[rel:]; pack opens it
-	// from there without following a symbolic link below the folder
-	// (see inputOpener). root is 0 for a file given by name (and for one
+	// from there: on Linux without following any symbolic link below the
+	// folder, elsewhere through an os.Root, which follows only links that
+	// stay inside it (see inputOpener). root is 0 for a file given by name (and for one
 	// in a folder past the 65,535th given, opened by its path as before).
 	root uint16
 	rel  uint32

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -76,5 +77,41 @@ func TestPlanRefusesAFolderSwappedWhileListed(t *testing.T) {
 	}
 	if !errors.Is(err, ErrInput) {
 		t.Fatalf("MakePlan = %v, want ErrInput", err)
+	}
+}
+
+// Two folders given to pack can spell the same Source folder while being
+// two folders: "l/../a/b" (l a link elsewhere) and "a", since Source is
+// joined and cleaned without resolving links. The opener's cached folder
+// must not serve one root's file from the other's folder.
+func TestPackTwoRootsSpellingOneFolder(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("needs symbolic links")
+	}
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{
+		"x/a/b/c/f.txt": "through the link",
+		"a/b/c/f.txt":   "alpha",
+		"a/b/c/g.txt":   "golf",
+	})
+	if err := os.MkdirAll(filepath.Join(dir, "x", "y"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(filepath.Join(dir, "x", "y"), filepath.Join(dir, "l")); err != nil {
+		t.Skipf("cannot make a symbolic link here: %v", err)
+	}
+	viaLink := dir + string(filepath.Separator) + "l/../a/b" // not cleaned
+	plan, err := MakePlan([]string{viaLink, filepath.Join(dir, "a")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := getParties(t)
+	var out bytes.Buffer
+	man, err := Pack(context.Background(), &out, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}})
+	if err != nil {
+		t.Fatalf("Pack = %v", err)
+	}
+	if len(man.Files) != 3 {
+		t.Fatalf("packed %d files", len(man.Files))
 	}
 }

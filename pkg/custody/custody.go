@@ -100,6 +100,9 @@ var (
 	// ErrBroken is wrapped by every error that finds the log, its head
 	// file or a stored card altered, damaged or inconsistent.
 	ErrBroken = errors.New("custody: the custody log has been altered")
+	// ErrDamagedCard is wrapped (together with ErrBroken) when the damaged
+	// thing is a stored card, not the log or its head.
+	ErrDamagedCard = errors.New("custody: a stored card is damaged")
 	// ErrInvalidEvent is wrapped by [Log.Append] errors about an event or
 	// actor it refuses to record.
 	ErrInvalidEvent = errors.New("custody: invalid event")
@@ -583,6 +586,16 @@ func (l *Log) writeHead(h head) error {
 	return atomicfile.WriteFile(l.headPath(), data, 0o600, true)
 }
 
+// damagedCardError is a stored card found damaged: it matches ErrBroken
+// and ErrDamagedCard.
+type damagedCardError struct{ problem string }
+
+func (e *damagedCardError) Error() string { return ErrBroken.Error() + ": " + e.problem }
+
+func (e *damagedCardError) Is(target error) bool {
+	return target == ErrBroken || target == ErrDamagedCard
+}
+
 // storeCard keeps c as home/cards/<fingerprint>.card unless a valid card
 // with that fingerprint is already there. A damaged card stored under that
 // name is an ErrBroken error.
@@ -592,7 +605,7 @@ func (l *Log) storeCard(c *card.Card) error {
 	_, problem, err := l.loadCard(fp)
 	switch {
 	case problem != "":
-		return fmt.Errorf("%w: %s", ErrBroken, problem)
+		return &damagedCardError{problem}
 	case err == nil:
 		return nil
 	case !errors.Is(err, fs.ErrNotExist):

@@ -121,7 +121,7 @@ func MoveAside(final string) (string, error) {
 		if _, err := rand.Read(r[:]); err != nil {
 			return "", err
 		}
-		aside := filepath.Join(dir, "."+base+TempMarker+"old-"+hex.EncodeToString(r[:]))
+		aside := filepath.Join(dir, "."+base+TempMarker+asideMarker+hex.EncodeToString(r[:]))
 		err := renameNoReplace(final, aside)
 		if !errors.Is(err, fs.ErrExist) {
 			if err != nil {
@@ -130,6 +130,20 @@ func MoveAside(final string) (string, error) {
 			return aside, nil
 		}
 	}
+}
+
+// asideMarker follows TempMarker in the names MoveAside makes.
+const asideMarker = "old-"
+
+// MovedAside reports whether path is a name MoveAside made, and the name
+// the file had before.
+func MovedAside(path string) (original string, ok bool) {
+	dir, name := filepath.Split(path)
+	i := strings.LastIndex(name, TempMarker)
+	if i < 1 || name[0] != '.' || !strings.HasPrefix(name[i+len(TempMarker):], asideMarker) {
+		return "", false
+	}
+	return filepath.Join(dir, name[1:i]), true
 }
 
 // IsTemp reports whether name looks like a temporary made by this package.
@@ -168,8 +182,9 @@ func LeftoversMatching(dir string, match func(target string) bool) []string {
 // WriteFile writes data to a temporary beside path with mode perm, syncs
 // it, and publishes it under path: without replacing an existing file
 // (ErrExists) unless replace is set, in which case an existing file is
-// replaced atomically. The folder is synced afterwards, as far as its file
-// system allows. On failure the temporary is removed.
+// replaced atomically. The folder is synced afterwards (see SyncDir); if
+// that fails, the error says the file was written. On failure the
+// temporary is removed.
 func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
 	tmp, err := CreateTemp(path, perm)
 	if err != nil {
@@ -193,9 +208,11 @@ func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
 		os.Remove(tmp.Name())
 		return err
 	}
-	// The file is published: a folder that cannot be synced (some file
-	// systems refuse it) must not make the caller report a file that
-	// exists as not written.
-	syncDir(filepath.Dir(path))
+	// The file is published; a file system that cannot sync folders is
+	// no error (SyncDir), but a folder sync that fails is said as what it
+	// is, not as a file not written.
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("%s was written, but its folder could not be synced, so it may not survive a power loss: %w", path, err)
+	}
 	return nil
 }
