@@ -49,10 +49,9 @@ func gnuLongName(t testing.TB, n int) []byte {
 }
 
 // rawBundle is an age file to recipient whose plaintext write makes with
-// zstd frames of up to 8 MiB (raw bytes, tar entries); the trailer it
-// returns closes the frames. A way to make hostile bundles larger than
-// craft's.
-func rawBundle(t *testing.T, recipient *card.Card, write func(zw *zframe.Writer) (trailer []byte)) []byte {
+// zstd frames of frameSize (0: the default; raw bytes, tar entries); the
+// trailer it returns closes the frames. A way to make hostile bundles.
+func rawBundle(t testing.TB, recipient *card.Card, frameSize int, write func(zw *zframe.Writer) (trailer []byte)) []byte {
 	t.Helper()
 	r, err := recipient.Recipient()
 	if err != nil {
@@ -63,7 +62,7 @@ func rawBundle(t *testing.T, recipient *card.Card, write func(zw *zframe.Writer)
 	if err != nil {
 		t.Fatal(err)
 	}
-	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: 8 << 20})
+	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: frameSize})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +87,7 @@ func TestPreProofExpansionIsBounded(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := rawBundle(t, p.bob.Card, func(zw *zframe.Writer) []byte {
+	data := rawBundle(t, p.bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
 		one := gnuLongName(t, 1<<20-512)
 		for range 100 {
 			if _, err := zw.Write(one); err != nil {
@@ -181,7 +180,7 @@ func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := rawBundle(t, p.bob.Card, func(zw *zframe.Writer) []byte {
+	data := rawBundle(t, p.bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
 		tw := tar.NewWriter(zw)
 		addEntry(t, tw, "pad", []byte("x"))
 		if err := tw.Flush(); err != nil {

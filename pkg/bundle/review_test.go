@@ -12,8 +12,6 @@ import (
 	"testing"
 	"time"
 
-	"filippo.io/age"
-
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
@@ -24,29 +22,12 @@ import (
 // a tar stream written by entries: a way to make hostile bundles.
 func craft(t testing.TB, recipient *card.Card, entries func(tw *tar.Writer)) []byte {
 	t.Helper()
-	r, err := recipient.Recipient()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var buf bytes.Buffer
-	aw, err := age.Encrypt(&buf, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	tw := tar.NewWriter(zw)
-	entries(tw)
-	tw.Close()
-	if err := zw.Close(nil); err != nil {
-		t.Fatal(err)
-	}
-	if err := aw.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return buf.Bytes()
+	return rawBundle(t, recipient, 0, func(zw *zframe.Writer) []byte {
+		tw := tar.NewWriter(zw)
+		entries(tw)
+		tw.Close()
+		return nil
+	})
 }
 
 func addEntry(t testing.TB, tw *tar.Writer, name string, data []byte) {
