@@ -79,7 +79,12 @@ else
   : > "$results"
 fi
 # run LABEL COMMAND: time one run of COMMAND (a bash snippet) and record
-# wall seconds, CPU seconds (user+sys) and peak RSS (KiB). Untimed before
+# wall seconds, CPU seconds (user+sys) and peak RSS (KiB). The wall time is
+# bash's own clock around COMMAND, to the millisecond: /usr/bin/time's
+# counts only hundredths (a tenth of an extract) and includes starting
+# the bash that runs COMMAND (some 4 ms here, where starting /bin/true
+# takes 14). CPU seconds (hundredths) and peak RSS come from
+# /usr/bin/time. Untimed before
 # it: PREP (a bash snippet, if set: removing what the last runs wrote, for
 # runs whose output nothing after them reads), then sync. The stock pipelines leave what they wrote in the page cache, not
 # yet on disk, and dossier's open syncs its file system before it
@@ -91,9 +96,10 @@ run() {
   local t="$WORK/time.txt"
   if [ -n "${PREP:-}" ]; then bash -c "$PREP"; fi
   sync
-  /usr/bin/time -f '%e %U %S %M' -o "$t" bash -c "$*" >/dev/null 2>"$WORK/stderr.txt" || {
+  /usr/bin/time -f '%U %S %M' -o "$t" bash -c "TIMEFORMAT=%3R; time { $*"$'\n'"}" >/dev/null 2>"$WORK/stderr.txt" || {
     log "FAILED: $label: $*"; cat "$WORK/stderr.txt" >&2; exit 1; }
-  read -r wall user sys rss < "$t"
+  read -r user sys rss < "$t"
+  wall=$(tail -n 1 "$WORK/stderr.txt")
   echo "$label $wall $(awk -v u="$user" -v s="$sys" 'BEGIN { print u + s }') $rss" >> "$results"
 }
 # alternate N A_LABEL A_CMD B_LABEL B_CMD ...: one warm-up round, then N
@@ -112,7 +118,7 @@ alternate() {
 median() { # LABEL FIELD(2=wall,3=cpu,4=rss)
   awk -v l="$1" -v f="$2" '$1==l {print $f}' "$results" | sort -g | awk '{a[NR]=$1} END {if (NR==0) {print "nan"} else if (NR%2) {print a[(NR+1)/2]} else {print (a[NR/2]+a[NR/2+1])/2}}'
 }
-ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else printf "%.2f", a / b }'; }
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b == 0) print "n/a"; else if (a / b < 0.1) printf "%.3f", a / b; else printf "%.2f", a / b }'; }
 mb() { awk -v k="$1" 'BEGIN { printf "%.0f", k / 1024 }'; }
 
 for profile in mixed text; do
