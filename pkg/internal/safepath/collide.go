@@ -19,9 +19,10 @@ const maxPairs = 10
 // folder holding another path.
 type CollisionError struct {
 	// Pairs lists up to the first 10 colliding pairs: pairs of same-name
-	// paths first, then file/folder clashes, each group in input order.
-	// In a same-name pair the first path is the earlier one in the input;
-	// in a file/folder clash it is the file.
+	// paths first, then file/folder clashes, then folders spelled two
+	// ways, each group in input order. In a same-name pair and in a
+	// folder pair the first path is the earlier one in the input; in a
+	// file/folder clash it is the file.
 	Pairs [][2]string
 	// More counts the colliding pairs found beyond those in Pairs.
 	More int
@@ -65,7 +66,12 @@ func (e *CollisionError) Is(target error) bool {
 //     volumes (Unicode full case folding, so "ß" and "ss" collide too);
 //   - a file and a folder: one path is a leading run of components of the
 //     other ("a" and "a/b"), also when case and normalization are ignored
-//     ("A" and "a/b").
+//     ("A" and "a/b");
+//   - in one folder spelled two ways ("A/x" and "a/y", or an NFC and an
+//     NFD spelling): where case or normalization is ignored the two
+//     folders are one, so the files land beside each other under the
+//     first spelling, and an opened bag, whose manifest names the second,
+//     would never verify.
 //
 // Collisions does not apply Check; call Check on each path as well. It
 // runs in time linear in the total length of the paths (times their
@@ -91,7 +97,9 @@ func Collisions(paths []string) error {
 func mayCollide(paths []string, fold cases.Caser) bool {
 	seed := maphash.MakeSeed()
 	files := make(map[uint64]struct{}, len(paths))
-	folders := make(map[uint64]struct{})
+	// folders maps each folder key's hash to the hash of its first exact
+	// spelling.
+	folders := make(map[uint64]uint64)
 	var k []byte
 	for _, p := range paths {
 		k = appendKey(k[:0], p, fold)
@@ -101,15 +109,26 @@ func mayCollide(paths []string, fold cases.Caser) bool {
 		if dup || isFolder {
 			return true // the same key twice, or a file named as another's folder
 		}
+		// The key has a '/' where p has one, and only there (neither
+		// folding nor normalization makes or removes one), so the n-th
+		// '/' of each ends the same folder.
+		pj := 0
 		for j := 0; j < len(k); j++ {
 			if k[j] != '/' {
 				continue
 			}
+			pj += strings.IndexByte(p[pj:], '/')
 			d := maphash.Bytes(seed, k[:j])
 			if _, ok := files[d]; ok {
 				return true // a folder named as an earlier file
 			}
-			folders[d] = struct{}{}
+			exact := maphash.String(seed, p[:pj])
+			if first, ok := folders[d]; !ok {
+				folders[d] = exact
+			} else if first != exact {
+				return true // a folder spelled two ways
+			}
+			pj++
 		}
 		files[f] = struct{}{}
 	}
@@ -175,6 +194,34 @@ func collisions(paths []string, key func(string) string) error {
 		}
 	}
 
+	// Folders spelled two ways: a folded folder key first met with another
+	// exact spelling. One pair per path, for its first such folder.
+	type spelling struct {
+		exact string
+		path  int
+	}
+	folders := map[string]spelling{}
+	for i, p := range paths {
+		k := keys[i]
+		if folded[k] != i {
+			continue // already paired as the same name
+		}
+		pj := 0
+		for j := 0; j < len(k); j++ {
+			if k[j] != '/' {
+				continue
+			}
+			pj += strings.IndexByte(p[pj:], '/')
+			if first, ok := folders[k[:j]]; !ok {
+				folders[k[:j]] = spelling{p[:pj], i}
+			} else if first.exact != p[:pj] {
+				add(paths[first.path], p)
+				break
+			}
+			pj++
+		}
+	}
+
 	if len(e.Pairs) == 0 {
 		return nil
 	}
@@ -197,6 +244,20 @@ func reason(a, b string) (why string, sameLook bool) {
 		return "file is also a folder", false
 	case strings.HasPrefix(kb, ka+"/"):
 		return "file is also a folder when case is ignored", false
+	}
+	// A folder spelled two ways: the first components that differ.
+	ca, cb := strings.Split(a, "/"), strings.Split(b, "/")
+	for i := 0; i < min(len(ca), len(cb))-1; i++ {
+		if ca[i] == cb[i] {
+			continue
+		}
+		if norm.NFC.String(ca[i]) == norm.NFC.String(cb[i]) {
+			return "same folder, spelled two ways after Unicode normalization", true
+		}
+		if key(ca[i]) == key(cb[i]) {
+			return "same folder, spelled in two cases", false
+		}
+		break
 	}
 	return "same file", false
 }

@@ -23,7 +23,11 @@ func TestCollisions(t *testing.T) {
 		{"single", []string{"a"}, nil},
 		{"distinct", []string{"a", "b", "c/d", "c/e", "ab", "a.b", "a b"}, nil},
 		{"shared folder is fine", []string{"dir/a", "dir/b", "dir/sub/c"}, nil},
-		{"folders differing in case hold different files", []string{"dir/a", "DIR/b"}, nil},
+		{"folder in two cases", []string{"dir/a", "DIR/b"}, [][2]string{{"dir/a", "DIR/b"}}},
+		{"reviewer's case", []string{"case/A/x", "case/a/y"}, [][2]string{{"case/A/x", "case/a/y"}}},
+		{"deep folder in two cases", []string{"x/Sub/y/a", "x/sub/y/b", "x/SUB/c"}, [][2]string{{"x/Sub/y/a", "x/sub/y/b"}, {"x/Sub/y/a", "x/SUB/c"}}},
+		{"folder nfc and nfd", []string{"café/a", "cafe\u0301/b"}, [][2]string{{"café/a", "cafe\u0301/b"}}},
+		{"folder in the same case is fine", []string{"Dir/a", "Dir/b", "Dir/Sub/c", "Dir/Sub/d"}, nil},
 		{"prefix is not a folder", []string{"ab", "a/b", "abc/d"}, nil},
 		{"duplicate", []string{"a/b", "x", "a/b"}, [][2]string{{"a/b", "a/b"}}},
 		{"triple duplicate", []string{"a", "a", "a"}, [][2]string{{"a", "a"}, {"a", "a"}}},
@@ -81,6 +85,8 @@ func TestCollisionErrorMessage(t *testing.T) {
 		{[]string{"A", "a/b"}, `safepath: paths collide: "A" and "a/b" (file is also a folder when case is ignored)`},
 		{[]string{"A", "a", "b", "b/c"}, `safepath: paths collide: "A" and "a" (same name when case is ignored); "b" and "b/c" (file is also a folder)`},
 		{[]string{"x\x1b", "X\x1b"}, `safepath: paths collide: "x\x1b" and "X\x1b" (same name when case is ignored)`},
+		{[]string{"case/A/x", "case/a/y"}, `safepath: paths collide: "case/A/x" and "case/a/y" (same folder, spelled in two cases)`},
+		{[]string{"é/x", "e\u0301/y"}, `safepath: paths collide: "\u00e9/x" and "e\u0301/y" (same folder, spelled two ways after Unicode normalization)`},
 	}
 	for _, tt := range tests {
 		err := Collisions(tt.paths)
