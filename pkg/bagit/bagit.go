@@ -56,6 +56,10 @@ type Bag struct {
 	// Tags maps the names of tag files other than the four fixed ones to
 	// their content.
 	Tags map[string][]byte
+	// EmptyFolders lists the folders below data/ (slash-separated, from
+	// the bag's top) that hold no file at any depth: the payload
+	// manifest cannot list them, so a bag stays valid with them.
+	EmptyFolders []string
 }
 
 // InfoValue returns the first value of label in bag-info.txt.
@@ -295,6 +299,7 @@ func Read(dir string) (*Bag, error) {
 		return nil, err
 	}
 	found := map[string]bool{}
+	var folders []string
 	root := filepath.Join(dir, PayloadDir)
 	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -303,11 +308,14 @@ func Read(dir string) (*Bag, error) {
 			}
 			return fmt.Errorf("bagit: %w", err)
 		}
-		if d.IsDir() {
-			return nil
-		}
 		rel, _ := filepath.Rel(dir, p)
 		rel = filepath.ToSlash(rel)
+		if d.IsDir() {
+			if p != root {
+				folders = append(folders, rel)
+			}
+			return nil
+		}
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
 		}
@@ -332,6 +340,23 @@ func Read(dir string) (*Bag, error) {
 	for rel := range listed {
 		if !found[rel] {
 			return nil, fmt.Errorf("%w: %s is listed in %s but missing", ErrInvalid, rel, ManifestName)
+		}
+	}
+	// A folder holds a file if some file's path starts with it.
+	holding := map[string]bool{}
+	for rel := range found {
+		for i := len(rel) - 1; i > 0; i-- {
+			if rel[i] == '/' {
+				if holding[rel[:i]] {
+					break
+				}
+				holding[rel[:i]] = true
+			}
+		}
+	}
+	for _, f := range folders {
+		if !holding[f] {
+			bag.EmptyFolders = append(bag.EmptyFolders, f)
 		}
 	}
 	if ox := bag.InfoValue("Payload-Oxum"); ox != "" {

@@ -646,3 +646,29 @@ func TestPayloadManifestBytes(t *testing.T) {
 		t.Fatalf("tag manifest does not hold the payload manifest's hash:\n%s", tm)
 	}
 }
+
+// A folder in data/ holding no file is valid BagIt (the payload manifest
+// cannot list it), so Read accepts it and reports it for callers that
+// require the payload to be exactly the listed files.
+func TestReadReportsEmptyFolders(t *testing.T) {
+	dir, _ := makeBag(t, map[string]string{"a/b/c.txt": "c", "d.txt": "d"}, nil, nil)
+	bag, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(bag.EmptyFolders) != 0 {
+		t.Fatalf("EmptyFolders of a bag as written = %q, want none", bag.EmptyFolders)
+	}
+	for _, f := range []string{"a/empty", "x/y/z"} {
+		if err := os.MkdirAll(filepath.Join(dir, PayloadDir, filepath.FromSlash(f)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	bag, err = Read(dir)
+	if err != nil {
+		t.Fatalf("Read with empty folders: %v", err)
+	}
+	if want := []string{"data/a/empty", "data/x", "data/x/y", "data/x/y/z"}; !slices.Equal(bag.EmptyFolders, want) {
+		t.Fatalf("EmptyFolders = %q, want %q", bag.EmptyFolders, want)
+	}
+}

@@ -10,7 +10,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -439,6 +438,16 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if err := manifest.VerifyManifest(key, man.Version, manBytes, manSig); err != nil {
 		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
 	}
+	for name := range bag.Tags {
+		switch name {
+		case BagManifestName, BagManifestSigName, BagSenderCardName:
+		default:
+			return nil, integrity("%s is not a file that open writes (added after opening?): an opened folder verifies only as open left it; keep notes outside it", name)
+		}
+	}
+	if len(bag.EmptyFolders) > 0 {
+		return nil, integrity("the folder %s holds no signed document (added after opening?)", bag.EmptyFolders[0])
+	}
 	if err := checkBagInfo(bag, man, sender); err != nil {
 		return nil, err
 	}
@@ -461,40 +470,59 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	return &BagResult{Manifest: man, Bag: bag}, nil
 }
 
-// checkBagInfo requires the kept sender card and every bag-info.txt field
-// dossier derives from the signed manifest to be unchanged, so that an
-// archivist reading bag-info.txt with any BagIt tool reads what was signed.
-// Labels dossier does not write (added by a registry) are allowed.
+// checkBagInfo requires the kept sender card to be the expected sender's,
+// naming the signed sender, and bag-info.txt to hold exactly what open
+// wrote: every label derived from the signed manifest, with its signed
+// values, in order, one Bagging-Date and one Payload-Oxum (which
+// bagit.Read checked against the payload), and nothing else. An archivist
+// reading bag-info.txt with any BagIt tool then reads only what was signed:
+// a label open left out (a Source-Organization for a sender without one),
+// or a spelling in another case, would otherwise read as signed.
 func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) error {
 	kept, ok := bag.Tags[BagSenderCardName]
 	if !ok {
 		return integrity("%s is missing from the opened folder", BagSenderCardName)
 	}
 	c, err := card.Parse(kept)
-	if err != nil || c.Fingerprint() != sender.Fingerprint() {
+	if err != nil || c.Fingerprint() != sender.Fingerprint() || manifest.PartyOf(c) != man.Sender {
 		return integrity("%s is not the sender's card (altered or replaced)", BagSenderCardName)
 	}
-	want := map[string][]string{}
+	var want []bagit.Field
 	for _, f := range bagInfo(man, c, time.Time{}) {
-		if f.Label == "Bagging-Date" {
-			continue
+		if f.Label != "Bagging-Date" {
+			want = append(want, f)
 		}
-		want[f.Label] = append(want[f.Label], f.Value)
 	}
-	got := map[string][]string{}
+	var got []bagit.Field
+	dates, oxums := 0, 0
 	for _, f := range bag.Info {
-		if _, managed := want[f.Label]; managed || strings.HasPrefix(f.Label, "Dossier-") {
-			got[f.Label] = append(got[f.Label], f.Value)
+		switch f.Label {
+		case "Bagging-Date":
+			if _, err := time.Parse("2006-01-02", f.Value); err != nil {
+				return integrity("bag-info.txt: Bagging-Date %q is not a date (altered after opening)", f.Value)
+			}
+			dates++
+		case "Payload-Oxum":
+			oxums++
+		default:
+			got = append(got, f)
 		}
 	}
-	for label, values := range got {
-		if !slices.Equal(values, want[label]) {
-			return integrity("bag-info.txt: %s was changed after opening (it no longer matches the signed manifest)", label)
-		}
+	if dates != 1 || oxums != 1 {
+		return integrity("bag-info.txt holds %d Bagging-Date and %d Payload-Oxum lines, not one of each (altered after opening)", dates, oxums)
 	}
-	for label := range want {
-		if _, ok := got[label]; !ok {
-			return integrity("bag-info.txt: %s was removed after opening", label)
+	labels := map[string]bool{}
+	for _, f := range want {
+		labels[f.Label] = true
+	}
+	for i := range max(len(want), len(got)) {
+		switch {
+		case i >= len(got):
+			return integrity("bag-info.txt: %s was removed after opening", want[i].Label)
+		case !labels[got[i].Label]:
+			return integrity("bag-info.txt: %s was added after opening (open did not write it, and the signed manifest does not say it)", got[i].Label)
+		case i >= len(want) || got[i] != want[i]:
+			return integrity("bag-info.txt: %s was changed after opening (it no longer matches the signed manifest)", got[i].Label)
 		}
 	}
 	return nil

@@ -1,0 +1,178 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"filippo.io/age"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+)
+
+// openedBag packs a small case from sender (a card without an org, a
+// bundle without case metadata: labels open leaves out) and opens it,
+// returning the opened folder.
+func openedBag(t *testing.T, sender *identity.Identity) string {
+	t.Helper()
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a/one.txt": "one", "case/two.txt": "two"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: sender, Recipients: []*card.Card{p.bob.Card}, Now: func() time.Time { return fixedNow }}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(testtmp.Dir(t), "opened")
+	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: sender.Card}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyBag(out, sender.Card); err != nil {
+		t.Fatalf("the bag as opened: %v", err)
+	}
+	return out
+}
+
+// retag rewrites bag's tag manifest over every top-level file, as anyone
+// who edits an opened folder can.
+func retag(t *testing.T, bag string) {
+	t.Helper()
+	entries, err := os.ReadDir(bag)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	for _, e := range entries {
+		if e.IsDir() || e.Name() == "tagmanifest-sha256.txt" {
+			continue
+		}
+		data, err := os.ReadFile(filepath.Join(bag, e.Name()))
+		if err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(data)
+		lines = append(lines, hex.EncodeToString(sum[:])+"  "+e.Name()+"\n")
+	}
+	slices.Sort(lines)
+	if err := os.WriteFile(filepath.Join(bag, "tagmanifest-sha256.txt"), []byte(strings.Join(lines, "")), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// copyBag copies the opened folder src to a new folder.
+func copyBag(t *testing.T, src string) string {
+	t.Helper()
+	dst := filepath.Join(testtmp.Dir(t), "copy")
+	if err := os.CopyFS(dst, os.DirFS(src)); err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+func appendToFile(t *testing.T, name, text string) {
+	t.Helper()
+	f, err := os.OpenFile(name, os.O_APPEND|os.O_WRONLY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if _, err := f.WriteString(text); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// Found by review: verify DIR passed a bag with case metadata the sender
+// never signed, extra files beside data/ and empty folders in it, as long
+// as the tag manifest was rewritten to match.
+func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
+	dana, err := identity.Generate("Dana", "", nil, fixedNow)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened := openedBag(t, dana)
+	reissued, err := card.New(dana.Card.Name, "Ministry of Truth", nil, fixedNow, mustRecipient(t, dana.Card), dana.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	reissuedBytes, err := reissued.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name   string
+		change func(bag string)
+		want   string
+	}{
+		{"a label open left out", func(bag string) {
+			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "Source-Organization: Ministry of Truth\n")
+		}, "Source-Organization was added"},
+		{"a case reference the bundle has none of", func(bag string) {
+			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "Internal-Sender-Identifier: MLA-2026-999\n")
+		}, "Internal-Sender-Identifier was added"},
+		{"a signed label in another case", func(bag string) {
+			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "dossier-purpose: Surveillance\n")
+		}, "dossier-purpose was added"},
+		{"a label of a registry's", func(bag string) {
+			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "External-Description: the confession\n")
+		}, "External-Description was added"},
+		{"a second Payload-Oxum", func(bag string) {
+			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "Payload-Oxum: 999.9\n")
+		}, "not one of each"},
+		{"a card of the same keys with another org", func(bag string) {
+			if err := os.WriteFile(filepath.Join(bag, BagSenderCardName), reissuedBytes, 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "is not the sender's card"},
+		{"a file beside data/", func(bag string) {
+			if err := os.WriteFile(filepath.Join(bag, "NOTE-verified.txt"), []byte("all fine\n"), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "NOTE-verified.txt is not a file that open writes"},
+		{"an empty folder in data/", func(bag string) {
+			if err := os.MkdirAll(filepath.Join(bag, "data", "case", "hidden", "empty"), 0o700); err != nil {
+				t.Fatal(err)
+			}
+		}, "data/case/hidden holds no signed document"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			bag := copyBag(t, opened)
+			tt.change(bag)
+			retag(t, bag)
+			_, err := VerifyBag(bag, dana.Card)
+			if !errors.Is(err, ErrIntegrity) || !strings.Contains(fmt.Sprint(err), tt.want) {
+				t.Fatalf("VerifyBag = %v, want an integrity failure saying %q", err, tt.want)
+			}
+		})
+	}
+	// Retagging alone changes nothing that matters.
+	bag := copyBag(t, opened)
+	retag(t, bag)
+	if _, err := VerifyBag(bag, dana.Card); err != nil {
+		t.Fatalf("a retagged, unchanged bag: %v", err)
+	}
+}
+
+func mustRecipient(t *testing.T, c *card.Card) *age.HybridRecipient {
+	t.Helper()
+	r, err := c.Recipient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
