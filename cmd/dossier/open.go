@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -65,8 +66,14 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		return usagef("-o DIR is required: the new folder to open the bundle into")
 	}
 	if o.Receipt != "" {
-		if bundle.Within(o.Receipt, []string{o.Output}) {
+		// The receipt's folder must exist now: one that appears only with
+		// DIR (a link to it, another spelling of it on a caseless file
+		// system) would put the receipt in the bag.
+		if bundle.Within(o.Receipt, []string{o.Output}) || receiptInside(o.Receipt, o.Output) {
 			return usagef("the receipt %s is inside the folder %s being opened, where it would spoil the bag; write it elsewhere", o.Receipt, o.Output)
+		}
+		if err := checkOutputFolder(o.Receipt); err != nil {
+			return err
 		}
 		if _, err := os.Lstat(o.Receipt); err == nil {
 			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
@@ -128,6 +135,9 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		details = append(details, fmt.Sprintf("reopened (first opened %s, custody log entry %d)", reopened.Time, reopened.Seq))
 	}
 	if o.Receipt != "" {
+		if receiptInside(o.Receipt, o.Output) {
+			return fmt.Errorf("the bundle was opened into %s, but the receipt was not written: %s is inside that folder, where it would spoil the bag; write it elsewhere with 'dossier open --allow-reopen … --receipt FILE'", o.Output, o.Receipt)
+		}
 		if err := writeReceipt(g, o.Receipt, opts, res, in.digest()); err != nil {
 			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
 		}
@@ -164,4 +174,27 @@ func writeReceipt(g *globalOptions, path string, opts bundle.ReadOptions, res *b
 		return err
 	}
 	return r.WriteFile(path)
+}
+
+// receiptInside reports whether the file receipt would land inside the
+// folder dir, as the file system resolves it: one of the receipt's
+// folders is dir itself (through a link, or spelled otherwise on a
+// caseless file system). It is false while dir does not exist.
+func receiptInside(receipt, dir string) bool {
+	target, err := os.Stat(dir)
+	if err != nil {
+		return false
+	}
+	abs, err := filepath.Abs(receipt)
+	if err != nil {
+		return false
+	}
+	for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+		if st, err := os.Stat(p); err == nil && os.SameFile(st, target) {
+			return true
+		}
+		if filepath.Dir(p) == p {
+			return false
+		}
+	}
 }

@@ -249,16 +249,8 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		if out == "" || out == "-" || o.DryRun {
 			continue
 		}
-		if dir := filepath.Dir(out); dir != "." {
-			st, err := os.Stat(dir)
-			switch {
-			case errors.Is(err, fs.ErrNotExist):
-				return fmt.Errorf("%w: the folder %s for %s does not exist (check the name, or create the folder first)", fs.ErrNotExist, dir, out)
-			case err != nil:
-				return fmt.Errorf("the folder for %s: %w", out, err)
-			case !st.IsDir():
-				return fmt.Errorf("%w: %s, where %s would go, is not a folder", bundle.ErrTargetExists, dir, out)
-			}
+		if err := checkOutputFolder(out); err != nil {
+			return err
 		}
 	}
 	liftMemoryLimit()
@@ -441,6 +433,25 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 	printSummary(w, sum)
 	for _, r := range recipients {
 		fmt.Fprintf(w, "recipient: %s\n", oneLine(r.Label()))
+	}
+	return nil
+}
+
+// checkOutputFolder fails unless the folder out is to be written in
+// exists and is a folder.
+func checkOutputFolder(out string) error {
+	dir := filepath.Dir(out)
+	if dir == "." {
+		return nil
+	}
+	st, err := os.Stat(dir)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w: the folder %s for %s does not exist (check the name, or create the folder first)", fs.ErrNotExist, dir, out)
+	case err != nil:
+		return fmt.Errorf("the folder for %s: %w", out, err)
+	case !st.IsDir():
+		return fmt.Errorf("%w: %s, where %s would go, is not a folder", bundle.ErrTargetExists, dir, out)
 	}
 	return nil
 }
