@@ -69,7 +69,7 @@ func runDemo(ctx context.Context, g *globalOptions, dir string) error {
 	}
 	fmt.Fprintln(g.stdout, "(They exchange cards and read the fingerprints to each other over the phone.)")
 
-	step("3. Alice packs the case for Bob", "pack -i alice.id -r bob.card -o case.dossier --case MLA-2026-077 --purpose 'Asset recovery' --legal-basis 'UNCAC Art. 46' --category 'personal=case/interviews/**' --category 'special-category=case/medical/**' --category 'trade-secret=case/finance/supplier-*' --default-category law-enforcement case")
+	step("3. Alice packs the case for Bob", "pack -i alice.id -r bob.card -o case.dossier --case MLA-2026-077 --purpose 'Asset recovery' --legal-basis 'UNCAC Art. 46' --requesting-authority \"Prosecutor's Office, Lyon (FR)\" --requested-authority 'Office of the Attorney General, Valletta (MT)' --restriction 'no onward transfer without the consent of the requesting authority' --retain-until 2031-12-31 --category 'personal=case/interviews/**' --category 'special-category=case/medical/**' --category 'trade-secret=case/finance/supplier-*' --default-category law-enforcement case")
 	po := &packOptions{
 		IdentityPath: p("alice.id"), Recipients: []string{p("bob.card")}, Output: p("case.dossier"),
 		Case: "MLA-2026-077", Purpose: "Asset recovery", LegalBasis: "UNCAC Art. 46",

@@ -41,7 +41,7 @@ beside FILE (mode 0600) and renamed only once its hash has matched.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE`")
-	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's card `FILE`")
+	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's `CARD` file or contact name")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "write the document to `FILE`")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "replace FILE if it exists")
 	return cmd

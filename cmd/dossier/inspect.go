@@ -15,7 +15,7 @@ import (
 func newInspectCommand(g *globalOptions) *cobra.Command {
 	f := &readFlags{}
 	cmd := &cobra.Command{
-		Use:   "inspect BUNDLE -i ID_FILE [--from CARD]",
+		Use:   "inspect BUNDLE|- -i ID_FILE [--from CARD]",
 		Short: "Show a bundle's case metadata, category summary and file list",
 		Long: `inspect decrypts and checks only the bundle's signed preamble, so it is quick
 whatever the bundle's size: who sent it and to whom, the case metadata, the

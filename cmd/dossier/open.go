@@ -53,7 +53,7 @@ records it as reopened.`,
 		},
 	}
 	cmd.Flags().StringVarP(&o.IdentityPath, "identity", "i", "", "your identity `FILE`")
-	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's card `FILE`")
+	cmd.Flags().StringVar(&o.From, "from", "", "the expected sender's `CARD` file or contact name")
 	cmd.Flags().StringVarP(&o.Output, "output", "o", "", "the new folder `DIR` to open into")
 	cmd.Flags().StringVar(&o.Receipt, "receipt", "", "write a signed receipt for the sender to `FILE`")
 	cmd.Flags().StringVar(&o.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle, checked if present)")

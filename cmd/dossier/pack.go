@@ -372,7 +372,7 @@ func parseSize(s string) (int64, error) {
 func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recipients []*card.Card) error {
 	man := res.Manifest
 	sum := manifest.Summary(man.Files)
-	var seals []string
+	seals := []string{} // a list in --json, even when empty
 	for _, p := range res.Paths {
 		if p != "-" {
 			seals = append(seals, p+seal.Ext)

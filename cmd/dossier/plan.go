@@ -123,6 +123,10 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 		return g.printJSON(planJSON(o, plan, in, mcase, violations, problems))
 	}
 	if g.Quiet {
+		// Only what stops the pack, as errors are.
+		for _, p := range problems {
+			fmt.Fprintf(g.stderr, "dossier: not ready: %s\n", p)
+		}
 		return nil
 	}
 	w := g.stdout

@@ -34,7 +34,7 @@ received, verified and opened that bundle.`,
 			return runReceiptVerify(cmd.Context(), g, args[0], from, bundlePath)
 		},
 	}
-	verify.Flags().StringVar(&from, "from", "", "the recipient's card `FILE` (who issued the receipt)")
+	verify.Flags().StringVar(&from, "from", "", "the recipient's `CARD` file or contact name (who issued the receipt)")
 	verify.Flags().StringVar(&bundlePath, "bundle", "", "the `BUNDLE` you sent (or its first volume)")
 	cmd.AddCommand(verify)
 	return cmd

@@ -85,7 +85,7 @@ verifies and opens it. No server is involved and nothing touches the network.`,
 	root.CompletionOptions.DisableDefaultCmd = false
 	f := root.PersistentFlags()
 	f.BoolVar(&g.JSON, "json", false, "print one machine-readable JSON document on stdout")
-	f.BoolVarP(&g.Quiet, "quiet", "q", false, "print nothing but errors")
+	f.BoolVarP(&g.Quiet, "quiet", "q", false, "no narration: only errors, and the results inspect, log, key, contacts list and version exist to print")
 	f.BoolVar(&g.NoProgress, "no-progress", false, "never show a progress bar")
 	f.StringVar(&g.PassphraseFile, "passphrase-file", "", "read the identity passphrase from `FILE` (first line)")
 	root.SetFlagErrorFunc(func(c *cobra.Command, err error) error {
@@ -175,7 +175,7 @@ func classify(err error) (int, string) {
 		return exitNoIdentity, "no_identity"
 	case errors.As(err, &policy):
 		return exitUsage, "policy"
-	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, category.ErrUnknown),
+	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, bundle.ErrNoRandomAccess), errors.Is(err, category.ErrUnknown),
 		errors.Is(err, category.ErrBadRule), errors.Is(err, category.ErrBadPattern), errors.Is(err, contacts.ErrBadName),
 		isCobraUsage(err):
 		return exitUsage, "usage"

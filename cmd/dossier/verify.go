@@ -19,7 +19,7 @@ import (
 func newVerifyCommand(g *globalOptions) *cobra.Command {
 	f := &readFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify BUNDLE|DIR --from CARD [-i ID_FILE]",
+		Use:   "verify BUNDLE|DIR|- --from CARD [-i ID_FILE]",
 		Short: "Check a bundle, or a folder opened from one, without writing anything",
 		Long: `Without -i, verify is the courier's check: it needs no key, only the sender's
 card, and checks the bundle's seal (BUNDLE.minisig; one per volume of a split
@@ -43,7 +43,7 @@ SHA-256, and the sender's signature on the kept manifest.`,
 		},
 	}
 	cmd.Flags().StringVarP(&f.IdentityPath, "identity", "i", "", "your identity `FILE`")
-	cmd.Flags().StringVar(&f.From, "from", "", "the expected sender's card `FILE`")
+	cmd.Flags().StringVar(&f.From, "from", "", "the expected sender's `CARD` file or contact name")
 	cmd.Flags().StringVar(&f.SealPath, "seal", "", "the seal `FILE` (default: BUNDLE.minisig beside the bundle)")
 	return cmd
 }
@@ -72,8 +72,8 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 				"categories": manifest.Summary(m.Files),
 			})
 		}
-		g.say("OK: %s holds the %d documents (%s) of bundle %s exactly as %s signed them\n",
-			target, len(m.Files), humanBytes(m.TotalSize), m.BundleID, oneLine(sender.Label()))
+		g.say("OK: %s holds the %s (%s) of bundle %s exactly as %s signed them\n",
+			target, plural(len(m.Files), "document"), humanBytes(m.TotalSize), m.BundleID, oneLine(sender.Label()))
 		return nil
 	}
 	if f.IdentityPath == "" {
@@ -136,7 +136,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 		return err
 	}
 	if !src.Sealed() {
-		return usagef("no seal found for %s (looked for %s): pass --seal FILE, or -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
+		return fmt.Errorf("no seal found for %s (looked for %s): pass --seal FILE, or -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
 	}
 	var total int64
 	for _, p := range src.Paths {

@@ -22,6 +22,11 @@ var (
 	// identity: someone re-encrypted another person's bundle.
 	ErrNotAddressed = errors.New("bundle is not addressed to this recipient")
 
+	// ErrNoRandomAccess is returned by extract for a bundle it cannot read
+	// at random (an ASCII-armored one): open reads it whole instead. The
+	// command line maps it to exit code 2, as for standard input.
+	ErrNoRandomAccess = errors.New("extract needs random access to the bundle")
+
 	// ErrNoIdentity is returned when none of the given identities can
 	// decrypt the bundle. The command line maps it to exit code 4.
 	ErrNoIdentity = errors.New("no identity can decrypt this bundle")

@@ -99,7 +99,7 @@ func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	}
 	br := bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 64<<10)
 	if isArmored(br) {
-		return nil, errors.New("extract: the bundle is ASCII-armored, which allows no random access; use open (or de-armor it with age first)")
+		return nil, fmt.Errorf("%w: the bundle is ASCII-armored, which allows no random access; use open (or de-armor it with age first)", ErrNoRandomAccess)
 	}
 	hdr, err := readAgeHeader(br)
 	if err != nil {

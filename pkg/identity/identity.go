@@ -149,7 +149,7 @@ func IsEncrypted(data []byte) bool {
 }
 
 // Parse reads an identity file. If it is encrypted, passphrase is called
-// once to obtain the passphrase.
+// once to obtain the passphrase; an error from it is returned unchanged.
 func Parse(data []byte, passphrase func() (string, error)) (*Identity, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalid, MaxSize)
@@ -160,7 +160,7 @@ func Parse(data []byte, passphrase func() (string, error)) (*Identity, error) {
 		}
 		pass, err := passphrase()
 		if err != nil {
-			return nil, fmt.Errorf("identity: read passphrase: %w", err)
+			return nil, err // the caller's own error, which says what failed
 		}
 		plain, err := decrypt(data, pass)
 		if err != nil {
@@ -225,8 +225,9 @@ func decrypt(data []byte, pass string) ([]byte, error) {
 	return plain, nil
 }
 
-// ErrExists is returned by [Save] when a file it would write exists.
-var ErrExists = errors.New("identity: file already exists")
+// ErrExists is returned by [Save] when a file it would write (the
+// identity or the card) exists.
+var ErrExists = errors.New("key file already exists")
 
 // Save writes the identity (encrypted under passphrase, or unencrypted if
 // passphrase is empty) to identityPath with mode 0600 and its card to
