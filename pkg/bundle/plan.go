@@ -142,6 +142,10 @@ func quoteAll(s []string) []string {
 	return out
 }
 
+// maxUnsafeListed is how many names no system can store a plan's error
+// lists.
+const maxUnsafeListed = 10
+
 // MakePlan walks paths and assigns categories. A folder is stored under its
 // own base name, as tar does; a file under its base name. Every file gets
 // all categories whose rule matches its stored path, or defaults if none
@@ -177,6 +181,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	var catSets categorySets
 	var entries chunkedList[manifest.File]
 	var unlabelled []string
+	// Names no system can store are all listed (the first few of them),
+	// not only the first: an officer renames them in one go.
+	var unsafeNames []string
+	unsafeCount := 0
 	// A file written in the same second as the one listed before it
 	// shares its mtime string (24 bytes each otherwise): in the 100,000
 	// small files of the benchmark, 97 % do. The benchmark's 1 GiB and
@@ -215,7 +223,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	add := func(src, stored string, info fs.FileInfo, root uint16, rel int) error {
 		stored = safepath.Normalize(stored)
 		if err := safepath.Check(stored); err != nil {
-			return fmt.Errorf("%w: %s: %v (rename it, or leave it out with --exclude)", ErrInput, src, err)
+			if unsafeCount++; len(unsafeNames) < maxUnsafeListed {
+				unsafeNames = append(unsafeNames, fmt.Sprintf("%s: %v", src, err))
+			}
+			return nil
 		}
 		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
 			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
@@ -317,6 +328,16 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				return nil, err
 			}
 		}
+	}
+	switch {
+	case unsafeCount == 1:
+		return nil, fmt.Errorf("%w: %s (rename it, or leave it out with --exclude)", ErrInput, unsafeNames[0])
+	case unsafeCount > 1:
+		more := ""
+		if unsafeCount > len(unsafeNames) {
+			more = fmt.Sprintf("; and %d more", unsafeCount-len(unsafeNames))
+		}
+		return nil, fmt.Errorf("%w: %d names cannot be stored safely: %s%s (rename them, or leave them out with --exclude)", ErrInput, unsafeCount, strings.Join(unsafeNames, "; "), more)
 	}
 	plan.Files, plan.own = files.slice(), &ownedList{files: entries.slice()}
 	for i := range plan.Files {

@@ -429,3 +429,33 @@ func TestPackFormatVersion(t *testing.T) {
 		t.Fatalf("format 3: %v, want ErrInput", err)
 	}
 }
+
+// Every name no system can store is counted, and the first ten listed,
+// so that an officer can rename them in one go rather than one per run.
+func TestMakePlanListsUnsafeNames(t *testing.T) {
+	dir := testtmp.Dir(t)
+	files := map[string]string{"case/fine.txt": "ok"}
+	for i := range 12 {
+		files[fmt.Sprintf("case/bad%02d.", i)] = "trailing dot"
+	}
+	writeTree(t, dir, files)
+	_, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if !errors.Is(err, ErrInput) {
+		t.Fatalf("MakePlan = %v, want ErrInput", err)
+	}
+	msg := err.Error()
+	for i := range 10 {
+		if !strings.Contains(msg, fmt.Sprintf("bad%02d.", i)) {
+			t.Errorf("the error does not name bad%02d.: %s", i, msg)
+		}
+	}
+	if strings.Contains(msg, "bad10.") || !strings.Contains(msg, "12 names cannot be stored safely") || !strings.Contains(msg, "; and 2 more (rename them") {
+		t.Errorf("the error should count all 12 and list the first 10: %s", msg)
+	}
+	// One alone reads as before.
+	one := testtmp.Dir(t)
+	writeTree(t, one, map[string]string{"case/CON.txt": "x"})
+	if _, err := MakePlan([]string{filepath.Join(one, "case")}, nil, []category.ID{category.Other}); err == nil || !strings.Contains(err.Error(), "CON.txt") || !strings.HasSuffix(err.Error(), "(rename it, or leave it out with --exclude)") {
+		t.Errorf("one unsafe name: %v", err)
+	}
+}
