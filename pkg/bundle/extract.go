@@ -16,10 +16,12 @@ import (
 
 	"filippo.io/age"
 
+	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
 // ErrNotInBundle is returned by [Extract] when the bundle has no file at
@@ -139,12 +141,22 @@ func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 		return nil, err
 	}
 	defer seq.Close()
+	key, err := opts.Sender.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	manCap := min(tail, maxPreambleEntry)
+	if t.Version == manifest.Version1 {
+		if manCap, err = formatOneManifestCap(seq, t.ManifestOffset, key, opts.Sender); err != nil {
+			return nil, err
+		}
+	}
 	end, err := seq.Range(t.ManifestOffset, tail)
 	if err != nil {
 		return nil, integrityWrap(err, "the bundle's index is damaged")
 	}
 	tr := tar.NewReader(end)
-	th, err := nextMetaEntry(tr, ManifestName, min(tail, maxPreambleEntry))
+	th, err := nextMetaEntry(tr, ManifestName, min(tail, manCap))
 	if err != nil {
 		return nil, err
 	}
@@ -189,10 +201,6 @@ func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 			defer rc.Close()
 			data = rc
 		}
-	}
-	key, err := opts.Sender.SigningKey()
-	if err != nil {
-		return nil, err
 	}
 	if man != nil && man.Version != t.Version {
 		return nil, integrity("the bundle's index is damaged: it is for format %d, its manifest for format %d", t.Version, man.Version)
@@ -373,4 +381,39 @@ func ExtractFile(ctx context.Context, ra io.ReaderAt, size int64, name, out stri
 	}
 	ok = true
 	return res, nil
+}
+
+// formatOneManifestCap proves a format-1 bundle's preamble, as open does
+// before anything else, and returns the bound the full reader puts on its
+// manifest (manifestCap). A format-1 manifest is signed over its exact
+// bytes, so extract holds it whole before its signature can be checked:
+// without the bound a stranger's bundle could make it hold, and hash
+// twice, 256 MiB. The preamble costs at most MaxPreamble, and a stranger's
+// fails at its signature. (Format 2 needs none of this: its manifest is
+// hashed as it passes.)
+func formatOneManifestCap(seq *zframe.SeqDecoder, archiveEnd int64, key *sign.PublicKey, sender *card.Card) (int64, error) {
+	head, err := seq.Range(0, archiveEnd)
+	if err != nil {
+		return 0, integrityWrap(err, "the bundle's index is damaged")
+	}
+	tr := tar.NewReader(head)
+	preBytes, err := readMetaEntry(tr, PreambleName, MaxPreamble)
+	if err != nil {
+		return 0, err
+	}
+	preSig, err := readMetaEntry(tr, PreambleSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return 0, err
+	}
+	if err := manifest.Verify(key, sign.ContextPreamble, preBytes, preSig); err != nil {
+		return 0, wrongSenderError(preBytes, preSig, sender, err)
+	}
+	pre, err := manifest.ParsePreamble(preBytes)
+	if err != nil {
+		return 0, integrityWrap(err, "the bundle's preamble is invalid")
+	}
+	if pre.Version != manifest.Version1 {
+		return 0, integrity("the bundle's index is damaged: it is for format 1, its preamble for format %d", pre.Version)
+	}
+	return manifestCap(len(preBytes), len(pre.Files)), nil
 }

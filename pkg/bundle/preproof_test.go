@@ -215,6 +215,57 @@ func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
 	}
 }
 
+// A stranger's format-1 bundle declaring a 128 MiB manifest made extract
+// hold it whole and hash it twice before finding the signature was not
+// the sender's (the format signs the manifest's exact bytes). Extract now
+// proves a format-1 bundle's preamble first, which a stranger's fails.
+func TestExtractProvesAFormatOnePreambleFirst(t *testing.T) {
+	p := getParties(t)
+	preBytes := []byte(`{"type":"dossier-preamble","version":1}` + "\n")
+	preSig, err := manifest.Sign(p.mallory.Key, sign.ContextPreamble, preBytes)
+	if err != nil {
+		t.Fatal(err)
+	}
+	manSig, err := manifest.Sign(p.mallory.Key, sign.ContextManifest, []byte("x"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data := rawBundle(t, p.bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
+		tw := tar.NewWriter(zw)
+		addEntry(t, tw, PreambleName, preBytes)
+		addEntry(t, tw, PreambleSigName, preSig)
+		if err := tw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		off := zw.Offset()
+		const size = 128 << 20
+		if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		zero := make([]byte, 1<<20)
+		for range size / len(zero) {
+			if _, err := tw.Write(zero); err != nil {
+				t.Fatal(err)
+			}
+		}
+		addEntry(t, tw, ManifestSigName, manSig)
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Appendf(nil, `{"type":"dossier-index","version":1,"manifest_offset":%d}`+"\n", off)
+	})
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "a", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	runtime.ReadMemStats(&after)
+	if !errors.Is(err, ErrWrongSender) {
+		t.Errorf("err = %v, want the preamble's signature refused", err)
+	}
+	if got := after.TotalAlloc - before.TotalAlloc; got > 48<<20 {
+		t.Errorf("extract allocated %d MiB for a stranger's format-1 bundle", got>>20)
+	}
+}
+
 // A signed manifest whose head is longer than preProofHead (1.2 MB of
 // handling restrictions) is read a second time once its signature holds,
 // and the file extracted; the second reading must hash to the proven
