@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/contacts"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 )
@@ -32,6 +33,11 @@ func newKeyFingerprintCommand(g *globalOptions) *cobra.Command {
 		RunE: func(cmd *cobra.Command, args []string) error {
 			data, err := readSmallFile(args[0], identity.MaxSize)
 			var c *card.Card
+			if err == nil {
+				if err := ambiguousWithContact(args[0]); err != nil {
+					return err
+				}
+			}
 			if errors.Is(err, fs.ErrNotExist) {
 				if c, err = loadContactCard(args[0], err); err != nil {
 					return err
@@ -46,6 +52,9 @@ func newKeyFingerprintCommand(g *globalOptions) *cobra.Command {
 				c = id.Card
 			} else if c, err = card.Parse(data); err != nil {
 				return fmt.Errorf("%s: %w", args[0], err)
+			} else if err := impersonation(args[0], c); err != nil {
+				// Shown all the same: comparing it aloud is how to tell.
+				g.warn("%s\n", strings.TrimPrefix(err.Error(), contacts.ErrConflict.Error()+": "))
 			}
 			fp := c.Fingerprint()
 			if g.JSON {

@@ -231,12 +231,58 @@ func (g *globalOptions) warn(format string, args ...any) {
 }
 
 // loadCard reads and checks a card file or, when no file of that name
-// exists, the card of the contact of that name.
+// exists, the card of the contact of that name. A bare name that is both
+// a file here and a contact is refused as ambiguous: a file named like a
+// contact (on a courier's stick, in an opened bag) must not silently
+// stand in for the contact. So is a card file that names itself like a
+// contact held by another key.
 func loadCard(arg string) (*card.Card, error) {
 	if _, err := os.Lstat(arg); errors.Is(err, fs.ErrNotExist) {
 		return loadContactCard(arg, err)
 	}
-	return loadCardFile(arg)
+	if err := ambiguousWithContact(arg); err != nil {
+		return nil, err
+	}
+	c, err := loadCardFile(arg)
+	if err != nil {
+		return nil, err
+	}
+	if err := impersonation(arg, c); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// ambiguousWithContact fails if arg, an existing file, is written as a bare
+// name that is also a contact's.
+func ambiguousWithContact(arg string) error {
+	if looksLikeFile(arg) {
+		return nil
+	}
+	book, err := openContacts()
+	if err != nil {
+		return nil
+	}
+	if ct, err := book.Get(arg); err == nil {
+		return usagef("%q is both a file here and your contact %q: write ./%s for the file, or run dossier from another folder for the contact", arg, ct.Name, arg)
+	}
+	return nil
+}
+
+// impersonation fails if the card c, read from the file arg, names itself
+// like a contact who is another key.
+func impersonation(arg string, c *card.Card) error {
+	book, err := openContacts()
+	if err != nil {
+		return nil
+	}
+	e, err := book.Impersonated(c.Name, c.Fingerprint())
+	if err != nil || e == nil {
+		return nil
+	}
+	held, _ := card.ParseFingerprintHex(e.Fingerprint)
+	return fmt.Errorf("%w: the card %s names %q, which reads as your contact %q, but that contact is the key %s and this card the key %s: this may be an impersonation; compare fingerprints with the holder, and if both are genuine, store this one with 'dossier contacts add %s --as NAME' and use that name",
+		contacts.ErrConflict, arg, c.Name, e.Name, held, c.Fingerprint(), arg)
 }
 
 // loadCardFile reads and checks a card file.

@@ -37,6 +37,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode"
 
 	"golang.org/x/text/unicode/norm"
 
@@ -177,6 +178,51 @@ func key(name string) string {
 
 // SameName reports whether a and b are the same contact name.
 func SameName(a, b string) bool { return key(a) == key(b) }
+
+// lookalike is the form in which names are compared for ones that read
+// alike: key, after dropping what displays as nothing (zero-width spaces
+// and joiners, soft hyphens, variation selectors and the other format
+// characters) and folding compatibility forms (NFKC: fullwidth letters,
+// ligatures). "alice", "alice\u200b" and "ａｌｉｃｅ" share one. Letters
+// of other scripts that look alike (a Cyrillic а) are not folded.
+func lookalike(name string) string {
+	visible := strings.Map(func(r rune) rune {
+		if unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r) {
+			return -1
+		}
+		return r
+	}, name)
+	return strings.ToLower(norm.NFKC.String(visible))
+}
+
+// Impersonated returns the contact whose name reads like name (the same,
+// or differing only in what displays as nothing or in compatibility
+// forms) but who is another key than fp, or nil if there is none: a card
+// naming itself so may be an impersonation of that contact. A key that is
+// itself a contact (stored deliberately under another name) impersonates
+// no one. A missing contact list has none.
+func (b *Book) Impersonated(name string, fp card.Fingerprint) (*Entry, error) {
+	idx, _, err := b.read()
+	if err != nil {
+		return nil, err
+	}
+	for _, e := range idx.Contacts {
+		if e.Fingerprint == fp.Hex() {
+			return nil, nil
+		}
+	}
+	return idx.impersonated(name, fp), nil
+}
+
+func (idx *Index) impersonated(name string, fp card.Fingerprint) *Entry {
+	want := lookalike(name)
+	for i, e := range idx.Contacts {
+		if e.Fingerprint != fp.Hex() && lookalike(e.Name) == want {
+			return &idx.Contacts[i]
+		}
+	}
+	return nil
+}
 
 // CheckName reports whether name can be a contact's name: not empty, at
 // most MaxNameLen bytes of UTF-8 without control or bidi characters, and
@@ -431,6 +477,10 @@ func (b *Book) prepare(name string, c *card.Card) (Status, *Index, []byte, error
 		if e.Fingerprint == fp.Hex() {
 			return 0, nil, nil, fmt.Errorf("contacts: this key (%s) is already the contact %q; remove it first to store it under another name", fp, e.Name)
 		}
+	}
+	if e := idx.impersonated(name, fp); e != nil {
+		held, _ := card.ParseFingerprintHex(e.Fingerprint)
+		return 0, nil, nil, fmt.Errorf("%w: the name %q reads the same as the contact %q, who is the key %s, but this card is the key %s", ErrConflict, name, e.Name, held, fp)
 	}
 	return Added, idx, old, nil
 }

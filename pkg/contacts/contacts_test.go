@@ -342,3 +342,28 @@ func TestConcurrentAdds(t *testing.T) {
 		t.Fatalf("List = %d entries, %v; want %d", len(list), err, n)
 	}
 }
+
+// Names that read the same as a contact's (found by review): with a
+// zero-width space, a soft hyphen or fullwidth letters, another key's
+// card was stored beside the contact, and the list showed two "alice".
+func TestLookalikeConflict(t *testing.T) {
+	b, _ := openBook(t)
+	alice := newIdentity(t, "alice")
+	add(t, b, "", alice.Card)
+	for _, name := range []string{"alice\u200b", "al\u00adice", "\uff41\uff4c\uff49\uff43\uff45", "alice\ufe0f", "ALICE\u2060"} {
+		other := newIdentity(t, name)
+		if _, err := b.Add("", other.Card, t0); !errors.Is(err, contacts.ErrConflict) {
+			t.Errorf("Add of a card named %q: %v, want ErrConflict", name, err)
+		}
+		e, err := b.Impersonated(name, other.Fingerprint())
+		if err != nil || e == nil || e.Name != "alice" {
+			t.Errorf("Impersonated(%q) = %v, %v; want the contact alice", name, e, err)
+		}
+		if e, _ := b.Impersonated(name, alice.Fingerprint()); e != nil {
+			t.Errorf("Impersonated(%q) by alice's own key = %v, want nil", name, e)
+		}
+	}
+	// A different name is not one.
+	bob := newIdentity(t, "alicia")
+	add(t, b, "", bob.Card)
+}
