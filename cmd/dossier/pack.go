@@ -271,6 +271,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	ev := g.begin("pack")
 	ev.Counterparts = counterparts(in.recipients...)
 	plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
+	var unlabelled *bundle.UnlabelledError
+	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
+		// Said first: such a rule may be why files have no category.
+		if p := unusedGlobs(plan); p != "" {
+			return usagef("%s", p)
+		}
+	}
 	if err != nil {
 		return err
 	}

@@ -115,6 +115,9 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		problems = append(problems, "--exclude left out every file")
 	}
+	if p := unusedGlobs(plan); p != "" {
+		problems = append(problems, p)
+	}
 	mcase := in.mcase
 	if len(violations) > 0 {
 		mcase.PolicyOverride = o.OverridePolicy
@@ -247,4 +250,27 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 		"excluded":   excluded,
 		"policy":     policy,
 	}
+}
+
+// unusedGlobs says which category rules and exclude globs of plan matched
+// nothing, with what to check, or "" if every one matched. pack refuses
+// such a plan: the files a rule was meant for went to the default
+// category (to a recipient who may not accept what they are), or an
+// exclude left in what it was meant to keep out.
+func unusedGlobs(plan *bundle.Plan) string {
+	var parts []string
+	for _, r := range plan.UnusedRules {
+		parts = append(parts, "the category rule "+r.String())
+	}
+	for _, g := range plan.UnusedExcludes {
+		parts = append(parts, "the exclude glob "+g)
+	}
+	switch len(parts) {
+	case 0:
+		return ""
+	case 1:
+	default:
+		parts = append(parts[:len(parts)-2], parts[len(parts)-2]+" and "+parts[len(parts)-1])
+	}
+	return strings.Join(parts, ", ") + " matched no file: stored paths start with the name of the folder given (case/medical/…), case matters, and [ ] in a glob is a class of characters (put a backslash before a bracket that is part of a name); check with 'dossier plan', or drop what is not needed"
 }

@@ -51,6 +51,14 @@ type Plan struct {
 	Excluded []Input
 	// Unlabelled lists the stored paths of files that got no category.
 	Unlabelled []string
+	// UnusedRules lists the category rules that matched no file (packed
+	// or excluded), and UnusedExcludes the exclude globs that matched
+	// nothing: most likely
+	// globs that do not say what was meant (a bracket read as a character
+	// class, a name in another case), whose files then went to the
+	// default category, or were sent.
+	UnusedRules    category.Rules
+	UnusedExcludes []string
 
 	// own holds the entries that Files point to, as MakePlan made them.
 	// It is a pointer so that a copy of the Plan shares whether a Pack
@@ -162,19 +170,24 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
-	for _, g := range exclude {
-		if _, err := category.Match(g, "x"); err != nil {
+	exclude = slices.Clone(exclude)
+	for i, g := range exclude {
+		exclude[i] = category.NormalizeGlob(g)
+		if _, err := category.Match(exclude[i], "x"); err != nil {
 			return nil, fmt.Errorf("exclude %q: %w", g, err)
 		}
 	}
+	usedExcludes := make([]bool, len(exclude))
+	usedRules := make([]bool, len(rules))
 	excluded := func(stored string) bool {
 		stored = safepath.Normalize(stored)
-		for _, g := range exclude {
+		hit := false
+		for i, g := range exclude {
 			if ok, _ := category.Match(g, stored); ok {
-				return true
+				usedExcludes[i], hit = true, true
 			}
 		}
-		return false
+		return hit
 	}
 	plan := &Plan{}
 	var files chunkedList[Input]
@@ -200,8 +213,11 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return lastMTime
 	}
 	skip := func(src, stored string, info fs.FileInfo) {
+		stored = safepath.Normalize(stored)
+		// A rule for files that were then left out did its job.
+		rules.AssignMarking(stored, usedRules)
 		plan.Excluded = append(plan.Excluded, Input{Source: src, id: idOf(info), planned: true,
-			File: &manifest.File{Path: safepath.Normalize(stored), Size: info.Size()}})
+			File: &manifest.File{Path: stored, Size: info.Size()}})
 	}
 	// skipTree lists everything below an excluded folder (at dir, and at
 	// from in fsys) as excluded; what cannot be read there is of no
@@ -231,7 +247,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
 			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
 		}
-		cats := rules.Assign(stored)
+		cats := rules.AssignMarking(stored, usedRules)
 		if len(cats) == 0 {
 			cats = category.Sort(defaults)
 		}
@@ -338,6 +354,16 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			more = fmt.Sprintf("; and %d more", unsafeCount-len(unsafeNames))
 		}
 		return nil, fmt.Errorf("%w: %d names cannot be stored safely: %s%s (rename them, or leave them out with --exclude)", ErrInput, unsafeCount, strings.Join(unsafeNames, "; "), more)
+	}
+	for i, r := range rules {
+		if !usedRules[i] {
+			plan.UnusedRules = append(plan.UnusedRules, r)
+		}
+	}
+	for i, g := range exclude {
+		if !usedExcludes[i] {
+			plan.UnusedExcludes = append(plan.UnusedExcludes, g)
+		}
 	}
 	plan.Files, plan.own = files.slice(), &ownedList{files: entries.slice()}
 	for i := range plan.Files {

@@ -459,3 +459,36 @@ func TestMakePlanListsUnsafeNames(t *testing.T) {
 		t.Errorf("one unsafe name: %v", err)
 	}
 }
+
+// Found by review: a rule whose glob matched nothing (the brackets of
+// MLA[2026-077] read as a character class) left the medical report to the
+// default category, and an exclude that matched nothing let the drafts
+// go; the plan said nothing. MakePlan now lists both, and counts a rule
+// for files that were then excluded as used.
+func TestMakePlanReportsUnusedGlobs(t *testing.T) {
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{
+		"MLA[2026-077]/medical/hiv.txt":  "x",
+		"MLA[2026-077]/drafts/u.txt":     "d",
+		"MLA[2026-077]/interviews/a.txt": "a",
+	})
+	rules := category.Rules{
+		{Category: category.SpecialCategory, Glob: "MLA[2026-077]/medical/**"},
+		{Category: category.Personal, Glob: `MLA\[2026-077\]/interviews/**`},
+		{Category: category.TradeSecret, Glob: `MLA\[2026-077\]/drafts/**`},
+	}
+	plan, err := MakePlan([]string{filepath.Join(dir, "MLA[2026-077]")}, rules, []category.ID{category.LawEnforcement},
+		"MLA[2026-077]/drafts", `./MLA\[2026-077\]/drafts`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.UnusedRules) != 1 || plan.UnusedRules[0] != rules[0] {
+		t.Errorf("UnusedRules = %v, want only the bracketed medical rule", plan.UnusedRules)
+	}
+	if !slices.Equal(plan.UnusedExcludes, []string{"MLA[2026-077]/drafts"}) {
+		t.Errorf("UnusedExcludes = %q, want the unescaped one (./ is dropped from the other)", plan.UnusedExcludes)
+	}
+	if len(plan.Excluded) != 1 || len(plan.Files) != 2 {
+		t.Errorf("excluded %d and planned %d files, want 1 and 2", len(plan.Excluded), len(plan.Files))
+	}
+}

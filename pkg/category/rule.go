@@ -5,6 +5,8 @@ import (
 	"path"
 	"slices"
 	"strings"
+
+	"golang.org/x/text/unicode/norm"
 )
 
 // ErrBadPattern is wrapped by the errors returned for a malformed glob.
@@ -25,7 +27,8 @@ func (r Rule) String() string {
 
 // ParseRule parses a rule written as CAT=GLOB, for example
 // "personal=**/*.jpg". The text is split at the first '=', so the glob
-// may itself contain '='; nothing is trimmed. It is an error, wrapping
+// may itself contain '='; nothing is trimmed, but the glob is put in the
+// form stored paths have (see NormalizeGlob). It is an error, wrapping
 // ErrBadRule, if the '=' is missing, the category is unknown (also
 // wrapping ErrUnknown) or the glob is empty or malformed (also wrapping
 // ErrBadPattern). The glob is checked in full here, so that Match cannot
@@ -39,6 +42,7 @@ func ParseRule(s string) (Rule, error) {
 	if err != nil {
 		return Rule{}, fmt.Errorf("%w %q: %w", ErrBadRule, s, err)
 	}
+	glob = NormalizeGlob(glob)
 	if glob == "" {
 		return Rule{}, fmt.Errorf("%w %q: empty glob", ErrBadRule, s)
 	}
@@ -46,6 +50,17 @@ func ParseRule(s string) (Rule, error) {
 		return Rule{}, fmt.Errorf("%w %q: %w", ErrBadRule, s, err)
 	}
 	return Rule{Category: id, Glob: glob}, nil
+}
+
+// NormalizeGlob puts a glob in the form stored paths have, so that it
+// matches what it reads as: Unicode NFC (a name typed or completed in
+// decomposed form, as macOS gives it, would otherwise match nothing) and
+// without leading "./" segments, which no stored path has.
+func NormalizeGlob(glob string) string {
+	for strings.HasPrefix(glob, "./") {
+		glob = strings.TrimLeft(glob[2:], "/")
+	}
+	return norm.NFC.String(glob)
 }
 
 // Match reports whether the stored path name matches the glob.
@@ -131,14 +146,34 @@ type Rules []Rule
 // with a malformed glob (possible only if it was not built by ParseRule)
 // matches nothing.
 func (rs Rules) Assign(name string) []ID {
+	return rs.assign(name, nil)
+}
+
+// AssignMarking is Assign that also sets used[i] for every rule i whose
+// glob matches name (used has one element per rule), so that a caller
+// can tell which rules matched no path at all: a glob that does not match
+// what it was meant to (a bracket read as a character class, a name in
+// another case) would otherwise leave those files to the default
+// category unnoticed.
+func (rs Rules) AssignMarking(name string, used []bool) []ID {
+	return rs.assign(name, used)
+}
+
+func (rs Rules) assign(name string, used []bool) []ID {
 	var ids []ID
 	ns := strings.Split(name, "/")
-	for _, r := range rs {
-		if slices.Contains(ids, r.Category) || validate(r.Glob) != nil {
+	for i, r := range rs {
+		have := slices.Contains(ids, r.Category)
+		if have && (used == nil || used[i]) || validate(r.Glob) != nil {
 			continue
 		}
 		if match(strings.Split(r.Glob, "/"), ns) {
-			ids = append(ids, r.Category)
+			if used != nil {
+				used[i] = true
+			}
+			if !have {
+				ids = append(ids, r.Category)
+			}
 		}
 	}
 	if len(ids) == 0 {

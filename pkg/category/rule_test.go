@@ -351,3 +351,49 @@ func ExampleRules_Assign() {
 	// [other]
 	// true
 }
+
+func TestNormalizeGlob(t *testing.T) {
+	for in, want := range map[string]string{
+		"case/medical/**":    "case/medical/**",
+		"./case/medical/**":  "case/medical/**",
+		".//./case/x":        "case/x",
+		"case/me\u0301dical": "case/m\u00e9dical",
+		"./":                 "",
+		"x/./y":              "x/./y", // not a leading segment: left for validate to refuse
+	} {
+		if got := NormalizeGlob(in); got != want {
+			t.Errorf("NormalizeGlob(%q) = %q, want %q", in, got, want)
+		}
+	}
+	r, err := ParseRule("personal=./case/me\u0301dical/**")
+	if err != nil || r.Glob != "case/m\u00e9dical/**" {
+		t.Fatalf("ParseRule = %+v, %v; want the glob in stored form", r, err)
+	}
+	if _, err := ParseRule("personal=./"); err == nil {
+		t.Fatal("a glob of only ./ was accepted")
+	}
+}
+
+// AssignMarking marks every rule that matches, also one whose category an
+// earlier rule already gave.
+func TestAssignMarking(t *testing.T) {
+	rs := Rules{
+		{Category: Personal, Glob: "case/**"},
+		{Category: Personal, Glob: "case/interviews/**"},
+		{Category: SpecialCategory, Glob: "case/medical/**"},
+		{Category: TradeSecret, Glob: "MLA[2026]/**"},
+	}
+	used := make([]bool, len(rs))
+	if got := rs.AssignMarking("case/interviews/a.txt", used); !slices.Equal(got, []ID{Personal}) {
+		t.Fatalf("AssignMarking = %v", got)
+	}
+	if got := rs.AssignMarking("MLA[2026]/x", used); got != nil {
+		t.Fatalf("a bracket is a class: AssignMarking = %v, want nil", got)
+	}
+	if want := []bool{true, true, false, false}; !slices.Equal(used, want) {
+		t.Fatalf("used = %v, want %v", used, want)
+	}
+	if got := rs.Assign("case/medical/r.txt"); !slices.Equal(got, []ID{Personal, SpecialCategory}) {
+		t.Fatalf("Assign = %v", got)
+	}
+}
