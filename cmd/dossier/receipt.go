@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"slices"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/custody"
 	"github.com/dossier-evidence/dossier/pkg/receipt"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 	"github.com/dossier-evidence/dossier/pkg/volume"
@@ -71,14 +73,58 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	if err := r.Matches(digest); err != nil {
 		return fmt.Errorf("%s: %w", path, err)
 	}
+	// The receipt's signature and digest prove who signed it and for
+	// which bytes; the rest it only states. Where these bytes were packed,
+	// this machine's custody log says which bundle they are and to whom
+	// they went: a receipt from anyone else, or naming another bundle, is
+	// refused.
+	packed, err := packedHere(hexDigest(digest))
+	if err != nil {
+		g.warn("could not read the custody log to check the receipt against the pack: %s\n", oneLine(err.Error()))
+	}
+	if packed != nil {
+		if packed.BundleID != r.BundleID {
+			return fmt.Errorf("%s: %w: it names bundle %s, but these bytes are bundle %s (custody log entry %d): the receipt's statements are false", path, receipt.ErrInvalid, r.BundleID, packed.BundleID, packed.Seq)
+		}
+		if !slices.Contains(packed.Counterparts, r.Recipient.Fingerprint) {
+			return fmt.Errorf("%s: %w: it is signed by %s, who was not a recipient of bundle %s (custody log entry %d names who was)", path, receipt.ErrInvalid, oneLine(recipient.Label()), packed.BundleID, packed.Seq)
+		}
+	}
 	ev.BundleID, ev.BundleHash = r.BundleID, hexDigest(digest)
 	if g.JSON {
-		return g.printJSON(map[string]any{"ok": true, "receipt": r})
+		out := map[string]any{"ok": true, "receipt": r, "pack_entry": nil}
+		if packed != nil {
+			out["pack_entry"] = packed.Seq
+		}
+		return g.printJSON(out)
 	}
 	fp, _ := card.ParseFingerprintHex(r.Recipient.Fingerprint)
-	g.say("OK: %s [%s] received bundle %s (%s, %s) on %s: %s\n",
+	if packed != nil {
+		g.say("OK: %s [%s], a recipient of bundle %s (custody log entry %d), received it on %s: %s (%s, %s)\n",
+			oneLine(r.Recipient.Name), fp, r.BundleID, packed.Seq, r.Received, r.Result, plural(r.FileCount, "file"), humanBytes(r.TotalSize))
+		return nil
+	}
+	g.say("OK: %s [%s] signed this receipt for exactly these bytes, stating that they are bundle %s (%s, %s), received on %s: %s\n",
 		oneLine(r.Recipient.Name), fp, r.BundleID, plural(r.FileCount, "file"), humanBytes(r.TotalSize), r.Received, r.Result)
+	g.say("    not checked: this machine's custody log has no pack of these bytes, so which bundle they are and that %s was a recipient rest on the receipt's word; check on the machine that packed it\n", oneLine(r.Recipient.Name))
 	return nil
+}
+
+// packedHere returns the custody log's entry of the pack that wrote the
+// bundle whose BLAKE2b-512 is hash (hex), or nil if this machine's log has
+// none.
+func packedHere(hash string) (*custody.Entry, error) {
+	home, err := custody.DefaultHome()
+	if err != nil {
+		return nil, nil
+	}
+	l, err := custody.Open(home)
+	if err != nil {
+		return nil, err
+	}
+	return l.Find(func(e *custody.Entry) bool {
+		return e.Action == "pack" && e.Outcome == "ok" && e.BundleHash == hash
+	})
 }
 
 // bundleDigest hashes a bundle file, or all volumes of a split bundle in
