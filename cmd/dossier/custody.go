@@ -7,6 +7,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 
 	"github.com/spf13/cobra"
 
@@ -146,12 +148,26 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 				return err
 			}
 			if g.JSON {
-				return g.printJSON(map[string]any{"ok": true, "log": l.Path(), "entries": rep.Entries, "signed": rep.Signed, "unsigned": rep.Unsigned, "head_behind": rep.HeadBehind})
+				return g.printJSON(map[string]any{"ok": true, "log": l.Path(), "entries": rep.Entries, "signed": rep.Signed, "unsigned": rep.Unsigned,
+					"head_behind": rep.HeadBehind, "last_sha256": rep.LastSHA256, "signers": rep.Signers})
 			}
 			if rep.HeadBehind {
 				g.warn("the last append was interrupted before custody.head was updated; the next entry repairs it\n")
 			}
 			g.say("OK: %s: %s, %d signed, %d unsigned; chain and signatures intact\n", l.Path(), plural(rep.Entries, "entry"), rep.Signed, rep.Unsigned)
+			if rep.Entries > 0 {
+				// What to keep elsewhere: a log cut back and written on
+				// from there can reach the same count again, not this hash.
+				g.say("    entry %d is SHA-256 %s\n", rep.Entries, rep.LastSHA256)
+				fps := slices.Sorted(maps.Keys(rep.Signers))
+				for _, fp := range fps {
+					short := fp
+					if f, err := card.ParseFingerprintHex(fp); err == nil {
+						short = f.String()
+					}
+					g.say("    signed by %s: %s\n", short, plural(rep.Signers[fp], "entry"))
+				}
+			}
 			return nil
 		},
 	}

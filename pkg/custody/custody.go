@@ -793,6 +793,14 @@ type Report struct {
 	// head (the next append repairs it). It is not a sign of tampering:
 	// whoever could add that entry could also have rewritten the head.
 	HeadBehind bool
+	// LastSHA256 is the hex SHA-256 of the last entry's line (without its
+	// newline), which every later entry's chain builds on; "" for an empty
+	// log. Kept elsewhere with Entries, it shows a log cut back to an
+	// earlier entry and written on from there, which Verify alone cannot:
+	// the count may come back, this hash does not.
+	LastSHA256 string
+	// Signers counts the signed entries of each actor (hex fingerprint).
+	Signers map[string]int
 }
 
 // Verify checks the whole log: every line is a canonical entry with
@@ -817,7 +825,7 @@ func (l *Log) Verify() (*Report, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := new(Report)
+	rep := &Report{Signers: map[string]int{}}
 	if !exists {
 		if h.exists {
 			return rep, fmt.Errorf("%w: %s is missing but %s records %d entries", ErrBroken, LogName, HeadName, h.Seq)
@@ -869,12 +877,14 @@ func (l *Log) Verify() (*Report, error) {
 				return fmt.Errorf("%w: line %d: the signature of actor %s does not verify (the entry was edited): %v", ErrBroken, n, e.Actor, err)
 			}
 			rep.Signed++
+			rep.Signers[e.Actor]++
 		} else {
 			rep.Unsigned++
 		}
 		rep.Entries++
 		sum := sha256.Sum256(line[:len(line)-1])
 		last = tail{seq: e.Seq, hash: hex.EncodeToString(sum[:]), prev: e.Prev}
+		rep.LastSHA256 = last.hash
 		return nil
 	})
 	if err != nil {

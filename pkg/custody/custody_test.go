@@ -102,7 +102,7 @@ func TestAppendAndVerify(t *testing.T) {
 	alice, bob := newIdentity(t, "Alice"), newIdentity(t, "Bob")
 
 	rep := mustVerify(t, l)
-	if *rep != (custody.Report{}) {
+	if rep.Entries != 0 || rep.Signed != 0 || rep.Unsigned != 0 || rep.HeadBehind || rep.LastSHA256 != "" || len(rep.Signers) != 0 {
 		t.Fatalf("empty log: %+v", rep)
 	}
 	when := time.Date(2025, 3, 4, 5, 6, 7, 890, time.FixedZone("CET", 3600))
@@ -122,7 +122,8 @@ func TestAppendAndVerify(t *testing.T) {
 		t.Errorf("time = %q", got[0].Time)
 	}
 	rep = mustVerify(t, l)
-	if *rep != (custody.Report{Entries: 5, Signed: 3, Unsigned: 2}) {
+	if rep.Entries != 5 || rep.Signed != 3 || rep.Unsigned != 2 || rep.HeadBehind ||
+		rep.Signers[alice.Card.Fingerprint().Hex()] != 2 || rep.Signers[bob.Card.Fingerprint().Hex()] != 1 || len(rep.Signers) != 2 {
 		t.Errorf("report = %+v", rep)
 	}
 
@@ -758,5 +759,44 @@ func TestConcurrentProcesses(t *testing.T) {
 	cards, _ := os.ReadDir(filepath.Join(home, "cards"))
 	if len(cards) != 5 {
 		t.Errorf("%d cards stored, want 5", len(cards))
+	}
+}
+
+// Found by review: a log cut back to its first entry, custody.head
+// rewritten to match and two entries appended again gave the same summary
+// (3 entries, 2 signed, 1 unsigned) as before, the one the documentation
+// says to keep elsewhere. The report now names the last entry's hash and
+// who signed how many, which such a rollback cannot reproduce.
+func TestVerifyReportsWhatARollbackChanges(t *testing.T) {
+	l := openLog(t)
+	alice, mallory := newIdentity(t, "Alice"), newIdentity(t, "Mallory")
+	mustAppend(t, l, event(1), nil)
+	mustAppend(t, l, event(2), alice)
+	mustAppend(t, l, event(3), alice)
+	before := mustVerify(t, l)
+	if before.Entries != 3 || before.Signed != 2 || before.Signers[alice.Card.Fingerprint().Hex()] != 2 || len(before.LastSHA256) != 64 {
+		t.Fatalf("report before = %+v", before)
+	}
+	// Cut back to line 1, with the head rewritten to match, and written on.
+	data, err := os.ReadFile(l.Path())
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := data[:bytes.IndexByte(data, '\n')+1]
+	if err := os.WriteFile(l.Path(), first, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(first[:len(first)-1])
+	if err := os.WriteFile(filepath.Join(l.Home(), custody.HeadName), fmt.Appendf(nil, `{"seq":1,"sha256":"%x"}`+"\n", sum), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	mustAppend(t, l, event(4), mallory)
+	mustAppend(t, l, event(5), mallory)
+	after := mustVerify(t, l)
+	if after.Entries != before.Entries || after.Signed != before.Signed {
+		t.Fatalf("the rollback should reach the same counts: %+v", after)
+	}
+	if after.LastSHA256 == before.LastSHA256 || after.Signers[alice.Card.Fingerprint().Hex()] != 0 || after.Signers[mallory.Card.Fingerprint().Hex()] != 2 {
+		t.Fatalf("the report after a rollback does not show it: before %+v, after %+v", before, after)
 	}
 }
