@@ -23,6 +23,9 @@ import (
 )
 
 type packOptions struct {
+	// specReplaced says which of the spec's lists a flag replaced.
+	specReplaced []string
+
 	IdentityPath        string
 	Recipients          []string
 	Output              string
@@ -80,6 +83,9 @@ bundle is written to standard output.`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := o.complete(cmd.Flags().Changed, &args); err != nil {
 				return err
+			}
+			for _, r := range o.specReplaced {
+				g.warn("%s\n", r)
 			}
 			return runPack(cmd.Context(), g, o, args)
 		},

@@ -33,6 +33,9 @@ plan exits 0 when it could make the plan, whatever it found: the last line
 			if err := o.complete(cmd.Flags().Changed, &args); err != nil {
 				return err
 			}
+			for _, r := range o.specReplaced {
+				g.warn("%s\n", r)
+			}
 			o.DryRun = true
 			return runPack(cmd.Context(), g, o, args)
 		},

@@ -359,6 +359,27 @@ func (s *spec) recipient(r string) string {
 // explicitly on the command line (changed reports which flags were).
 func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]string) error {
 	use := func(key, flag string) bool { return s.set[key] && !changed(flag) }
+	// A repeatable flag replaces the spec's whole list, as documented; an
+	// officer adding one rule on the command line is told what went.
+	var specCategories []string
+	for _, id := range category.All() {
+		for _, g := range s.Categories[string(id)] {
+			specCategories = append(specCategories, string(id)+"="+g)
+		}
+	}
+	for _, l := range []struct {
+		key, flag string
+		items     []string
+	}{
+		{"categories", "category", specCategories},
+		{"exclude", "exclude", s.Exclude},
+		{"recipients", "recipient", s.Recipients},
+		{"restrictions", "restriction", s.Restrictions},
+	} {
+		if s.set[l.key] && changed(l.flag) && len(l.items) > 0 {
+			o.specReplaced = append(o.specReplaced, fmt.Sprintf("--%s replaces the spec's %s: %s; repeat on the command line what should stay", l.flag, l.key, strings.Join(l.items, ", ")))
+		}
+	}
 	for _, f := range []struct {
 		key, flag string
 		dst       *string
@@ -398,12 +419,7 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 		}
 	}
 	if use("categories", "category") {
-		o.Categories = nil
-		for _, id := range category.All() {
-			for _, g := range s.Categories[string(id)] {
-				o.Categories = append(o.Categories, string(id)+"="+g)
-			}
-		}
+		o.Categories = specCategories
 	}
 	if s.set["paths"] && len(*paths) == 0 {
 		for _, p := range s.Paths {
