@@ -126,6 +126,9 @@ func (o *packOptions) complete(changed func(flag string) bool, args *[]string) e
 	if changed("override-policy") && strings.TrimSpace(o.OverridePolicy) == "" {
 		return usagef("--override-policy needs a reason, recorded in the signed manifest (e.g. --override-policy \"court order 2026/114\")")
 	}
+	if changed("format") && !manifest.Supported(o.Format) {
+		return usagef("--format %d: dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+	}
 	if o.Spec == "" {
 		return nil
 	}
@@ -220,6 +223,8 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	switch {
 	case len(paths) == 0:
 		return usagef("name at least one file or folder to pack (or 'paths' in the --spec file)")
+	case o.Format != 0 && !manifest.Supported(o.Format):
+		return usagef("bundle format %d (--format, or format in a spec): dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
 	case o.DryRun:
 	case o.IdentityPath == "":
 		return usagef("no identity given: pass -i ID_FILE (made by 'dossier keygen')")
@@ -227,8 +232,6 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		return usagef("no recipients: pass -r CARD (a card file or contact name) for each recipient")
 	case o.Output == "":
 		return usagef("no output: pass -o OUT (or -o - for standard output)")
-	case o.Format != 0 && !manifest.Supported(o.Format):
-		return usagef("bundle format %d (--format, or format in a spec): dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
 	}
 	in, err := prepare(o)
 	if err != nil {

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -120,6 +121,14 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	}
 	if p := unusedGlobs(plan); p != "" {
 		problems = append(problems, p)
+	}
+	// What pack would refuse about the output before packing.
+	if o.Output != "" && o.Output != "-" {
+		if err := checkOutputFolder(o.Output); err != nil {
+			problems = append(problems, oneLine(err.Error()))
+		} else if _, err := os.Lstat(o.Output); err == nil && !o.Force {
+			problems = append(problems, fmt.Sprintf("%s exists: pack never replaces it without --force", o.Output))
+		}
 	}
 	mcase := in.mcase
 	if len(violations) > 0 {

@@ -15,6 +15,7 @@ import (
 	"github.com/BurntSushi/toml"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
 // maxSpecSize bounds a transfer spec file.
@@ -410,6 +411,9 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 		o.Armor = s.Armor
 	}
 	if use("format", "format") {
+		if !manifest.Supported(s.Format) {
+			return usagef("%s: format = %d: dossier writes format %d, or %d for a receiver whose dossier predates format %d", s.path, s.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+		}
 		o.Format = s.Format
 	}
 	if use("recipients", "recipient") {
