@@ -484,6 +484,28 @@ func TestPublishRefusesStaleVolume(t *testing.T) {
 	}
 }
 
+// Found by review: a stale volume past a gap (OUT.005 left, OUT.003 and
+// OUT.004 removed) was not found, and travelled with the new set.
+func TestPublishRefusesStaleVolumePastAGap(t *testing.T) {
+	dir := testtmp.Dir(t)
+	out := filepath.Join(dir, "OUT")
+	for _, name := range []string{"OUT.005", "OUT.005.minisig", "OUT.0012", "OUT.old", "OUT.01"} {
+		mustWrite(t, filepath.Join(dir, name), []byte("from an earlier bundle"))
+	}
+	w, err := volume.NewWriter(out, 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	writeChunks(t, w, data(15, 4)) // two volumes
+	_, err = w.Publish(sealer(t, "sender", bundleID, true))
+	// In name order; OUT.old and OUT.01 are not volume names.
+	want := strings.Join([]string{out + ".0012", volume.Name(out, 5), volume.Name(out, 5) + ".minisig"}, ", ")
+	if !errors.Is(err, volume.ErrExists) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Publish = %v, want ErrExists naming %s", err, want)
+	}
+}
+
 // A name that appears between NewWriter and Publish is not replaced, and
 // what Publish had already renamed is taken back.
 func TestPublishNameAppeared(t *testing.T) {

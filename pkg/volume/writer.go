@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
@@ -183,10 +185,13 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 		// single-file bundle of the same name, would make the new set
 		// unreadable, and deleting files this run did not write is not
 		// pack's business.
-		for _, stale := range []string{Name(w.out, n+1), w.out} {
-			if _, err := os.Lstat(stale); err == nil {
-				return nil, fmt.Errorf("%w: %s is left from an earlier bundle and would be taken for part of this one; remove it and pack again", ErrExists, stale)
-			}
+		if _, err := os.Lstat(w.out); err == nil {
+			return nil, fmt.Errorf("%w: %s is left from an earlier bundle and would be taken for part of this one; remove it and pack again", ErrExists, w.out)
+		}
+		// Every later volume, not only the next: one left past a gap
+		// would travel with the new set (a courier copies OUT.*).
+		if stale := staleVolumes(w.out, n); len(stale) > 0 {
+			return nil, fmt.Errorf("%w: %s left from an earlier bundle would be taken for part of this one, or travel with it; remove them and pack again", ErrExists, strings.Join(stale, ", "))
 		}
 	}
 	type pub struct{ tmp, final string }
@@ -315,4 +320,33 @@ func (w *Writer) Digest() []byte {
 		return seal.NewHasher().Sum(nil)
 	}
 	return w.hashes[0].Sum(nil)
+}
+
+// staleVolumes lists the files named as volumes of out past the n-th
+// (OUT.NNN with three or more digits and a number above n), and their
+// seals, in name order.
+func staleVolumes(out string, n int) []string {
+	dir, base := filepath.Split(out)
+	if dir == "" {
+		dir = "."
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil
+	}
+	var stale []string
+	for _, e := range entries {
+		rest, ok := strings.CutPrefix(e.Name(), base+".")
+		if !ok {
+			continue
+		}
+		num := strings.TrimSuffix(rest, seal.Ext)
+		if len(num) < 3 || strings.Trim(num, "0123456789") != "" {
+			continue
+		}
+		if i, err := strconv.Atoi(num); err == nil && i > n {
+			stale = append(stale, filepath.Join(filepath.Dir(out), e.Name()))
+		}
+	}
+	return stale
 }
