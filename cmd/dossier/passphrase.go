@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
+	"io/fs"
 	"os"
 
 	"golang.org/x/term"
@@ -14,7 +16,7 @@ import (
 // prompt asks twice.
 func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) {
 	if g.PassphraseFile != "" {
-		data, err := readSmallFile(g.PassphraseFile, 64<<10)
+		data, err := g.readPassphraseFile(g.PassphraseFile)
 		if err != nil {
 			return "", fmt.Errorf("read passphrase file: %w", err)
 		}
@@ -59,4 +61,42 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 		}
 	}
 	return p, nil
+}
+
+// readPassphraseFile reads the passphrase file: a regular file, or a pipe
+// such as bash's <(…) gives, which keeps the passphrase off the disk. A
+// pipe can be read once, so what it gave is kept for a second question
+// in the same run.
+func (g *globalOptions) readPassphraseFile(path string) ([]byte, error) {
+	if g.passFileRead {
+		return g.passFileData, g.passFileErr
+	}
+	g.passFileRead = true
+	g.passFileData, g.passFileErr = readRegularOrPipe(path, 64<<10)
+	return g.passFileData, g.passFileErr
+}
+
+// readRegularOrPipe reads at most max bytes from the regular file or pipe
+// at path.
+func readRegularOrPipe(path string, max int64) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
+		return nil, fmt.Errorf("%s is neither a regular file nor a pipe", path)
+	}
+	data, err := io.ReadAll(io.LimitReader(f, max+1))
+	if err != nil {
+		return nil, err
+	}
+	if int64(len(data)) > max {
+		return nil, fmt.Errorf("%s is larger than %d bytes: not a passphrase file", path, max)
+	}
+	return data, nil
 }

@@ -43,8 +43,12 @@ const (
 // globalOptions are the flags every command shares, plus the process's
 // streams and clock (replaced in tests).
 type globalOptions struct {
-	JSON           bool
-	Quiet          bool
+	JSON  bool
+	Quiet bool
+	// What --passphrase-file gave, read once (it may be a pipe).
+	passFileRead   bool
+	passFileData   []byte
+	passFileErr    error
 	NoProgress     bool
 	PassphraseFile string
 
