@@ -110,11 +110,7 @@ func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	hh := headerHash(hdr)
 	plain, plainSize, err := age.DecryptReaderAt(ra, size, opts.Identity.Age)
 	if err != nil {
-		var nm *age.NoIdentityMatchError
-		if errors.As(err, &nm) {
-			return nil, fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
-		}
-		return nil, integrityWrap(err, "not a valid age-encrypted bundle (or truncated)")
+		return nil, ageError(err, opts)
 	}
 	ix, err := zframe.ReadIndex(plain, plainSize)
 	if err != nil {

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"strconv"
 	"sync"
 	"time"
@@ -668,7 +669,7 @@ func decrypter(src *srcReader, r io.Reader, opts ReadOptions, whole bool) (plain
 	}
 	plain, err = age.Decrypt(io.MultiReader(bytes.NewReader(hdr), br), opts.Identity.Age)
 	if err != nil {
-		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle")
+		return nil, nil, nil, ageError(err, opts)
 	}
 	rest = func() error {
 		if _, err := br.Peek(1); err != io.EOF {
@@ -691,20 +692,37 @@ func decryptAt(in *inOrderReaderAt, br *bufio.Reader, opts ReadOptions) (io.Read
 	}
 	ra, size, err := age.DecryptReaderAt(in, in.size, opts.Identity.Age)
 	if err != nil {
-		return nil, nil, nil, ageError(err, opts, "not a valid age-encrypted bundle (or it was cut short, or has data after its end)")
+		return nil, nil, nil, ageError(err, opts)
 	}
 	in.keepFrom(int64(len(hdr)))
 	return bufio.NewReaderSize(io.NewSectionReader(ra, 0, size), 1<<20), hdr, in.finish, nil
 }
 
-// ageError explains an error of age's decrypters.
-func ageError(err error, opts ReadOptions, msg string) error {
+// ageError explains an error of age's decrypters: the bundle is not for
+// this identity, or its encryption does not hold, which says what the
+// reader can do (ask for a new copy) and only age's own reason, without
+// the cipher's ("chacha20poly1305: message authentication failed").
+func ageError(err error, opts ReadOptions) error {
 	var nm *age.NoIdentityMatchError
 	if errors.As(err, &nm) {
 		return fmt.Errorf("%w: it is not encrypted to %s", ErrNoIdentity, opts.Identity.Card.Label())
 	}
-	return integrityWrap(err, "%s", msg)
+	reason, _, _ := strings.Cut(err.Error(), ": chacha20poly1305")
+	return &VerifyError{
+		Msg: fmt.Sprintf("the bundle is damaged or was altered: it is not a valid age-encrypted file, or its encrypted data does not authenticate (cut short, changed, or with data after its end; age: %s); do not rely on this copy: ask the sender for a new one", reason),
+		Err: shortCause{err, reason},
+	}
 }
+
+// shortCause is an error that reads as text but unwraps to err, so that
+// a message quoting text (a VerifyError's) need not repeat err whole.
+type shortCause struct {
+	err  error
+	text string
+}
+
+func (c shortCause) Error() string { return c.text }
+func (c shortCause) Unwrap() error { return c.err }
 
 // readMetaEntry reads one of dossier's own entries, which must come next
 // and be no larger than max, into one buffer of its declared size.
