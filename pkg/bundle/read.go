@@ -12,8 +12,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strings"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
