@@ -66,22 +66,33 @@ func (e *CollisionError) Is(target error) bool {
 //     volumes (Unicode full case folding, so "ß" and "ss" collide too);
 //   - a file and a folder: one path is a leading run of components of the
 //     other ("a" and "a/b"), also when case and normalization are ignored
-//     ("A" and "a/b");
-//   - in one folder spelled two ways ("A/x" and "a/y", or an NFC and an
-//     NFD spelling): where case or normalization is ignored the two
-//     folders are one, so the files land beside each other under the
-//     first spelling, and an opened bag, whose manifest names the second,
-//     would never verify.
+//     ("A" and "a/b").
 //
 // Collisions does not apply Check; call Check on each path as well. It
 // runs in time linear in the total length of the paths (times their
-// component count for the file/folder check).
+// component count for the file/folder check). Readers apply it; writers
+// apply [CollisionsOrSpellings].
 func Collisions(paths []string) error {
 	fold := cases.Fold()
-	if !mayCollide(paths, fold) {
+	if !mayCollide(paths, fold, false) {
 		return nil
 	}
-	return collisions(paths, foldKey(fold))
+	return collisions(paths, foldKey(fold), false)
+}
+
+// CollisionsOrSpellings is Collisions that also reports paths in one
+// folder spelled two ways ("A/x" and "a/y", or an NFC and an NFD
+// spelling): where case or normalization is ignored (Windows, macOS, a
+// FAT stick) the two folders are one, the files land beside each other
+// under the first spelling, and an opened bag, whose manifest names the
+// second, would never verify there. pack refuses such a list; readers
+// accept it, as bundles made before this check may hold one.
+func CollisionsOrSpellings(paths []string) error {
+	fold := cases.Fold()
+	if !mayCollide(paths, fold, true) {
+		return nil
+	}
+	return collisions(paths, foldKey(fold), true)
 }
 
 // mayCollide reports whether any two of paths collide, keeping only a
@@ -94,7 +105,7 @@ func Collisions(paths []string) error {
 // while a preamble was being checked: the moment a reader's memory
 // peaks. The hashes take 2-3 MB, and an ASCII path's key is lowered into
 // a reused buffer rather than a new string.
-func mayCollide(paths []string, fold cases.Caser) bool {
+func mayCollide(paths []string, fold cases.Caser, spellings bool) bool {
 	seed := maphash.MakeSeed()
 	files := make(map[uint64]struct{}, len(paths))
 	// folders maps each folder key's hash to the hash of its first exact
@@ -122,7 +133,10 @@ func mayCollide(paths []string, fold cases.Caser) bool {
 			if _, ok := files[d]; ok {
 				return true // a folder named as an earlier file
 			}
-			exact := maphash.String(seed, p[:pj])
+			var exact uint64
+			if spellings {
+				exact = maphash.String(seed, p[:pj])
+			}
 			if first, ok := folders[d]; !ok {
 				folders[d] = exact
 			} else if first != exact {
@@ -137,7 +151,7 @@ func mayCollide(paths []string, fold cases.Caser) bool {
 
 // collisions is Collisions for paths that do collide: it finds and
 // explains the pairs.
-func collisions(paths []string, key func(string) string) error {
+func collisions(paths []string, key func(string) string, spellings bool) error {
 
 	exact := make(map[string]int, len(paths))
 	nfc := make(map[string]int, len(paths))
@@ -203,6 +217,9 @@ func collisions(paths []string, key func(string) string) error {
 	folders := map[string]spelling{}
 	for i, p := range paths {
 		k := keys[i]
+		if !spellings {
+			break
+		}
 		if folded[k] != i {
 			continue // already paired as the same name
 		}
