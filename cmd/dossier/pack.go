@@ -283,8 +283,12 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	var unlabelled *bundle.UnlabelledError
 	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
 		// Said first: such a rule may be why files have no category.
-		if p := unusedGlobs(plan); p != "" {
+		p, notes := unusedGlobs(plan)
+		if p != "" {
 			return usagef("%s", p)
+		}
+		for _, n := range notes {
+			g.warn("%s\n", n)
 		}
 	}
 	if err != nil {

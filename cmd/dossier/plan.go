@@ -119,8 +119,12 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		problems = append(problems, "--exclude left out every file")
 	}
-	if p := unusedGlobs(plan); p != "" {
+	if p, notes := unusedGlobs(plan); p != "" {
 		problems = append(problems, p)
+	} else {
+		for _, n := range notes {
+			g.warn("%s\n", n)
+		}
 	}
 	// What pack would refuse about the output before packing.
 	if o.Output != "" && o.Output != "-" {
@@ -264,25 +268,31 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 	}
 }
 
-// unusedGlobs says which category rules and exclude globs of plan matched
-// nothing, with what to check, or "" if every one matched. pack refuses
-// such a plan: the files a rule was meant for went to the default
-// category (to a recipient who may not accept what they are), or an
-// exclude left in what it was meant to keep out.
-func unusedGlobs(plan *bundle.Plan) string {
-	var parts []string
+// unusedGlobs sorts the category rules and exclude globs of plan that
+// matched nothing. One that would match read another, likely way (brackets
+// literally, the folder's name in front, another case: see
+// bundle.Plan.SuggestGlob) is a mistake whose files went to the default
+// category, or were sent: problem says so, and pack refuses it. One that
+// would match nothing anyway is a safety net with nothing to catch in
+// this case (a spec's exclude = ["**/*.tmp"]): notes says so, as a
+// warning.
+func unusedGlobs(plan *bundle.Plan) (problem string, notes []string) {
+	var mistakes []string
+	check := func(what, glob string, folders bool) {
+		if s, why := plan.SuggestGlob(glob, folders); s != "" {
+			mistakes = append(mistakes, fmt.Sprintf("%s matched no file, but %s would (%s)", what, s, why))
+		} else {
+			notes = append(notes, what+" matched no file")
+		}
+	}
 	for _, r := range plan.UnusedRules {
-		parts = append(parts, "the category rule "+r.String())
+		check("the category rule "+r.String(), r.Glob, false)
 	}
 	for _, g := range plan.UnusedExcludes {
-		parts = append(parts, "the exclude glob "+g)
+		check("the exclude glob "+g, g, true)
 	}
-	switch len(parts) {
-	case 0:
-		return ""
-	case 1:
-	default:
-		parts = append(parts[:len(parts)-2], parts[len(parts)-2]+" and "+parts[len(parts)-1])
+	if len(mistakes) > 0 {
+		problem = strings.Join(mistakes, "; ") + ": fix the glob, check with 'dossier plan'"
 	}
-	return strings.Join(parts, ", ") + " matched no file: stored paths start with the name of the folder given (case/medical/…), case matters, and [ ] in a glob is a class of characters (put a backslash before a bracket that is part of a name); check with 'dossier plan', or drop what is not needed"
+	return problem, notes
 }

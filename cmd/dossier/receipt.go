@@ -78,9 +78,9 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	// this machine's custody log says which bundle they are and to whom
 	// they went: a receipt from anyone else, or naming another bundle, is
 	// refused.
-	packed, err := packedHere(hexDigest(digest))
-	if err != nil {
-		g.warn("could not read the custody log to check the receipt against the pack: %s\n", oneLine(err.Error()))
+	packed, logErr := packedHere(hexDigest(digest))
+	if logErr != nil {
+		g.warn("could not read the custody log to check the receipt against the pack: %s\n", oneLine(logErr.Error()))
 	}
 	if packed != nil {
 		if packed.BundleID != r.BundleID {
@@ -106,7 +106,11 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	}
 	g.say("OK: %s [%s] signed this receipt for exactly these bytes, stating that they are bundle %s (%s, %s), received on %s: %s\n",
 		oneLine(r.Recipient.Name), fp, r.BundleID, plural(r.FileCount, "file"), humanBytes(r.TotalSize), r.Received, r.Result)
-	g.say("    not checked: this machine's custody log has no pack of these bytes, so which bundle they are and that %s was a recipient rest on the receipt's word; check on the machine that packed it\n", oneLine(r.Recipient.Name))
+	why := "this machine's custody log has no pack of these bytes"
+	if logErr != nil {
+		why = "this machine's custody log could not be read"
+	}
+	g.say("    not checked: %s, so which bundle they are and that %s was a recipient rest on the receipt's word; check on the machine that packed it\n", why, oneLine(r.Recipient.Name))
 	return nil
 }
 

@@ -511,9 +511,24 @@ func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) err
 	if dates != 1 || oxums != 1 {
 		return integrity("bag-info.txt holds %d Bagging-Date and %d Payload-Oxum lines, not one of each (altered after opening)", dates, oxums)
 	}
-	labels := map[string]bool{}
+	labels, gotLabels := map[string]bool{}, map[string]bool{}
 	for _, f := range want {
 		labels[f.Label] = true
+	}
+	for _, f := range got {
+		gotLabels[f.Label] = true
+	}
+	// Name what was added or removed before comparing line by line, where
+	// a removed line would make the next one look changed.
+	for _, f := range got {
+		if !labels[f.Label] {
+			return integrity("bag-info.txt: %s was added after opening (open did not write it, and the signed manifest does not say it)", f.Label)
+		}
+	}
+	for _, f := range want {
+		if !gotLabels[f.Label] {
+			return integrity("bag-info.txt: %s was removed after opening", f.Label)
+		}
 	}
 	for i := range max(len(want), len(got)) {
 		switch {

@@ -1,10 +1,10 @@
 package bundle
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"math"
 	"os"
 	"path/filepath"
@@ -171,6 +171,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
+	if inner, outer, ok := givenInside(paths); ok {
+		return nil, fmt.Errorf("%w: %s is inside %s, which is packed too: its files would go in twice, under two names and perhaps two labels, the copy given by name escaping --exclude and the recipients' policy; give only %s (and leave out what should not go with --exclude)", ErrInput, inner, outer, outer)
+	}
 	exclude = slices.Clone(exclude)
 	for i, g := range exclude {
 		exclude[i] = category.NormalizeGlob(g)
@@ -225,11 +228,20 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// concern.
 	skipTree := func(fsys fs.FS, from, dir, stored string) {
 		fs.WalkDir(fsys, from, func(name string, d fs.DirEntry, err error) error {
-			if err != nil || d.IsDir() {
+			if err != nil {
 				return nil
 			}
-			info, err := d.Info()
-			if rel, rerr := filepath.Rel(filepath.FromSlash(from), filepath.FromSlash(name)); err == nil && rerr == nil {
+			rel, rerr := filepath.Rel(filepath.FromSlash(from), filepath.FromSlash(name))
+			if rerr != nil {
+				return nil
+			}
+			// An exclude that also matches something in here did match
+			// (--exclude '**/*.tmp' beside --exclude case/drafts).
+			excluded(stored + "/" + filepath.ToSlash(rel))
+			if d.IsDir() {
+				return nil
+			}
+			if info, err := d.Info(); err == nil {
 				skip(filepath.Join(dir, rel), stored+"/"+filepath.ToSlash(rel), info)
 			}
 			return nil
@@ -378,14 +390,8 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	for i, f := range plan.Files {
 		stored[i] = f.File.Path
 	}
-	if err := safepath.Collisions(stored); err != nil {
+	if err := safepath.CollisionsOrSpellings(stored); err != nil {
 		return nil, fmt.Errorf("%w: %v (rename one of them)", ErrInput, err)
-	}
-	if a, b, bExcluded, ok := sameFileTwice(plan.Files, plan.Excluded); ok {
-		if bExcluded {
-			return nil, fmt.Errorf("%w: %s, to be stored as %s, is also %s, which --exclude leaves out (given twice, or a hard link): leave it out, or do not exclude it", ErrInput, a.Source, a.File.Path, b.File.Path)
-		}
-		return nil, fmt.Errorf("%w: one file would be stored twice, as %s and as %s (from %s and %s: given twice, or hard links), under two names and perhaps two labels, each escaping what --exclude and the recipients' policy did to the other; pack it once", ErrInput, a.File.Path, b.File.Path, a.Source, b.Source)
 	}
 	if len(plan.Files) > manifest.MaxFiles {
 		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
@@ -578,47 +584,105 @@ func (c *categorySets) intern(cats []category.ID) []category.ID {
 	return cats
 }
 
-// sameFileTwice finds two files, planned or excluded, that are one file
-// on disk (same device and inode), if any: a is planned, and b is
-// planned too or, if bExcluded, excluded. It sorts indices, not the
-// files: 4 bytes a file, where a map of identities took some 10 MB at
-// 150,000 files. A system without inode numbers (devIno gives 0) finds
-// none.
-func sameFileTwice(files, excluded []Input) (a, b *Input, bExcluded, ok bool) {
-	idx := make([]int32, 0, len(files)+len(excluded))
-	for i := range files {
-		if files[i].id.ino != 0 {
-			idx = append(idx, int32(i))
+// SuggestGlob looks for the likely mistake in a glob that matched nothing
+// in the plan (see UnusedRules, UnusedExcludes): read with brackets taken
+// literally, with '\' as '/', without surrounding spaces, with the name
+// of the folder given in front, or ignoring case, does it match a file the
+// plan holds or excluded (or, with folders, a folder holding one, as an
+// exclude glob may name)? It returns the first such reading that does, as
+// a glob to use (or, for case, the path it matches) with why, or "", ""
+// if none does: then the glob simply has nothing to match in this case.
+func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
+	var paths []string
+	seen := map[string]bool{}
+	firsts := map[string]bool{}
+	for _, list := range [][]Input{p.Files, p.Excluded} {
+		for i := range list {
+			path := list[i].File.Path
+			paths = append(paths, path)
+			first, _, _ := strings.Cut(path, "/")
+			firsts[first] = true
+			for j := len(path) - 1; folders && j > 0; j-- {
+				if path[j] == '/' && !seen[path[:j]] {
+					seen[path[:j]] = true
+					paths = append(paths, path[:j])
+				}
+			}
 		}
 	}
-	for i := range excluded {
-		if excluded[i].id.ino != 0 {
-			idx = append(idx, int32(len(files)+i))
+	matches := func(g string) bool {
+		if _, err := category.Match(g, "x"); err != nil {
+			return false
+		}
+		for _, path := range paths {
+			if ok, _ := category.Match(g, path); ok {
+				return true
+			}
+		}
+		return false
+	}
+	// "[[]" is a class holding only '[', and ']' alone is itself: a
+	// suggestion without backslashes, which messages would show doubled.
+	literal := strings.ReplaceAll(glob, "[", "[[]")
+	if literal != glob && matches(literal) {
+		return literal, "in a glob [ ] is a class of characters: write [[] for a [ that is part of a name"
+	}
+	if s := strings.ReplaceAll(glob, `\`, "/"); s != glob && matches(s) {
+		return s, "paths are written with /"
+	}
+	if s := strings.TrimSpace(glob); s != glob && matches(s) {
+		return s, "it has spaces around it"
+	}
+	for _, first := range slices.Sorted(maps.Keys(firsts)) {
+		quoted := strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]").Replace(first)
+		if s := quoted + "/" + glob; matches(s) {
+			return s, "stored paths start with the name of the folder given"
 		}
 	}
-	in := func(i int32) *Input {
-		if int(i) < len(files) {
-			return &files[i]
+	lower := strings.ToLower(glob)
+	for _, path := range paths {
+		if ok, err := category.Match(lower, strings.ToLower(path)); err == nil && ok {
+			return path, "matching is case-sensitive, and this path differs in case"
 		}
-		return &excluded[int(i)-len(files)]
 	}
-	slices.SortFunc(idx, func(x, y int32) int {
-		kx, ky := in(x).id, in(y).id
-		if c := cmp.Compare(kx.dev, ky.dev); c != 0 {
-			return c
+	return "", ""
+}
+
+// givenInside finds a path to pack that lies inside a folder also given
+// (case and case/medical/report.txt), by file identity, so that links,
+// "..", and other spellings of a folder are seen through: its files would
+// otherwise be packed twice. The path is resolved first (a ".." after a
+// link leads out of the link's target, which cleaning the name would
+// miss), then its folders are compared one by one. The same path given
+// twice is left to the collision check, which names the duplicate stored
+// path.
+func givenInside(paths []string) (inner, outer string, ok bool) {
+	for _, o := range paths {
+		ost, err := os.Stat(o)
+		if err != nil || !ost.IsDir() {
+			continue
 		}
-		if c := cmp.Compare(kx.ino, ky.ino); c != 0 {
-			return c
+		for _, in := range paths {
+			real, err := filepath.EvalSymlinks(in)
+			if err != nil {
+				continue
+			}
+			abs, err := filepath.Abs(real)
+			if err != nil {
+				continue
+			}
+			if st, err := os.Stat(abs); err == nil && os.SameFile(st, ost) {
+				continue // o itself
+			}
+			for p := filepath.Dir(abs); ; p = filepath.Dir(p) {
+				if st, err := os.Stat(p); err == nil && os.SameFile(st, ost) {
+					return in, o, true
+				}
+				if filepath.Dir(p) == p {
+					break
+				}
+			}
 		}
-		return cmp.Compare(x, y)
-	})
-	for j := 1; j < len(idx); j++ {
-		p, q := idx[j-1], idx[j] // p < q: a planned one first
-		x, y := in(p).id, in(q).id
-		if x.dev != y.dev || x.ino != y.ino || int(p) >= len(files) {
-			continue // different files, or both excluded
-		}
-		return in(p), in(q), int(q) >= len(files), true
 	}
-	return nil, nil, false, false
+	return "", "", false
 }

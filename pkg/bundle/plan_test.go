@@ -494,3 +494,34 @@ func TestMakePlanReportsUnusedGlobs(t *testing.T) {
 		t.Errorf("excluded %d and planned %d files, want 1 and 2", len(plan.Excluded), len(plan.Files))
 	}
 }
+
+// SuggestGlob finds the reading of an unmatched glob that matches, and
+// only then: a glob with nothing to match is a safety net, not a mistake.
+func TestSuggestGlob(t *testing.T) {
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"MLA[7]/Medical/r.txt": "r", "MLA[7]/notes.txt": "n"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "MLA[7]")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		glob    string
+		folders bool
+		want    string
+	}{
+		{"MLA[7]/Medical/**", false, "MLA[[]7]/Medical/**"},
+		{"Medical/**", false, "MLA[[]7]/Medical/**"},
+		{`MLA[[]7]\Medical\r.txt`, false, "MLA[[]7]/Medical/r.txt"},
+		{"MLA[[]7]/Medical/** ", false, "MLA[[]7]/Medical/**"},
+		{"MLA[[]7]/medical/**", false, "MLA[7]/Medical/r.txt"},
+		{"MLA[7]/Medical", true, "MLA[[]7]/Medical"},
+		{"MLA[7]/Medical", false, ""},
+		{"**/*.tmp", true, ""},
+		{"intercepts/**", false, ""},
+	} {
+		got, why := plan.SuggestGlob(c.glob, c.folders)
+		if got != c.want || (got != "") != (why != "") {
+			t.Errorf("SuggestGlob(%q, %v) = %q, %q; want %q", c.glob, c.folders, got, why, c.want)
+		}
+	}
+}

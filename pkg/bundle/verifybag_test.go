@@ -130,6 +130,22 @@ func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
 		{"a label of a registry's", func(bag string) {
 			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "External-Description: the confession\n")
 		}, "External-Description was added"},
+		{"a signed label removed from the middle", func(bag string) {
+			name := filepath.Join(bag, "bag-info.txt")
+			data, err := os.ReadFile(name)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var kept []string
+			for _, line := range strings.SplitAfter(string(data), "\n") {
+				if !strings.HasPrefix(line, "Dossier-Created:") {
+					kept = append(kept, line)
+				}
+			}
+			if err := os.WriteFile(name, []byte(strings.Join(kept, "")), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}, "Dossier-Created was removed"},
 		{"a second Payload-Oxum", func(bag string) {
 			appendToFile(t, filepath.Join(bag, "bag-info.txt"), "Payload-Oxum: 999.9\n")
 		}, "not one of each"},

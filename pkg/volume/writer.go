@@ -332,6 +332,10 @@ func staleVolumes(out string, n int) []string {
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
+		// A folder that cannot be listed: at least the next volume.
+		if _, err := os.Lstat(Name(out, n+1)); err == nil {
+			return []string{Name(out, n+1)}
+		}
 		return nil
 	}
 	var stale []string

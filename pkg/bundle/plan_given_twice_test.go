@@ -1,0 +1,46 @@
+package bundle
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+)
+
+// Found by review: a file given by name inside a folder also given
+// (pack case case/medical/r.txt) was packed twice, under two names and
+// two labels, and the copy given by name escaped --exclude and the
+// recipients' policy. Hard links, like copies, are packed as found (a
+// first fix refused them, and left trees made with cp -al unpackable).
+func TestMakePlanRefusesAPathInsideAnother(t *testing.T) {
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/medical/r.txt": "report", "case/s.txt": "summary"})
+	caseDir := filepath.Join(dir, "case")
+	report := filepath.Join(caseDir, "medical", "r.txt")
+	defaults := []category.ID{category.LawEnforcement}
+	for _, paths := range [][]string{
+		{caseDir, report},
+		{report, caseDir},
+		{caseDir, filepath.Join(caseDir, "medical")},
+		{caseDir, filepath.Join(caseDir, "medical", "..", "s.txt")},
+	} {
+		_, err := MakePlan(paths, nil, defaults, "case/medical")
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "is inside "+caseDir+", which is packed too") {
+			t.Errorf("MakePlan(%q) = %v, want it refused", paths, err)
+		}
+	}
+	if err := os.Link(filepath.Join(caseDir, "s.txt"), filepath.Join(caseDir, "s-link.txt")); err != nil {
+		t.Skipf("no hard links here: %v", err)
+	}
+	plan, err := MakePlan([]string{caseDir}, nil, defaults)
+	if err != nil {
+		t.Fatalf("a tree with a hard link: %v", err)
+	}
+	if len(plan.Files) != 3 {
+		t.Fatalf("a tree with a hard link: %d files planned, want 3", len(plan.Files))
+	}
+}
