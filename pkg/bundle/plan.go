@@ -54,10 +54,10 @@ type Plan struct {
 	Unlabelled []string
 	// UnusedRules lists the category rules that matched no file (packed
 	// or excluded), and UnusedExcludes the exclude globs that matched
-	// nothing: most likely
-	// globs that do not say what was meant (a bracket read as a character
-	// class, a name in another case), whose files then went to the
-	// default category, or were sent.
+	// nothing. Either is a safety net with nothing to catch this time, or
+	// a glob that does not say what was meant (a bracket read as a
+	// character class, a name in another case), whose files then went to
+	// the default category, or were sent: SuggestGlob tells them apart.
 	UnusedRules    category.Rules
 	UnusedExcludes []string
 
