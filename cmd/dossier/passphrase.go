@@ -4,8 +4,6 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
 
 	"golang.org/x/term"
@@ -72,31 +70,6 @@ func (g *globalOptions) readPassphraseFile(path string) ([]byte, error) {
 		return g.passFileData, g.passFileErr
 	}
 	g.passFileRead = true
-	g.passFileData, g.passFileErr = readRegularOrPipe(path, 64<<10)
+	g.passFileData, g.passFileErr = readBounded(path, 64<<10, true, "a passphrase file")
 	return g.passFileData, g.passFileErr
-}
-
-// readRegularOrPipe reads at most max bytes from the regular file or pipe
-// at path.
-func readRegularOrPipe(path string, max int64) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
-	if !st.Mode().IsRegular() && st.Mode()&fs.ModeNamedPipe == 0 {
-		return nil, fmt.Errorf("%s is neither a regular file nor a pipe", path)
-	}
-	data, err := io.ReadAll(io.LimitReader(f, max+1))
-	if err != nil {
-		return nil, err
-	}
-	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a passphrase file", path, max)
-	}
-	return data, nil
 }

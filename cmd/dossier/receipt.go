@@ -118,15 +118,7 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 // bundle whose BLAKE2b-512 is hash (hex), or nil if this machine's log has
 // none.
 func packedHere(hash string) (*custody.Entry, error) {
-	home, err := custody.DefaultHome()
-	if err != nil {
-		return nil, nil
-	}
-	l, err := custody.Open(home)
-	if err != nil {
-		return nil, err
-	}
-	return l.Find(func(e *custody.Entry) bool {
+	return findInLog(func(e *custody.Entry) bool {
 		return e.Action == "pack" && e.Outcome == "ok" && e.BundleHash == hash
 	})
 }

@@ -11,6 +11,15 @@ import (
 // only an open that published has the bundle's hash. With no home folder
 // there is no log, so nothing to find.
 func previousOpen(id string) (*custody.Entry, error) {
+	return findInLog(func(e *custody.Entry) bool {
+		return e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "")
+	})
+}
+
+// findInLog returns the first entry of this machine's custody log (under
+// DOSSIER_HOME) that match accepts, or nil if there is none. With no home
+// folder there is no log, so nothing to find.
+func findInLog(match func(*custody.Entry) bool) (*custody.Entry, error) {
 	home, err := custody.DefaultHome()
 	if err != nil {
 		return nil, nil
@@ -19,7 +28,5 @@ func previousOpen(id string) (*custody.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.Find(func(e *custody.Entry) bool {
-		return e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "")
-	})
+	return l.Find(match)
 }

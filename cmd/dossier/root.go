@@ -341,6 +341,13 @@ func restrictHint(path string) string {
 }
 
 func readSmallFile(path string, max int64) ([]byte, error) {
+	return readBounded(path, max, false, "a dossier key file")
+}
+
+// readBounded reads at most max bytes from the regular file at path, or
+// also from a pipe if pipes is set; a larger file is not what (say, "a
+// dossier key file").
+func readBounded(path string, max int64, pipes bool, what string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -350,7 +357,12 @@ func readSmallFile(path string, max int64) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if !st.Mode().IsRegular() {
+	switch {
+	case st.Mode().IsRegular():
+	case pipes && st.Mode()&fs.ModeNamedPipe != 0:
+	case pipes:
+		return nil, fmt.Errorf("%s is neither a regular file nor a pipe", path)
+	default:
 		return nil, fmt.Errorf("%s is not a regular file", path)
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
@@ -358,7 +370,7 @@ func readSmallFile(path string, max int64) ([]byte, error) {
 		return nil, err
 	}
 	if int64(len(data)) > max {
-		return nil, fmt.Errorf("%s is larger than %d bytes: not a dossier key file", path, max)
+		return nil, fmt.Errorf("%s is larger than %d bytes: not %s", path, max, what)
 	}
 	return data, nil
 }

@@ -180,29 +180,9 @@ func TestExtractHoldsLittleOfAStrangersManifest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := rawBundle(t, p.bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
-		tw := tar.NewWriter(zw)
+	data := strangerManifestBundle(t, 2, func(tw *tar.Writer) {
 		addEntry(t, tw, "pad", []byte("x"))
-		if err := tw.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		off := zw.Offset()
-		const size = 128 << 20
-		if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		zero := make([]byte, 1<<20)
-		for range size / len(zero) {
-			if _, err := tw.Write(zero); err != nil {
-				t.Fatal(err)
-			}
-		}
-		addEntry(t, tw, ManifestSigName, sig)
-		if err := tw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Appendf(nil, `{"type":"dossier-index","version":2,"manifest_offset":%d}`+"\n", off)
-	})
+	}, sig)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "a", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
@@ -230,30 +210,10 @@ func TestExtractProvesAFormatOnePreambleFirst(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	data := rawBundle(t, p.bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
-		tw := tar.NewWriter(zw)
+	data := strangerManifestBundle(t, 1, func(tw *tar.Writer) {
 		addEntry(t, tw, PreambleName, preBytes)
 		addEntry(t, tw, PreambleSigName, preSig)
-		if err := tw.Flush(); err != nil {
-			t.Fatal(err)
-		}
-		off := zw.Offset()
-		const size = 128 << 20
-		if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
-			t.Fatal(err)
-		}
-		zero := make([]byte, 1<<20)
-		for range size / len(zero) {
-			if _, err := tw.Write(zero); err != nil {
-				t.Fatal(err)
-			}
-		}
-		addEntry(t, tw, ManifestSigName, manSig)
-		if err := tw.Close(); err != nil {
-			t.Fatal(err)
-		}
-		return fmt.Appendf(nil, `{"type":"dossier-index","version":1,"manifest_offset":%d}`+"\n", off)
-	})
+	}, manSig)
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
 	_, err = Extract(context.Background(), bytes.NewReader(data), int64(len(data)), "a", io.Discard, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
@@ -360,4 +320,34 @@ func TestExtractReportsReadErrors(t *testing.T) {
 			t.Errorf("%s unreadable: err = %v, want the I/O error", tt.name, err)
 		}
 	}
+}
+
+// strangerManifestBundle is a bundle to bob of the given format whose
+// archive holds head's entries, then a "manifest" of 128 MiB of zeros (a
+// few kilobytes compressed) and the signature file sig.
+func strangerManifestBundle(t *testing.T, version int, head func(*tar.Writer), sig []byte) []byte {
+	t.Helper()
+	return rawBundle(t, getParties(t).bob.Card, 8<<20, func(zw *zframe.Writer) []byte {
+		tw := tar.NewWriter(zw)
+		head(tw)
+		if err := tw.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		off := zw.Offset()
+		const size = 128 << 20
+		if err := tw.WriteHeader(&tar.Header{Name: ManifestName, Mode: 0o644, Size: size, Typeflag: tar.TypeReg}); err != nil {
+			t.Fatal(err)
+		}
+		zero := make([]byte, 1<<20)
+		for range size / len(zero) {
+			if _, err := tw.Write(zero); err != nil {
+				t.Fatal(err)
+			}
+		}
+		addEntry(t, tw, ManifestSigName, sig)
+		if err := tw.Close(); err != nil {
+			t.Fatal(err)
+		}
+		return fmt.Appendf(nil, `{"type":"dossier-index","version":%d,"manifest_offset":%d}`+"\n", version, off)
+	})
 }
