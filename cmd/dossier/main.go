@@ -109,34 +109,35 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 }
 
 // Reading a format-2 bundle holds the preamble's file list (each entry
-// about 60 bytes more than its encoding: the struct, the hash read) and
+// some 28 bytes more than its encoding: the struct, the hash read) and
 // the decompressor's buffers, but never the manifest. How often the
 // collector runs depends on the room left above that for garbage, and
 // the garbage on the bundle's size (age's stream reader, still used for
 // standard input and armor, allocates every 64 KiB chunk anew; its
 // random-access reader, used for files, one chunk per megabyte).
 // readLimitFor gives a format-2 bundle that room, at most 24 MiB, and
-// never more than memoryLimitFor.
+// never more than memoryLimitFor; and where the list is long, less room,
+// down to 10 MiB, so that the limit stays at readCeiling (55 MiB) while
+// the list leaves 10 MiB below it.
 //
 // Measured at 100,000 files (a 33 MB bundle): verify at a 54 MiB limit
 // made 12 collections instead of 10, in the same time, at 60 MiB peak
-// RSS instead of 71. At 8 GiB (148,890 files, 52 MB live after a
-// collection) the limit falls from memoryLimitFor's 112 MiB to 73.5 MiB:
-// in alternated runs at a fixed 72 MiB, verify made 560 collections
-// instead of 165 and took 18.6–19.1 s instead of 16.0–16.5, at 78–81 MiB
-// peak RSS instead of 112; under the formula itself, 517 collections,
-// 18.7 s, 79 MiB. The issue sets no time for 8 GiB and a memory bound
-// that 112 MiB was far above, so the time was given up; since verify
-// reads files with age's random-access reader, the same limit costs 48
-// collections and the run took 15.5 s. The 1 GiB text
-// bundle's limit falls by 4 MiB, which measured within noise (1.85–1.98
-// s either way).
+// RSS instead of 71. At 8 GiB (148,890 files, a 22 MB preamble) the live
+// heap while reading is 43 MB since entries hold their time and mode as
+// numbers (it was 48–52); peak RSS is the limit plus 7–8 MiB (the
+// binary's pages, the runtime's own). Under a fixed limit (GOMEMLIMIT),
+// one run each: 74 MiB, 32 collections, 80,624 KiB peak; 62 MiB, 63,
+// 71,084 KiB; 58 MiB, 97, 66,828 KiB; 56 MiB, 148, 64,876 KiB; 54 MiB,
+// 241, 64,220 KiB; user CPU 32–37 s throughout, elapsed 17.6–20.2 s, in
+// no order of the limit (this machine's noise). The 1 GiB text bundle's
+// limit falls by 1.4 MiB.
 const (
 	readFixedMemory   = 20 << 20
-	readPerFileMemory = 60
-	readMinRoom       = 12 << 20
+	readPerFileMemory = 28
+	readMinRoom       = 10 << 20
 	readMaxRoom       = 24 << 20
 	readRoomDivisor   = 32 // room for garbage: the bundle's size / 32
+	readCeiling       = 55 << 20
 )
 
 // readLimitFor is the limit for reading a bundle of format version,
@@ -147,7 +148,8 @@ func readLimitFor(version, n, preambleSize int, total int64) int64 {
 		return limit // a format-1 reader holds the whole manifest at the end
 	}
 	live := int64(readFixedMemory) + int64(preambleSize) + int64(n)*readPerFileMemory
-	room := min(max(total/readRoomDivisor, readMinRoom), readMaxRoom)
+	room := min(max(total/readRoomDivisor, readMaxRoom/2), readMaxRoom)
+	room = max(min(room, readCeiling-live), readMinRoom)
 	return min(limit, live+room)
 }
 
@@ -156,9 +158,19 @@ func memoryLimitFor(n int) int64 {
 	return max(int64(memoryLimit)+int64(n)*perFileMemory, int64(manyFilesBase)+int64(n)*manyFilesMemory)
 }
 
-// preambleMemory is how much memory parsing a preamble takes per byte,
-// about: at 100,000 files a 20 MB preamble became 60 MB of file list.
-const preambleMemory = 4
+// Parsing a preamble holds its bytes and the list made of them at once:
+// the list costs about as much as the bytes again, plus 28 bytes an
+// entry, and an entry's encoding is at least 80 bytes, so parsing size
+// bytes holds at most some 2.35 × size, with the frame buffers and the
+// runtime's own (preambleFixedMemory) beside. At 8 GiB (a 22 MB
+// preamble, 148,890 files) the heap peaked at 52–54 MB while parsing;
+// the limit during the parse, one run each at 40 MiB plus 0.9, 1.2 and
+// 2 × size, gave 64,740, 66,516 and 71,764 KiB peak RSS with the same
+// number of collections (160–171 in the whole verify) and time.
+const (
+	preambleFixedMemory   = 8 << 20
+	preambleMemoryPercent = 235
+)
 
 // makeRoomForPreamble raises the limit before a signed preamble of size
 // bytes is parsed: under a limit below what the parse holds, the collector
@@ -167,7 +179,7 @@ func makeRoomForPreamble(size int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	if want := int64(memoryLimit) + int64(size)*preambleMemory; want > debug.SetMemoryLimit(-1) {
+	if want := int64(preambleFixedMemory) + int64(size)*preambleMemoryPercent/100; want > debug.SetMemoryLimit(-1) {
 		debug.SetMemoryLimit(want)
 	}
 }

@@ -31,9 +31,10 @@ func TestMemoryLimitFor(t *testing.T) {
 }
 
 // Reading a format-2 bundle gets its file list plus room for the garbage
-// a bundle of that size makes, at most 24 MiB, if that is below
-// memoryLimitFor; a format-1 bundle, whose manifest is held whole at the
-// end, keeps memoryLimitFor.
+// a bundle of that size makes, at most 24 MiB, and less (down to 10 MiB)
+// where that would pass readCeiling, if that is below memoryLimitFor; a
+// format-1 bundle, whose manifest is held whole at the end, keeps
+// memoryLimitFor.
 func TestReadLimitFor(t *testing.T) {
 	const mib = 1 << 20
 	for _, tt := range []struct {
@@ -45,7 +46,7 @@ func TestReadLimitFor(t *testing.T) {
 		{"100,000 small files", 2, 100_000, 11_278_694, 159_000_000, true},
 		{"same in format 1", 1, 100_000, 11_278_694, 159_000_000, false},
 		{"preamble size unknown", 2, 100_000, 0, 159_000_000, false},
-		{"1 GiB mixed", 2, 18_600, 2_400_000, 1_093_000_000, false},
+		{"1 GiB mixed", 2, 18_600, 2_400_000, 1_093_000_000, true},
 		{"1 GiB text", 2, 44_500, 5_800_000, 1_054_000_000, true},
 		{"8 GiB mixed", 2, 148_890, 22_000_000, 8_600_000_000, true},
 		{"8 GiB mixed in format 1", 1, 148_890, 22_000_000, 8_600_000_000, false},
@@ -58,13 +59,21 @@ func TestReadLimitFor(t *testing.T) {
 			t.Errorf("%s: %.1f MiB leaves less than %d MiB above the list", tt.name, float64(got)/mib, readMinRoom/mib)
 		}
 	}
-	// 100,000 files: 20 MiB + the preamble + 60 bytes a file + 12 MiB.
-	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+6_000_000+12*mib {
+	// 100,000 files: 20 MiB + the preamble + 28 bytes a file + 12 MiB.
+	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+2_800_000+12*mib {
 		t.Errorf("100,000 files: %d", got)
 	}
-	// 8 GiB: the room is at most 24 MiB.
-	if got := readLimitFor(2, 148_890, 22_000_000, 8_600_000_000); got != 20*mib+22_000_000+148_890*60+24*mib {
-		t.Errorf("8 GiB: %d", got)
+	// 1 GiB of text: the room is at most 24 MiB.
+	if got := readLimitFor(2, 44_500, 5_800_000, 1_054_000_000); got != 20*mib+5_800_000+44_500*28+24*mib {
+		t.Errorf("1 GiB of text: %d", got)
+	}
+	// 8 GiB: the room shrinks to keep the limit at the ceiling.
+	if got := readLimitFor(2, 148_890, 22_000_000, 8_600_000_000); got != readCeiling {
+		t.Errorf("8 GiB: %d, want %d", got, readCeiling)
+	}
+	// A longer list keeps 10 MiB of room, above the ceiling.
+	if got := readLimitFor(2, 300_000, 45_000_000, 20_000_000_000); got != 20*mib+45_000_000+300_000*28+10*mib {
+		t.Errorf("300,000 files: %d", got)
 	}
 }
 

@@ -315,7 +315,7 @@ func TestStagingWriterError(t *testing.T) {
 	s := newStagingSink(root, staging, filepath.Join(dir, "target"), "target")
 	var firstErr error
 	for _, name := range []string{"a.txt", "b.txt", "c.txt", "d.txt"} {
-		f := &manifest.File{Path: name, Size: 3, MTime: "2025-01-01T00:00:00Z"}
+		f := &manifest.File{Path: name, Size: 3, MTime: manifest.TimeOf(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC))}
 		w, err := s.create(f)
 		if err == nil {
 			_, err = w.Write([]byte("abc"))
@@ -356,7 +356,7 @@ func TestPackRefusesWhatAReceiverWould(t *testing.T) {
 		t.Fatal(err)
 	}
 	plan := &Plan{TotalSize: 8, Files: []Input{{Source: src, File: &manifest.File{
-		Path: "../escape.txt", Size: 8, Mode: "0644", MTime: "2025-01-01T00:00:00Z",
+		Path: "../escape.txt", Size: 8, Mode: manifest.ModeRegular, MTime: manifest.TimeOf(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
 		Categories: []category.ID{category.Other}}}}}
 	outDir := filepath.Join(dir, "out")
 	if err := os.Mkdir(outDir, 0o700); err != nil {

@@ -13,7 +13,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -108,7 +107,7 @@ func FuzzCheckEntry(f *testing.F) {
 	f.Fuzz(func(t *testing.T, name string, typeflag byte, size, mode int64, uid, gid int, uname, gname, linkname string,
 		devmajor, devminor, mtime int64, paxKey, paxValue, fPath string, fSize int64, fExec bool, fMTime int64) {
 		mt := time.Unix(fMTime, 0).UTC()
-		file := &manifest.File{Path: fPath, Size: fSize, Mode: map[bool]string{false: "0644", true: "0755"}[fExec], MTime: mt.Format(time.RFC3339)}
+		file := &manifest.File{Path: fPath, Size: fSize, Mode: map[bool]manifest.Mode{false: manifest.ModeRegular, true: manifest.ModeExecutable}[fExec], MTime: manifest.TimeOf(mt)}
 		if safepath.Check(fPath) != nil || fSize < 0 || mt.Year() < 1 || mt.Year() > 9999 {
 			return // the preamble would have been refused
 		}
@@ -124,7 +123,7 @@ func FuzzCheckEntry(f *testing.F) {
 			}
 			return
 		}
-		wantMode, _ := strconv.ParseInt(file.Mode, 8, 64)
+		wantMode := int64(file.Mode)
 		switch {
 		case th.Name != file.Path, th.Typeflag != tar.TypeReg, th.Size != file.Size, th.Mode != wantMode,
 			!th.ModTime.Equal(mt), th.Uid != 0, th.Gid != 0, th.Uname != "", th.Gname != "",
@@ -200,8 +199,8 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 		h := sha256.New()
 		_, err = io.Copy(h, io.LimitReader(tr, 1<<20))
 		files = append(files, manifest.File{
-			Path: th.Name, Size: th.Size, Mode: fmt.Sprintf("%04o", th.Mode),
-			MTime: th.ModTime.UTC().Format(time.RFC3339), Categories: []category.ID{category.Other},
+			Path: th.Name, Size: th.Size, Mode: manifest.Mode(th.Mode),
+			MTime: manifest.TimeOf(th.ModTime), Categories: []category.ID{category.Other},
 			SHA256: manifest.SHA256Sum(h.Sum(nil)),
 		})
 		rel = append(rel, off)

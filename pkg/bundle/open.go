@@ -249,7 +249,7 @@ func (s *stagingSink) closeCurrent(f *manifest.File) error {
 	if err != nil {
 		return fmt.Errorf("open: write %s: %w", f.Path, err)
 	}
-	mt, _ := time.Parse(time.RFC3339, f.MTime)
+	mt := f.MTime.Time()
 	if err := s.dir.Chtimes(path.Base(f.Path), mt, mt); err != nil {
 		return fmt.Errorf("open: set time of %s: %w", f.Path, err)
 	}

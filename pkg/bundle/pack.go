@@ -12,7 +12,6 @@ import (
 	"hash"
 	"io"
 	"io/fs"
-	"strconv"
 	"time"
 
 	"filippo.io/age"
@@ -310,13 +309,11 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, opener *in
 	if changed(now, in) {
 		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
 	}
-	mode, _ := strconv.ParseInt(in.File.Mode, 8, 64)
-	mtime, _ := time.Parse(time.RFC3339, in.File.MTime)
 	hdr := &tar.Header{
 		Name:     in.File.Path,
-		Mode:     mode,
+		Mode:     int64(in.File.Mode),
 		Size:     in.File.Size,
-		ModTime:  mtime,
+		ModTime:  in.File.MTime.Time(),
 		Typeflag: tar.TypeReg,
 	}
 	if err := tw.WriteHeader(hdr); err != nil {

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strings"
 	"sync/atomic"
-	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
@@ -202,20 +201,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// not only the first: an officer renames them in one go.
 	var unsafeNames []string
 	unsafeCount := 0
-	// A file written in the same second as the one listed before it
-	// shares its mtime string (24 bytes each otherwise): in the 100,000
-	// small files of the benchmark, 97 % do. The benchmark's 1 GiB and
-	// 8 GiB corpora give every file a time of its own, so they gain
-	// nothing.
-	var lastMTime string
-	mtimeOf := func(info fs.FileInfo) string {
-		var buf [len(time.RFC3339) + 8]byte
-		b := info.ModTime().UTC().Truncate(time.Second).AppendFormat(buf[:0], time.RFC3339)
-		if string(b) != lastMTime {
-			lastMTime = string(b)
-		}
-		return lastMTime
-	}
+	mtimeOf := func(info fs.FileInfo) manifest.Time { return manifest.TimeOf(info.ModTime()) }
 	skip := func(src, stored string, info fs.FileInfo) {
 		stored = safepath.Normalize(stored)
 		// A rule for files that were then left out did its job.
@@ -268,9 +254,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			unlabelled = append(unlabelled, stored)
 		}
 		cats = catSets.intern(cats)
-		mode := "0644"
+		mode := manifest.ModeRegular
 		if info.Mode().Perm()&0o111 != 0 {
-			mode = "0755"
+			mode = manifest.ModeExecutable
 		}
 		// File is pointed at the entry once the list is complete.
 		files.add(Input{Source: src, id: idOf(info), planned: true, root: root, rel: uint32(rel)})

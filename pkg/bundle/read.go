@@ -12,10 +12,8 @@ import (
 	"fmt"
 	"io"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
@@ -811,8 +809,7 @@ func checkEntry(th *tar.Header, f *manifest.File) error {
 	if th.Size != f.Size {
 		return integrity("entry %q is %d bytes, the signed preamble says %d", th.Name, th.Size, f.Size)
 	}
-	mode, _ := strconv.ParseInt(f.Mode, 8, 64)
-	if th.Mode != mode {
+	if th.Mode != int64(f.Mode) {
 		return integrity("entry %q has mode %o, the signed preamble says %s", th.Name, th.Mode, f.Mode)
 	}
 	// Fields the signature does not cover must hold the values pack
@@ -821,8 +818,7 @@ func checkEntry(th *tar.Header, f *manifest.File) error {
 	if th.Uid != 0 || th.Gid != 0 || th.Uname != "" || th.Gname != "" || th.Linkname != "" || th.Devmajor != 0 || th.Devminor != 0 {
 		return integrity("entry %q carries owner, link or device fields that dossier never writes", th.Name)
 	}
-	mt, _ := time.Parse(time.RFC3339, f.MTime)
-	if !th.ModTime.Equal(mt) {
+	if !th.ModTime.Equal(f.MTime.Time()) {
 		return integrity("entry %q has a modification time the sender did not sign", th.Name)
 	}
 	for k := range th.PAXRecords {

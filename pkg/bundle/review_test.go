@@ -74,8 +74,8 @@ func TestStrangerCannotMakeUsParse(t *testing.T) {
 // TestUnsignedTarFieldsAreChecked: owner, link and device fields that the
 // signature does not cover must hold the values pack writes.
 func TestUnsignedTarFieldsAreChecked(t *testing.T) {
-	f := &manifest.File{Path: "a.txt", Size: 1, Mode: "0644", MTime: "2026-01-01T00:00:00Z"}
-	mt, _ := time.Parse(time.RFC3339, f.MTime)
+	mt := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	f := &manifest.File{Path: "a.txt", Size: 1, Mode: manifest.ModeRegular, MTime: manifest.TimeOf(mt)}
 	good := tar.Header{Name: "a.txt", Size: 1, Mode: 0o644, ModTime: mt, Typeflag: tar.TypeReg}
 	if err := checkEntry(&good, f); err != nil {
 		t.Fatalf("good header refused: %v", err)

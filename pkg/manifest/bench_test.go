@@ -18,8 +18,8 @@ func largePreamble(b testing.TB, n int) *manifest.Preamble {
 		p.Files[i] = manifest.File{
 			Path:       fmt.Sprintf("many/d%03d/f%06d.txt", i/1000, i),
 			Size:       int64(1000 + i%3000),
-			Mode:       "0644",
-			MTime:      fmt.Sprintf("2026-11-26T05:%02d:%02dZ", i/6000%60, i/100%60),
+			Mode:       manifest.ModeRegular,
+			MTime:      manifest.Time(1795669200 + i/100),
 			Categories: []category.ID{category.Other},
 		}
 		p.TotalSize += p.Files[i].Size

@@ -120,12 +120,13 @@ func decodeFileList(b []byte) ([]File, bool) {
 }
 
 // minEntry is the shortest canonical entry.
-const minEntry = `{"path":"","size":0,"mode":"","mtime":"","categories":[]}`
+const minEntry = `{"path":"","size":0,"mode":"0000","mtime":"1970-01-01T00:00:00Z","categories":[]}`
 
 // listDecoder reads a canonical file list from b.
 type listDecoder struct {
-	b   []byte
-	off int
+	b        []byte
+	off      int
+	lastTime string // the previous entry's mtime, as written
 }
 
 func (d *listDecoder) end() bool { return d.off == len(d.b) }
@@ -204,13 +205,8 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 	if s, ok = d.str(); !ok {
 		return f, false
 	}
-	switch string(s) {
-	case "0644":
-		f.Mode = "0644"
-	case "0755":
-		f.Mode = "0755"
-	default:
-		f.Mode = string(s)
+	if f.Mode, ok = parseMode(s); !ok {
+		return f, false
 	}
 	if !d.literal(`,"mtime":`) {
 		return f, false
@@ -218,10 +214,14 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 	if s, ok = d.str(); !ok {
 		return f, false
 	}
-	if prev != nil && prev.MTime == string(s) {
+	// Most files of a case were written in the same second as the one
+	// listed before them, or in a second of their own: parse once.
+	if prev != nil && d.lastTime == string(s) {
 		f.MTime = prev.MTime
+	} else if f.MTime, ok = parseTime(s); !ok {
+		return f, false
 	} else {
-		f.MTime = string(s)
+		d.lastTime = string(s)
 	}
 	if !d.literal(`,"categories":`) {
 		return f, false

@@ -33,12 +33,12 @@ func decodeDoc() *Manifest {
 		Recipients: []Party{{Fingerprint: "cd", Name: "R"}}, Case: Case{Reference: "C-1"},
 		TotalSize: 3,
 		Files: []File{
-			{Path: "a/b.txt", Size: 1, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.Other}, SHA256: repeatSum(0xaa), Offset: 1024},
-			{Path: "a/c.txt", Size: 2, Mode: "0755", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal}, SHA256: repeatSum(0xbb), Offset: 2048},
-			{Path: "d", Size: -5, Mode: "0600", MTime: "x", Categories: nil},
-			{Path: "e", Size: 0, Mode: "", MTime: "", Categories: []category.ID{}},
-			{Path: `say "hi".txt`, Size: 7, Mode: "0644", MTime: "t", Categories: []category.ID{"<&>"}},
-			{Path: "Ünïcødé\u2028\x01.txt", Size: 8, Mode: "0644", MTime: "t", Categories: []category.ID{"x"}, Offset: -3},
+			{Path: "a/b.txt", Size: 1, Mode: ModeRegular, MTime: 1746093600, Categories: []category.ID{category.Personal, category.Other}, SHA256: repeatSum(0xaa), Offset: 1024},
+			{Path: "a/c.txt", Size: 2, Mode: ModeExecutable, MTime: 1746093600, Categories: []category.ID{category.Personal}, SHA256: repeatSum(0xbb), Offset: 2048},
+			{Path: "d", Size: -5, Mode: ModeExecutable, MTime: 0, Categories: nil},
+			{Path: "e", Size: 0, Mode: ModeRegular, MTime: -62167219200, Categories: []category.ID{}},                 // 0000-01-01
+			{Path: `say "hi".txt`, Size: 7, Mode: ModeRegular, MTime: 253402300799, Categories: []category.ID{"<&>"}}, // 9999-12-31T23:59:59
+			{Path: "Ünïcødé\u2028\x01.txt", Size: 8, Mode: ModeRegular, MTime: 1746093601, Categories: []category.ID{"x"}, Offset: -3},
 		},
 	}
 }
@@ -84,6 +84,12 @@ func TestUnmarshalWithFilesAgreesWithJSON(t *testing.T) {
 		{`"size":1,`, `"size":99999999999999999999,`},
 		{`"offset":1024`, `"offset":1024 `},
 		{`"mode":"0644"`, `"mode":"0\u0036\u00344"`},
+		{`"mode":"0644"`, `"mode":"0600"`},
+		{`"mode":"0644"`, `"mode":644`},
+		{`"mtime":"2025-05-01T10:00:00Z"`, `"mtime":"2025-05-01T10:00:00+00:00"`},
+		{`"mtime":"2025-05-01T10:00:00Z"`, `"mtime":"2025-05-01T10:00:00.0Z"`},
+		{`"mtime":"2025-05-01T10:00:00Z"`, `"mtime":"2025-05-01T10:00:0\u0030Z"`},
+		{`"mtime":"2025-05-01T10:00:00Z"`, `"mtime":"10000-01-01T00:00:00Z"`},
 		{`"mode":"0644"`, `"Mode":"0644"`},
 		{`"mode":"0644"`, `"mode":"0644","mode":"0644"`},
 		{`"categories":null`, `"categories":[ ]`},
@@ -225,10 +231,10 @@ func TestAppendFileMatchesJSON(t *testing.T) {
 }
 
 func FuzzAppendFile(f *testing.F) {
-	f.Add("a/b.txt", int64(1), "0644", "2025-05-01T10:00:00Z", "personal", "", "ab", int64(512), false)
-	f.Add("<&>\"\\\u2028\x7f\xff", int64(-1), "", "", "", "\x00", "", int64(0), true)
-	f.Fuzz(func(t *testing.T, path string, size int64, mode, mtime, cat1, cat2, sum string, offset int64, nilCategories bool) {
-		file := File{Path: path, Size: size, Mode: mode, MTime: mtime, Offset: offset, Categories: []category.ID{category.ID(cat1), category.ID(cat2)}}
+	f.Add("a/b.txt", int64(1), uint16(0o644), int64(1746093600), "personal", "", "ab", int64(512), false)
+	f.Add("<&>\"\\\u2028\x7f\xff", int64(-1), uint16(0), int64(-1<<62), "", "\x00", "", int64(0), true)
+	f.Fuzz(func(t *testing.T, path string, size int64, mode uint16, mtime int64, cat1, cat2, sum string, offset int64, nilCategories bool) {
+		file := File{Path: path, Size: size, Mode: Mode(mode), MTime: Time(mtime), Offset: offset, Categories: []category.ID{category.ID(cat1), category.ID(cat2)}}
 		copy(file.SHA256[:], sum)
 		if nilCategories {
 			file.Categories = nil

@@ -187,9 +187,11 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	b = append(b, `,"size":`...)
 	b = strconv.AppendInt(b, f.Size, 10)
 	b = append(b, `,"mode":`...)
-	b = appendString(b, f.Mode)
-	b = append(b, `,"mtime":`...)
-	b = appendString(b, f.MTime)
+	b = append(b, '"')
+	b = f.Mode.appendText(b)
+	b = append(b, `","mtime":"`...)
+	b = f.MTime.appendText(b)
+	b = append(b, '"')
 	b = append(b, `,"categories":`...)
 	b = appendCategories(b, f.Categories)
 	if !withHashes {
@@ -227,8 +229,8 @@ func appendCategories(b []byte, cats []category.ID) []byte {
 func fileLen(f *File, withHashes bool) int {
 	n := len(`{"path":`) + stringLen(f.Path) +
 		len(`,"size":`) + intLen(f.Size) +
-		len(`,"mode":`) + stringLen(f.Mode) +
-		len(`,"mtime":`) + stringLen(f.MTime) +
+		len(`,"mode":""`) + f.Mode.textLen() +
+		len(`,"mtime":""`) + f.MTime.textLen() +
 		len(`,"categories":`) + len("}")
 	if f.Categories == nil {
 		n += len("null")

@@ -86,8 +86,8 @@ type Case struct {
 type File struct {
 	Path       string        `json:"path"`
 	Size       int64         `json:"size"`
-	Mode       string        `json:"mode"`
-	MTime      string        `json:"mtime"`
+	Mode       Mode          `json:"mode"`
+	MTime      Time          `json:"mtime"`
 	Categories []category.ID `json:"categories"`
 	SHA256     SHA256Sum     `json:"sha256,omitzero"`
 	Offset     int64         `json:"offset,omitempty"`
@@ -377,11 +377,11 @@ func (f *File) check(withHashes bool) error {
 	if f.Size < 0 {
 		return fmt.Errorf("%w: %q has negative size", ErrInvalid, f.Path)
 	}
-	if f.Mode != "0644" && f.Mode != "0755" {
+	if !f.Mode.Valid() {
 		return fmt.Errorf("%w: %q has malformed mode %q", ErrInvalid, f.Path, f.Mode)
 	}
-	if !isWholeSecondUTC(f.MTime) {
-		return fmt.Errorf("%w: %q has malformed mtime %q", ErrInvalid, f.Path, f.MTime)
+	if !f.MTime.Valid() {
+		return fmt.Errorf("%w: %q has an mtime outside the years 0000 to 9999 (%s)", ErrInvalid, f.Path, f.MTime)
 	}
 	if len(f.Categories) == 0 {
 		return fmt.Errorf("%w: %q has no category", ErrInvalid, f.Path)

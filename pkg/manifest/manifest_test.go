@@ -60,10 +60,10 @@ func sum(s string) manifest.SHA256Sum { return sha256.Sum256([]byte(s)) }
 func validPreamble(t testing.TB) *manifest.Preamble {
 	s, r1, r2 := people(t)
 	files := []manifest.File{
-		{Path: "report.pdf", Size: 1000, Mode: "0644", MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal, category.LawEnforcement}},
-		{Path: "photos/img 001.jpg", Size: 0, Mode: "0644", MTime: "2025-05-02T08:00:00Z", Categories: []category.ID{category.SpecialCategory}},
-		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: "0755", MTime: "2025-05-03T10:00:00Z", Categories: []category.ID{category.Other}},
-		{Path: ".dossierx/not-reserved", Size: 1, Mode: "0644", MTime: "2025-05-03T10:00:00Z", Categories: []category.ID{category.LawEnforcement}},
+		{Path: "report.pdf", Size: 1000, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-01T10:00:00Z"), Categories: []category.ID{category.Personal, category.LawEnforcement}},
+		{Path: "photos/img 001.jpg", Size: 0, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-02T08:00:00Z"), Categories: []category.ID{category.SpecialCategory}},
+		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: manifest.ModeExecutable, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: []category.ID{category.Other}},
+		{Path: ".dossierx/not-reserved", Size: 1, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: []category.ID{category.LawEnforcement}},
 	}
 	return &manifest.Preamble{
 		Type:            manifest.PreambleType,
@@ -281,14 +281,15 @@ func TestCommonRules(t *testing.T) {
 			p.Files[0].Size = -1
 			p.TotalSize -= 1001
 		}, "negative"},
-		{"mode three digits", func(p *manifest.Preamble) { p.Files[0].Mode = "644" }, "mode"},
-		{"mode five digits", func(p *manifest.Preamble) { p.Files[0].Mode = "00644" }, "mode"},
-		{"mode not octal", func(p *manifest.Preamble) { p.Files[0].Mode = "0648" }, "mode"},
-		{"mode setuid", func(p *manifest.Preamble) { p.Files[0].Mode = "4755" }, "mode"},
-		{"mode symbolic", func(p *manifest.Preamble) { p.Files[0].Mode = "rw-r" }, "mode"},
-		{"mode empty", func(p *manifest.Preamble) { p.Files[0].Mode = "" }, "mode"},
-		{"mtime garbage", func(p *manifest.Preamble) { p.Files[0].MTime = "yesterday" }, "mtime"},
-		{"mtime empty", func(p *manifest.Preamble) { p.Files[0].MTime = "" }, "mtime"},
+		{"mode setuid", func(p *manifest.Preamble) { p.Files[0].Mode = 0o4755 }, "mode"},
+		{"mode owner only", func(p *manifest.Preamble) { p.Files[0].Mode = 0o600 }, "mode"},
+		{"mode zero", func(p *manifest.Preamble) { p.Files[0].Mode = 0 }, "mode"},
+		{"mtime after 9999", func(p *manifest.Preamble) {
+			p.Files[0].MTime = manifest.TimeOf(time.Date(10000, 1, 1, 0, 0, 0, 0, time.UTC))
+		}, "mtime"},
+		{"mtime before year 0", func(p *manifest.Preamble) {
+			p.Files[0].MTime = manifest.TimeOf(time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC))
+		}, "mtime"},
 		{"no category", func(p *manifest.Preamble) { p.Files[0].Categories = nil }, "no category"},
 		{"empty category list", func(p *manifest.Preamble) { p.Files[0].Categories = []category.ID{} }, "no category"},
 		{"unsorted categories", func(p *manifest.Preamble) {
@@ -328,6 +329,71 @@ func TestCommonRules(t *testing.T) {
 			}
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("manifest: error %q does not mention %q", err, tt.msg)
+			}
+		})
+	}
+}
+
+// mtime parses a canonical modification time.
+func mtime(t testing.TB, s string) manifest.Time {
+	t.Helper()
+	var v manifest.Time
+	if err := v.UnmarshalText([]byte(s)); err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// Modes and times that a File cannot hold are written into the bytes: a
+// reader must refuse every spelling but "0644", "0755" and whole seconds
+// in UTC with a Z, in the preamble and in the manifest.
+func TestMalformedModeAndTimeSpellings(t *testing.T) {
+	const mode, when = `"mode":"0644"`, `"mtime":"2025-05-01T10:00:00Z"`
+	for _, tt := range []struct{ name, from, to, msg string }{
+		{"mode three digits", mode, `"mode":"644"`, "mode"},
+		{"mode five digits", mode, `"mode":"00644"`, "mode"},
+		{"mode not octal", mode, `"mode":"0648"`, "mode"},
+		{"mode setuid", mode, `"mode":"4755"`, "mode"},
+		{"mode owner only", mode, `"mode":"0600"`, "mode"},
+		{"mode symbolic", mode, `"mode":"rw-r"`, "mode"},
+		{"mode empty", mode, `"mode":""`, "mode"},
+		{"mode number", mode, `"mode":644`, "mode"},
+		{"mode null", mode, `"mode":null`, ""},
+		{"mode escaped", mode, `"mode":"\u0030644"`, ""},
+		{"mtime garbage", when, `"mtime":"yesterday"`, "mtime"},
+		{"mtime empty", when, `"mtime":""`, "mtime"},
+		{"mtime offset", when, `"mtime":"2025-05-01T12:00:00+02:00"`, "mtime"},
+		{"mtime zero offset", when, `"mtime":"2025-05-01T10:00:00+00:00"`, "mtime"},
+		{"mtime fraction", when, `"mtime":"2025-05-01T10:00:00.5Z"`, "mtime"},
+		{"mtime lower case", when, `"mtime":"2025-05-01t10:00:00z"`, "mtime"},
+		{"mtime no zone", when, `"mtime":"2025-05-01T10:00:00"`, "mtime"},
+		{"mtime leap second", when, `"mtime":"2025-06-30T23:59:60Z"`, "mtime"},
+		{"mtime day 31 of April", when, `"mtime":"2025-04-31T10:00:00Z"`, "mtime"},
+		{"mtime number", when, `"mtime":1746093600`, "mtime"},
+		{"mtime null", when, `"mtime":null`, ""},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			p := validPreamble(t)
+			for what, data := range map[string][]byte{
+				"preamble": marshalP(t, p),
+				"manifest": marshalM(t, manifestFor(p, hash("p"))),
+			} {
+				if !bytes.Contains(data, []byte(tt.from)) {
+					t.Fatalf("%s has no %s", what, tt.from)
+				}
+				data = bytes.Replace(data, []byte(tt.from), []byte(tt.to), 1)
+				var err error
+				if what == "preamble" {
+					_, err = manifest.ParsePreamble(data)
+				} else {
+					_, err = manifest.ParseManifest(data)
+				}
+				if !errors.Is(err, manifest.ErrInvalid) {
+					t.Fatalf("%s: err = %v, want ErrInvalid", what, err)
+				}
+				if !strings.Contains(err.Error(), tt.msg) {
+					t.Errorf("%s: error %q does not mention %q", what, err, tt.msg)
+				}
 			}
 		})
 	}
@@ -588,8 +654,8 @@ func TestConsistent(t *testing.T) {
 			m.Files[0].Size--
 			m.Files[1].Size++
 		}, `file "report.pdf"`},
-		{"file mode", func(m *manifest.Manifest) { m.Files[2].Mode = "0644" }, `file "photos/Ünïcødé.txt"`},
-		{"file mtime", func(m *manifest.Manifest) { m.Files[3].MTime = "2025-05-03T10:00:01Z" }, `file ".dossierx/not-reserved"`},
+		{"file mode", func(m *manifest.Manifest) { m.Files[2].Mode = manifest.ModeRegular }, `file "photos/Ünïcødé.txt"`},
+		{"file mtime", func(m *manifest.Manifest) { m.Files[3].MTime++ }, `file ".dossierx/not-reserved"`},
 		{"file categories", func(m *manifest.Manifest) { m.Files[0].Categories = m.Files[0].Categories[:1] }, `file "report.pdf"`},
 	}
 	for _, tt := range tests {

@@ -268,8 +268,8 @@ func fieldAt(f *File, k int) string {
 	}{
 		{"path", len(`{"path":`) + stringLen(f.Path)},
 		{"size", len(`,"size":`) + intLen(f.Size)},
-		{"mode", len(`,"mode":`) + stringLen(f.Mode)},
-		{"mtime", len(`,"mtime":`) + stringLen(f.MTime)},
+		{"mode", len(`,"mode":""`) + f.Mode.textLen()},
+		{"mtime", len(`,"mtime":""`) + f.MTime.textLen()},
 		{"categories", len(appendCategories(nil, f.Categories)) + len(`,"categories":`)},
 		{"sha256", sha256FieldLen * bool2int(!f.SHA256.IsZero())},
 		{"offset", (len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))) * bool2int(f.Offset != 0)},

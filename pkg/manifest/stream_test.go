@@ -22,8 +22,8 @@ func bigManifest(t testing.TB, n int) *manifest.Manifest {
 	p := validPreamble(t)
 	p.Files, p.TotalSize = nil, 0
 	for i := range n {
-		p.Files = append(p.Files, manifest.File{Path: fmt.Sprintf("folder/file %06d.txt", i), Size: int64(i), Mode: "0644",
-			MTime: "2025-05-01T10:00:00Z", Categories: []category.ID{category.Personal}})
+		p.Files = append(p.Files, manifest.File{Path: fmt.Sprintf("folder/file %06d.txt", i), Size: int64(i), Mode: manifest.ModeRegular,
+			MTime: 1746093600, Categories: []category.ID{category.Personal}})
 		p.TotalSize += int64(i)
 	}
 	return manifestFor(p, testPreambleHash)

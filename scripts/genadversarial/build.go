@@ -33,7 +33,7 @@ const (
 type doc struct {
 	path  string
 	data  []byte
-	mode  string
+	mode  manifest.Mode
 	cats  []category.ID
 	big   int64 // declared size when data is not materialised (bombs)
 	mtime time.Time
@@ -48,7 +48,7 @@ func (d doc) size() int64 {
 
 func (d doc) header() *tar.Header {
 	mode := int64(0o644)
-	if d.mode == "0755" {
+	if d.mode == manifest.ModeExecutable {
 		mode = 0o755
 	}
 	return &tar.Header{Name: d.path, Mode: mode, Size: d.size(), ModTime: d.mtime, Typeflag: tar.TypeReg}
@@ -189,7 +189,7 @@ func (g *gen) newBundle(name string) *bundle {
 	id := sha256.Sum256([]byte("dossier adversarial " + name))
 	docs := defaultDocs()
 	for i := range docs {
-		docs[i].mtime, docs[i].mode = g.now.Add(-time.Hour), "0644"
+		docs[i].mtime, docs[i].mode = g.now.Add(-time.Hour), manifest.ModeRegular
 	}
 	return &bundle{
 		g:         g,
@@ -302,8 +302,7 @@ func (b *bundle) build() []byte {
 	files := []manifest.File{}
 	var total int64
 	for _, d := range b.docs {
-		mt := d.mtime.UTC().Format(time.RFC3339)
-		files = append(files, manifest.File{Path: d.path, Size: d.size(), Mode: d.mode, MTime: mt, Categories: d.cats})
+		files = append(files, manifest.File{Path: d.path, Size: d.size(), Mode: d.mode, MTime: manifest.TimeOf(d.mtime), Categories: d.cats})
 		total += d.size()
 	}
 	pre := &manifest.Preamble{

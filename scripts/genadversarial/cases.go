@@ -60,13 +60,13 @@ func (g *gen) okCases() {
 
 	b = g.newBundle("ok-many-frames")
 	b.docs = append(b.docs,
-		doc{path: "case/empty.txt", data: nil, mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}},
-		doc{path: "case/notes.txt", data: bytes.Repeat([]byte("note line\n"), 700), mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
+		doc{path: "case/empty.txt", data: nil, mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}},
+		doc{path: "case/notes.txt", data: bytes.Repeat([]byte("note line\n"), 700), mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
 	b.frameSize = 700
 	g.add("ok-many-frames", "an empty file and 700-byte frames (frames end mid-entry)", b, "bob alice ok")
 
 	b = g.newBundle("ok-mode-0755")
-	b.docs[2].mode = "0755"
+	b.docs[2].mode = manifest.ModeExecutable
 	g.add("ok-mode-0755", "an executable file (lands 0600 all the same)", b, "bob alice ok")
 
 	b = g.newBundle("ok-two-recipients")
@@ -90,7 +90,7 @@ func (g *gen) okCases() {
 		"bob alice ok", "carol alice no-identity")
 
 	b = g.newBundle("ok-chunked")
-	b.docs = append(b.docs, doc{path: "case/scan.bin", data: pseudoRandom(1, 60<<10), mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
+	b.docs = append(b.docs, doc{path: "case/scan.bin", data: pseudoRandom(1, 60<<10), mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
 	g.chunked = b.build()
 	g.addBytes("ok-chunked", "incompressible content: the age payload has two STREAM chunks (base of the truncation cases)", g.chunked, "bob alice ok")
 }
@@ -581,7 +581,7 @@ func (g *gen) streamCases() {
 	})
 
 	b := g.newBundle("stream-bomb-1gib")
-	b.docs = []doc{{path: "case/zeros.bin", big: 1 << 30, mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}}}
+	b.docs = []doc{{path: "case/zeros.bin", big: 1 << 30, mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}}}
 	b.payload = func(t *tarStream, docs []doc) { t.raw(headerBlocks(docs[0].header())) }
 	b.frames = func(z *zstream, _ *tarStream) { z.frames = append(z.frames[:2], zeroBomb(1<<30)) }
 	g.add("stream-bomb-1gib", "alice signs a 1 GiB file; its frame is 1 GiB of zeros in 32 KiB", b, "bob alice integrity")
@@ -720,7 +720,7 @@ func (g *gen) preambleCases() {
 		p.Files[0].SHA256 = sha256.Sum256([]byte("other"))
 	})
 	pre("preamble-created-offset", "created with a +01:00 offset", func(p *manifest.Preamble) { p.Created = "2026-11-26T10:00:00+01:00" })
-	pre("preamble-mode-0777", "a file mode of 0777", func(p *manifest.Preamble) { p.Files[0].Mode = "0777" })
+	pre("preamble-mode-0777", "a file mode of 0777", func(p *manifest.Preamble) { p.Files[0].Mode = 0o777 })
 	pre("preamble-no-category", "a file without a category", func(p *manifest.Preamble) { p.Files[0].Categories = nil })
 	pre("preamble-unknown-category", "an unknown category", func(p *manifest.Preamble) { p.Files[0].Categories = []category.ID{"secret"} })
 	pre("preamble-duplicate-recipient", "bob listed twice", func(p *manifest.Preamble) { p.Recipients = append(p.Recipients, p.Recipients[0]) })
@@ -785,7 +785,9 @@ func (g *gen) manifestCasesFor(prefix string, version int) {
 		m.Files[1].Size++
 		m.TotalSize++
 	})
-	man("manifest-mtime", "another modification time", func(m *manifest.Manifest) { m.Files[1].MTime = "2026-01-01T00:00:00Z" })
+	man("manifest-mtime", "another modification time", func(m *manifest.Manifest) {
+		m.Files[1].MTime = manifest.TimeOf(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	})
 	man("manifest-hash", "a wrong SHA-256", func(m *manifest.Manifest) { m.Files[1].SHA256 = sha256.Sum256([]byte("other")) })
 	man("manifest-offset", "a wrong offset", func(m *manifest.Manifest) { m.Files[1].Offset += 512 })
 

@@ -40,8 +40,8 @@ func (g *gen) format2Cases() {
 
 	b = v2("v2-ok-many-frames")
 	b.docs = append(b.docs,
-		doc{path: "case/empty.txt", data: nil, mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}},
-		doc{path: "case/notes.txt", data: bytes.Repeat([]byte("note line\n"), 700), mode: "0644", mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
+		doc{path: "case/empty.txt", data: nil, mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}},
+		doc{path: "case/notes.txt", data: bytes.Repeat([]byte("note line\n"), 700), mode: manifest.ModeRegular, mtime: b.docs[0].mtime, cats: []category.ID{category.Other}})
 	b.frameSize = 700
 	g.add("v2-ok-many-frames", "an empty file and 700-byte frames: the streamed manifest spans several frames", b, "bob alice ok")
 
@@ -52,7 +52,7 @@ func (g *gen) format2Cases() {
 		b.docs = nil
 		for i := range 400 {
 			b.docs = append(b.docs, doc{path: fmt.Sprintf("case/docs/%04d.txt", i), data: []byte(fmt.Sprintf("document %d\n", i)),
-				mode: "0644", mtime: mtime, cats: []category.ID{category.Other}})
+				mode: manifest.ModeRegular, mtime: mtime, cats: []category.ID{category.Other}})
 		}
 		return b
 	}
