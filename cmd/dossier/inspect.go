@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -71,11 +70,7 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 	printSummary(w, manifest.Summary(pre.Files))
 	fmt.Fprintln(w, "file list:")
 	for _, file := range pre.Files {
-		cats := make([]string, len(file.Categories))
-		for i, c := range file.Categories {
-			cats[i] = string(c)
-		}
-		fmt.Fprintf(w, "  %10s  %-40s %s\n", humanBytes(file.Size), oneLine(file.Path), strings.Join(cats, ","))
+		fmt.Fprintf(w, "  %10s  %-40s %s\n", humanBytes(file.Size), oneLine(file.Path), file.Categories)
 	}
 	if !res.SenderConfirmed {
 		g.warn("the sender is not confirmed: pass --from CARD\n")

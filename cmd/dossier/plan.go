@@ -60,7 +60,7 @@ type violation struct {
 func policyViolations(plan *bundle.Plan, recipients []*card.Card) []violation {
 	var out []violation
 	for _, f := range plan.Files {
-		for _, cat := range f.File.Categories {
+		for cat := range f.File.Categories.All() {
 			for _, r := range recipients {
 				if !r.Accepting(cat) {
 					out = append(out, violation{Path: f.File.Path, Category: cat, Recipient: r})
@@ -159,7 +159,7 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	printCase(w, &mcase)
 	labelled := plan.Files[:0:0]
 	for _, f := range plan.Files {
-		if len(f.File.Categories) > 0 {
+		if f.File.Categories.Len() > 0 {
 			labelled = append(labelled, f)
 		}
 	}
@@ -168,7 +168,7 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if len(labelled) > 0 {
 		fmt.Fprintln(w, "files:")
 		for _, f := range labelled {
-			fmt.Fprintf(w, "  %10s  %-40s %s\n", humanBytes(f.File.Size), oneLine(f.File.Path), joinIDs(f.File.Categories))
+			fmt.Fprintf(w, "  %10s  %-40s %s\n", humanBytes(f.File.Size), oneLine(f.File.Path), f.File.Categories)
 		}
 	}
 	listPaths(w, fmt.Sprintf("without a category (%d; pack refuses them):", len(plan.Unlabelled)), plan.Unlabelled, nil)
@@ -214,14 +214,6 @@ func listPaths(w io.Writer, title string, paths []string, sizes []int64) {
 	}
 }
 
-func joinIDs(ids []category.ID) string {
-	s := make([]string, len(ids))
-	for i, id := range ids {
-		s[i] = string(id)
-	}
-	return strings.Join(s, ",")
-}
-
 // planJSON is the JSON document of plan and pack --dry-run.
 func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.Case, violations []violation, problems []string) map[string]any {
 	recipients := make([]map[string]any, len(in.recipients))
@@ -232,9 +224,6 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 	files := make([]manifest.File, len(plan.Files))
 	for i, f := range plan.Files {
 		files[i] = f.Planned()
-		if files[i].Categories == nil {
-			files[i].Categories = []category.ID{}
-		}
 	}
 	excluded := make([]map[string]any, len(plan.Excluded))
 	for i, x := range plan.Excluded {

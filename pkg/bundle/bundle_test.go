@@ -122,14 +122,14 @@ func TestPackVerifyOpen(t *testing.T) {
 			t.Errorf("%s: manifest hash %s is wrong", f.Path, f.SHA256)
 		}
 	}
-	cats := map[string][]category.ID{}
+	cats := map[string]category.Set{}
 	for _, f := range man.Files {
 		cats[f.Path] = f.Categories
 	}
-	if got := cats["case/interviews/witness.txt"]; len(got) != 1 || got[0] != category.Personal {
+	if got := cats["case/interviews/witness.txt"]; got != category.MustSet(category.Personal) {
 		t.Errorf("witness categories = %v", got)
 	}
-	if got := cats["case/ledger.csv"]; len(got) != 1 || got[0] != category.LawEnforcement {
+	if got := cats["case/ledger.csv"]; got != category.MustSet(category.LawEnforcement) {
 		t.Errorf("ledger categories = %v", got)
 	}
 
@@ -548,11 +548,7 @@ func TestMakePlan(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, f := range plan.Files {
-		var cs []string
-		for _, c := range f.File.Categories {
-			cs = append(cs, string(c))
-		}
-		got[f.File.Path] = strings.Join(cs, ",")
+		got[f.File.Path] = f.File.Categories.String()
 	}
 	want := map[string]string{"case/a.txt": "personal", "case/sub/b.jpg": "personal,trade-secret", "loose.txt": "other"}
 	for k, v := range want {

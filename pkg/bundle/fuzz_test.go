@@ -200,7 +200,7 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 		_, err = io.Copy(h, io.LimitReader(tr, 1<<20))
 		files = append(files, manifest.File{
 			Path: th.Name, Size: th.Size, Mode: manifest.Mode(th.Mode),
-			MTime: manifest.TimeOf(th.ModTime), Categories: []category.ID{category.Other},
+			MTime: manifest.TimeOf(th.ModTime), Categories: category.MustSet(category.Other),
 			SHA256: manifest.SHA256Sum(h.Sum(nil)),
 		})
 		rel = append(rel, off)

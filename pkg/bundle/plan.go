@@ -194,7 +194,6 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	}
 	plan := &Plan{}
 	var files chunkedList[Input]
-	var catSets categorySets
 	var entries chunkedList[manifest.File]
 	var unlabelled []string
 	// Names no system can store are all listed (the first few of them),
@@ -246,14 +245,16 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
 			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
 		}
-		cats := rules.AssignMarking(stored, usedRules)
-		if len(cats) == 0 {
-			cats = category.Sort(defaults)
+		cats, err := category.SetOf(rules.AssignMarking(stored, usedRules)...)
+		if err == nil && cats.Len() == 0 {
+			cats, err = category.SetOf(defaults...)
 		}
-		if len(cats) == 0 {
+		if err != nil {
+			return fmt.Errorf("%w: %s: %w", ErrInput, src, err)
+		}
+		if cats.Len() == 0 {
 			unlabelled = append(unlabelled, stored)
 		}
-		cats = catSets.intern(cats)
 		mode := manifest.ModeRegular
 		if info.Mode().Perm()&0o111 != 0 {
 			mode = manifest.ModeExecutable
@@ -550,24 +551,6 @@ func idOf(info fs.FileInfo) fileID {
 // unchanged reports whether now describes the planned file, unchanged.
 func (in *Input) unchanged(now fileID) bool {
 	return !in.planned || now == in.id
-}
-
-// categorySets holds each distinct category list of a plan once: files
-// share it (read-only) instead of holding a copy each, 32 bytes a file.
-// There are at most 63 non-empty lists of the six categories.
-type categorySets [][]category.ID
-
-func (c *categorySets) intern(cats []category.ID) []category.ID {
-	for _, s := range *c {
-		if slices.Equal(s, cats) && (s == nil) == (cats == nil) {
-			return s
-		}
-	}
-	// Clipped, so that appending to one file's list cannot write into
-	// the files' shared one.
-	cats = slices.Clip(cats)
-	*c = append(*c, cats)
-	return cats
 }
 
 // SuggestGlob looks for the likely mistake in a glob that matched nothing

@@ -86,8 +86,8 @@ func TestPlanSharesPathMemory(t *testing.T) {
 	}
 }
 
-// Files with the same categories share one list; others have their own.
-func TestPlanSharesCategoryLists(t *testing.T) {
+// Each file gets the set of categories whose rules match it, or the default.
+func TestPlanCategorySets(t *testing.T) {
 	dir := testtmp.Dir(t)
 	for _, name := range []string{"a.txt", "b.jpg", "c.txt", "d.jpg", "e.bin"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
@@ -107,13 +107,10 @@ func TestPlanSharesCategoryLists(t *testing.T) {
 		t.Fatal(err)
 	}
 	f := plan.Files
-	same := func(a, b int) bool { return &f[a].File.Categories[0] == &f[b].File.Categories[0] }
-	if !same(0, 2) || !same(1, 3) || same(0, 1) || same(0, 4) || same(1, 4) {
-		t.Fatalf("category lists shared wrongly: %v %v %v %v %v", f[0].File.Categories, f[1].File.Categories, f[2].File.Categories, f[3].File.Categories, f[4].File.Categories)
-	}
-	want := [][]category.ID{{category.Personal}, {category.Personal, category.SpecialCategory}, {category.Personal}, {category.Personal, category.SpecialCategory}, {category.Other}}
+	want := []category.Set{category.MustSet(category.Personal), category.MustSet(category.Personal, category.SpecialCategory),
+		category.MustSet(category.Personal), category.MustSet(category.Personal, category.SpecialCategory), category.MustSet(category.Other)}
 	for i := range f {
-		if !slices.Equal(f[i].File.Categories, want[i]) {
+		if f[i].File.Categories != want[i] {
 			t.Errorf("%s: %v, want %v", f[i].File.Path, f[i].File.Categories, want[i])
 		}
 	}
@@ -327,7 +324,7 @@ func TestPackChecksThePreamble(t *testing.T) {
 		"escaping path":   func(pl *Plan) { pl.Files[0].File.Path = "../a.txt" },
 		"reserved path":   func(pl *Plan) { pl.Files[0].File.Path = ".dossier/a.txt" },
 		"same path twice": func(pl *Plan) { pl.Files[1].File.Path = pl.Files[0].File.Path },
-		"no categories":   func(pl *Plan) { pl.Files[0].File.Categories = nil },
+		"no categories":   func(pl *Plan) { pl.Files[0].File.Categories = 0 },
 		"wrong total":     func(pl *Plan) { pl.TotalSize++ },
 	} {
 		plan, err := MakePlan([]string{dir}, nil, []category.ID{category.Other})
@@ -347,7 +344,7 @@ func TestPackChecksThePreamble(t *testing.T) {
 // one signed: same length and hash.
 func TestWritePreambleChecksTheEncoding(t *testing.T) {
 	pre := &manifest.Preamble{Type: manifest.PreambleType, Version: manifest.FormatVersion,
-		Files: []manifest.File{{Path: "a.txt", Size: 1, Mode: manifest.ModeRegular, MTime: manifest.TimeOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Categories: []category.ID{category.Other}}}}
+		Files: []manifest.File{{Path: "a.txt", Size: 1, Mode: manifest.ModeRegular, MTime: manifest.TimeOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Categories: category.MustSet(category.Other)}}}
 	data, err := pre.Marshal()
 	if err != nil {
 		t.Fatal(err)

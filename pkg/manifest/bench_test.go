@@ -20,7 +20,7 @@ func largePreamble(b testing.TB, n int) *manifest.Preamble {
 			Size:       int64(1000 + i%3000),
 			Mode:       manifest.ModeRegular,
 			MTime:      manifest.Time(1795669200 + i/100),
-			Categories: []category.ID{category.Other},
+			Categories: category.MustSet(category.Other),
 		}
 		p.TotalSize += p.Files[i].Size
 	}

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"io"
-	"slices"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
@@ -226,7 +225,7 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 	if !d.literal(`,"categories":`) {
 		return f, false
 	}
-	if f.Categories, ok = d.categories(prev); !ok {
+	if f.Categories, ok = d.categories(); !ok {
 		return f, false
 	}
 	if d.literal(`,"sha256":`) {
@@ -250,58 +249,33 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 	return f, d.literal("}")
 }
 
-// categories consumes a list of categories, or null. A list equal to
-// prev's is prev's list, shared: most files of a case share their
-// categories, and a slice for each would cost some 2 MB at 100,000 files.
-// Another list gets a slice of its own, whose names equal to those of
-// prev's list share their string.
-func (d *listDecoder) categories(prev *File) ([]category.ID, bool) {
-	if d.literal("null") {
-		return nil, true
-	}
+// categories consumes a list of known categories in vocabulary order,
+// each once; anything else (null, an unknown or repeated id, another
+// order) is left to encoding/json, which refuses it with its reason.
+func (d *listDecoder) categories() (category.Set, bool) {
 	if !d.literal("[") {
-		return nil, false
+		return 0, false
 	}
-	var shared []category.ID
-	if prev != nil && prev.Categories != nil {
-		shared = prev.Categories
-	}
+	var set category.Set
 	if d.literal("]") {
-		if shared != nil && len(shared) == 0 {
-			return shared, true
-		}
-		return []category.ID{}, true
+		return set, true
 	}
-	// While the names read so far are shared's first k, ids is nil.
-	var ids []category.ID
-	for k := 0; ; k++ {
+	last := -1
+	for {
 		s, ok := d.str()
 		if !ok {
-			return nil, false
+			return 0, false
 		}
-		switch {
-		case ids == nil && k < len(shared) && string(shared[k]) == string(s):
-		case ids == nil:
-			ids = append(make([]category.ID, 0, k+1), shared[:k]...)
-			ids = append(ids, category.ID(s))
-		case k < len(shared) && string(shared[k]) == string(s):
-			ids = append(ids, shared[k])
-		default:
-			ids = append(ids, category.ID(s))
+		bit, rank, ok := category.Bit(s)
+		if !ok || rank <= last {
+			return 0, false
 		}
+		set, last = set|bit, rank
 		if d.literal("]") {
-			if ids == nil {
-				if k+1 == len(shared) {
-					return shared, true
-				}
-				ids = slices.Clone(shared[:k+1])
-			}
-			// Clipped: a caller that appends to one file's list must
-			// not write into the next file's.
-			return slices.Clip(ids), true
+			return set, true
 		}
 		if !d.literal(",") {
-			return nil, false
+			return 0, false
 		}
 	}
 }

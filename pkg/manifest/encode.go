@@ -8,7 +8,6 @@ import (
 	"io"
 	"strconv"
 
-	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 )
 
@@ -193,7 +192,7 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	b = f.MTime.appendText(b)
 	b = append(b, '"')
 	b = append(b, `,"categories":`...)
-	b = appendCategories(b, f.Categories)
+	b = f.Categories.AppendJSON(b)
 	if !withHashes {
 		return append(b, '}')
 	}
@@ -209,21 +208,6 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	return append(b, '}')
 }
 
-// appendCategories appends a file's category list.
-func appendCategories(b []byte, cats []category.ID) []byte {
-	if cats == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, c := range cats {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, string(c))
-	}
-	return append(b, ']')
-}
-
 // fileLen is the length of appendFile's encoding of f, computed without
 // writing it.
 func fileLen(f *File, withHashes bool) int {
@@ -232,14 +216,7 @@ func fileLen(f *File, withHashes bool) int {
 		len(`,"mode":""`) + f.Mode.textLen() +
 		len(`,"mtime":""`) + f.MTime.textLen() +
 		len(`,"categories":`) + len("}")
-	if f.Categories == nil {
-		n += len("null")
-	} else {
-		n += len("[]") + max(len(f.Categories)-1, 0) // brackets, commas
-		for _, c := range f.Categories {
-			n += stringLen(string(c))
-		}
-	}
+	n += f.Categories.JSONLen()
 	if withHashes && !f.SHA256.IsZero() {
 		n += sha256FieldLen
 	}

@@ -84,13 +84,13 @@ type Case struct {
 // manifest only. Files decoded or planned together may share their
 // Categories slice: treat it as read-only.
 type File struct {
-	Path       string        `json:"path"`
-	Size       int64         `json:"size"`
-	Mode       Mode          `json:"mode"`
-	MTime      Time          `json:"mtime"`
-	Categories []category.ID `json:"categories"`
-	SHA256     SHA256Sum     `json:"sha256,omitzero"`
-	Offset     int64         `json:"offset,omitempty"`
+	Path       string       `json:"path"`
+	Size       int64        `json:"size"`
+	Mode       Mode         `json:"mode"`
+	MTime      Time         `json:"mtime"`
+	Categories category.Set `json:"categories"`
+	SHA256     SHA256Sum    `json:"sha256,omitzero"`
+	Offset     int64        `json:"offset,omitempty"`
 }
 
 // SHA256Sum is a file's SHA-256. It is written as 64 lower-case hex
@@ -383,16 +383,11 @@ func (f *File) check(withHashes bool) error {
 	if !f.MTime.Valid() {
 		return fmt.Errorf("%w: %q has an mtime outside the years 0000 to 9999 (%s)", ErrInvalid, f.Path, f.MTime)
 	}
-	if len(f.Categories) == 0 {
+	if f.Categories.Len() == 0 {
 		return fmt.Errorf("%w: %q has no category", ErrInvalid, f.Path)
 	}
-	if !category.Sorted(f.Categories) {
-		return fmt.Errorf("%w: %q categories are not in canonical order", ErrInvalid, f.Path)
-	}
-	for _, c := range f.Categories {
-		if _, err := category.Parse(string(c)); err != nil {
-			return fmt.Errorf("%w: %q: %v", ErrInvalid, f.Path, err)
-		}
+	if !f.Categories.Valid() {
+		return fmt.Errorf("%w: %q has a category outside the vocabulary", ErrInvalid, f.Path)
 	}
 	if withHashes {
 		if f.SHA256.IsZero() {
@@ -486,7 +481,7 @@ func (m *Manifest) Consistent(p *Preamble, preambleSHA256 string) error {
 	for i := range m.Files {
 		a, b := m.Files[i], p.Files[i]
 		a.SHA256, a.Offset = SHA256Sum{}, 0
-		if a.Path != b.Path || a.Size != b.Size || a.Mode != b.Mode || a.MTime != b.MTime || !slices.Equal(a.Categories, b.Categories) {
+		if a.Path != b.Path || a.Size != b.Size || a.Mode != b.Mode || a.MTime != b.MTime || a.Categories != b.Categories {
 			return bad(fmt.Sprintf("file %q", b.Path))
 		}
 	}
@@ -512,7 +507,7 @@ type CategoryTotal struct {
 func Summary(files []File) []CategoryTotal {
 	totals := map[category.ID]*CategoryTotal{}
 	for _, f := range files {
-		for _, c := range f.Categories {
+		for c := range f.Categories.All() {
 			t := totals[c]
 			if t == nil {
 				t = &CategoryTotal{Category: c}

@@ -60,10 +60,10 @@ func sum(s string) manifest.SHA256Sum { return sha256.Sum256([]byte(s)) }
 func validPreamble(t testing.TB) *manifest.Preamble {
 	s, r1, r2 := people(t)
 	files := []manifest.File{
-		{Path: "report.pdf", Size: 1000, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-01T10:00:00Z"), Categories: []category.ID{category.Personal, category.LawEnforcement}},
-		{Path: "photos/img 001.jpg", Size: 0, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-02T08:00:00Z"), Categories: []category.ID{category.SpecialCategory}},
-		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: manifest.ModeExecutable, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: []category.ID{category.Other}},
-		{Path: ".dossierx/not-reserved", Size: 1, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: []category.ID{category.LawEnforcement}},
+		{Path: "report.pdf", Size: 1000, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-01T10:00:00Z"), Categories: category.MustSet(category.Personal, category.LawEnforcement)},
+		{Path: "photos/img 001.jpg", Size: 0, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-02T08:00:00Z"), Categories: category.MustSet(category.SpecialCategory)},
+		{Path: "photos/Ünïcødé.txt", Size: 24, Mode: manifest.ModeExecutable, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: category.MustSet(category.Other)},
+		{Path: ".dossierx/not-reserved", Size: 1, Mode: manifest.ModeRegular, MTime: mtime(t, "2025-05-03T10:00:00Z"), Categories: category.MustSet(category.LawEnforcement)},
 	}
 	return &manifest.Preamble{
 		Type:            manifest.PreambleType,
@@ -108,7 +108,6 @@ func manifestFor(p *manifest.Preamble, preambleHash string) *manifest.Manifest {
 		m.Files = make([]manifest.File, 0, len(p.Files))
 	}
 	for i, f := range p.Files {
-		f.Categories = slices.Clone(f.Categories)
 		f.SHA256 = sum(f.Path)
 		f.Offset = int64(512 * (i + 2))
 		m.Files = append(m.Files, f)
@@ -290,18 +289,8 @@ func TestCommonRules(t *testing.T) {
 		{"mtime before year 0", func(p *manifest.Preamble) {
 			p.Files[0].MTime = manifest.TimeOf(time.Date(-1, 1, 1, 0, 0, 0, 0, time.UTC))
 		}, "mtime"},
-		{"no category", func(p *manifest.Preamble) { p.Files[0].Categories = nil }, "no category"},
-		{"empty category list", func(p *manifest.Preamble) { p.Files[0].Categories = []category.ID{} }, "no category"},
-		{"unsorted categories", func(p *manifest.Preamble) {
-			p.Files[0].Categories = []category.ID{category.LawEnforcement, category.Personal}
-		}, "order"},
-		{"duplicate category", func(p *manifest.Preamble) {
-			p.Files[0].Categories = []category.ID{category.Personal, category.Personal}
-		}, "order"},
-		{"unknown category", func(p *manifest.Preamble) { p.Files[0].Categories = []category.ID{"secret"} }, "unknown"},
-		{"unknown category after known", func(p *manifest.Preamble) {
-			p.Files[0].Categories = []category.ID{category.Personal, "zzz"}
-		}, "unknown"},
+		{"no category", func(p *manifest.Preamble) { p.Files[0].Categories = 0 }, "no category"},
+		{"category outside the vocabulary", func(p *manifest.Preamble) { p.Files[0].Categories = 1 << 7 }, "categor"},
 		{"total size too small", func(p *manifest.Preamble) { p.TotalSize-- }, "total_size"},
 		{"total size too large", func(p *manifest.Preamble) { p.TotalSize++ }, "total_size"},
 		{"total size zero", func(p *manifest.Preamble) { p.TotalSize = 0 }, "total_size"},
@@ -344,11 +333,13 @@ func mtime(t testing.TB, s string) manifest.Time {
 	return v
 }
 
-// Modes and times that a File cannot hold are written into the bytes: a
-// reader must refuse every spelling but "0644", "0755" and whole seconds
-// in UTC with a Z, in the preamble and in the manifest.
-func TestMalformedModeAndTimeSpellings(t *testing.T) {
+// Modes, times and category lists that a File cannot hold are written
+// into the bytes: a reader must refuse every spelling but "0644", "0755",
+// whole seconds in UTC with a Z, and known categories in vocabulary order,
+// each once, in the preamble and in the manifest.
+func TestMalformedEntrySpellings(t *testing.T) {
 	const mode, when = `"mode":"0644"`, `"mtime":"2025-05-01T10:00:00Z"`
+	const cats = `"categories":["personal","law-enforcement"]`
 	for _, tt := range []struct{ name, from, to, msg string }{
 		{"mode three digits", mode, `"mode":"644"`, "mode"},
 		{"mode five digits", mode, `"mode":"00644"`, "mode"},
@@ -371,6 +362,14 @@ func TestMalformedModeAndTimeSpellings(t *testing.T) {
 		{"mtime day 31 of April", when, `"mtime":"2025-04-31T10:00:00Z"`, "mtime"},
 		{"mtime number", when, `"mtime":1746093600`, "mtime"},
 		{"mtime null", when, `"mtime":null`, ""},
+		{"unsorted categories", cats, `"categories":["law-enforcement","personal"]`, "order"},
+		{"duplicate category", cats, `"categories":["personal","personal"]`, "order"},
+		{"unknown category", cats, `"categories":["secret"]`, "unknown"},
+		{"unknown category after known", cats, `"categories":["personal","zzz"]`, "unknown"},
+		{"no category", cats, `"categories":[]`, "no category"},
+		{"categories null", cats, `"categories":null`, "null"},
+		{"category not a string", cats, `"categories":[1]`, "categor"},
+		{"category in capitals", cats, `"categories":["PERSONAL","law-enforcement"]`, "unknown"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			p := validPreamble(t)
@@ -656,7 +655,7 @@ func TestConsistent(t *testing.T) {
 		}, `file "report.pdf"`},
 		{"file mode", func(m *manifest.Manifest) { m.Files[2].Mode = manifest.ModeRegular }, `file "photos/Ünïcødé.txt"`},
 		{"file mtime", func(m *manifest.Manifest) { m.Files[3].MTime++ }, `file ".dossierx/not-reserved"`},
-		{"file categories", func(m *manifest.Manifest) { m.Files[0].Categories = m.Files[0].Categories[:1] }, `file "report.pdf"`},
+		{"file categories", func(m *manifest.Manifest) { m.Files[0].Categories = category.MustSet(category.Personal) }, `file "report.pdf"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -698,10 +697,10 @@ func TestConsistent(t *testing.T) {
 
 func TestSummary(t *testing.T) {
 	files := []manifest.File{
-		{Path: "a", Size: 10, Categories: []category.ID{category.Other}},
-		{Path: "b", Size: 5, Categories: []category.ID{category.Personal, category.LawEnforcement}},
-		{Path: "c", Size: 0, Categories: []category.ID{category.Personal}},
-		{Path: "d", Size: 100, Categories: []category.ID{category.LawEnforcement, category.Other}},
+		{Path: "a", Size: 10, Categories: category.MustSet(category.Other)},
+		{Path: "b", Size: 5, Categories: category.MustSet(category.Personal, category.LawEnforcement)},
+		{Path: "c", Size: 0, Categories: category.MustSet(category.Personal)},
+		{Path: "d", Size: 100, Categories: category.MustSet(category.LawEnforcement, category.Other)},
 	}
 	got := manifest.Summary(files)
 	want := []manifest.CategoryTotal{
@@ -728,10 +727,10 @@ func TestSummary(t *testing.T) {
 		t.Fatalf("summary bytes %d < total %d", total, p.TotalSize)
 	}
 	order := manifest.Summary([]manifest.File{
-		{Size: 1, Categories: []category.ID{category.Other}},
-		{Size: 1, Categories: []category.ID{category.Intelligence}},
-		{Size: 1, Categories: []category.ID{category.TradeSecret}},
-		{Size: 1, Categories: []category.ID{category.SpecialCategory}},
+		{Size: 1, Categories: category.MustSet(category.Other)},
+		{Size: 1, Categories: category.MustSet(category.Intelligence)},
+		{Size: 1, Categories: category.MustSet(category.TradeSecret)},
+		{Size: 1, Categories: category.MustSet(category.SpecialCategory)},
 	})
 	var ids []category.ID
 	for _, ct := range order {
@@ -844,7 +843,7 @@ func fuzzManifestBody(t *testing.T, data []byte) bool {
 	var sum int64
 	for _, f := range m.Files {
 		sum += f.Size
-		if f.Size < 0 || f.Offset <= 0 || len(f.Categories) == 0 {
+		if f.Size < 0 || f.Offset <= 0 || f.Categories.Len() == 0 {
 			t.Fatalf("accepted bad file entry %+v", f)
 		}
 	}

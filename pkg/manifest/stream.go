@@ -270,7 +270,7 @@ func fieldAt(f *File, k int) string {
 		{"size", len(`,"size":`) + intLen(f.Size)},
 		{"mode", len(`,"mode":""`) + f.Mode.textLen()},
 		{"mtime", len(`,"mtime":""`) + f.MTime.textLen()},
-		{"categories", len(appendCategories(nil, f.Categories)) + len(`,"categories":`)},
+		{"categories", f.Categories.JSONLen() + len(`,"categories":`)},
 		{"sha256", sha256FieldLen * bool2int(!f.SHA256.IsZero())},
 		{"offset", (len(`,"offset":`) + len(strconv.FormatInt(f.Offset, 10))) * bool2int(f.Offset != 0)},
 	} {

@@ -23,7 +23,7 @@ func bigManifest(t testing.TB, n int) *manifest.Manifest {
 	p.Files, p.TotalSize = nil, 0
 	for i := range n {
 		p.Files = append(p.Files, manifest.File{Path: fmt.Sprintf("folder/file %06d.txt", i), Size: int64(i), Mode: manifest.ModeRegular,
-			MTime: 1746093600, Categories: []category.ID{category.Personal}})
+			MTime: 1746093600, Categories: category.MustSet(category.Personal)})
 		p.TotalSize += int64(i)
 	}
 	return manifestFor(p, testPreambleHash)
@@ -129,7 +129,7 @@ func TestMatchNamesTheDifference(t *testing.T) {
 		{"offset of the last file", edit(func(o *manifest.Manifest) { o.Files[2999].Offset++ }), 2999, "offset"},
 		{"path", edit(func(o *manifest.Manifest) { o.Files[42].Path += "x" }), 42, "path"},
 		{"size", edit(func(o *manifest.Manifest) { o.Files[43].Size = 7 }), 43, "size"},
-		{"categories", edit(func(o *manifest.Manifest) { o.Files[44].Categories = []category.ID{category.Other} }), 44, "categories"},
+		{"categories", edit(func(o *manifest.Manifest) { o.Files[44].Categories = category.MustSet(category.Other) }), 44, "categories"},
 		{"a file fewer", edit(func(o *manifest.Manifest) { o.Files = o.Files[:2999] }), 2999, ""},
 		{"case", edit(func(o *manifest.Manifest) { o.Case.Reference = "other" }), -1, ""},
 		{"version", edit(func(o *manifest.Manifest) { o.Version = manifest.Version1 }), -1, ""},

@@ -302,7 +302,7 @@ func (b *bundle) build() []byte {
 	files := []manifest.File{}
 	var total int64
 	for _, d := range b.docs {
-		files = append(files, manifest.File{Path: d.path, Size: d.size(), Mode: d.mode, MTime: manifest.TimeOf(d.mtime), Categories: d.cats})
+		files = append(files, manifest.File{Path: d.path, Size: d.size(), Mode: d.mode, MTime: manifest.TimeOf(d.mtime), Categories: category.MustSet(d.cats...)})
 		total += d.size()
 	}
 	pre := &manifest.Preamble{

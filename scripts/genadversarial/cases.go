@@ -721,8 +721,17 @@ func (g *gen) preambleCases() {
 	})
 	pre("preamble-created-offset", "created with a +01:00 offset", func(p *manifest.Preamble) { p.Created = "2026-11-26T10:00:00+01:00" })
 	pre("preamble-mode-0777", "a file mode of 0777", func(p *manifest.Preamble) { p.Files[0].Mode = 0o777 })
-	pre("preamble-no-category", "a file without a category", func(p *manifest.Preamble) { p.Files[0].Categories = nil })
-	pre("preamble-unknown-category", "an unknown category", func(p *manifest.Preamble) { p.Files[0].Categories = []category.ID{"secret"} })
+	// A File holds only known categories: these lists are written into
+	// the signed bytes.
+	preRaw := func(name, desc, list string) {
+		b := g.newBundle(name)
+		b.preBytes = func(doc []byte) []byte {
+			return bytes.Replace(doc, []byte(`"categories":["personal"]`), []byte(`"categories":`+list), 1)
+		}
+		g.add(name, desc, b, "bob alice integrity")
+	}
+	preRaw("preamble-no-category", "a file without a category", "null")
+	preRaw("preamble-unknown-category", "an unknown category", `["secret"]`)
 	pre("preamble-duplicate-recipient", "bob listed twice", func(p *manifest.Preamble) { p.Recipients = append(p.Recipients, p.Recipients[0]) })
 	pre("preamble-no-recipients", "no recipients", func(p *manifest.Preamble) { p.Recipients = nil })
 	pre("preamble-bidi-case", "a right-to-left override in the case reference", func(p *manifest.Preamble) { p.Case.Reference = "ADV\u202e-2026" })
@@ -769,7 +778,7 @@ func (g *gen) manifestCasesFor(prefix string, version int) {
 	man("manifest-header-hash", "another age header hash", func(m *manifest.Manifest) { m.AgeHeaderSHA256 = strings.Repeat("0", 64) })
 	man("manifest-preamble-hash", "another preamble hash", func(m *manifest.Manifest) { m.PreambleSHA256 = strings.Repeat("0", 64) })
 	man("manifest-case", "another purpose", func(m *manifest.Manifest) { m.Case.Purpose = "something else" })
-	man("manifest-categories", "another category for a file", func(m *manifest.Manifest) { m.Files[0].Categories = []category.ID{category.Other} })
+	man("manifest-categories", "another category for a file", func(m *manifest.Manifest) { m.Files[0].Categories = category.MustSet(category.Other) })
 	man("manifest-file-dropped", "a file dropped (total adjusted)", func(m *manifest.Manifest) {
 		m.TotalSize -= m.Files[2].Size
 		m.Files = m.Files[:2]
