@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -79,11 +80,22 @@ func (b *Bag) InfoValue(label string) string {
 // held), and the tag manifest. Files are created with mode 0600 and
 // synced.
 func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.WriterTo) error {
+	return WriteTagsFrom(dir, info, slices.Values(payload), tags)
+}
+
+// WriteTagsFrom is WriteTags for a payload given as a sequence, which it
+// goes through twice (for Payload-Oxum, then for the manifest) and which
+// must yield the same entries each time: a caller that holds its files in
+// another form need not make a list of Entry (56 bytes a file, 8 MB at
+// 150,000 files) to write the bag.
+func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[string]io.WriterTo) error {
 	var oxBytes int64
-	for _, e := range payload {
+	var oxFiles int
+	for e := range payload {
 		oxBytes += e.Size
+		oxFiles++
 	}
-	info = append(slices.Clone(info), Field{"Payload-Oxum", fmt.Sprintf("%d.%d", oxBytes, len(payload))})
+	info = append(slices.Clone(info), Field{"Payload-Oxum", fmt.Sprintf("%d.%d", oxBytes, oxFiles)})
 
 	files := map[string]io.WriterTo{
 		DeclarationName: bytes.NewReader([]byte("BagIt-Version: 1.0\nTag-File-Character-Encoding: UTF-8\n")),
@@ -134,11 +146,11 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.Wri
 
 // writePayloadManifest writes manifest-sha256.txt for payload to name,
 // synced, and returns its SHA-256.
-func writePayloadManifest(name string, payload []Entry) ([sha256.Size]byte, error) {
+func writePayloadManifest(name string, payload iter.Seq[Entry]) ([sha256.Size]byte, error) {
 	return writeHashed(name, func(f io.Writer) error {
 		w := bufio.NewWriterSize(f, 64<<10)
 		var line []byte
-		for _, e := range payload {
+		for e := range payload {
 			line = hex.AppendEncode(line[:0], e.SHA256[:])
 			line = append(line, "  "...)
 			line = append(line, encodePath(PayloadDir+"/"+e.Path)...)

@@ -112,6 +112,7 @@ type stagingSink struct {
 
 	ops      chan stagingOp
 	free     chan *[]byte // write buffers not in use
+	made     int          // write buffers made so far (by the reader)
 	done     chan struct{}
 	finished bool
 
@@ -140,16 +141,31 @@ const (
 	stagingBufferLen = 256 << 10
 )
 
-// newStagingSink starts the writer goroutine.
+// newStagingSink starts the writer goroutine. Its write buffers are made
+// as the first payload is written, not before: while the preamble is
+// parsed, a reader's peak (its bytes and the list made of them at once),
+// they would be 2 MiB more.
 func newStagingSink(root *os.Root, staging, target, display string) *stagingSink {
 	s := &stagingSink{root: root, staging: staging, target: target, display: display, now: time.Now,
 		ops: make(chan stagingOp, 64), free: make(chan *[]byte, stagingBuffers), done: make(chan struct{})}
-	for range stagingBuffers {
-		b := make([]byte, stagingBufferLen)
-		s.free <- &b
-	}
 	go s.run()
 	return s
+}
+
+// buffer returns a write buffer not in use: a new one while fewer than
+// stagingBuffers were made, else one the writer goroutine handed back.
+func (s *stagingSink) buffer() *[]byte {
+	if s.made < stagingBuffers {
+		select {
+		case b := <-s.free:
+			return b
+		default:
+		}
+		s.made++
+		b := make([]byte, stagingBufferLen)
+		return &b
+	}
+	return <-s.free
 }
 
 func (s *stagingSink) failed() error {
@@ -293,7 +309,7 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 		if err := w.s.failed(); err != nil {
 			return 0, &stagedError{err}
 		}
-		b := <-w.s.free
+		b := w.s.buffer()
 		k := copy((*b)[:cap(*b)], p)
 		*b = (*b)[:k]
 		w.s.ops <- stagingOp{data: b}
@@ -307,11 +323,13 @@ func (s *stagingSink) commit(res *Result) error {
 		return err
 	}
 	man := res.Manifest
-	entries := make([]bagit.Entry, len(man.Files))
-	for i, f := range man.Files {
-		entries[i].SHA256 = f.SHA256
-		entries[i].Path = f.Path
-		entries[i].Size = f.Size
+	entries := func(yield func(bagit.Entry) bool) {
+		for i := range man.Files {
+			f := &man.Files[i]
+			if !yield(bagit.Entry{Path: f.Path, SHA256: f.SHA256, Size: f.Size}) {
+				return
+			}
+		}
 	}
 	cardBytes, err := res.Preamble.Sender.Marshal()
 	if err != nil {
@@ -322,7 +340,7 @@ func (s *stagingSink) commit(res *Result) error {
 		BagManifestSigName: bytes.NewReader(res.ManifestSig),
 		BagSenderCardName:  bytes.NewReader(cardBytes),
 	}
-	if err := bagit.WriteTags(s.staging, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
+	if err := bagit.WriteTagsFrom(s.staging, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
 	if err := syncTree(s.staging); err != nil {
