@@ -108,36 +108,40 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 	debug.SetMemoryLimit(readLimitFor(p.Version, len(p.Files), preambleSize, p.TotalSize))
 }
 
-// Reading a format-2 bundle holds the preamble's file list (each entry
-// some 28 bytes more than its encoding: the struct, the hash read) and
-// the decompressor's buffers, but never the manifest. How often the
-// collector runs depends on the room left above that for garbage, and
-// the garbage on the bundle's size (age's stream reader, still used for
-// standard input and armor, allocates every 64 KiB chunk anew; its
-// random-access reader, used for files, one chunk per megabyte).
-// readLimitFor gives a format-2 bundle that room, at most 24 MiB, and
-// never more than memoryLimitFor; and where the list is long, less room,
-// down to 10 MiB, so that the limit stays at readCeiling (55 MiB) while
+// Reading a format-2 bundle holds the preamble's file list (less than
+// its encoding: an entry is 80 bytes and its path, against some 95 bytes
+// and the path in JSON) and the decompressor's buffers, but never the
+// manifest. How often the collector runs depends on the room left above
+// that for garbage, and the garbage on the bundle's size (age's stream
+// reader, still used for standard input and armor, allocates every 64 KiB
+// chunk anew; its random-access reader, used for files, one chunk per
+// megabyte). readLimitFor gives a format-2 bundle that room, at most 24
+// MiB, and never more than memoryLimitFor; and where the list is long,
+// less room, down to 10 MiB, so that the limit stays at readCeiling while
 // the list leaves 10 MiB below it.
 //
 // Measured at 100,000 files (a 33 MB bundle): verify at a 54 MiB limit
 // made 12 collections instead of 10, in the same time, at 60 MiB peak
 // RSS instead of 71. At 8 GiB (148,890 files, a 22 MB preamble) the live
-// heap while reading is 43 MB since entries hold their time and mode as
-// numbers (it was 48–52); peak RSS is the limit plus 7–8 MiB (the
-// binary's pages, the runtime's own). Under a fixed limit (GOMEMLIMIT),
-// one run each: 74 MiB, 32 collections, 80,624 KiB peak; 62 MiB, 63,
-// 71,084 KiB; 58 MiB, 97, 66,828 KiB; 56 MiB, 148, 64,876 KiB; 54 MiB,
-// 241, 64,220 KiB; user CPU 32–37 s throughout, elapsed 17.6–20.2 s, in
-// no order of the limit (this machine's noise). The 1 GiB text bundle's
-// limit falls by 1.4 MiB.
+// heap while reading is 34-38 MB since entries hold their time, mode and
+// categories as numbers (it was 48-52), and peak RSS is the limit plus
+// some 10 MiB: 8.5 MiB of it the binary's own pages (RssFile), the rest
+// the runtime's. With the mtime and mode as numbers only, under a fixed
+// limit (GOMEMLIMIT), one run each: 74 MiB, 32 collections, 80,624 KiB
+// peak; 62 MiB, 63, 71,084 KiB; 58 MiB, 97, 66,828 KiB; 56 MiB, 148,
+// 64,876 KiB; 54 MiB, 241, 64,220 KiB; user CPU 32-37 s throughout,
+// elapsed 17.6-20.2 s, in no order of the limit (this machine's noise).
+// At the ceiling of 53 MiB, with the categories as a set too, verify
+// peaked at 61,364-62,412 KiB in 92 collections and open at
+// 62,048-65,208 KiB in 206 (a ceiling of 50 MiB gave open 63,084-64,044
+// KiB, in as many collections). The 1 GiB text bundle's limit falls by
+// 2.6 MiB.
 const (
-	readFixedMemory   = 20 << 20
-	readPerFileMemory = 28
-	readMinRoom       = 10 << 20
-	readMaxRoom       = 24 << 20
-	readRoomDivisor   = 32 // room for garbage: the bundle's size / 32
-	readCeiling       = 55 << 20
+	readFixedMemory = 20 << 20
+	readMinRoom     = 10 << 20
+	readMaxRoom     = 24 << 20
+	readRoomDivisor = 32 // room for garbage: the bundle's size / 32
+	readCeiling     = 53 << 20
 )
 
 // readLimitFor is the limit for reading a bundle of format version,
@@ -147,7 +151,7 @@ func readLimitFor(version, n, preambleSize int, total int64) int64 {
 	if version == manifest.Version1 || preambleSize <= 0 {
 		return limit // a format-1 reader holds the whole manifest at the end
 	}
-	live := int64(readFixedMemory) + int64(preambleSize) + int64(n)*readPerFileMemory
+	live := int64(readFixedMemory) + int64(preambleSize)
 	room := min(max(total/readRoomDivisor, readMaxRoom/2), readMaxRoom)
 	room = max(min(room, readCeiling-live), readMinRoom)
 	return min(limit, live+room)
@@ -158,15 +162,17 @@ func memoryLimitFor(n int) int64 {
 	return max(int64(memoryLimit)+int64(n)*perFileMemory, int64(manyFilesBase)+int64(n)*manyFilesMemory)
 }
 
-// Parsing a preamble holds its bytes and the list made of them at once:
-// the list costs about as much as the bytes again, plus 28 bytes an
-// entry, and an entry's encoding is at least 80 bytes, so parsing size
-// bytes holds at most some 2.35 × size, with the frame buffers and the
-// runtime's own (preambleFixedMemory) beside. At 8 GiB (a 22 MB
-// preamble, 148,890 files) the heap peaked at 52–54 MB while parsing;
-// the limit during the parse, one run each at 40 MiB plus 0.9, 1.2 and
-// 2 × size, gave 64,740, 66,516 and 71,764 KiB peak RSS with the same
-// number of collections (160–171 in the whole verify) and time.
+// Parsing a preamble holds its bytes and the list made of them at once
+// (the list costs a little less than the bytes: an entry is 80 bytes and
+// its path, cut from shared blocks), with the frame buffers beside; the
+// parse's peak is the reader's. At 8 GiB (a 22 MB preamble, 148,890
+// files) the live heap peaked at 45-48 MB while parsing, some 2.1 ×
+// size. The limit during the parse is 8 MiB plus 2.35 × size (57 MiB
+// there): at 2 × size the collector ran five times in a row at the end
+// of the parse; with the old list (mtime and mode as strings), 40 MiB
+// plus 0.9, 1.2 and 2 × size gave 64,740, 66,516 and 71,764 KiB peak
+// RSS, in the same number of collections (160-171 in the whole verify)
+// and time.
 const (
 	preambleFixedMemory   = 8 << 20
 	preambleMemoryPercent = 235

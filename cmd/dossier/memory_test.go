@@ -55,16 +55,16 @@ func TestReadLimitFor(t *testing.T) {
 		if got > base || (got < base) != tt.lower {
 			t.Errorf("%s: readLimitFor = %.1f MiB, memoryLimitFor %.1f MiB", tt.name, float64(got)/mib, float64(base)/mib)
 		}
-		if live := int64(readFixedMemory + tt.preamble + tt.n*readPerFileMemory); tt.lower && got < live+readMinRoom {
+		if live := int64(readFixedMemory + tt.preamble); tt.lower && got < live+readMinRoom {
 			t.Errorf("%s: %.1f MiB leaves less than %d MiB above the list", tt.name, float64(got)/mib, readMinRoom/mib)
 		}
 	}
-	// 100,000 files: 20 MiB + the preamble + 28 bytes a file + 12 MiB.
-	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+2_800_000+12*mib {
+	// 100,000 files: 20 MiB + the preamble + 12 MiB.
+	if got := readLimitFor(2, 100_000, 11_278_694, 159_000_000); got != 20*mib+11_278_694+12*mib {
 		t.Errorf("100,000 files: %d", got)
 	}
 	// 1 GiB of text: the room is at most 24 MiB.
-	if got := readLimitFor(2, 44_500, 5_800_000, 1_054_000_000); got != 20*mib+5_800_000+44_500*28+24*mib {
+	if got := readLimitFor(2, 44_500, 5_800_000, 1_054_000_000); got != 20*mib+5_800_000+24*mib {
 		t.Errorf("1 GiB of text: %d", got)
 	}
 	// 8 GiB: the room shrinks to keep the limit at the ceiling.
@@ -72,7 +72,7 @@ func TestReadLimitFor(t *testing.T) {
 		t.Errorf("8 GiB: %d, want %d", got, readCeiling)
 	}
 	// A longer list keeps 10 MiB of room, above the ceiling.
-	if got := readLimitFor(2, 300_000, 45_000_000, 20_000_000_000); got != 20*mib+45_000_000+300_000*28+10*mib {
+	if got := readLimitFor(2, 300_000, 45_000_000, 20_000_000_000); got != 20*mib+45_000_000+10*mib {
 		t.Errorf("300,000 files: %d", got)
 	}
 }
