@@ -109,7 +109,7 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 }
 
 // Reading a format-2 bundle holds the preamble's file list (less than
-// its encoding: an entry is 80 bytes and its path, against some 95 bytes
+// its encoding: an entry is 88 bytes and its path, against some 95 bytes
 // and the path in JSON) and the decompressor's buffers, but never the
 // manifest. How often the collector runs depends on the room left above
 // that for garbage, and the garbage on the bundle's size (age's stream
@@ -163,7 +163,7 @@ func memoryLimitFor(n int) int64 {
 }
 
 // Parsing a preamble holds its bytes and the list made of them at once
-// (the list costs a little less than the bytes: an entry is 80 bytes and
+// (the list costs a little less than the bytes: an entry is 88 bytes and
 // its path, cut from shared blocks), with the frame buffers beside; the
 // parse's peak is the reader's. At 8 GiB (a 22 MB preamble, 148,890
 // files) the live heap peaked at 45-48 MB while parsing, some 2.1 ×

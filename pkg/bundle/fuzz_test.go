@@ -198,8 +198,14 @@ func fuzzBundle(t testing.TB, payload []byte) []byte {
 		off := cr.n
 		h := sha256.New()
 		_, err = io.Copy(h, io.LimitReader(tr, 1<<20))
+		// A mode a Mode cannot hold is given one no preamble accepts,
+		// as its octal text was before Mode was a number.
+		mode := manifest.Mode(th.Mode)
+		if int64(mode) != th.Mode {
+			mode = 0o177777
+		}
 		files = append(files, manifest.File{
-			Path: th.Name, Size: th.Size, Mode: manifest.Mode(th.Mode),
+			Path: th.Name, Size: th.Size, Mode: mode,
 			MTime: manifest.TimeOf(th.ModTime), Categories: category.MustSet(category.Other),
 			SHA256: manifest.SHA256Sum(h.Sum(nil)),
 		})

@@ -165,7 +165,8 @@ const maxUnsafeListed = 10
 // A file or folder whose stored path matches one of the exclude globs (see
 // [category.Match]) is left out, with everything below it, whatever its
 // type, and listed in Excluded. A malformed glob is an error wrapping
-// [category.ErrBadPattern].
+// [category.ErrBadPattern]; a default category outside the vocabulary, one
+// wrapping ErrInput and [category.ErrUnknown].
 func MakePlan(paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)

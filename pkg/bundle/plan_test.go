@@ -517,3 +517,15 @@ func TestSuggestGlob(t *testing.T) {
 		}
 	}
 }
+
+// A default category outside the vocabulary is refused while planning.
+func TestPlanRefusesUnknownDefault(t *testing.T) {
+	dir := testtmp.Dir(t)
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("a"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := MakePlan([]string{dir}, nil, []category.ID{"secret"})
+	if !errors.Is(err, ErrInput) || !errors.Is(err, category.ErrUnknown) {
+		t.Fatalf("err = %v, want ErrInput and category.ErrUnknown", err)
+	}
+}

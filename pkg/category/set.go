@@ -12,7 +12,7 @@ import (
 // Set is a set of categories from the vocabulary, one bit each, in
 // vocabulary order. A file's categories are a Set rather than a list: a
 // bundle can list a million files, and a list cost 24 bytes of header in
-// every entry. Its JSON is the list of ids in vocabulary order, which is
+// every entry (a Set and its padding, 8). Its JSON is the list of ids in vocabulary order, which is
 // the one spelling a document may have; the zero Set is the empty list.
 type Set uint8
 
@@ -124,9 +124,15 @@ func (s *Set) UnmarshalJSON(b []byte) error {
 	if bytes.Equal(b, []byte("null")) {
 		return errors.New("categories: null, not a list")
 	}
-	var ids []string
-	if err := json.Unmarshal(b, &ids); err != nil {
-		return fmt.Errorf("categories: %w", err)
+	var elems []json.RawMessage
+	if err := json.Unmarshal(b, &elems); err != nil {
+		return fmt.Errorf("categories: %s is not a list of category ids", b)
+	}
+	ids := make([]string, len(elems))
+	for i, e := range elems {
+		if len(e) == 0 || e[0] != '"' || json.Unmarshal(e, &ids[i]) != nil {
+			return fmt.Errorf("categories: %s is not a category id", e)
+		}
 	}
 	v, err := parseSorted(ids)
 	if err != nil {

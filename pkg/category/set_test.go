@@ -61,8 +61,10 @@ func TestSetUnmarshalRefuses(t *testing.T) {
 		`["other","personal"]`:     "order",
 		`["personal","personal"]`:  "order",
 		`["Personal"]`:             "unknown",
-		`[1]`:                      "categories",
-		`"personal"`:               "categories",
+		`[1]`:                      "1 is not a category id",
+		`[null]`:                   "null is not a category id",
+		`{}`:                       "not a list",
+		`"personal"`:               "not a list",
 		`["personal","other",""]`:  "unknown",
 		`["intelligence","other"]`: "",
 	} {

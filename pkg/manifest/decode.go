@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 
@@ -126,7 +127,7 @@ const minEntry = `{"path":"","size":0,"mode":"0000","mtime":"1970-01-01T00:00:00
 type listDecoder struct {
 	b        []byte
 	off      int
-	lastTime string // the previous entry's mtime, as written
+	lastTime [len(timeLayout)]byte // the previous entry's mtime, as written
 	paths    textArena
 }
 
@@ -210,9 +211,9 @@ func (d *listDecoder) integer() (int64, bool) {
 	return v, true
 }
 
-// entry consumes one entry. Strings equal to those of the entry before it
-// (prev, or nil) are shared with it rather than allocated again: in a
-// list of many files most share a modification time and their categories.
+// entry consumes one entry; prev is the entry before it, or nil. A
+// modification time written as the one before it is not parsed again:
+// in a list of many files, most share it or have one of their own.
 func (d *listDecoder) entry(prev *File) (File, bool) {
 	var f File
 	var ok bool
@@ -247,12 +248,12 @@ func (d *listDecoder) entry(prev *File) (File, bool) {
 	}
 	// Most files of a case were written in the same second as the one
 	// listed before them, or in a second of their own: parse once.
-	if prev != nil && d.lastTime == string(s) {
+	if prev != nil && string(d.lastTime[:]) == string(s) {
 		f.MTime = prev.MTime
 	} else if f.MTime, ok = parseTime(s); !ok {
 		return f, false
 	} else {
-		d.lastTime = string(s)
+		copy(d.lastTime[:], s) // parseTime took only len(timeLayout) bytes
 	}
 	if !d.literal(`,"categories":`) {
 		return f, false
@@ -310,4 +311,37 @@ func (d *listDecoder) categories() (category.Set, bool) {
 			return 0, false
 		}
 	}
+}
+
+// locateEntry explains err, the refusal of a document whose file list an
+// entry of which cannot be decoded (a mode, time or category list no File
+// holds), by that entry's own error and path: a list can hold a million
+// entries. If no entry fails to decode on its own, err is returned as it
+// is. It runs only on the failure path.
+func locateEntry(data []byte, err error) error {
+	_, list, _ := splitList(data)
+	if list == nil {
+		return err
+	}
+	dec := json.NewDecoder(bytes.NewReader(list))
+	if tok, terr := dec.Token(); terr != nil || tok != json.Delim('[') {
+		return err
+	}
+	for dec.More() {
+		var raw json.RawMessage
+		if dec.Decode(&raw) != nil {
+			return err
+		}
+		var f File
+		if ferr := json.Unmarshal(raw, &f); ferr != nil {
+			var named struct {
+				Path string `json:"path"`
+			}
+			if json.Unmarshal(raw, &named) != nil {
+				return err
+			}
+			return fmt.Errorf("file %q: %w", named.Path, ferr)
+		}
+	}
+	return err
 }

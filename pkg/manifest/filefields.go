@@ -10,9 +10,10 @@ import (
 // the preamble until the manifest is checked. An entry's modification
 // time and mode were strings: 16 bytes of header each, and the time's 20
 // bytes of text (24 allocated) for every file written in a second of its
-// own, as most evidence is. Held as numbers they cost 10 bytes, some 40
-// bytes a file less (6 MB at 150,000 files, for pack and for every
-// reader). Their JSON is what it was.
+// own, as most evidence is. Held as numbers they take 16 bytes with the
+// padding that follows the mode, some 40 bytes a file less (6 MB at
+// 150,000 files, for pack and for every reader). Their JSON is what it
+// was.
 
 // Time is a file's modification time in whole seconds, written as RFC
 // 3339 in UTC ("2006-01-02T15:04:05Z", the only spelling the documents
