@@ -138,7 +138,8 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 // 2.6 MiB.
 const (
 	readFixedMemory = 20 << 20
-	readMinRoom     = 10 << 20
+	readMinRoom     = 10 << 20 // where the list is long
+	readSmallRoom   = 12 << 20 // for a small bundle
 	readMaxRoom     = 24 << 20
 	readRoomDivisor = 32 // room for garbage: the bundle's size / 32
 	readCeiling     = 53 << 20
@@ -152,7 +153,7 @@ func readLimitFor(version, n, preambleSize int, total int64) int64 {
 		return limit // a format-1 reader holds the whole manifest at the end
 	}
 	live := int64(readFixedMemory) + int64(preambleSize)
-	room := min(max(total/readRoomDivisor, readMaxRoom/2), readMaxRoom)
+	room := min(max(total/readRoomDivisor, readSmallRoom), readMaxRoom)
 	room = max(min(room, readCeiling-live), readMinRoom)
 	return min(limit, live+room)
 }
