@@ -275,14 +275,10 @@ func isHex256[T string | []byte](s T) bool {
 }
 
 // isWholeSecondUTC reports whether s is an RFC 3339 UTC time in whole
-// seconds, such as 2025-06-01T12:00:00Z.
+// seconds, such as 2025-06-01T12:00:00Z: the one spelling of a Time.
 func isWholeSecondUTC(s string) bool {
-	t, err := time.Parse(time.RFC3339, s)
-	if err != nil {
-		return false
-	}
-	var buf [len(time.RFC3339) + 8]byte
-	return string(t.UTC().AppendFormat(buf[:0], time.RFC3339)) == s
+	_, ok := parseTime([]byte(s))
+	return ok
 }
 
 func checkCommon(version int, id, created string, recipients []Party, headerHash string, c *Case, files []File, total int64, withHashes bool) error {
