@@ -8,14 +8,21 @@ import (
 // asyncWriter writes to its writers in its own goroutine, so that hashing
 // a bundle's bytes (BLAKE2b-512 runs at about 0.5 GB/s on the 2-core
 // project machine) or writing them to disk overlaps with encrypting them
-// instead of adding to the same goroutine's work. Memory is bounded by the
-// channel's few buffers and the one being filled. The first write error is
+// instead of adding to the same goroutine's work. The first write error is
 // kept and reported by err.
+//
+// Memory is bounded: the queue's few buffers, the one being written, the
+// one being filled, and a free list that holds no more than those. The
+// buffers used to come from a sync.Pool, which gave them up at every
+// collection: under pack's memory limit at 8 GiB the two writers then
+// held 4.25 MB (the pool's idle buffers live through one collection), and
+// under a tight limit they were made anew some 500 times for a 174 MB
+// file, each one garbage that brought the next collection closer.
 type asyncWriter struct {
 	ws   []io.Writer
 	ch   chan []byte
+	free chan []byte // buffers the goroutine has written, for reuse
 	done chan struct{}
-	pool sync.Pool
 
 	// fill makes Write gather small writes into whole buffers before
 	// handing them over; cur is the buffer being filled.
@@ -27,11 +34,36 @@ type asyncWriter struct {
 	firstErr error
 }
 
+// asyncChunk is the size of a hasher's buffers, and the most a writer's
+// buffer holds.
 const asyncChunk = 256 << 10
 
+// asyncGrain rounds up the size of a writer's buffers (which hold one
+// write each: age's chunks, some 64 KiB) so that one made for a write can
+// be reused for the next of about the same size.
+const asyncGrain = 16 << 10
+
+// The queue holds asyncDepth buffers of a writer (0.5 MiB of age's
+// chunks) and asyncHasherDepth of a hasher's (1 MiB).
+const (
+	asyncDepth       = 8
+	asyncHasherDepth = 4
+)
+
 func newAsyncWriter(ws ...io.Writer) *asyncWriter {
-	a := &asyncWriter{ws: ws, ch: make(chan []byte, 8), done: make(chan struct{})}
-	a.pool.New = func() any { b := make([]byte, asyncChunk); return &b }
+	return startAsync(ws, false, asyncDepth)
+}
+
+func startAsync(ws []io.Writer, fill bool, depth int) *asyncWriter {
+	a := &asyncWriter{
+		ws:   ws,
+		fill: fill,
+		ch:   make(chan []byte, depth),
+		// Every buffer is in the queue, being written, being filled or
+		// free: depth+2 at most.
+		free: make(chan []byte, depth+2),
+		done: make(chan struct{}),
+	}
 	go func() {
 		defer close(a.done)
 		for b := range a.ch {
@@ -45,11 +77,30 @@ func newAsyncWriter(ws ...io.Writer) *asyncWriter {
 					}
 				}
 			}
-			b = b[:cap(b)]
-			a.pool.Put(&b)
+			select {
+			case a.free <- b[:0]:
+			default:
+			}
 		}
 	}()
 	return a
+}
+
+// buffer returns an empty buffer for n more bytes (at most asyncChunk): a
+// free one if it is big enough, else a new one.
+func (a *asyncWriter) buffer(n int) []byte {
+	size := asyncChunk
+	if !a.fill {
+		size = min((n+asyncGrain-1)/asyncGrain*asyncGrain, asyncChunk)
+	}
+	select {
+	case b := <-a.free:
+		if cap(b) >= size {
+			return b[:0]
+		}
+	default:
+	}
+	return make([]byte, 0, size)
 }
 
 // newAsyncHasher hashes in its own goroutine, in whole buffers of
@@ -62,9 +113,7 @@ func newAsyncWriter(ws ...io.Writer) *asyncWriter {
 // batched: handing it 256 KiB at a time tripled the kernel's time copying
 // into the page cache when pack was measured.
 func newAsyncHasher(hs ...io.Writer) *asyncWriter {
-	a := newAsyncWriter(hs...)
-	a.fill = true
-	return a
+	return startAsync(hs, true, asyncHasherDepth)
 }
 
 // Write queues a copy of p. It fails only if an earlier write failed. It
@@ -79,7 +128,7 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	n := len(p)
 	for len(p) > 0 {
 		if a.cur == nil {
-			a.cur = (*a.pool.Get().(*[]byte))[:0]
+			a.cur = a.buffer(len(p))
 		}
 		k := copy(a.cur[len(a.cur):cap(a.cur)], p)
 		a.cur = a.cur[:len(a.cur)+k]

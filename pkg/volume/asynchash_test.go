@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 )
@@ -125,5 +126,44 @@ func TestAsyncWriterRefusesWritesAfterFinish(t *testing.T) {
 			}()
 			a.Write([]byte("late"))
 		}()
+	}
+}
+
+// The writers' buffers are reused whatever the collector does: a
+// sync.Pool gave them up at each collection, and under a tight memory
+// limit pack made them anew hundreds of times, each one garbage that
+// brought the next collection closer.
+func TestAsyncWriterReusesItsBuffers(t *testing.T) {
+	chunk := make([]byte, 64<<10+16) // one of age's chunks, with its tag
+	for _, fill := range []bool{false, true} {
+		a := newAsyncWriter(io.Discard)
+		if fill {
+			a = newAsyncHasher(io.Discard)
+		}
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		for i := range 2000 {
+			if _, err := a.Write(chunk); err != nil {
+				t.Fatal(err)
+			}
+			if i%20 == 0 {
+				runtime.GC()
+			}
+		}
+		if err := a.finish(); err != nil {
+			t.Fatal(err)
+		}
+		runtime.ReadMemStats(&after)
+		// At most every buffer once (depth+2 of them: a hasher's of
+		// asyncChunk bytes, a writer's the write's size rounded up to
+		// asyncGrain), and some slack for the runtime's own.
+		size := asyncChunk
+		if !fill {
+			size = (len(chunk) + asyncGrain - 1) / asyncGrain * asyncGrain
+		}
+		limit := uint64((cap(a.ch)+2)*size + 1<<20)
+		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
+			t.Errorf("fill=%v: %d MB allocated for 2,000 writes, want at most %d MB", fill, got>>20, limit>>20)
+		}
 	}
 }
