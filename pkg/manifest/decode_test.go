@@ -3,12 +3,10 @@ package manifest
 import (
 	"bytes"
 	"encoding/json"
-	"fmt"
 	"io"
 	"reflect"
 	"strings"
 	"testing"
-	"unsafe"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
@@ -293,27 +291,5 @@ func TestDecodeCategoryLists(t *testing.T) {
 		if _, ok := decodeFileList([]byte("[" + entry(list) + "]")); ok {
 			t.Errorf("%s: decoded", list)
 		}
-	}
-}
-
-// Strings cut from a textArena keep their text while later ones fill the
-// block and the next, and share blocks.
-func TestTextArena(t *testing.T) {
-	var a textArena
-	var want, got []string
-	for i := range 5000 {
-		s := strings.Repeat(string(rune('a'+i%26)), i%40) + fmt.Sprint(i)
-		want = append(want, s)
-		got = append(got, a.text([]byte(s)))
-	}
-	long := strings.Repeat("x", arenaBlock/8+1)
-	want, got = append(want, long), append(got, a.text([]byte(long)))
-	for i := range want {
-		if got[i] != want[i] {
-			t.Fatalf("text %d is %q, want %q", i, got[i], want[i])
-		}
-	}
-	if next := unsafe.Add(unsafe.Pointer(unsafe.StringData(got[0])), len(got[0])); unsafe.Pointer(unsafe.StringData(got[1])) != next {
-		t.Error("consecutive texts do not share a block")
 	}
 }
