@@ -81,18 +81,25 @@ type Case struct {
 }
 
 // File describes one payload file. SHA256 and Offset are set in the
-// manifest only. It is 88 bytes and its path's: a bundle can list a
+// manifest only. It is 80 bytes and its path's: a bundle can list a
 // million files, and every reader holds them all until the manifest is
-// checked, so the time, mode and categories are numbers, not text (the
-// fields' order is their JSON order, which fixes the padding).
+// checked (and pack from its plan to its end), so the time, mode and
+// categories are numbers, not text, and the fields are ordered to leave
+// no padding. Its JSON (MarshalJSON) lists them in the manifest's order.
 type File struct {
 	Path       string       `json:"path"`
 	Size       int64        `json:"size"`
-	Mode       Mode         `json:"mode"`
 	MTime      Time         `json:"mtime"`
-	Categories category.Set `json:"categories"`
-	SHA256     SHA256Sum    `json:"sha256,omitzero"`
 	Offset     int64        `json:"offset,omitempty"`
+	SHA256     SHA256Sum    `json:"sha256,omitzero"`
+	Mode       Mode         `json:"mode"`
+	Categories category.Set `json:"categories"`
+}
+
+// MarshalJSON writes f as a manifest lists it: path, size, mode, mtime,
+// categories, and the SHA-256 and offset if set.
+func (f File) MarshalJSON() ([]byte, error) {
+	return appendFile(nil, &f, true), nil
 }
 
 // SHA256Sum is a file's SHA-256. It is written as 64 lower-case hex

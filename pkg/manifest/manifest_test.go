@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math"
@@ -973,6 +974,43 @@ func TestParseSHA256Sum(t *testing.T) {
 		var s manifest.SHA256Sum
 		if err := s.UnmarshalText([]byte(bad)); err == nil {
 			t.Errorf("UnmarshalText(%q) accepted", bad)
+		}
+	}
+}
+
+// A File's JSON lists its fields in the manifest's order, which is no
+// longer the struct's, exactly as encoding/json wrote it when it was.
+func TestFileJSONOrder(t *testing.T) {
+	type listed struct {
+		Path       string             `json:"path"`
+		Size       int64              `json:"size"`
+		Mode       manifest.Mode      `json:"mode"`
+		MTime      manifest.Time      `json:"mtime"`
+		Categories category.Set       `json:"categories"`
+		SHA256     manifest.SHA256Sum `json:"sha256,omitzero"`
+		Offset     int64              `json:"offset,omitempty"`
+	}
+	sum := manifest.SHA256Sum{1, 2, 3}
+	for _, f := range []manifest.File{
+		{Path: "a.txt", Size: 3, Mode: manifest.ModeRegular, MTime: 1_700_000_000, Categories: category.MustSet(category.Other)},
+		{Path: "docs/<b> & \"c\"\\é\u2028\xff.pdf", Size: 1 << 40, Mode: manifest.ModeExecutable, MTime: -5,
+			Categories: category.MustSet(category.Personal, category.SpecialCategory), SHA256: sum, Offset: 512},
+		{Path: "x", Mode: manifest.ModeRegular, Categories: category.MustSet(category.Other), Offset: 7},
+	} {
+		got, err := json.Marshal(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := json.Marshal(listed{f.Path, f.Size, f.Mode, f.MTime, f.Categories, f.SHA256, f.Offset})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("File JSON\n got %s\nwant %s", got, want)
+		}
+		var back manifest.File
+		if err := json.Unmarshal(got, &back); err != nil || back != f && f.Path != "docs/<b> & \"c\"\\é\u2028\xff.pdf" {
+			t.Errorf("%s reads back as %+v (%v)", got, back, err)
 		}
 	}
 }
