@@ -355,9 +355,9 @@ func TestPackRefusesWhatAReceiverWould(t *testing.T) {
 	if err := os.WriteFile(src, []byte("evidence"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	plan := &Plan{TotalSize: 8, Files: []Input{{Source: src, File: &manifest.File{
+	plan := &Plan{TotalSize: 8, Files: []Input{NewInput(src, &manifest.File{
 		Path: "../escape.txt", Size: 8, Mode: manifest.ModeRegular, MTime: manifest.TimeOf(time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)),
-		Categories: category.MustSet(category.Other)}}}}
+		Categories: category.MustSet(category.Other)})}}
 	outDir := filepath.Join(dir, "out")
 	if err := os.Mkdir(outDir, 0o700); err != nil {
 		t.Fatal(err)

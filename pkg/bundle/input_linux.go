@@ -16,8 +16,19 @@ import (
 // put 2.0 of the packing goroutine's 2.45 CPU seconds in opening,
 // fstat'ing, reading and closing files through os.
 type inputFile struct {
-	fd   int
+	fd int
+	// The file's path, for errors: in's Source, made only if asked for,
+	// or else name.
+	in   *Input
 	name string
+}
+
+// path returns the file's path, for errors.
+func (f *inputFile) path() string {
+	if f.in != nil {
+		return f.in.Source()
+	}
+	return f.name
 }
 
 // openInput opens a file to pack without following a symbolic link in its
@@ -48,7 +59,7 @@ func (f *inputFile) Read(p []byte) (int, error) {
 			continue
 		}
 		if err != nil {
-			return 0, &fs.PathError{Op: "read", Path: f.name, Err: err}
+			return 0, &fs.PathError{Op: "read", Path: f.path(), Err: err}
 		}
 		if n == 0 {
 			return 0, io.EOF
@@ -60,7 +71,7 @@ func (f *inputFile) Read(p []byte) (int, error) {
 // Close closes the descriptor.
 func (f *inputFile) Close() error {
 	if err := syscall.Close(f.fd); err != nil {
-		return &fs.PathError{Op: "close", Path: f.name, Err: err}
+		return &fs.PathError{Op: "close", Path: f.path(), Err: err}
 	}
 	return nil
 }
@@ -75,7 +86,7 @@ func (f *inputFile) stat() (bool, fileID, error) {
 			continue
 		}
 		if err != nil {
-			return false, fileID{}, &fs.PathError{Op: "stat", Path: f.name, Err: err}
+			return false, fileID{}, &fs.PathError{Op: "stat", Path: f.path(), Err: err}
 		}
 		break
 	}
@@ -94,7 +105,7 @@ func (f *inputFile) stat() (bool, fileID, error) {
 type inputOpener struct {
 	roots   []string
 	dirRoot uint16 // the root dirFD's folder was opened below
-	dirKey  string // the Source prefix naming dirFD's folder
+	dirKey  string // dirFD's folder's path below that root
 	dirFD   int
 }
 
@@ -102,30 +113,30 @@ func newInputOpener(roots []string) *inputOpener { return &inputOpener{roots: ro
 
 // open opens in's file, as openInput does.
 func (o *inputOpener) open(in *Input) (*inputFile, error) {
-	if in.root == 0 || int(in.root) > len(o.roots) || int(in.rel) > len(in.Source) {
-		return openInput(in.Source)
+	rel, root, ok := in.below()
+	if !ok || int(root) > len(o.roots) {
+		return openInput(in.Source())
 	}
-	rel := in.Source[in.rel:]
 	i := strings.LastIndexByte(rel, '/')
 	dir, name := "", rel
 	if i >= 0 {
 		dir, name = rel[:i], rel[i+1:]
 	}
-	// The same Source prefix below two roots can be two folders (a root
-	// given as l/../a, with l a link, and a), so the root is compared too.
-	if key := in.Source[:len(in.Source)-len(name)]; o.dirFD < 0 || key != o.dirKey || in.root != o.dirRoot {
+	// The same path below two roots can be two folders (a root given as
+	// l/../a, with l a link, and a), so the root is compared too.
+	if o.dirFD < 0 || dir != o.dirKey || root != o.dirRoot {
 		o.close()
-		fd, err := openBelow(o.roots[in.root-1], dir)
+		fd, err := openBelow(o.roots[root-1], dir)
 		if err != nil {
-			return nil, &fs.PathError{Op: "open", Path: in.Source, Err: err}
+			return nil, &fs.PathError{Op: "open", Path: in.Source(), Err: err}
 		}
-		o.dirFD, o.dirKey, o.dirRoot = fd, key, in.root
+		o.dirFD, o.dirKey, o.dirRoot = fd, dir, root
 	}
 	fd, err := openat(o.dirFD, name, syscall.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK|syscall.O_CLOEXEC)
 	if err != nil {
-		return nil, &fs.PathError{Op: "open", Path: in.Source, Err: err}
+		return nil, &fs.PathError{Op: "open", Path: in.Source(), Err: err}
 	}
-	return &inputFile{fd: fd, name: in.Source}, nil
+	return &inputFile{fd: fd, in: in}, nil
 }
 
 // close lets the folder's descriptor go.

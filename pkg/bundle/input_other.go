@@ -47,18 +47,19 @@ func newInputOpener(roots []string) *inputOpener { return &inputOpener{roots: ro
 
 // open opens in's file, as openInput does.
 func (o *inputOpener) open(in *Input) (*inputFile, error) {
-	if in.root == 0 || int(in.root) > len(o.roots) || int(in.rel) > len(in.Source) {
-		return openInput(in.Source)
+	rel, root, ok := in.below()
+	if !ok || int(root) > len(o.roots) {
+		return openInput(in.Source())
 	}
-	if o.cur == nil || o.curAt != in.root {
+	if o.cur == nil || o.curAt != root {
 		o.close()
-		r, err := os.OpenRoot(o.roots[in.root-1])
+		r, err := os.OpenRoot(o.roots[root-1])
 		if err != nil {
 			return nil, err
 		}
-		o.cur, o.curAt = r, in.root
+		o.cur, o.curAt = r, root
 	}
-	f, err := o.cur.OpenFile(in.Source[in.rel:], inputOpenFlags, 0)
+	f, err := o.cur.OpenFile(rel, inputOpenFlags, 0)
 	if err != nil {
 		return nil, err
 	}

@@ -188,7 +188,9 @@ func packOne(t *testing.T, ctx context.Context, path string, size int64, out io.
 	in := plan.Files[0]
 	if size >= 0 {
 		in.File.Size = size
-		in.planned = false // only the size is compared
+		unplanned := *in.from
+		unplanned.planned = false // only the size is compared
+		in.from = &unplanned
 	}
 	zw, err := zframe.NewWriter(io.Discard, zframe.WriterOptions{})
 	if err != nil {

@@ -293,21 +293,21 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, opener *inputOpener, in *Input, h hash.Hash, buf []byte, progress func(int64)) (int64, manifest.SHA256Sum, error) {
 	f, err := opener.open(in)
 	if errors.Is(err, fs.ErrPermission) {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %w", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %w", ErrInput, in.Source(), err)
 	}
 	if err != nil {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v (was it replaced while packing?)", ErrInput, in.Source(), err)
 	}
 	defer f.Close()
 	regular, now, err := f.stat()
 	if err != nil {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source(), err)
 	}
-	if !regular || (in.planned && (now.dev != in.id.dev || now.ino != in.id.ino)) {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source)
+	if !regular || in.replaced(now) {
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s was replaced while packing; pack again", ErrInput, in.Source())
 	}
-	if changed(now, in) {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+	if !in.unchanged(now) {
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source())
 	}
 	hdr := &tar.Header{
 		Name:     in.File.Path,
@@ -324,18 +324,18 @@ func packFile(ctx context.Context, tw *tar.Writer, zw *zframe.Writer, opener *in
 	if err := copyPlanned(ctx, f, in.File.Size, buf, io.MultiWriter(h, tw), progress); err != nil {
 		switch {
 		case errors.Is(err, errGrew):
-			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source)
+			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s grew while packing; pack again when it is no longer being written", ErrInput, in.Source())
 		case errors.Is(err, errShrank):
-			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source)
+			return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s shrank while packing; pack again when it is no longer being written", ErrInput, in.Source())
 		case errors.As(err, new(writeError)):
 			return 0, manifest.SHA256Sum{}, fmt.Errorf("pack: %w", errors.Unwrap(err))
 		case ctx.Err() != nil && errors.Is(err, ctx.Err()):
 			return 0, manifest.SHA256Sum{}, err
 		}
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source, err)
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: cannot read %s: %v", ErrInput, in.Source(), err)
 	}
-	if _, now, err := f.stat(); err != nil || changed(now, in) {
-		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source)
+	if _, now, err := f.stat(); err != nil || !in.unchanged(now) {
+		return 0, manifest.SHA256Sum{}, fmt.Errorf("%w: %s changed while packing; pack again when it is no longer being written", ErrInput, in.Source())
 	}
 	var sum manifest.SHA256Sum
 	h.Sum(sum[:0])
@@ -403,12 +403,6 @@ func copyPlanned(ctx context.Context, r io.Reader, size int64, buf []byte, w io.
 		}
 	}
 	return nil
-}
-
-// changed reports whether the opened file's identity now differs from the
-// planned one.
-func changed(now fileID, in *Input) bool {
-	return now.size != in.File.Size || !in.unchanged(now)
 }
 
 // FileOptions say how [PackFile] writes its output.

@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"errors"
+	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
@@ -91,25 +92,39 @@ func TestMakePlanUnlabelledReturnsPlan(t *testing.T) {
 	}
 }
 
-// A plan's list is collected in chunks; it comes out whole and in order,
-// at exactly its length, across chunk boundaries.
-func TestChunkedList(t *testing.T) {
-	for _, n := range []int{0, 1, listChunk - 1, listChunk, listChunk + 1, 3*listChunk + 7} {
-		var l chunkedList[int]
-		for i := range n {
-			l.add(i)
+// A plan's lists are made at the size countFiles gives: the files given
+// and those below the folders given, less those in excluded folders.
+// Where files it counted are excluded (or gone), the lists are cut down.
+func TestPlanListsAreCounted(t *testing.T) {
+	dir := testtmp.Dir(t)
+	files := map[string]string{"case/notes.txt": "n"}
+	for i := range 3 {
+		files[fmt.Sprintf("case/keep/%d.txt", i)] = "k"
+	}
+	for i := range 50 {
+		files[fmt.Sprintf("case/drafts/%d.txt", i)] = "d"
+		files[fmt.Sprintf("case/keep/%d.tmp", i)] = "t"
+	}
+	writeTree(t, dir, files)
+	folder, notes := filepath.Join(dir, "case"), filepath.Join(dir, "case", "notes.txt")
+	drafts := func(stored string) bool { return stored == "case/drafts" }
+	if got := countFiles([]string{folder, notes}, drafts); got != 55 {
+		t.Errorf("countFiles = %d, want 55 (54 in the folder, one given by name)", got)
+	}
+	for _, tt := range []struct {
+		exclude []string
+		want    int
+	}{
+		{nil, 104},
+		{[]string{"case/drafts"}, 54},
+		{[]string{"case/drafts", "**/*.tmp"}, 4}, // 54 counted
+	} {
+		plan, err := MakePlan([]string{folder}, nil, []category.ID{category.Other}, tt.exclude...)
+		if err != nil {
+			t.Fatal(err)
 		}
-		got := l.slice()
-		if len(got) != n || (n > 0 && cap(got) != n) {
-			t.Fatalf("n=%d: len %d cap %d", n, len(got), cap(got))
-		}
-		for i, v := range got {
-			if v != i {
-				t.Fatalf("n=%d: element %d is %d", n, i, v)
-			}
-		}
-		if n == 0 && got != nil {
-			t.Fatalf("an empty list gives %#v, want nil as before", got)
+		if len(plan.Files) != tt.want || cap(plan.Files) != tt.want || cap(plan.own.files) != tt.want {
+			t.Errorf("exclude %q: %d files in lists of %d and %d, want %d in lists of their size", tt.exclude, len(plan.Files), cap(plan.Files), cap(plan.own.files), tt.want)
 		}
 	}
 }

@@ -71,7 +71,7 @@ func TestPlanRefusesAFolderSwappedWhileListed(t *testing.T) {
 	}
 	if err == nil {
 		for _, in := range plan.Files {
-			t.Errorf("planned %s", in.Source)
+			t.Errorf("planned %s", in.Source())
 		}
 		t.Fatal("MakePlan accepted a folder swapped for a link")
 	}

@@ -54,34 +54,54 @@ func sharesMemory(s, sub string) bool {
 	return p >= start && p < start+uintptr(len(s))
 }
 
-// A plan of a folder stores each file's path within its source path's
-// memory, however the folder was named (on Unix).
-func TestPlanSharesPathMemory(t *testing.T) {
+// A plan of a folder keeps no path on disk per file: the files share
+// their folder's origin, and each one's Source is made from it and the
+// stored path, whatever the folder was named. A name stored otherwise
+// than it is on disk (normalized to NFC) keeps its own. The lists are
+// made at their size.
+func TestPlanKeepsNoPathPerFile(t *testing.T) {
 	dir := testtmp.Dir(t)
 	if err := os.MkdirAll(filepath.Join(dir, "case", "sub"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	for _, name := range []string{"case/a.txt", "case/sub/b.txt"} {
+	nfd := "case/sub/Cafe\u0301.txt" // stored as "Café.txt", one code point
+	names := []string{"case/a.txt", "case/sub/b.txt", nfd}
+	for _, name := range names {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(name), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	t.Chdir(dir)
-	for _, arg := range []string{filepath.Join(dir, "case"), "case", "case/"} {
+	for _, tt := range []struct{ cwd, arg string }{
+		{"", filepath.Join(dir, "case")},
+		{"", "case"},
+		{"", "case/"},
+		{"case", "."},
+		{"case/sub", ".."},
+		{"case/sub", "../../case/"},
+	} {
+		t.Chdir(filepath.Join(dir, tt.cwd))
+		arg := tt.arg
 		plan, err := MakePlan([]string{arg}, nil, []category.ID{category.Other})
 		if err != nil {
 			t.Fatal(err)
 		}
-		var got []string
-		for _, in := range plan.Files {
-			got = append(got, in.File.Path)
-			// On Windows the source path has backslashes: nothing to share.
-			if filepath.Separator == '/' && !sharesMemory(in.Source, in.File.Path) {
-				t.Errorf("%s: %q is not stored within %q", arg, in.File.Path, in.Source)
-			}
+		if len(plan.Files) != len(names) || cap(plan.Files) != len(names) || cap(plan.own.files) != len(names) {
+			t.Fatalf("%s: %d files in lists of %d and %d, want %d in lists of their size", arg, len(plan.Files), cap(plan.Files), cap(plan.own.files), len(names))
 		}
-		if strings.Join(got, ",") != "case/a.txt,case/sub/b.txt" {
-			t.Errorf("%s: stored paths %q", arg, got)
+		shared := plan.Files[0].from
+		for _, in := range plan.Files {
+			disk := in.Source()
+			if arg != "." {
+				disk = strings.TrimPrefix(disk, filepath.Clean(arg)+string(filepath.Separator))
+			}
+			rel, _ := strings.CutPrefix(in.File.Path, "case/")
+			if got, want := in.Source(), filepath.Join(arg, filepath.FromSlash(disk)); got != want || !slices.Contains(names, "case/"+filepath.ToSlash(disk)) {
+				t.Errorf("%s: %s comes from %q, want a file of the folder", arg, in.File.Path, got)
+			}
+			wantOwn := rel != filepath.ToSlash(disk) || filepath.Separator != '/' && strings.Contains(rel, "/")
+			if in.from.own != wantOwn || !wantOwn && in.from != shared {
+				t.Errorf("%s: %s (on disk %s) has its own origin: %v, want %v", arg, in.File.Path, disk, in.from.own, wantOwn)
+			}
 		}
 	}
 }
