@@ -45,11 +45,14 @@ const (
 )
 
 // setPackLimitFor sets pack's limit for a plan of n files, once it is
-// made. It ends the unlimited planning phase (liftMemoryLimit). For a
+// made. It ends the planning phase (liftMemoryLimit). For a
 // plan of many files it first measures the plan's live heap, which
 // grows with the length of the paths as much as with their number: one
 // collection, some 20–40 ms at 150,000 files.
 func setPackLimitFor(n int) {
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(100)
+	}
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
@@ -57,8 +60,11 @@ func setPackLimitFor(n int) {
 	if memoryLimitFor(n) > packListFloor {
 		// Right after a collection the heap holds only what it marked
 		// live. (runtime/metrics would say the same, but its package
-		// costs every command some 0.5 ms to initialise.)
-		runtime.GC()
+		// costs every command some 0.5 ms to initialise.) FreeOSMemory
+		// collects, and gives back the pages planning's garbage took,
+		// so that the frame buffers, made next, take those again
+		// rather than more.
+		debug.FreeOSMemory()
 		var ms runtime.MemStats
 		runtime.ReadMemStats(&ms)
 		planLive = int64(ms.HeapAlloc)
@@ -67,26 +73,30 @@ func setPackLimitFor(n int) {
 }
 
 // Packing makes little garbage (the compressor's and age's buffers are
-// reused), so beyond some 46,000 files (where memoryLimitFor passes
+// reused), so beyond some 44,000 files (where memoryLimitFor passes
 // packListFloor), where the plan outweighs the fixed buffers, pack's
 // limit follows the plan's live heap rather than memoryLimitFor's 560
-// bytes a file. The plan holds 230–300 bytes a file (the entry, the
-// input, the source path); measured after planning, 23 MB at 100,000
-// files and 42 MB at 148,890 with longer paths. While packing, more is
-// live: 21 MB more at 100,000 files (the buffers), but 40 MB more at
-// 148,890 files of the 8 GiB corpus, which this formula does not
-// explain. A limit of the plan plus a fixed 36 MiB made that one 2,280
-// collections (and took twice the time); half the plan again plus 25
-// MiB (89 MB there) made 38–41 collections and peaked at 102–113 MiB,
-// against 19–22 collections and 115 MiB under memoryLimitFor, with the
-// same user CPU (44–48 s). At 100,000 files a limit of 58 MiB
-// made 30 collections instead of 14 and took 3.06–3.14 s instead of
-// 2.89–2.93, at 63.5 MiB peak RSS instead of 87; 52 MiB made 200 and took
+// bytes a file: the plan and packBuffersAndRoom. The plan holds some 165
+// bytes a file and its path's (the 80-byte entry, the 32-byte input, the
+// stored path); 24 MB at 148,890 files of the 8 GiB corpus. While
+// packing, 20-21 MB more is live: the compressor's frames (five or six of
+// 2 MiB) and history (2 × 2.1 MiB), its tables, age's and the disk's
+// buffers.
+//
+// Measured at 8 GiB under fixed limits (GOMEMLIMIT) of the plan and 28,
+// 30, 32, 33 and 34 MiB: 2,133 collections (60 s instead of 31-39),
+// then 94, 76-77, 72 and 70-71, some 55 of them while planning; peak
+// RSS 59.9, 61.5, 62.1-62.5, 62.8-63.3 and 64.2-65.3 MiB, of which some
+// 8.8 are the binary's own pages. So pack's limit leaves the plan and
+// its buffers 4 MiB above where the collector would run without end.
+// At 100,000 files (a plan of some 15 MB) the floor applies: with an
+// older, larger plan, a limit of 58 MiB made 30 collections instead of 14
+// and took 3.06-3.14 s instead of 2.89-2.93; 52 MiB made 200 and took
 // 3.8 s. At 44,500 text files a limit 10 MiB lower than memoryLimitFor's
-// cost 5–7 %, so up to there nothing changes.
+// cost 5-7 %, so up to there nothing changes.
 const (
-	packBuffersAndRoom = 25 << 20 // the buffers, ~20 MiB, and some room
-	packListFloor      = 57 << 20 // memoryLimitFor(44,500) is 56.3 MiB
+	packBuffersAndRoom = 32 << 20 // the buffers, 20-21 MiB, and room
+	packListFloor      = 56 << 20 // memoryLimitFor(44,500) is 56.3 MiB
 )
 
 // packLimitFor is pack's limit for a plan of n files whose live heap,
@@ -96,7 +106,7 @@ func packLimitFor(n int, planLive int64) int64 {
 	if planLive <= 0 {
 		return memoryLimitFor(n)
 	}
-	return min(memoryLimitFor(n), max(packListFloor, planLive+planLive/2+packBuffersAndRoom))
+	return min(memoryLimitFor(n), max(packListFloor, planLive+packBuffersAndRoom))
 }
 
 // setReadLimitFor sets the limit for reading a bundle whose signed
@@ -109,7 +119,7 @@ func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
 }
 
 // Reading a format-2 bundle holds the preamble's file list (less than
-// its encoding: an entry is 88 bytes and its path, against some 95 bytes
+// its encoding: an entry is 80 bytes and its path, against some 95 bytes
 // and the path in JSON) and the decompressor's buffers, but never the
 // manifest. How often the collector runs depends on the room left above
 // that for garbage, and the garbage on the bundle's size (age's stream
@@ -164,7 +174,7 @@ func memoryLimitFor(n int) int64 {
 }
 
 // Parsing a preamble holds its bytes and the list made of them at once
-// (the list costs a little less than the bytes: an entry is 88 bytes and
+// (the list costs a little less than the bytes: an entry is 80 bytes and
 // its path, cut from shared blocks), with the frame buffers beside; the
 // parse's peak is the reader's. At 8 GiB (a 22 MB preamble, 148,890
 // files) the live heap peaked at 45-48 MB while parsing, some 2.1 ×
@@ -192,14 +202,25 @@ func makeRoomForPreamble(size int) {
 }
 
 // liftMemoryLimit removes the limit while pack builds its file list, whose
-// size is not known until it is built: the heap then holds little else,
-// and the collector's own pacing (twice the live heap) suits it. The
-// limit is set again, for the number of files, by setPackLimitFor.
+// size is not known until it is built, and makes the collector keep the
+// heap within half as much again as the live list instead of twice: at
+// 148,890 files the heap reached 48 MB with 25 MB live, pages that pack's
+// buffers, made next, could not all reuse (61 MiB of anonymous memory
+// at their start, 57 once packing). The walk makes some 500 bytes of
+// garbage a file, so the collector runs about twice as often, some 40
+// times at 148,890 files, each a few milliseconds. The limit and the
+// pacing are set again, for the number of files, by setPackLimitFor.
 func liftMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(math.MaxInt64)
 	}
+	if os.Getenv("GOGC") == "" {
+		debug.SetGCPercent(planningGCPercent)
+	}
 }
+
+// planningGCPercent is the collector's pacing while pack plans.
+const planningGCPercent = 50
 
 // collectOnlyAtLimit turns off proportional collection for a command whose
 // heap is small and bounded whatever the bundle, so that it collects only

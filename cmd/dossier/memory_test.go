@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"runtime/debug"
 	"testing"
 )
@@ -77,13 +78,12 @@ func TestReadLimitFor(t *testing.T) {
 	}
 }
 
-// pack keeps memoryLimitFor up to the text corpus's 44,500 files, and
-// whenever the plan was not measured; beyond, its limit is one and a half
-// times the plan's live heap plus 25 MiB, but at least 57 MiB and at most
-// memoryLimitFor.
+// pack keeps memoryLimitFor up to some 44,000 files, and whenever the
+// plan was not measured; beyond, its limit is the plan's live heap plus
+// 32 MiB, but at least 56 MiB and at most memoryLimitFor.
 func TestPackLimitFor(t *testing.T) {
 	const mib = 1 << 20
-	for _, n := range []int{0, 18_600, 44_500} {
+	for _, n := range []int{0, 18_600, 43_000} {
 		if got, want := packLimitFor(n, 0), memoryLimitFor(n); got != want {
 			t.Errorf("packLimitFor(%d) = %d, want memoryLimitFor's %d", n, got, want)
 		}
@@ -93,9 +93,10 @@ func TestPackLimitFor(t *testing.T) {
 		planLive int64
 		want     int64
 	}{
-		{100_000, 23_000_000, 34_500_000 + 25*mib},
-		{100_000, 10_000_000, 57 * mib},
-		{148_890, 42_000_000, 63_000_000 + 25*mib},
+		{100_000, 30_000_000, 30_000_000 + 32*mib},
+		{100_000, 15_000_000, 56 * mib},
+		{148_890, 24_000_000, 56 * mib},
+		{148_890, 26_000_000, 26_000_000 + 32*mib},
 		{148_890, 200_000_000, memoryLimitFor(148_890)},
 		{148_890, 0, memoryLimitFor(148_890)},
 	} {
@@ -124,6 +125,42 @@ func TestCollectOnlyAtLimit(t *testing.T) {
 		collectOnlyAtLimit()
 		if got := debug.SetGCPercent(100); got != tt.want {
 			t.Errorf("GOGC=%q GOMEMLIMIT=%q: GC percent %d, want %d", tt.gogc, tt.memlimit, got, tt.want)
+		}
+	}
+}
+
+// pack plans with the collector paced at planningGCPercent and packs at
+// the usual 100, unless the environment sets the pacing; the limit is
+// lifted while planning unless the environment sets it.
+func TestPlanningPacing(t *testing.T) {
+	restoreGC := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(restoreGC)
+	restoreLimit := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(restoreLimit)
+	for _, tt := range []struct {
+		gogc, memlimit    string
+		planning, packing int
+		lifted            bool
+	}{
+		{"", "", planningGCPercent, 100, true},
+		{"80", "", 80, 80, true},
+		{"", "64MiB", planningGCPercent, 100, false},
+	} {
+		t.Setenv("GOGC", tt.gogc)
+		t.Setenv("GOMEMLIMIT", tt.memlimit)
+		debug.SetGCPercent(80)
+		debug.SetMemoryLimit(64 << 20)
+		liftMemoryLimit()
+		if got := debug.SetGCPercent(-1); got != tt.planning {
+			t.Errorf("GOGC=%q: planning at GC percent %d, want %d", tt.gogc, got, tt.planning)
+		}
+		debug.SetGCPercent(tt.planning)
+		if lifted := debug.SetMemoryLimit(-1) == math.MaxInt64; lifted != tt.lifted {
+			t.Errorf("GOMEMLIMIT=%q: limit lifted while planning: %v, want %v", tt.memlimit, lifted, tt.lifted)
+		}
+		setPackLimitFor(10)
+		if got := debug.SetGCPercent(100); got != tt.packing {
+			t.Errorf("GOGC=%q: packing at GC percent %d, want %d", tt.gogc, got, tt.packing)
 		}
 	}
 }
