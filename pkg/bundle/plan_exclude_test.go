@@ -3,13 +3,13 @@ package bundle
 import (
 	"errors"
 	"fmt"
-	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
 	"path/filepath"
 	"slices"
 	"testing"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 )
 
 func planPaths(in []Input) []string {
@@ -93,8 +93,8 @@ func TestMakePlanUnlabelledReturnsPlan(t *testing.T) {
 }
 
 // A plan's lists are made at the size countFiles gives: the files given
-// and those below the folders given, less those in excluded folders.
-// Where files it counted are excluded (or gone), the lists are cut down.
+// and those below the folders given, less those excluded. Where files it
+// counted are gone when the folder is read, the lists are cut down.
 func TestPlanListsAreCounted(t *testing.T) {
 	dir := testtmp.Dir(t)
 	files := map[string]string{"case/notes.txt": "n"}
@@ -107,9 +107,24 @@ func TestPlanListsAreCounted(t *testing.T) {
 	}
 	writeTree(t, dir, files)
 	folder, notes := filepath.Join(dir, "case"), filepath.Join(dir, "case", "notes.txt")
-	drafts := func(stored string) bool { return stored == "case/drafts" }
-	if got := countFiles([]string{folder, notes}, drafts); got != 55 {
-		t.Errorf("countFiles = %d, want 55 (54 in the folder, one given by name)", got)
+	for _, tt := range []struct {
+		paths   []string
+		exclude []string
+		want    int
+	}{
+		{[]string{folder, notes}, nil, 105},
+		{[]string{folder, notes}, []string{"case/drafts"}, 55},
+		{[]string{folder, notes}, []string{"case/drafts", "**/*.tmp"}, 5},
+		{[]string{folder, notes}, []string{"notes.txt", "**/*.tmp"}, 54},
+		{[]string{folder, notes}, []string{"case"}, 1},
+		// What MakePlan refuses ends the count, so its error comes at once.
+		{[]string{filepath.Join(dir, "missing"), folder}, nil, 0},
+		{[]string{notes, filepath.Join(dir, "missing"), folder}, nil, 1},
+	} {
+		excluded := func(stored string) bool { return matchesAny(tt.exclude, stored) }
+		if got := countFiles(tt.paths, excluded); got != tt.want {
+			t.Errorf("countFiles(%d paths, exclude %q) = %d, want %d", len(tt.paths), tt.exclude, got, tt.want)
+		}
 	}
 	for _, tt := range []struct {
 		exclude []string
@@ -117,7 +132,7 @@ func TestPlanListsAreCounted(t *testing.T) {
 	}{
 		{nil, 104},
 		{[]string{"case/drafts"}, 54},
-		{[]string{"case/drafts", "**/*.tmp"}, 4}, // 54 counted
+		{[]string{"case/drafts", "**/*.tmp"}, 4},
 	} {
 		plan, err := MakePlan([]string{folder}, nil, []category.ID{category.Other}, tt.exclude...)
 		if err != nil {
@@ -125,6 +140,27 @@ func TestPlanListsAreCounted(t *testing.T) {
 		}
 		if len(plan.Files) != tt.want || cap(plan.Files) != tt.want || cap(plan.own.files) != tt.want {
 			t.Errorf("exclude %q: %d files in lists of %d and %d, want %d in lists of their size", tt.exclude, len(plan.Files), cap(plan.Files), cap(plan.own.files), tt.want)
+		}
+	}
+	// 104 counted, 50 of them gone before their folder is listed.
+	beforeReadDir = func(name string) {
+		if name == "keep" {
+			for i := range 50 {
+				os.Remove(filepath.Join(folder, "keep", fmt.Sprintf("%d.tmp", i)))
+			}
+		}
+	}
+	defer func() { beforeReadDir = nil }()
+	plan, err := MakePlan([]string{folder}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(plan.Files) != 54 || cap(plan.Files) != 54 || cap(plan.own.files) != 54 {
+		t.Errorf("after deletions: %d files in lists of %d and %d, want 54 in lists of their size", len(plan.Files), cap(plan.Files), cap(plan.own.files))
+	}
+	for i := range plan.Files {
+		if plan.Files[i].File != &plan.own.files[i] {
+			t.Fatalf("file %d does not point into the plan's list", i)
 		}
 	}
 }

@@ -549,3 +549,17 @@ func TestPlanRefusesUnknownDefault(t *testing.T) {
 		t.Fatalf("err = %v, want ErrInput and category.ErrUnknown", err)
 	}
 }
+
+// An input made without MakePlan or NewInput has no file on disk: pack
+// says which entry, rather than failing to open "".
+func TestPackRefusesAnInputWithoutASource(t *testing.T) {
+	f := &manifest.File{Path: "a.txt", Size: 1, Mode: manifest.ModeRegular, Categories: category.MustSet(category.Other)}
+	plan := &Plan{TotalSize: 1, Files: []Input{{File: f}}}
+	if _, err := plan.takeFileList(); err == nil || !strings.Contains(err.Error(), `plan entry 1 (a.txt) has no file on disk`) {
+		t.Fatalf("takeFileList = %v, want an error naming the entry", err)
+	}
+	plan.Files[0] = NewInput("a.txt", f)
+	if _, err := plan.takeFileList(); err != nil {
+		t.Fatalf("an input from NewInput: %v", err)
+	}
+}

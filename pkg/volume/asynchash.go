@@ -43,8 +43,8 @@ const asyncChunk = 256 << 10
 // be reused for the next of about the same size.
 const asyncGrain = 16 << 10
 
-// The queue holds asyncDepth buffers of a writer (0.5 MiB of age's
-// chunks) and asyncHasherDepth of a hasher's (1 MiB).
+// The queue holds asyncDepth buffers of a writer (640 KiB for age's
+// chunks of 64 KiB and a tag) and asyncHasherDepth of a hasher's (1 MiB).
 const (
 	asyncDepth       = 8
 	asyncHasherDepth = 4
