@@ -49,7 +49,7 @@ const (
 // plan of many files it first measures the plan's live heap, which
 // grows with the length of the paths as much as with their number: one
 // collection, which also gives back the pages planning's garbage took
-// (FreeOSMemory), some 10-20 ms at 150,000 files.
+// (FreeOSMemory), 4-6 ms at 100,000 and 148,890 files.
 func setPackLimitFor(n int) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
