@@ -2,6 +2,7 @@ package main
 
 import (
 	"math"
+	"runtime"
 	"runtime/debug"
 	"testing"
 )
@@ -161,6 +162,31 @@ func TestPlanningPacing(t *testing.T) {
 		setPackLimitFor(10)
 		if got := debug.SetGCPercent(100); got != tt.packing {
 			t.Errorf("GOGC=%q: packing at GC percent %d, want %d", tt.gogc, got, tt.packing)
+		}
+	}
+}
+
+// The limits are for 2 cores; each core beyond gets perCoreMemory more,
+// for the frame it compresses or decompresses, also while a preamble is
+// parsed.
+func TestLimitsMakeRoomForMoreCores(t *testing.T) {
+	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(0))
+	restore := debug.SetMemoryLimit(-1)
+	defer debug.SetMemoryLimit(restore)
+	t.Setenv("GOMEMLIMIT", "")
+	for _, tt := range []struct {
+		procs int
+		extra int64
+	}{{1, 0}, {2, 0}, {4, 2 * perCoreMemory}, {8, 6 * perCoreMemory}} {
+		runtime.GOMAXPROCS(tt.procs)
+		setMemoryLimit(memoryLimit)
+		if got := debug.SetMemoryLimit(-1); got != memoryLimit+tt.extra {
+			t.Errorf("%d cores: limit %d MiB, want %d", tt.procs, got>>20, (memoryLimit+tt.extra)>>20)
+		}
+		const size = 20 << 20
+		makeRoomForPreamble(size)
+		if got, want := debug.SetMemoryLimit(-1), preambleFixedMemory+size*preambleMemoryPercent/100+tt.extra; got != want {
+			t.Errorf("%d cores: limit for a preamble %d MiB, want %d", tt.procs, got>>20, want>>20)
 		}
 	}
 }
