@@ -77,9 +77,9 @@ func setPackLimitFor(n int) {
 // reused), so beyond some 44,000 files (where memoryLimitFor passes
 // packListFloor), where the plan outweighs the fixed buffers, pack's
 // limit follows the plan's live heap rather than memoryLimitFor's 560
-// bytes a file: the plan and packBuffersAndRoom. The plan holds some 165
-// bytes a file and its path's (the 80-byte entry, the 32-byte input, the
-// stored path); 24 MB at 148,890 files of the 8 GiB corpus. While
+// bytes a file: the plan and packBuffersAndRoom. The plan holds 112
+// bytes a file (the 80-byte entry, the 32-byte input) and its stored
+// path: 24 MB at 148,890 files of the 8 GiB corpus. While
 // packing, 20-21 MB more is live: the compressor's frames (five or six of
 // 2 MiB) and history (2 × 2.1 MiB), its tables, age's and the disk's
 // buffers.
@@ -97,7 +97,7 @@ func setPackLimitFor(n int) {
 // cost 5-7 %, so up to there nothing changes.
 const (
 	packBuffersAndRoom = 32 << 20 // the buffers, 20-21 MiB, and room
-	packListFloor      = 56 << 20 // memoryLimitFor(44,500) is 56.3 MiB
+	packListFloor      = 56 << 20 // memoryLimitFor(43,690)
 )
 
 // packLimitFor is pack's limit for a plan of n files whose live heap,
