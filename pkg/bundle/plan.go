@@ -256,14 +256,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	usedExcludes := make([]bool, len(exclude))
 	usedRules := make([]bool, len(rules))
 	excluded := func(stored string) bool {
-		stored = safepath.Normalize(stored)
-		hit := false
-		for i, g := range exclude {
-			if ok, _ := category.Match(g, stored); ok {
-				usedExcludes[i], hit = true, true
-			}
-		}
-		return hit
+		return matchAny(exclude, safepath.Normalize(stored), usedExcludes)
 	}
 	plan := &Plan{}
 	// The lists are made at their size, counted first: built by
@@ -271,7 +264,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// 148,890 files held twice its final size, 21 MB more, at planning's
 	// end, where pack's memory peaked.
 	n := countFiles(paths, func(stored string) bool {
-		return len(exclude) > 0 && matchesAny(exclude, safepath.Normalize(stored))
+		return len(exclude) > 0 && matchAny(exclude, safepath.Normalize(stored), nil)
 	})
 	files := make([]Input, 0, n)
 	entries := make([]manifest.File, 0, n)
@@ -586,14 +579,19 @@ func countFiles(paths []string, excluded func(stored string) bool) int {
 	return n
 }
 
-// matchesAny reports whether the stored path matches any of globs.
-func matchesAny(globs []string, stored string) bool {
-	for _, g := range globs {
+// matchAny reports whether the stored path matches any of globs, and
+// marks in used, if it is not nil, every glob that matches it.
+func matchAny(globs []string, stored string, used []bool) bool {
+	hit := false
+	for i, g := range globs {
 		if ok, _ := category.Match(g, stored); ok {
-			return true
+			if used == nil {
+				return true
+			}
+			used[i], hit = true, true
 		}
 	}
-	return false
+	return hit
 }
 
 // folderOrigins makes the origins of the files found in one folder given

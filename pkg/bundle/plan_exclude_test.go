@@ -121,7 +121,7 @@ func TestPlanListsAreCounted(t *testing.T) {
 		{[]string{filepath.Join(dir, "missing"), folder}, nil, 0},
 		{[]string{notes, filepath.Join(dir, "missing"), folder}, nil, 1},
 	} {
-		excluded := func(stored string) bool { return matchesAny(tt.exclude, stored) }
+		excluded := func(stored string) bool { return matchAny(tt.exclude, stored, nil) }
 		if got := countFiles(tt.paths, excluded); got != tt.want {
 			t.Errorf("countFiles(%d paths, exclude %q) = %d, want %d", len(tt.paths), tt.exclude, got, tt.want)
 		}
