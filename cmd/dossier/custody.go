@@ -23,6 +23,30 @@ import (
 type pending struct {
 	event custody.Event
 	actor *identity.Identity
+	// held are released once the event is logged: locks that must cover
+	// the command's outcome reaching the log (see reserveOpen).
+	held []func()
+}
+
+// holdUntilLogged keeps release to be called once the running command's
+// outcome is in the custody log (or the command ends without logging).
+func (g *globalOptions) holdUntilLogged(release func()) {
+	if g.pending == nil {
+		release()
+		return
+	}
+	g.pending.held = append(g.pending.held, release)
+}
+
+// releaseHeld releases what holdUntilLogged kept, once.
+func (g *globalOptions) releaseHeld() {
+	if g.pending == nil {
+		return
+	}
+	for _, release := range g.pending.held {
+		release()
+	}
+	g.pending.held = nil
 }
 
 // begin starts the custody event for a command.
@@ -81,6 +105,7 @@ func (g *globalOptions) record(outcome, detail string) {
 		}
 		fmt.Fprintf(g.stderr, "dossier: warning: the custody log could not be updated: %s\n", msg)
 	}
+	g.releaseHeld()
 }
 
 func hexDigest(b []byte) string { return hex.EncodeToString(b) }

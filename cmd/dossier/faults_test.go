@@ -161,7 +161,23 @@ func (e *faultEnv) start(t *testing.T, release string, args ...string) *proc {
 	if release != "" {
 		spec += string(os.PathListSeparator) + release
 	}
-	cmd, stdout, stderr := e.command([]string{pauseEnv + "=" + spec}, args...)
+	p := e.background(t, []string{pauseEnv + "=" + spec}, args...)
+	if !p.reaches(marker, 30*time.Second) {
+		select {
+		case <-p.done:
+			t.Fatalf("dossier %s ended before it was half-way through: %v\n%s", strings.Join(args, " "), p.err, p.stderr)
+		default:
+			t.Fatalf("dossier %s did not get half-way in 30 s", strings.Join(args, " "))
+		}
+	}
+	return p
+}
+
+// background runs dossier with env added to its environment, without
+// waiting for it; the test's end kills it if it still runs.
+func (e *faultEnv) background(t *testing.T, env []string, args ...string) *proc {
+	t.Helper()
+	cmd, stdout, stderr := e.command(env, args...)
 	p := &proc{cmd: cmd, stdout: stdout, stderr: stderr, done: make(chan struct{})}
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -174,16 +190,23 @@ func (e *faultEnv) start(t *testing.T, release string, args ...string) *proc {
 		cmd.Process.Kill()
 		<-p.done
 	})
-	deadline := time.After(30 * time.Second)
+	return p
+}
+
+// reaches reports whether the file marker appears within d while the child
+// runs.
+func (p *proc) reaches(marker string, d time.Duration) bool {
+	deadline := time.After(d)
 	for {
 		if _, err := os.Stat(marker); err == nil {
-			return p
+			return true
 		}
 		select {
 		case <-p.done:
-			t.Fatalf("dossier %s ended before it was half-way through: %v\n%s", strings.Join(args, " "), p.err, p.stderr)
+			_, err := os.Stat(marker)
+			return err == nil
 		case <-deadline:
-			t.Fatalf("dossier %s did not get half-way in 30 s", strings.Join(args, " "))
+			return false
 		case <-time.After(2 * time.Millisecond):
 		}
 	}
@@ -344,14 +367,15 @@ func TestFaultConcurrent(t *testing.T) {
 	const size = 2 << 20
 	input := e.input(t, "case", size)
 	bundle := e.bundle(t, "sealed", size)
-	race := func(t *testing.T, args []string) (winner outcome) {
+	other := e.bundle(t, "other", size)
+	race := func(t *testing.T, args ...[]string) (winner outcome) {
 		t.Helper()
 		release := filepath.Join(t.TempDir(), "go")
 		// Both get past their checks that the target is free and are
 		// half-way through before either may finish.
 		var procs []*proc
-		for range 2 {
-			procs = append(procs, e.start(t, release, args...))
+		for _, a := range args {
+			procs = append(procs, e.start(t, release, a...))
 		}
 		if err := os.WriteFile(release, nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -372,7 +396,7 @@ func TestFaultConcurrent(t *testing.T) {
 	t.Run("pack", func(t *testing.T) {
 		out := t.TempDir()
 		target := filepath.Join(out, "case.dossier")
-		race(t, packArgs(target, input))
+		race(t, packArgs(target, input), packArgs(target, input))
 		requireNames(t, out, "case.dossier", "case.dossier.minisig")
 		e.mustRun(t, nil, "verify", target, "--from", "alice.card")
 		e.mustRun(t, nil, "verify", target, "--from", "alice.card", "-i", "bob.id")
@@ -380,10 +404,45 @@ func TestFaultConcurrent(t *testing.T) {
 	t.Run("open", func(t *testing.T) {
 		out := t.TempDir()
 		target := filepath.Join(out, "opened")
-		race(t, openArgs(bundle, target))
+		// Two bundles: two opens of one bundle do not race, the second
+		// waits for the first (TestFaultConcurrentOpensOfOneBundle).
+		race(t, openArgs(bundle, target), openArgs(other, target))
 		requireNames(t, out, "opened")
 		e.mustRun(t, nil, "verify", target, "--from", "alice.card")
 	})
+}
+
+// Two opens of one bundle at the same time: the second waits until the
+// first has ended and logged its open, then is refused as a replay (exit
+// 3), as it would be after it. Before, both passed the replay check and
+// both opened the bundle.
+func TestFaultConcurrentOpensOfOneBundle(t *testing.T) {
+	e := newFaultEnv(t)
+	bundle := e.bundle(t, "sealed", 2<<20)
+	release := filepath.Join(t.TempDir(), "go")
+	first := e.start(t, release, openArgs(bundle, filepath.Join(e.dir, "first"))...)
+	// The first has passed its replay check and is half-way through. The
+	// second, paused half-way too if it ever gets there, must not.
+	marker := filepath.Join(t.TempDir(), "halfway")
+	second := e.background(t, []string{pauseEnv + "=" + marker + string(os.PathListSeparator) + release},
+		openArgs(bundle, filepath.Join(e.dir, "second"))...)
+	if second.reaches(marker, reopenWaitNotice+time.Second) {
+		t.Fatal("a second open of the bundle got half-way through while the first was still running")
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if o := first.wait(t); o.code != 0 {
+		t.Fatalf("the first open: exit %d\n%s", o.code, o.stderr)
+	}
+	o := second.wait(t)
+	requireFailure(t, "the second open", o, exitIntegrity,
+		"waiting for another open of bundle", "was already opened on this machine")
+	if _, err := os.Lstat(filepath.Join(e.dir, "second")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("the refused open left %s/second: %v", e.dir, err)
+	}
+	requireNoTemps(t, e.dir)
+	e.mustRun(t, nil, "log", "verify")
 }
 
 // requireNamespaces skips the test unless a tmpfs can be mounted in an

@@ -104,6 +104,11 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		if o.skipReopenCheck {
 			return nil
 		}
+		// Another open of this bundle running now is found in the log
+		// once it has ended: wait for it, then check.
+		if err := g.reserveOpen(ctx, p.BundleID); err != nil {
+			return err
+		}
 		prev, err := previousOpen(p.BundleID)
 		switch {
 		case err != nil && (o.AllowReopen || !errors.Is(err, custody.ErrBroken)):

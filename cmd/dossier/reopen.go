@@ -1,6 +1,10 @@
 package main
 
 import (
+	"context"
+	"fmt"
+	"time"
+
 	"github.com/dossier-evidence/dossier/pkg/custody"
 )
 
@@ -29,4 +33,41 @@ func findInLog(match func(*custody.Entry) bool) (*custody.Entry, error) {
 		return nil, err
 	}
 	return l.Find(match)
+}
+
+// reopenWaitNotice is how long an open waits for another open of the same
+// bundle before it says why it is waiting.
+const reopenWaitNotice = time.Second
+
+// reserveOpen takes this machine's lock on bundle id (custody's
+// LockBundle) and holds it until the open's outcome is in the custody log,
+// so that two opens of one bundle at the same time cannot both pass the
+// replay check: the second waits for the first to end, then finds it in
+// the log. A lock that cannot be taken is a warning, as a log that cannot
+// be read is; an interrupt while waiting ends the open.
+func (g *globalOptions) reserveOpen(ctx context.Context, id string) error {
+	home, err := custody.DefaultHome()
+	if err != nil {
+		return nil // no home folder, no log: nothing to check against
+	}
+	l, err := custody.Open(home)
+	if err == nil {
+		notice := time.AfterFunc(reopenWaitNotice, func() {
+			if !g.Quiet && !g.JSON {
+				fmt.Fprintf(g.stderr, "dossier: waiting for another open of bundle %s on this machine to end\n", id)
+			}
+		})
+		var release func()
+		release, err = l.LockBundle(ctx, id)
+		notice.Stop()
+		if err == nil {
+			g.holdUntilLogged(release)
+			return nil
+		}
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	g.warn("could not lock bundle %s against another open at the same time: %s\n", id, oneLine(err.Error()))
+	return nil
 }

@@ -137,6 +137,8 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		stop()
 		signal.Ignore(syscall.SIGHUP)
 	}()
+	// Whatever the outcome, nothing held for the log outlives the command.
+	defer g.releaseHeld()
 	err := root.ExecuteContext(ctx)
 	if err == nil {
 		g.record("ok", "")

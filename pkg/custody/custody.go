@@ -68,6 +68,8 @@ const (
 	HeadName  = "custody.head"
 	LockName  = "custody.lock"
 	CardsName = "cards"
+	// BundleLocksName is the folder of the locks [Log.LockBundle] takes.
+	BundleLocksName = "bundle.locks"
 )
 
 // Actions recorded by dossier's commands.
