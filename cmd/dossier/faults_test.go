@@ -18,6 +18,7 @@ package main
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	mrand "math/rand/v2"
 	"os"
 	"os/exec"
@@ -26,6 +27,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -88,16 +90,35 @@ type outcome struct {
 	stdout, stderr string
 }
 
-func (e *faultEnv) command(env []string, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+// lockedBuffer is a bytes.Buffer that a test may read while a child
+// process writes to it.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func (e *faultEnv) command(env []string, args ...string) (*exec.Cmd, *lockedBuffer, *lockedBuffer) {
 	cmd := exec.Command(e.bin, args...)
 	cmd.Dir = e.dir
 	cmd.Env = append(os.Environ(), env...)
-	var stdout, stderr bytes.Buffer
+	var stdout, stderr lockedBuffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	return cmd, &stdout, &stderr
 }
 
-func result(err error, stdout, stderr *bytes.Buffer) (outcome, error) {
+func result(err error, stdout, stderr fmt.Stringer) (outcome, error) {
 	o := outcome{stdout: stdout.String(), stderr: stderr.String()}
 	var ee *exec.ExitError
 	switch {
@@ -147,7 +168,7 @@ func (e *faultEnv) sh(t *testing.T, script string, env ...string) outcome {
 // proc is a dossier child running in the background.
 type proc struct {
 	cmd            *exec.Cmd
-	stdout, stderr *bytes.Buffer
+	stdout, stderr *lockedBuffer
 	done           chan struct{}
 	err            error
 }
@@ -156,12 +177,18 @@ type proc struct {
 // work (see pauseEnv): it returns once the child has reached that point.
 func (e *faultEnv) start(t *testing.T, release string, args ...string) *proc {
 	t.Helper()
+	return e.startWith(t, nil, release, args...)
+}
+
+// startWith is start with env added to the child's environment.
+func (e *faultEnv) startWith(t *testing.T, env []string, release string, args ...string) *proc {
+	t.Helper()
 	marker := filepath.Join(t.TempDir(), "halfway")
 	spec := marker
 	if release != "" {
 		spec += string(os.PathListSeparator) + release
 	}
-	p := e.background(t, []string{pauseEnv + "=" + spec}, args...)
+	p := e.background(t, append([]string{pauseEnv + "=" + spec}, env...), args...)
 	if !p.reaches(marker, 30*time.Second) {
 		select {
 		case <-p.done:
@@ -367,15 +394,16 @@ func TestFaultConcurrent(t *testing.T) {
 	const size = 2 << 20
 	input := e.input(t, "case", size)
 	bundle := e.bundle(t, "sealed", size)
-	other := e.bundle(t, "other", size)
-	race := func(t *testing.T, args ...[]string) (winner outcome) {
+	race := func(t *testing.T, args []string, otherArgs []string) (winner outcome) {
 		t.Helper()
 		release := filepath.Join(t.TempDir(), "go")
 		// Both get past their checks that the target is free and are
-		// half-way through before either may finish.
-		var procs []*proc
-		for _, a := range args {
-			procs = append(procs, e.start(t, release, a...))
+		// half-way through before either may finish. The second has a
+		// home of its own: two opens that need the same bundle lock
+		// (TestFaultConcurrentOpensOfOneBundle) do not race.
+		procs := []*proc{
+			e.start(t, release, args...),
+			e.startWith(t, []string{"DOSSIER_HOME=" + filepath.Join(t.TempDir(), "home")}, release, otherArgs...),
 		}
 		if err := os.WriteFile(release, nil, 0o644); err != nil {
 			t.Fatal(err)
@@ -404,9 +432,7 @@ func TestFaultConcurrent(t *testing.T) {
 	t.Run("open", func(t *testing.T) {
 		out := t.TempDir()
 		target := filepath.Join(out, "opened")
-		// Two bundles: two opens of one bundle do not race, the second
-		// waits for the first (TestFaultConcurrentOpensOfOneBundle).
-		race(t, openArgs(bundle, target), openArgs(other, target))
+		race(t, openArgs(bundle, target), openArgs(bundle, target))
 		requireNames(t, out, "opened")
 		e.mustRun(t, nil, "verify", target, "--from", "alice.card")
 	})
@@ -414,34 +440,55 @@ func TestFaultConcurrent(t *testing.T) {
 
 // Two opens of one bundle at the same time: the second waits until the
 // first has ended and logged its open, then is refused as a replay (exit
-// 3), as it would be after it. Before, both passed the replay check and
-// both opened the bundle.
+// 3), as it would be after it; it makes nothing on disk while it waits.
+// Before, both passed the replay check and both opened the bundle. A third
+// open, interrupted while it waits, ends at once with exit 130.
 func TestFaultConcurrentOpensOfOneBundle(t *testing.T) {
 	e := newFaultEnv(t)
 	bundle := e.bundle(t, "sealed", 2<<20)
 	release := filepath.Join(t.TempDir(), "go")
 	first := e.start(t, release, openArgs(bundle, filepath.Join(e.dir, "first"))...)
 	// The first has passed its replay check and is half-way through. The
-	// second, paused half-way too if it ever gets there, must not.
-	marker := filepath.Join(t.TempDir(), "halfway")
-	second := e.background(t, []string{pauseEnv + "=" + marker + string(os.PathListSeparator) + release},
-		openArgs(bundle, filepath.Join(e.dir, "second"))...)
-	if second.reaches(marker, reopenWaitNotice+time.Second) {
-		t.Fatal("a second open of the bundle got half-way through while the first was still running")
+	// others, paused half-way too if they ever get there, must not: they
+	// wait, and say so.
+	waiting := func(name string) *proc {
+		t.Helper()
+		marker := filepath.Join(t.TempDir(), "halfway")
+		p := e.background(t, []string{pauseEnv + "=" + marker + string(os.PathListSeparator) + release},
+			openArgs(bundle, filepath.Join(e.dir, name))...)
+		for deadline := time.Now().Add(30 * time.Second); !strings.Contains(p.stderr.String(), "waiting for another open"); time.Sleep(5 * time.Millisecond) {
+			if _, err := os.Stat(marker); err == nil {
+				t.Fatalf("open -o %s got half-way through while another open of the bundle was running", name)
+			}
+			select {
+			case <-p.done:
+				t.Fatalf("open -o %s ended while another open of the bundle was running: %v\n%s", name, p.err, p.stderr)
+			default:
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("open -o %s did not say within 30 s that it waits\n%s", name, p.stderr)
+			}
+		}
+		if leftover, _ := filepath.Glob(filepath.Join(e.dir, "."+name+".dossier-tmp-*")); len(leftover) > 0 {
+			t.Errorf("open -o %s made %q while it waits", name, leftover)
+		}
+		return p
 	}
+	second := waiting("second")
+	third := waiting("third")
+	if err := third.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	requireFailure(t, "the interrupted open", third.wait(t), exitInterrupted, "interrupted")
+
 	if err := os.WriteFile(release, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
 	if o := first.wait(t); o.code != 0 {
 		t.Fatalf("the first open: exit %d\n%s", o.code, o.stderr)
 	}
-	o := second.wait(t)
-	requireFailure(t, "the second open", o, exitIntegrity,
-		"waiting for another open of bundle", "was already opened on this machine")
-	if _, err := os.Lstat(filepath.Join(e.dir, "second")); !errors.Is(err, os.ErrNotExist) {
-		t.Errorf("the refused open left %s/second: %v", e.dir, err)
-	}
-	requireNoTemps(t, e.dir)
+	requireFailure(t, "the second open", second.wait(t), exitIntegrity, "was already opened on this machine")
+	requireNames(t, e.dir, "alice.card", "alice.id", "bob.card", "bob.id", "first", "home", "sealed", "sealed.dossier", "sealed.dossier.minisig")
 	e.mustRun(t, nil, "log", "verify")
 }
 

@@ -44,7 +44,8 @@ can re-check the folder years later.
 A bundle that the custody log (under DOSSIER_HOME) records as already opened
 on this machine is refused (exit 3): a second copy arriving is a likely
 replay. Check with the sender; --allow-reopen opens it again, and the log
-records it as reopened.`,
+records it as reopened. An open of a bundle that another open on this
+machine is opening right now waits for it to end, then checks.`,
 		Example: `  dossier open case.dossier -i bob.id --from alice.card -o case-opened
   cat case.dossier | dossier open - -i bob.id --from alice.card -o case-opened`,
 		Args: cobra.ExactArgs(1),

@@ -44,28 +44,34 @@ const reopenWaitNotice = time.Second
 // so that two opens of one bundle at the same time cannot both pass the
 // replay check: the second waits for the first to end, then finds it in
 // the log. A lock that cannot be taken is a warning, as a log that cannot
-// be read is; an interrupt while waiting ends the open.
+// be read is (and a log that cannot be opened is left to the check to
+// report); an interrupt while waiting ends the open.
 func (g *globalOptions) reserveOpen(ctx context.Context, id string) error {
 	home, err := custody.DefaultHome()
 	if err != nil {
 		return nil // no home folder, no log: nothing to check against
 	}
 	l, err := custody.Open(home)
-	if err == nil {
-		notice := time.AfterFunc(reopenWaitNotice, func() {
-			if !g.Quiet && !g.JSON {
-				fmt.Fprintf(g.stderr, "dossier: waiting for another open of bundle %s on this machine to end\n", id)
-			}
-		})
-		var release func()
-		release, err = l.LockBundle(ctx, id)
-		notice.Stop()
-		if err == nil {
-			g.holdUntilLogged(release)
-			return nil
-		}
+	if err != nil {
+		return nil // previousOpen meets the same error and reports it
 	}
-	if ctx.Err() != nil {
+	quiet := g.Quiet || g.JSON
+	said := make(chan struct{})
+	notice := time.AfterFunc(reopenWaitNotice, func() {
+		defer close(said)
+		if !quiet {
+			fmt.Fprintf(g.stderr, "dossier: waiting for another open on this machine to end: it holds the lock that bundle %s needs\n", id)
+		}
+	})
+	release, err := l.LockBundle(ctx, id)
+	if !notice.Stop() {
+		<-said // nothing is written to stderr beside it
+	}
+	switch {
+	case err == nil:
+		g.holdUntilLogged(release)
+		return nil
+	case ctx.Err() != nil:
 		return ctx.Err()
 	}
 	g.warn("could not lock bundle %s against another open at the same time: %s\n", id, oneLine(err.Error()))

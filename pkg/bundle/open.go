@@ -31,7 +31,8 @@ const (
 
 // Open reads the bundle from r, checks everything [Verify] checks, and only
 // then publishes the documents as a BagIt bag at dir. Files are staged in a
-// temporary folder beside dir (mode 0700, files 0600) and the folder is
+// temporary folder beside dir (mode 0700, files 0600), made once the
+// preamble is proven and accepted (opts.Accept), and the folder is
 // renamed to dir when every check has passed; on any failure the staging
 // folder is removed and dir is left as it was. dir must not exist or be an
 // empty folder.
@@ -40,8 +41,6 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 		return nil, errors.New("open: the expected sender's card is required (--from)")
 	}
 	if opts.Identity == nil {
-		// Refused here, not by read: the staging folder below would be
-		// made before read's clean-up is in place.
 		return nil, errors.New("open: no identity given (-i)")
 	}
 	// Work with the absolute, clean path so that "." or "x/.." cannot put
@@ -56,21 +55,58 @@ func Open(ctx context.Context, r io.Reader, dir string, opts ReadOptions) (*Resu
 	if err := checkTarget(dir); err != nil {
 		return nil, err
 	}
-	staging, err := atomicfile.MkdirTemp(abs)
+	// The staging folder is made once the preamble is accepted, not
+	// before: an Accept that waits (for another open of the same bundle)
+	// leaves nothing on disk while it waits, should the process be killed.
+	out := &lazyStaging{abs: abs, dir: dir}
+	accept := opts.Accept
+	opts.Accept = func(pre *manifest.Preamble) error {
+		if accept != nil {
+			if err := accept(pre); err != nil {
+				return err
+			}
+		}
+		return out.start()
+	}
+	return read(ctx, r, opts, out, false)
+}
+
+// lazyStaging is a stagingSink made by start, once the preamble has been
+// accepted; read writes nothing before that.
+type lazyStaging struct {
+	abs, dir string
+	*stagingSink
+}
+
+// start checks the target again (time may have passed since Open checked
+// it) and makes the staging folder beside it, with data/ inside.
+func (l *lazyStaging) start() error {
+	if err := checkTarget(l.dir); err != nil {
+		return err
+	}
+	staging, err := atomicfile.MkdirTemp(l.abs)
 	if err != nil {
-		return nil, fmt.Errorf("open: create staging folder beside %s: %w", dir, err)
+		return fmt.Errorf("open: create staging folder beside %s: %w", l.dir, err)
 	}
 	root, err := os.OpenRoot(staging)
 	if err != nil {
 		removeall.RemoveAll(staging)
-		return nil, fmt.Errorf("open: %w", err)
+		return fmt.Errorf("open: %w", err)
 	}
 	if err := root.Mkdir(bagit.PayloadDir, 0o700); err != nil {
 		root.Close()
 		removeall.RemoveAll(staging)
-		return nil, fmt.Errorf("open: %w", err)
+		return fmt.Errorf("open: %w", err)
 	}
-	return read(ctx, r, opts, newStagingSink(root, staging, abs, dir), false)
+	l.stagingSink = newStagingSink(root, staging, l.abs, l.dir)
+	return nil
+}
+
+// abort removes the staging folder, if it was made.
+func (l *lazyStaging) abort() {
+	if l.stagingSink != nil {
+		l.stagingSink.abort()
+	}
 }
 
 func checkTarget(dir string) error {
