@@ -284,11 +284,11 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
 		// Said first: such a rule may be why files have no category.
 		p, notes := unusedGlobs(plan)
-		if p != "" {
-			return usagef("%s", p)
-		}
 		for _, n := range notes {
 			g.warn("%s\n", n)
+		}
+		if p != "" {
+			return usagef("%s", p)
 		}
 	}
 	if err != nil {

@@ -119,12 +119,12 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		problems = append(problems, "--exclude left out every file")
 	}
-	if p, notes := unusedGlobs(plan); p != "" {
+	p, notes := unusedGlobs(plan)
+	for _, n := range notes {
+		g.warn("%s\n", n)
+	}
+	if p != "" {
 		problems = append(problems, p)
-	} else {
-		for _, n := range notes {
-			g.warn("%s\n", n)
-		}
 	}
 	// What pack would refuse about the output before packing.
 	if o.Output != "" && o.Output != "-" {
