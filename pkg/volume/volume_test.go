@@ -506,6 +506,38 @@ func TestPublishRefusesStaleVolumePastAGap(t *testing.T) {
 	}
 }
 
+// A stale volume spelled in another case (out.005 for OUT) is the stale
+// OUT.005 on a file system that ignores case (Windows, macOS; Wine, which
+// runs this test for the Windows build, too), and another bundle's volume
+// where case matters (Linux).
+func TestPublishStaleVolumeInAnotherCase(t *testing.T) {
+	dir := testtmp.Dir(t)
+	out := filepath.Join(dir, "OUT")
+	names := []string{"out.005", "Out.006.MINISIG", "out.old"}
+	for _, name := range names {
+		mustWrite(t, filepath.Join(dir, name), []byte("from an earlier bundle"))
+	}
+	_, err := os.Lstat(filepath.Join(dir, "OUT.005"))
+	caseless := err == nil
+	w, err := volume.NewWriter(out, 10, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Abort()
+	writeChunks(t, w, data(15, 4)) // two volumes
+	_, err = w.Publish(sealer(t, "sender", bundleID, true))
+	if !caseless {
+		if err != nil {
+			t.Fatalf("Publish = %v, want success beside another bundle's volumes where case matters", err)
+		}
+		return
+	}
+	want := strings.Join([]string{filepath.Join(dir, "Out.006.MINISIG"), filepath.Join(dir, "out.005")}, ", ")
+	if !errors.Is(err, volume.ErrExists) || !strings.Contains(err.Error(), want) {
+		t.Fatalf("Publish = %v, want ErrExists naming %s", err, want)
+	}
+}
+
 // A name that appears between NewWriter and Publish is not replaced, and
 // what Publish had already renamed is taken back.
 func TestPublishNameAppeared(t *testing.T) {

@@ -324,7 +324,9 @@ func (w *Writer) Digest() []byte {
 
 // staleVolumes lists the files named as volumes of out past the n-th
 // (OUT.NNN with three or more digits and a number above n), and their
-// seals, in name order.
+// seals, in name order. On a file system that ignores case (macOS,
+// Windows) that includes a name spelled in another case (case.dossier.004
+// for Case.dossier), which opening OUT.004 would open.
 func staleVolumes(out string, n int) []string {
 	dir, base := filepath.Split(out)
 	if dir == "" {
@@ -340,17 +342,46 @@ func staleVolumes(out string, n int) []string {
 	}
 	var stale []string
 	for _, e := range entries {
-		rest, ok := strings.CutPrefix(e.Name(), base+".")
-		if !ok {
+		name := e.Name()
+		if len(name) <= len(base) || name[len(base)] != '.' || !strings.EqualFold(name[:len(base)], base) {
 			continue
 		}
-		num := strings.TrimSuffix(rest, seal.Ext)
+		num, sealed := cutSuffixFold(name[len(base)+1:], seal.Ext)
 		if len(num) < 3 || strings.Trim(num, "0123456789") != "" {
 			continue
 		}
-		if i, err := strconv.Atoi(num); err == nil && i > n {
-			stale = append(stale, filepath.Join(filepath.Dir(out), e.Name()))
+		if i, err := strconv.Atoi(num); err != nil || i <= n {
+			continue
 		}
+		path := filepath.Join(filepath.Dir(out), name)
+		want := base + "." + num
+		if sealed {
+			want += seal.Ext
+		}
+		// Spelled in another case, it is stale only if the file system
+		// finds it under this bundle's spelling.
+		if name != want && !sameFile(path, filepath.Join(filepath.Dir(out), want)) {
+			continue
+		}
+		stale = append(stale, path)
 	}
 	return stale
+}
+
+// cutSuffixFold is strings.CutSuffix ignoring ASCII case.
+func cutSuffixFold(s, suffix string) (string, bool) {
+	if len(s) >= len(suffix) && strings.EqualFold(s[len(s)-len(suffix):], suffix) {
+		return s[:len(s)-len(suffix)], true
+	}
+	return s, false
+}
+
+// sameFile reports whether the names a and b both exist and are one file.
+func sameFile(a, b string) bool {
+	sa, err := os.Lstat(a)
+	if err != nil {
+		return false
+	}
+	sb, err := os.Lstat(b)
+	return err == nil && os.SameFile(sa, sb)
 }
