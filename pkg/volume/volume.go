@@ -1,8 +1,10 @@
 // Package volume splits a bundle into numbered volumes for removable media
 // and joins them again, checking each volume against its own seal.
 //
-// Volumes are plain byte ranges of the bundle named OUT.001, OUT.002, …, so
-// `cat OUT.0* > OUT` gives the single-file bundle back. Each volume has its
+// Volumes are plain byte ranges of the bundle named OUT.001, OUT.002, …,
+// OUT.999, OUT.1000, …, so `cat OUT.[0-9][0-9][0-9] > OUT` gives the
+// single-file bundle back (adding OUT.[0-9][0-9][0-9][0-9] past 999
+// volumes; OUT.0* would take the seals too). Each volume has its
 // own seal (OUT.001.minisig, …) stating the bundle id and "volume i of n",
 // so a courier can check every stick on its own, and a reader can name the
 // volume that is missing, extra, out of order or from another bundle.
