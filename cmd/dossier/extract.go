@@ -51,6 +51,9 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	if o.Output == "" {
 		return usagef("-o FILE is required: where to write the document")
 	}
+	if o.Output == "-" {
+		return usagef("extract cannot write to standard output: it hands the document over only once its SHA-256 matched; name a file (-o ./- for a file called '-')")
+	}
 	if target == "-" {
 		return usagef("extract needs a bundle file for random access; to read standard input use open")
 	}

@@ -66,6 +66,9 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	if o.Output == "" {
 		return usagef("-o DIR is required: the new folder to open the bundle into")
 	}
+	if o.Output == "-" {
+		return usagef("open writes a folder, not standard output: name a new folder (-o ./- for a folder called '-')")
+	}
 	if o.Receipt != "" {
 		// The receipt's folder must exist now: one that appears only with
 		// DIR (a link to it, another spelling of it on a caseless file

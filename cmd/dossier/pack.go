@@ -7,9 +7,11 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -344,8 +346,14 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 // packToStdout streams the bundle to standard output, hashing it on the
 // way so that a seal can be written to --seal FILE.
 func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *bundle.Plan, opts bundle.PackOptions) (*bundle.FileResult, error) {
+	// A reader that stops early (| head) must not kill pack with SIGPIPE,
+	// silently and unlogged: the write fails instead, and pack says so.
+	signal.Ignore(syscall.SIGPIPE)
 	h := seal.NewHasher()
 	man, err := bundle.Pack(ctx, io.MultiWriter(g.stdout, h), plan, opts)
+	if errors.Is(err, syscall.EPIPE) {
+		return nil, fmt.Errorf("the program reading standard output stopped before the bundle was complete, so what it got is unusable; pack again into a file with -o FILE, or to a reader that takes it all: %w", err)
+	}
 	if err != nil {
 		return nil, err
 	}
