@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 )
@@ -58,6 +59,11 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 		return usagef("--card FILE is required")
 	case samePath(o.IdentityPath, o.CardPath):
 		return usagef("--identity and --card must be different files")
+	}
+	for _, f := range []struct{ flag, value string }{{"--name", o.Name}, {"--org", o.Org}} {
+		if err := card.TextProblem(f.flag, f.value, card.MaxNameLen); err != nil {
+			return usagef("%v: give plain text, at most %d bytes, without control or text-direction characters", err, card.MaxNameLen)
+		}
 	}
 	g.reportLeftovers(o.IdentityPath, o.CardPath)
 	var accepts []category.ID

@@ -244,13 +244,13 @@ func (c *Card) checkFields() error {
 	if c.Version != Version {
 		return fmt.Errorf("%w: version %d is not supported (this dossier reads version %d)", ErrInvalid, c.Version, Version)
 	}
-	if err := CheckText("name", c.Name, 200); err != nil {
+	if err := CheckText("name", c.Name, MaxNameLen); err != nil {
 		return err
 	}
 	if c.Name == "" {
 		return fmt.Errorf("%w: name is empty", ErrInvalid)
 	}
-	if err := CheckText("org", c.Org, 200); err != nil {
+	if err := CheckText("org", c.Org, MaxNameLen); err != nil {
 		return err
 	}
 	if _, err := time.Parse(time.RFC3339, c.Created); err != nil {
@@ -276,18 +276,32 @@ func indexOf(id category.ID) int {
 	return -1
 }
 
+// MaxNameLen is the longest name or organisation a card holds, in bytes.
+const MaxNameLen = 200
+
 // CheckText refuses text fields that are too long, not UTF-8, or hold
-// control or bidi characters (which could spoof a terminal).
+// control or bidi characters (which could spoof a terminal), as an
+// invalid card (ErrInvalid).
 func CheckText(field, s string, maxLen int) error {
+	if err := TextProblem(field, s, maxLen); err != nil {
+		return fmt.Errorf("%w: %v", ErrInvalid, err)
+	}
+	return nil
+}
+
+// TextProblem says what is wrong with the text field s, as CheckText
+// checks it, without calling it a card's: for text given on the command
+// line, or kept in a manifest. It returns nil if s is fine.
+func TextProblem(field, s string, maxLen int) error {
 	if len(s) > maxLen {
-		return fmt.Errorf("%w: %s is longer than %d bytes", ErrInvalid, field, maxLen)
+		return fmt.Errorf("%s is longer than %d bytes", field, maxLen)
 	}
 	if !utf8.ValidString(s) {
-		return fmt.Errorf("%w: %s is not valid UTF-8", ErrInvalid, field)
+		return fmt.Errorf("%s is not valid UTF-8", field)
 	}
 	for _, r := range s {
 		if unicode.IsControl(r) || unicode.Is(unicode.Bidi_Control, r) || r == '\u2028' || r == '\u2029' {
-			return fmt.Errorf("%w: %s contains control character %U", ErrInvalid, field, r)
+			return fmt.Errorf("%s contains control character %U", field, r)
 		}
 	}
 	return nil

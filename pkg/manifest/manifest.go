@@ -421,7 +421,7 @@ func (c *Case) Check() error {
 		fields = append(fields, struct{ name, value string }{"handling restriction", r})
 	}
 	for _, f := range fields {
-		if err := card.CheckText(f.name, f.value, MaxTextLen); err != nil {
+		if err := card.TextProblem(f.name, f.value, MaxTextLen); err != nil {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
 		}
 	}
