@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
@@ -57,6 +59,9 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	if target == "-" {
 		return usagef("extract needs a bundle file for random access; to read standard input use open")
 	}
+	// The name as stored paths are written: NFC, no leading "./", and
+	// slashes for Windows' backslashes.
+	name = category.NormalizeGlob(filepath.ToSlash(name))
 	collectOnlyAtLimit()
 	g.reportLeftovers(o.Output)
 	ev := g.begin("extract")
