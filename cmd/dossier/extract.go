@@ -95,7 +95,7 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	ev.Detail = "extracted " + res.File.Path
 	if g.JSON {
 		return g.printJSON(map[string]any{
-			"ok": true, "path": target, "bundle_id": res.Manifest.BundleID, "sender": res.Manifest.Sender,
+			"ok": true, "path": target, "bundle_id": res.Manifest.BundleID, "sender": jsonParty(res.Manifest.Sender),
 			"file": res.File, "output": o.Output,
 		})
 	}

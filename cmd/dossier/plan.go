@@ -231,7 +231,7 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 	}
 	policy := make([]map[string]any, len(violations))
 	for i, v := range violations {
-		policy[i] = map[string]any{"path": v.Path, "category": v.Category, "recipient": manifest.PartyOf(v.Recipient)}
+		policy[i] = map[string]any{"path": v.Path, "category": v.Category, "recipient": jsonParty(manifest.PartyOf(v.Recipient))}
 	}
 	unlabelled := plan.Unlabelled
 	if unlabelled == nil {

@@ -133,15 +133,36 @@ func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.R
 }
 
 // bundleJSON is the common JSON shape describing a verified bundle.
+// partyJSON is a party (a sender, a recipient) in --json output. "org" is
+// always there, "" for a card without one: the signed manifest leaves it
+// out then, and a script should not have to tell the two apart.
+type partyJSON struct {
+	Fingerprint string `json:"fingerprint"`
+	Name        string `json:"name"`
+	Org         string `json:"org"`
+}
+
+func jsonParty(p manifest.Party) partyJSON {
+	return partyJSON{Fingerprint: p.Fingerprint, Name: p.Name, Org: p.Org}
+}
+
+func jsonParties(ps []manifest.Party) []partyJSON {
+	out := make([]partyJSON, len(ps))
+	for i, p := range ps {
+		out[i] = jsonParty(p)
+	}
+	return out
+}
+
 func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 	pre := res.Preamble
 	out := map[string]any{
 		"bundle_id":        pre.BundleID,
 		"format_version":   pre.Version,
 		"created":          pre.Created,
-		"sender":           manifest.PartyOf(pre.Sender),
+		"sender":           jsonParty(manifest.PartyOf(pre.Sender)),
 		"sender_confirmed": res.SenderConfirmed,
-		"recipients":       pre.Recipients,
+		"recipients":       jsonParties(pre.Recipients),
 		"case":             pre.Case,
 		"file_count":       len(pre.Files),
 		"bytes":            pre.TotalSize,

@@ -68,7 +68,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		if g.JSON {
 			return g.printJSON(map[string]any{
 				"ok": true, "kind": "opened-folder", "path": target, "bundle_id": m.BundleID, "created": m.Created,
-				"sender": m.Sender, "case": m.Case, "file_count": len(m.Files), "bytes": m.TotalSize,
+				"sender": jsonParty(m.Sender), "case": m.Case, "file_count": len(m.Files), "bytes": m.TotalSize,
 				"categories": manifest.Summary(m.Files),
 			})
 		}
@@ -155,7 +155,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	if g.JSON {
 		return g.printJSON(map[string]any{
 			"ok": true, "kind": "seal", "path": target, "files": src.Paths, "bundle_id": src.BundleID(),
-			"sender": manifest.PartyOf(sender), "bytes": total,
+			"sender": jsonParty(manifest.PartyOf(sender)), "bytes": total,
 		})
 	}
 	what := target
