@@ -157,6 +157,9 @@ func Parse(data []byte) (*Seal, error) {
 	if len(data) > MaxSize {
 		return nil, fmt.Errorf("%w: larger than %d bytes", ErrInvalid, MaxSize)
 	}
+	if bytes.Contains(data, []byte("\r\n")) {
+		return nil, fmt.Errorf("%w: it has Windows line endings (CRLF), and a seal must be the very bytes it was written as: use the original file, or convert it back (dos2unix)", ErrInvalid)
+	}
 	lines := strings.SplitAfter(string(data), "\n")
 	if len(lines) != 5 || lines[4] != "" {
 		return nil, fmt.Errorf("%w: a seal has exactly four lines", ErrInvalid)
@@ -206,8 +209,11 @@ func Parse(data []byte) (*Seal, error) {
 // signature. Any failure wraps ErrInvalid.
 func (s *Seal) Verify(signer *card.Card, digest []byte) error {
 	fp := signer.Fingerprint()
-	if s.Fingerprint != fp.Hex() || s.keyID != KeyID(signer) {
+	if s.Fingerprint != fp.Hex() {
 		return &WrongSignerError{Stated: s.Fingerprint, Expected: signer}
+	}
+	if s.keyID != KeyID(signer) {
+		return fmt.Errorf("%w: it states the fingerprint of %s but another minisign key id: the seal was altered", ErrInvalid, signer.Label())
 	}
 	pub, err := signer.SigningKey()
 	if err != nil {

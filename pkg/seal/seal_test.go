@@ -3,6 +3,7 @@ package seal
 import (
 	"bytes"
 	"crypto/rand"
+	"encoding/base64"
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"os"
@@ -99,6 +100,37 @@ func TestTamperedSeal(t *testing.T) {
 				t.Fatalf("line %d byte %d changed but the seal verifies", li, i)
 			}
 		}
+	}
+}
+
+// A seal whose line endings were converted, or whose key id alone was
+// changed, is refused with a message that says so.
+func TestSealMessages(t *testing.T) {
+	alice := newID(t, "Alice")
+	data := []byte("bundle bytes")
+	raw, err := Sign(alice.Key, alice.Card, digest(data), Info{BundleID: strings.Repeat("01", 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = Parse(bytes.ReplaceAll(raw, []byte("\n"), []byte("\r\n")))
+	if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "Windows line endings (CRLF)") {
+		t.Errorf("CRLF seal: %v", err)
+	}
+	lines := strings.SplitAfter(string(raw), "\n")
+	blob, err := base64.StdEncoding.DecodeString(strings.TrimSuffix(lines[1], "\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blob[5] ^= 1 // inside the key id (bytes 2-9)
+	lines[1] = base64.StdEncoding.EncodeToString(blob) + "\n"
+	s, err := Parse([]byte(strings.Join(lines, "")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = s.Verify(alice.Card, digest(data))
+	var ws *WrongSignerError
+	if !errors.Is(err, ErrInvalid) || errors.As(err, &ws) || !strings.Contains(err.Error(), "another minisign key id: the seal was altered") {
+		t.Errorf("changed key id: %v", err)
 	}
 }
 
