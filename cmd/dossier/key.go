@@ -83,7 +83,12 @@ bundle can be opened with the stock age tool if dossier is ever unavailable:
   age -d -i key.txt BUNDLE | zstd -d | tar -x
 
 The line is a secret: keep key.txt as safe as the identity and delete it after.`,
-		Args: cobra.NoArgs,
+		Args: func(cmd *cobra.Command, args []string) error {
+			if len(args) > 0 {
+				return usagef("key age-identity takes the identity file with -i: dossier key age-identity -i %s", args[0])
+			}
+			return nil
+		},
 		RunE: func(cmd *cobra.Command, args []string) error {
 			id, err := g.loadIdentity(idPath)
 			if err != nil {

@@ -300,6 +300,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
 	}
+	if len(plan.Files) == 0 {
+		what := "the paths given hold"
+		if len(paths) == 1 {
+			what = "the path given holds"
+		}
+		g.warn("%s no file: the bundle carries the case's metadata alone; check the paths if you meant to send documents\n", what)
+	}
 	mcase := in.mcase
 	if v := policyViolations(plan, in.recipients); len(v) > 0 {
 		if o.OverridePolicy == "" {

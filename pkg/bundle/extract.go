@@ -11,6 +11,8 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
+	"path/filepath"
 	"slices"
 	"sync"
 
@@ -340,8 +342,13 @@ const seqExtractMax = 16 << 20
 // (mode 0600), checked, and only then published under out, which must not
 // exist unless overwrite.
 func ExtractFile(ctx context.Context, ra io.ReaderAt, size int64, name, out string, overwrite bool, opts ReadOptions) (*ExtractResult, error) {
-	if _, err := os.Lstat(out); err == nil && !overwrite {
-		return nil, fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrTargetExists, out)
+	if st, err := os.Lstat(out); err == nil {
+		if st.IsDir() {
+			return nil, fmt.Errorf("%w: %s is a folder; name the file to write, such as %s", ErrTargetExists, out, filepath.Join(out, path.Base(name)))
+		}
+		if !overwrite {
+			return nil, fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrTargetExists, out)
+		}
 	}
 	tmp, err := atomicfile.CreateTemp(out, 0o600)
 	if err != nil {

@@ -402,6 +402,12 @@ func (s *stagingSink) abort() {
 	removeall.RemoveAll(s.staging)
 }
 
+// notHere reports whether nothing exists at name.
+func notHere(name string) bool {
+	_, err := os.Lstat(name)
+	return errors.Is(err, fs.ErrNotExist)
+}
+
 func dirOf(p string) string {
 	d := filepath.Dir(filepath.Clean(p))
 	if d == "" {
@@ -463,6 +469,9 @@ type BagResult struct {
 func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
+	}
+	if notHere(filepath.Join(dir, "bagit.txt")) && notHere(filepath.Join(dir, BagManifestName)) {
+		return nil, integrity("%s is not a folder that dossier open wrote (it has neither bagit.txt nor %s): verify takes a bundle, or a folder open wrote", dir, BagManifestName)
 	}
 	bag, err := bagit.Read(dir)
 	if err != nil {
