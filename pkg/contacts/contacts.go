@@ -232,7 +232,7 @@ func CheckName(name string) error {
 		return fmt.Errorf("%w: the name is empty", ErrBadName)
 	}
 	if strings.TrimSpace(name) != name {
-		return fmt.Errorf("%w: %q has leading or trailing spaces", ErrBadName, name)
+		return fmt.Errorf("%w: %s has leading or trailing spaces", ErrBadName, quoteName(name))
 	}
 	if err := card.CheckText("name", name, MaxNameLen); err != nil {
 		return fmt.Errorf("%w: %s", ErrBadName, strings.TrimPrefix(err.Error(), card.ErrInvalid.Error()+": "))
@@ -279,13 +279,13 @@ func (idx *Index) check() error {
 			return err
 		}
 		if _, err := card.ParseFingerprintHex(e.Fingerprint); err != nil {
-			return fmt.Errorf("contact %q: %v", e.Name, err)
+			return fmt.Errorf("contact %s: %v", quoteName(e.Name), err)
 		}
 		if _, err := time.Parse(time.RFC3339, e.Added); err != nil {
-			return fmt.Errorf("contact %q: added %q is not an RFC 3339 time", e.Name, e.Added)
+			return fmt.Errorf("contact %s: added %q is not an RFC 3339 time", quoteName(e.Name), e.Added)
 		}
 		if names[key(e.Name)] {
-			return fmt.Errorf("the name %q appears twice", e.Name)
+			return fmt.Errorf("the name %s appears twice", quoteName(e.Name))
 		}
 		if fps[e.Fingerprint] {
 			return fmt.Errorf("the key %s appears twice", e.Fingerprint)
@@ -310,17 +310,17 @@ func (b *Book) loadCard(e Entry) (*card.Card, error) {
 	path := b.cardPath(e.Fingerprint)
 	data, err := readSmall(path, card.MaxSize)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: the card of contact %q is missing (%s); remove the contact and add its card again", ErrBroken, e.Name, path)
+		return nil, fmt.Errorf("%w: the card of contact %s is missing (%s); remove the contact and add its card again", ErrBroken, quoteName(e.Name), path)
 	}
 	if err != nil {
 		return nil, err
 	}
 	c, err := card.Parse(data)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the stored card of contact %q (%s): %v", ErrBroken, e.Name, path, err)
+		return nil, fmt.Errorf("%w: the stored card of contact %s (%s): %v", ErrBroken, quoteName(e.Name), path, err)
 	}
 	if got := c.Fingerprint().Hex(); got != e.Fingerprint {
-		return nil, fmt.Errorf("%w: the stored card of contact %q (%s) is another key (%s)", ErrBroken, e.Name, path, c.Fingerprint())
+		return nil, fmt.Errorf("%w: the stored card of contact %s (%s) is another key (%s)", ErrBroken, quoteName(e.Name), path, c.Fingerprint())
 	}
 	return c, nil
 }
@@ -365,7 +365,7 @@ func (b *Book) Get(name string) (*Contact, error) {
 	}
 	i := idx.find(name)
 	if i < 0 {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, quoteName(name))
 	}
 	c, err := b.loadCard(idx.Contacts[i])
 	if err != nil {
@@ -451,7 +451,7 @@ func (b *Book) prepare(name string, c *card.Card) (Status, *Index, []byte, error
 		e := idx.Contacts[i]
 		if e.Fingerprint != fp.Hex() {
 			held, _ := card.ParseFingerprintHex(e.Fingerprint)
-			return 0, nil, nil, fmt.Errorf("%w: the contact %q is the key %s, but this card is the key %s", ErrConflict, e.Name, held, fp)
+			return 0, nil, nil, fmt.Errorf("%w: the contact %s is the key %s, but this card is the key %s", ErrConflict, quoteName(e.Name), held, fp)
 		}
 		stored, err := b.loadCard(e)
 		if err != nil {
@@ -469,18 +469,18 @@ func (b *Book) prepare(name string, c *card.Card) (Status, *Index, []byte, error
 			return Unchanged, idx, old, nil
 		}
 		if newer(stored.Created, c.Created) {
-			return 0, nil, nil, fmt.Errorf("contacts: a newer card of %q (created %s) is already stored; this one was created %s", e.Name, stored.Created, c.Created)
+			return 0, nil, nil, fmt.Errorf("contacts: a newer card of %s (created %s) is already stored; this one was created %s", quoteName(e.Name), stored.Created, c.Created)
 		}
 		return Updated, idx, old, nil
 	}
 	for _, e := range idx.Contacts {
 		if e.Fingerprint == fp.Hex() {
-			return 0, nil, nil, fmt.Errorf("contacts: this key (%s) is already the contact %q; remove it first to store it under another name", fp, e.Name)
+			return 0, nil, nil, fmt.Errorf("contacts: this key (%s) is already the contact %s; remove it first to store it under another name", fp, quoteName(e.Name))
 		}
 	}
 	if e := idx.impersonated(name, fp); e != nil {
 		held, _ := card.ParseFingerprintHex(e.Fingerprint)
-		return 0, nil, nil, fmt.Errorf("%w: the name %q reads the same as the contact %q, who is the key %s, but this card is the key %s", ErrConflict, name, e.Name, held, fp)
+		return 0, nil, nil, fmt.Errorf("%w: the name %s reads the same as the contact %s, who is the key %s, but this card is the key %s", ErrConflict, quoteName(name), quoteName(e.Name), held, fp)
 	}
 	return Added, idx, old, nil
 }
@@ -501,7 +501,7 @@ func (b *Book) Remove(name string) (*Entry, error) {
 	if idx, _, err := b.read(); err != nil {
 		return nil, err
 	} else if idx.find(name) < 0 {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, quoteName(name))
 	}
 	unlock, err := b.lock()
 	if err != nil {
@@ -514,7 +514,7 @@ func (b *Book) Remove(name string) (*Entry, error) {
 	}
 	i := idx.find(name)
 	if i < 0 {
-		return nil, fmt.Errorf("%w: %q", ErrNotFound, name)
+		return nil, fmt.Errorf("%w: %s", ErrNotFound, quoteName(name))
 	}
 	e := idx.Contacts[i]
 	idx.Contacts = slices.Delete(idx.Contacts, i, i+1)
@@ -522,7 +522,7 @@ func (b *Book) Remove(name string) (*Entry, error) {
 		return nil, err
 	}
 	if err := os.Remove(b.cardPath(e.Fingerprint)); err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return &e, fmt.Errorf("contacts: %q was removed from the list, but its card file could not be deleted: %w", e.Name, err)
+		return &e, fmt.Errorf("contacts: %s was removed from the list, but its card file could not be deleted: %w", quoteName(e.Name), err)
 	}
 	return &e, nil
 }
@@ -583,4 +583,25 @@ func readSmall(path string, max int64) ([]byte, error) {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrBroken, path, max)
 	}
 	return data, nil
+}
+
+// quoteName puts a contact name in double quotes for a message, with every
+// character that does not show (a zero-width space, a soft hyphen, a
+// variation selector, a control) written as <U+200B>: two names that differ only by such a character must read
+// differently. Unlike %q it adds no backslashes, which a terminal-safe
+// printer (package printable) would escape a second time.
+func quoteName(s string) string {
+	var b strings.Builder
+	b.WriteByte('"')
+	for _, r := range s {
+		shows := r == ' ' || unicode.IsPrint(r) && !unicode.Is(unicode.Cf, r) &&
+			!unicode.Is(unicode.Variation_Selector, r) && r != unicode.ReplacementChar
+		if !shows {
+			fmt.Fprintf(&b, "<U+%04X>", r)
+			continue
+		}
+		b.WriteRune(r)
+	}
+	b.WriteByte('"')
+	return b.String()
 }

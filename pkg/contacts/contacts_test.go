@@ -350,10 +350,20 @@ func TestLookalikeConflict(t *testing.T) {
 	b, _ := openBook(t)
 	alice := newIdentity(t, "alice")
 	add(t, b, "", alice.Card)
-	for _, name := range []string{"alice\u200b", "al\u00adice", "\uff41\uff4c\uff49\uff43\uff45", "alice\ufe0f", "ALICE\u2060"} {
+	// The message shows the difference, without backslashes that a
+	// terminal-safe printer would escape again.
+	shown := map[string]string{
+		"alice\u200b": `"alice<U+200B>"`, "al\u00adice": `"al<U+00AD>ice"`,
+		"\uff41\uff4c\uff49\uff43\uff45": "\"\uff41\uff4c\uff49\uff43\uff45\"", // visible, if wide
+		"alice\ufe0f":                    `"alice<U+FE0F>"`, "ALICE\u2060": `"ALICE<U+2060>"`,
+	}
+	for name, quoted := range shown {
 		other := newIdentity(t, name)
-		if _, err := b.Add("", other.Card, t0); !errors.Is(err, contacts.ErrConflict) {
+		_, err := b.Add("", other.Card, t0)
+		if !errors.Is(err, contacts.ErrConflict) {
 			t.Errorf("Add of a card named %q: %v, want ErrConflict", name, err)
+		} else if want := "the name " + quoted + ` reads the same as the contact "alice"`; !strings.Contains(err.Error(), want) {
+			t.Errorf("Add of a card named %q: %v, want it to say %s", name, err, want)
 		}
 		e, err := b.Impersonated(name, other.Fingerprint())
 		if err != nil || e == nil || e.Name != "alice" {
