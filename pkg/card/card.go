@@ -207,6 +207,9 @@ func Parse(data []byte) (*Card, error) {
 	}
 	c := new(Card)
 	if err := canon.Unmarshal(data, c, true); err != nil {
+		if errors.Is(err, canon.ErrNotCanonical) {
+			return nil, fmt.Errorf("%w: it is not byte for byte as it was written (%v): an editor or a transfer that changes spaces or line endings spoils a card; use the original file, or ask its holder for it again", ErrInvalid, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := c.Check(); err != nil {

@@ -264,6 +264,11 @@ func TestParseRejectsNonCanonical(t *testing.T) {
 			t.Errorf("%s: err = %v, want ErrInvalid", name, err)
 		}
 	}
+	// A card changed by an editor or a transfer says what to do.
+	_, err := card.Parse(tests["crlf"])
+	if want := "it is not byte for byte as it was written (canon: not in canonical form (first difference at byte "; err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "use the original file") {
+		t.Errorf("crlf: %v", err)
+	}
 }
 
 func TestParseIdentityFileGivesHelp(t *testing.T) {

@@ -107,6 +107,9 @@ func Parse(data []byte) (*Receipt, error) {
 	}
 	r := new(Receipt)
 	if err := canon.Unmarshal(data, r, true); err != nil {
+		if errors.Is(err, canon.ErrNotCanonical) {
+			return nil, fmt.Errorf("%w: it is not byte for byte as it was written (%v): an editor or a transfer that changes spaces or line endings spoils a receipt; use the original file, or ask the recipient for it again", ErrInvalid, err)
+		}
 		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
 	}
 	if err := r.check(); err != nil {

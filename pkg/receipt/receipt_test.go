@@ -483,7 +483,7 @@ func TestParseRejects(t *testing.T) {
 		{"tab indent", replace("\n  \"type\"", "\n\t\"type\""), "canonical"},
 		{"reordered keys", replace("\"type\": \"dossier-receipt\",\n  \"version\": 1,", "\"version\": 1,\n  \"type\": \"dossier-receipt\","), "canonical"},
 		{"compact", compact(), "canonical"},
-		{"CRLF", bytes.ReplaceAll(good, []byte("\n"), []byte("\r\n")), "canonical"},
+		{"CRLF", bytes.ReplaceAll(good, []byte("\n"), []byte("\r\n")), "use the original file, or ask the recipient for it again"},
 		{"no final newline", good[:len(good)-1], "canonical"},
 		{"two final newlines", append(bytes.Clone(good), '\n'), "canonical"},
 		{"trailing data", append(bytes.Clone(good), []byte("{}\n")...), "canonical"},
