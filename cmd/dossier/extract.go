@@ -2,16 +2,13 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/category"
-	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 type extractOptions struct {
@@ -71,11 +68,8 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	}
 	ev.Counterparts = counterparts(opts.Sender)
 	g.setActor(opts.Identity)
-	src, err := volume.Discover(target, o.SealPath)
+	src, err := discoverBundle(target, o.SealPath)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("open bundle: %w", err)
-		}
 		return err
 	}
 	expectSealed(src, &opts)

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -69,22 +70,35 @@ func (g *globalOptions) openBundle(name, sealPath string, sender *card.Card) (*b
 		h := seal.NewHasher()
 		return &bundleInput{ReadCloser: io.NopCloser(io.TeeReader(g.stdin, h)), digest: func() []byte { return h.Sum(nil) }}, nil
 	}
-	src, err := volume.Discover(name, sealPath)
+	src, err := discoverBundle(name, sealPath)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) || errors.Is(err, fs.ErrPermission) {
-			return nil, fmt.Errorf("open bundle: %w", err)
-		}
 		return nil, err
 	}
 	r := src.Open(sender)
 	return &bundleInput{ReadCloser: r, src: src, digest: r.Digest}, nil
 }
 
+// discoverBundle finds the file or volumes of the bundle name
+// (volume.Discover), saying what to do when that fails.
+func discoverBundle(name, sealPath string) (*volume.Source, error) {
+	src, err := volume.Discover(name, sealPath)
+	switch {
+	case err == nil:
+		return src, nil
+	case errors.Is(err, fs.ErrNotExist), errors.Is(err, fs.ErrPermission):
+		return nil, fmt.Errorf("open bundle: %w", err)
+	case errors.Is(err, volume.ErrSealForSet):
+		return nil, usagef("--seal is for a single-file bundle: %s is split, and each volume's seal is read from beside it (NAME.001.minisig, …); leave --seal out", name)
+	}
+	return nil, err
+}
+
 // explainWithSeals improves an integrity failure of a sealed volume set:
 // decryption fails at the first damaged chunk, which says nothing about
 // which stick is wrong, so the volumes are checked against their seals to
-// name the culprit. It costs a second read, but only after a failure.
-func explainWithSeals(err error, src *volume.Source, sender *card.Card) error {
+// name the culprit. It costs a second read, but only after a failure, and
+// an interrupt ends it.
+func explainWithSeals(ctx context.Context, err error, src *volume.Source, sender *card.Card) error {
 	if err == nil || src == nil || !src.Split || !src.Sealed() || sender == nil {
 		return err
 	}
@@ -92,7 +106,10 @@ func explainWithSeals(err error, src *volume.Source, sender *card.Card) error {
 	if !errors.As(err, &ve) {
 		return err
 	}
-	if serr := src.VerifySeals(sender, nil); serr != nil {
+	if serr := src.VerifySeals(ctx, sender, nil); serr != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return ctxErr
+		}
 		return serr
 	}
 	return err

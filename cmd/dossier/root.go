@@ -183,6 +183,7 @@ func classify(err error) (int, string) {
 		return exitUsage, "policy"
 	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, bundle.ErrNoRandomAccess), errors.Is(err, category.ErrUnknown),
 		errors.Is(err, category.ErrBadRule), errors.Is(err, category.ErrBadPattern), errors.Is(err, contacts.ErrBadName),
+		errors.Is(err, volume.ErrNotFirstVolume), errors.Is(err, volume.ErrSealForSet),
 		isCobraUsage(err):
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),

@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"io/fs"
 	"os"
 	"strings"
 
@@ -13,7 +11,6 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/seal"
-	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 func newVerifyCommand(g *globalOptions) *cobra.Command {
@@ -97,7 +94,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(err, in.src, opts.Sender)
+		return explainWithSeals(ctx, err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
 	sealed := in.src != nil && in.src.Sealed()
@@ -128,14 +125,14 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 		return err
 	}
 	ev.Counterparts = counterparts(sender)
-	src, err := volume.Discover(target, f.SealPath)
+	src, err := discoverBundle(target, f.SealPath)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return fmt.Errorf("open bundle: %w", err)
-		}
 		return err
 	}
 	if !src.Sealed() {
+		if src.Split {
+			return fmt.Errorf("no seal found for %s (looked for %s): ask the sender for the volumes' seals, or pass -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
+		}
 		return fmt.Errorf("no seal found for %s (looked for %s): pass --seal FILE, or -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
 	}
 	var total int64
@@ -146,7 +143,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	}
 	bar := g.newProgress("checking seal", total)
 	var done int64
-	err = src.VerifySeals(sender, func(n int64) { done += n; bar.update(done, total) })
+	err = src.VerifySeals(ctx, sender, func(n int64) { done += n; bar.update(done, total) })
 	bar.finish()
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@
 package volume
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"hash"
@@ -29,6 +30,16 @@ import (
 // one the sender sealed: a missing, extra, reordered, altered or foreign
 // volume, or a seal that does not verify.
 var ErrMismatch error = sentinel("seal check failed")
+
+// ErrNotFirstVolume is wrapped by Discover's error for a path that names a
+// split bundle by something other than its first volume: a later volume
+// (NAME.002), or NAME itself when only the volumes exist. The caller gave
+// the wrong name; nothing is wrong with the bundle.
+var ErrNotFirstVolume = errors.New("not the first volume of a split bundle")
+
+// ErrSealForSet is returned by Discover when a seal path is given for a
+// volume set: each volume's seal is read from beside it.
+var ErrSealForSet = errors.New("a split bundle has a seal beside each volume (NAME.001.minisig, …), not one seal given apart")
 
 // sentinel is an error type whose IntegrityFailure method tells readers of
 // a bundle that the failure is about the bundle's integrity, not about I/O.
@@ -116,6 +127,9 @@ func DiscoverFiles(path string) (*Source, error) {
 func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) (*Source, error) {
 	st, err := os.Stat(path)
 	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) && exists(Name(path, 1)) {
+			return nil, fmt.Errorf("%w: %s does not exist, but %s does: give the first volume", ErrNotFirstVolume, path, Name(path, 1))
+		}
 		return nil, err
 	}
 	if st.IsDir() {
@@ -126,6 +140,14 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 		if _, err := os.Stat(base); err == nil {
 			base = "" // NAME exists: path is a file that happens to end in .001
 		}
+	}
+	if base == "" {
+		if b, i := laterVolume(path); i > 1 && !exists(b) && exists(Name(b, 1)) {
+			return nil, fmt.Errorf("%w: %s is volume %d of a split bundle: give its first volume, %s", ErrNotFirstVolume, path, i, Name(b, 1))
+		}
+	}
+	if base != "" && sealPath != "" {
+		return nil, ErrSealForSet
 	}
 	if base == "" {
 		if sealPath == "" {
@@ -154,10 +176,15 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 	}
 	for i := 1; ; i++ {
 		name := Name(base, i)
-		_, err := os.Stat(name)
+		st, err := os.Stat(name)
 		exists := err == nil
 		if err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return nil, err
+		}
+		if exists && !st.Mode().IsRegular() {
+			// A folder, a device or a pipe (or a link to one) would fail
+			// late, or never end: /dev/zero as a volume.
+			return nil, mismatch("volume %s is %s, not a file: copy the volume itself into the folder", name, kindOf(st.Mode()))
 		}
 		switch {
 		case n > 0 && i <= n && !exists:
@@ -186,6 +213,43 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 	}
 }
 
+// exists reports whether something is at name.
+func exists(name string) bool {
+	_, err := os.Stat(name)
+	return err == nil
+}
+
+// laterVolume splits a volume name into the bundle name and the volume's
+// number: "case.dossier.002" gives "case.dossier", 2. i is 0 if name is
+// not a volume's name.
+func laterVolume(name string) (base string, i int) {
+	dot := strings.LastIndexByte(name, '.')
+	num := name[dot+1:]
+	if dot <= 0 || len(num) < 3 || strings.Trim(num, "0123456789") != "" {
+		return "", 0
+	}
+	i, err := strconv.Atoi(num)
+	if err != nil || Name(name[:dot], i) != name {
+		return "", 0
+	}
+	return name[:dot], i
+}
+
+// kindOf names what a file that is not a regular file is.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m.IsDir():
+		return "a folder"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
 func readSeal(path string) (*seal.Seal, error) {
 	s, err := seal.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -196,13 +260,13 @@ func readSeal(path string) (*seal.Seal, error) {
 
 // VerifySeals hashes every file and checks it against its seal and the
 // expected signer: the courier's check, no decryption key needed. Every
-// file must be sealed.
-func (s *Source) VerifySeals(signer *card.Card, progress func(n int64)) error {
+// file must be sealed. It stops with ctx's error once ctx is done.
+func (s *Source) VerifySeals(ctx context.Context, signer *card.Card, progress func(n int64)) error {
 	for i, p := range s.Paths {
 		if s.seal(i) == nil {
 			return fmt.Errorf("%w: %s has no seal (%s): ask the sender for it, or verify the contents with -i", ErrMismatch, p, p+seal.Ext)
 		}
-		d, err := digestFile(p, progress)
+		d, err := digestFile(ctx, p, progress)
 		if err != nil {
 			return err
 		}
@@ -213,7 +277,7 @@ func (s *Source) VerifySeals(signer *card.Card, progress func(n int64)) error {
 	return nil
 }
 
-func digestFile(path string, progress func(int64)) ([]byte, error) {
+func digestFile(ctx context.Context, path string, progress func(int64)) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -224,10 +288,27 @@ func digestFile(path string, progress func(int64)) ([]byte, error) {
 	if progress != nil {
 		w = io.MultiWriter(h, progressWriter(progress))
 	}
-	if _, err := io.Copy(w, f); err != nil {
+	if _, err := io.CopyBuffer(w, ctxReader{ctx, f}, make([]byte, 256<<10)); err != nil {
+		if ctxErr := ctx.Err(); ctxErr != nil {
+			return nil, ctxErr
+		}
 		return nil, fmt.Errorf("read %s: %w", path, err)
 	}
 	return h.Sum(nil), nil
+}
+
+// ctxReader reads from r until ctx is done: a volume of gigabytes on a slow
+// stick must not hold up an interrupt.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(p []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(p)
 }
 
 type progressWriter func(int64)

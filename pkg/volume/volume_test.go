@@ -11,6 +11,7 @@ import (
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -364,7 +365,7 @@ func TestNewWriterRefusesExisting(t *testing.T) {
 	}{
 		{"single: bundle exists", "", 0, true, false},
 		{"single: seal exists", ".minisig", 0, true, false},
-		{"single: a volume exists", ".001", 0, false, false},
+		{"single: a volume exists", ".001", 0, true, true}, // the file would hide the set
 		{"split: first volume exists", ".001", 10, true, false},
 		{"split: single file exists", "", 10, true, true},
 		{"split: second volume only", ".002", 10, false, false}, // caught by Publish
@@ -718,10 +719,47 @@ func TestDiscoverVolumeSet(t *testing.T) {
 			t.Fatalf("seal %d states %+v", i, x.Info)
 		}
 	}
-	// A seal path given for a volume set does not change where its seals
-	// are looked for.
-	if src, err := volume.Discover(s.vol(1), filepath.Join(s.dir, "nowhere.minisig")); err != nil || !src.Sealed() {
-		t.Fatalf("with a seal path: %v", err)
+	// A seal path given for a volume set is a mistake: each volume's seal
+	// is beside it, and the path would be silently ignored.
+	if _, err := volume.Discover(s.vol(1), filepath.Join(s.dir, "nowhere.minisig")); !errors.Is(err, volume.ErrSealForSet) {
+		t.Fatalf("with a seal path: %v, want ErrSealForSet", err)
+	}
+}
+
+// A volume that is not a file (a folder, a pipe, a link to a device) is
+// refused by name before anything is read: /dev/zero would never end.
+func TestDiscoverRefusesAVolumeThatIsNotAFile(t *testing.T) {
+	s := newSet(t)
+	remove(t, s.vol(2))
+	if err := os.Mkdir(s.vol(2), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	_, err := volume.Discover(s.vol(1), "")
+	wantMismatch(t, err, s.vol(2), "is a folder, not a file")
+	if runtime.GOOS == "windows" {
+		return
+	}
+	if err := os.Remove(s.vol(2)); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/zero", s.vol(2)); err != nil {
+		t.Fatal(err)
+	}
+	_, err = volume.Discover(s.vol(1), "")
+	wantMismatch(t, err, s.vol(2), "is a device, not a file")
+}
+
+// Hashing the volumes for their seals ends when the context does.
+func TestVerifySealsStopsWithTheContext(t *testing.T) {
+	s := newSet(t)
+	src, err := volume.Discover(s.vol(1), "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := src.VerifySeals(ctx, person(t, "sender").Card, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("VerifySeals with a cancelled context: %v", err)
 	}
 }
 
@@ -876,9 +914,20 @@ func TestDiscoverFileEndingIn001(t *testing.T) {
 func TestDiscoverRefuses(t *testing.T) {
 	s := newSet(t)
 
-	// A volume opened as if it were a single file.
+	// A later volume, or the bundle's name when only its volumes exist,
+	// names the first volume to give instead.
+	for _, name := range []string{s.vol(2), s.vol(3), s.out} {
+		_, err := volume.Discover(name, "")
+		if !errors.Is(err, volume.ErrNotFirstVolume) || !strings.Contains(err.Error(), "give") || !strings.Contains(err.Error(), s.vol(1)) {
+			t.Errorf("Discover(%s) = %v, want ErrNotFirstVolume naming %s", name, err, s.vol(1))
+		}
+	}
+	// A volume opened as if it were a single file, once a file of the
+	// bundle's name hides the set.
+	mustWrite(t, s.out, []byte("x"))
 	_, err := volume.Discover(s.vol(2), "")
 	wantMismatch(t, err, s.vol(2), "volume 2 of 3", "first volume")
+	remove(t, s.out)
 
 	// The first volume opened while a single file of the base name exists.
 	mustWrite(t, s.out, []byte("x"))
@@ -1062,7 +1111,7 @@ func TestOpenVolumeSealedByOther(t *testing.T) {
 	if n != 2500 {
 		t.Fatalf("%d bytes before the error", n)
 	}
-	wantMismatch(t, src.VerifySeals(person(t, "sender").Card, nil), s.vol(3))
+	wantMismatch(t, src.VerifySeals(context.Background(), person(t, "sender").Card, nil), s.vol(3))
 }
 
 func TestVerifySeals(t *testing.T) {
@@ -1087,7 +1136,7 @@ func TestVerifySeals(t *testing.T) {
 				t.Fatal(err)
 			}
 			var progress int64
-			err = src.VerifySeals(person(t, tt.signer).Card, func(n int64) { progress += n })
+			err = src.VerifySeals(context.Background(), person(t, tt.signer).Card, func(n int64) { progress += n })
 			if tt.fails == 0 {
 				if err != nil {
 					t.Fatal(err)
@@ -1114,7 +1163,7 @@ func TestVerifySealsMissingSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMismatch(t, src.VerifySeals(person(t, "sender").Card, nil), out+seal.Ext, "no seal")
+	wantMismatch(t, src.VerifySeals(context.Background(), person(t, "sender").Card, nil), out+seal.Ext, "no seal")
 
 	// A set whose seals are gone.
 	s := newSet(t)
@@ -1125,7 +1174,7 @@ func TestVerifySealsMissingSeal(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wantMismatch(t, src.VerifySeals(person(t, "sender").Card, nil), s.vol(1)+seal.Ext, "no seal")
+	wantMismatch(t, src.VerifySeals(context.Background(), person(t, "sender").Card, nil), s.vol(1)+seal.Ext, "no seal")
 }
 
 // Errors that are not about integrity are not marked as such.
