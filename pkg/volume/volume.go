@@ -271,7 +271,11 @@ func (s *Source) VerifySeals(ctx context.Context, signer *card.Card, progress fu
 			return err
 		}
 		if err := s.seal(i).Verify(signer, d); err != nil {
-			return fmt.Errorf("%w: %s: %w", ErrMismatch, p, err)
+			var ws *seal.WrongSignerError
+			if errors.As(err, &ws) {
+				return fmt.Errorf("%w: %s: %w", ErrMismatch, p, err)
+			}
+			return fmt.Errorf("%w: %s: %w; get it and its seal again from the sender", ErrMismatch, p, err)
 		}
 	}
 	return nil
@@ -428,7 +432,7 @@ func (r *Reader) check() error {
 		if errors.As(err, &ws) {
 			return fmt.Errorf("%w: %s was sealed by the key %s, but --from names %s: check who sent it", ErrMismatch, r.src.Paths[r.i], ws.StatedShort(), ws.Expected.Label())
 		}
-		return fmt.Errorf("%w: %s (%s) does not match its seal: %w", ErrMismatch, r.src.Paths[r.i], what, err)
+		return fmt.Errorf("%w: %s (%s) does not match its seal: %w; get it and its seal again from the sender", ErrMismatch, r.src.Paths[r.i], what, err)
 	}
 	return nil
 }
