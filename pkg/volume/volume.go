@@ -191,7 +191,16 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 			return nil, mismatch("volume %s is missing: the bundle has %d volumes (bring every volume into the same folder)", name, n)
 		case n > 0 && i > n && exists:
 			return nil, mismatch("extra volume %s: the seals say the bundle has only %d volumes (is it from another bundle?)", name, n)
-		case n > 0 && i > n, n == 0 && !exists:
+		case n == 0 && !exists:
+			// Without seals the count is not known: a later volume past
+			// this gap means this one is missing, not that the set ends.
+			for _, later := range staleVolumes(base, i) {
+				if !strings.HasSuffix(later, seal.Ext) {
+					return nil, mismatch("volume %s is missing (%s is there): bring every volume into the same folder", name, later)
+				}
+			}
+			return src, nil
+		case n > 0 && i > n:
 			return src, nil
 		}
 		s, err := readSeal(name + seal.Ext)

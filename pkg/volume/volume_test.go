@@ -808,6 +808,19 @@ func TestDiscoverMismatch(t *testing.T) {
 	}
 }
 
+// A gap in an unsealed set, with a volume after it, names the missing
+// volume instead of ending the set there (found by an audit: the set then
+// failed to decrypt, naming nothing).
+func TestDiscoverUnsealedSetWithAGap(t *testing.T) {
+	s := newSet(t)
+	for i := 1; i <= 3; i++ {
+		remove(t, s.vol(i)+seal.Ext)
+	}
+	remove(t, s.vol(2))
+	_, err := volume.Discover(s.vol(1), "")
+	wantMismatch(t, err, s.vol(2), "is missing ("+s.vol(3)+" is there)")
+}
+
 func TestDiscoverUnsealedSet(t *testing.T) {
 	for _, tt := range []struct {
 		name    string
@@ -816,7 +829,7 @@ func TestDiscoverUnsealedSet(t *testing.T) {
 	}{
 		{"no seals", func(t *testing.T, s *set) {}, 3},
 		{"stops at the first gap", func(t *testing.T, s *set) { remove(t, s.vol(3)) }, 2},
-		{"only the first volume", func(t *testing.T, s *set) { remove(t, s.vol(2)) }, 1},
+		{"only the first volume", func(t *testing.T, s *set) { remove(t, s.vol(2)); remove(t, s.vol(3)) }, 1},
 		{"later seals do not seal it", func(t *testing.T, s *set) {
 			mustWrite(t, s.vol(2)+seal.Ext, mustRead(t, s.vol(2)+seal.Ext+".kept"))
 		}, 3},
