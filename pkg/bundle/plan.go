@@ -780,6 +780,41 @@ func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
 			return s, "stored paths start with the name of the folder given"
 		}
 	}
+	// A rule naming a folder (case/medical, as an exclude may) labels
+	// nothing: a category glob matches files.
+	inFolder := func(g string) string {
+		if folders || strings.HasSuffix(g, "/**") {
+			return ""
+		}
+		g = strings.TrimSuffix(g, "/") + "/**"
+		for _, s := range []string{g, strings.ReplaceAll(g, "[", "[[]")} {
+			if matches(s) {
+				return s
+			}
+		}
+		return ""
+	}
+	if s := inFolder(glob); s != "" {
+		return s, "a category glob matches files, not folders: FOLDER/** labels every file in it"
+	}
+	// The path to the folder as typed (evidence/case/medical/** for the
+	// folder evidence/case, whose files are stored as case/…).
+	for i := strings.IndexByte(glob, '/'); i >= 0; i = nextSlash(glob, i) {
+		rest := glob[i+1:]
+		first, _, _ := strings.Cut(rest, "/")
+		if strings.ContainsAny(first, "*?") || !slices.ContainsFunc(slices.Collect(maps.Keys(firsts)), func(f string) bool {
+			ok, err := category.Match(first, f)
+			return err == nil && ok
+		}) {
+			continue // not the name of a folder given, but a wildcard
+		}
+		if matches(rest) {
+			return rest, "stored paths start with the name of the folder given, not the path to it"
+		}
+		if s := inFolder(rest); s != "" {
+			return s, "stored paths start with the name of the folder given, not the path to it, and a category glob matches files: FOLDER/** labels every file in it"
+		}
+	}
 	lower := strings.ToLower(glob)
 	for _, path := range paths {
 		if ok, err := category.Match(lower, strings.ToLower(path)); err == nil && ok {
@@ -787,6 +822,14 @@ func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
 		}
 	}
 	return "", ""
+}
+
+// nextSlash returns the index of the first '/' in s after i, or -1.
+func nextSlash(s string, i int) int {
+	if j := strings.IndexByte(s[i+1:], '/'); j >= 0 {
+		return i + 1 + j
+	}
+	return -1
 }
 
 // givenInside finds a path to pack that lies inside a folder also given

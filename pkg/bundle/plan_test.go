@@ -527,7 +527,15 @@ func TestSuggestGlob(t *testing.T) {
 		{"MLA[[]7]/Medical/** ", false, "MLA[[]7]/Medical/**"},
 		{"MLA[[]7]/medical/**", false, "MLA[7]/Medical/r.txt"},
 		{"MLA[7]/Medical", true, "MLA[[]7]/Medical"},
-		{"MLA[7]/Medical", false, ""},
+		{"MLA[7]/Medical", false, "MLA[[]7]/Medical/**"},
+		{"MLA[[]7]/Medical", false, "MLA[[]7]/Medical/**"},
+		{"MLA[[]7]/Medical/", false, "MLA[[]7]/Medical/**"},
+		// The path to the folder given, as typed, in front.
+		{"evidence/MLA[[]7]/Medical/**", false, "MLA[[]7]/Medical/**"},
+		{"x/y/MLA[[]7]/Medical", false, "MLA[[]7]/Medical/**"},
+		{"evidence/MLA[[]7]/Medical", true, "MLA[[]7]/Medical"},
+		{"evidence/Medical/**", false, ""},
+		{"intercepts/**/x", false, ""}, // not "**/x": a wildcard is no folder's name
 		{"**/*.tmp", true, ""},
 		{"intercepts/**", false, ""},
 	} {
