@@ -243,6 +243,12 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
+	if a, b, ok := givenTwice(paths); ok {
+		if a == b {
+			return nil, fmt.Errorf("%w: %s is given twice: give it once", ErrInput, a)
+		}
+		return nil, fmt.Errorf("%w: %s and %s are the same %s, given twice (through a link, or spelled two ways): its files would go in twice, under two names, the second copy escaping --exclude and the recipients' policy; give it once", ErrInput, a, b, fileOrFolder(a))
+	}
 	if inner, outer, ok := givenInside(paths); ok {
 		return nil, fmt.Errorf("%w: %s is inside %s, which is packed too: its files would go in twice, under two names and perhaps two labels, the copy given by name escaping --exclude and the recipients' policy; give only %s (and leave out what should not go with --exclude)", ErrInput, inner, outer, outer)
 	}
@@ -832,14 +838,39 @@ func nextSlash(s string, i int) int {
 	return -1
 }
 
+// givenTwice finds two paths to pack that are one file or folder, by
+// identity (a link and its target, "case" and "case/", or the same name
+// twice).
+func givenTwice(paths []string) (a, b string, ok bool) {
+	stats := make([]os.FileInfo, len(paths))
+	for i, p := range paths {
+		stats[i], _ = os.Stat(p)
+	}
+	for i := range paths {
+		for j := i + 1; j < len(paths); j++ {
+			if stats[i] != nil && stats[j] != nil && os.SameFile(stats[i], stats[j]) {
+				return paths[i], paths[j], true
+			}
+		}
+	}
+	return "", "", false
+}
+
+// fileOrFolder says which path is.
+func fileOrFolder(path string) string {
+	if st, err := os.Stat(path); err == nil && st.IsDir() {
+		return "folder"
+	}
+	return "file"
+}
+
 // givenInside finds a path to pack that lies inside a folder also given
 // (case and case/medical/report.txt), by file identity, so that links,
 // "..", and other spellings of a folder are seen through: its files would
 // otherwise be packed twice. The path is resolved first (a ".." after a
 // link leads out of the link's target, which cleaning the name would
-// miss), then its folders are compared one by one. The same path given
-// twice is left to the collision check, which names the duplicate stored
-// path.
+// miss), then its folders are compared one by one. A folder given twice
+// is givenTwice's to find.
 func givenInside(paths []string) (inner, outer string, ok bool) {
 	for _, o := range paths {
 		ost, err := os.Stat(o)

@@ -33,6 +33,24 @@ func TestMakePlanRefusesAPathInsideAnother(t *testing.T) {
 			t.Errorf("MakePlan(%q) = %v, want it refused", paths, err)
 		}
 	}
+	// The same folder or file under two names (found by an audit: a link
+	// to the folder, with the slash shell completion adds, went in twice
+	// and its copy escaped --exclude).
+	twice := [][]string{
+		{caseDir, caseDir},
+		{caseDir, caseDir + "/"},
+		{caseDir, filepath.Join(caseDir, ".")},
+		{report, filepath.Join(caseDir, "medical", "..", "medical", "r.txt")},
+	}
+	if err := os.Symlink(caseDir, filepath.Join(dir, "link")); err == nil {
+		twice = append(twice, []string{caseDir, filepath.Join(dir, "link") + "/"}, []string{filepath.Join(dir, "link", "."), caseDir})
+	}
+	for _, paths := range twice {
+		_, err := MakePlan(paths, nil, defaults, "case/medical")
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "given twice") || !strings.Contains(err.Error(), "give it once") {
+			t.Errorf("MakePlan(%q) = %v, want it refused as given twice", paths, err)
+		}
+	}
 	if err := os.Link(filepath.Join(caseDir, "s.txt"), filepath.Join(caseDir, "s-link.txt")); err != nil {
 		t.Skipf("no hard links here: %v", err)
 	}
