@@ -648,3 +648,105 @@ func TestFaultSyncFails(t *testing.T) {
 	}
 	requireNoTemps(t, e.dir)
 }
+
+// Files the user may not read are found by plan, all of them, before pack
+// starts; before, plan said "ready" and pack failed on the first of them
+// part-way through. The permission bits are what the OS enforces only for
+// others than root, so dossier runs as nobody (setpriv), from a copy of
+// itself in a folder nobody may enter.
+func TestFaultUnreadableFilesArePlanned(t *testing.T) {
+	if os.Geteuid() != 0 {
+		t.Skip("skipped: running dossier as another user (setpriv) needs root")
+	}
+	setpriv, err := exec.LookPath("setpriv")
+	if err != nil {
+		t.Skip("skipped: setpriv (util-linux) is not installed")
+	}
+	e := newFaultEnv(t)
+	dir, err := os.MkdirTemp("", "dossier-unreadable-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data, err := os.ReadFile(e.bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	card, err := os.ReadFile(filepath.Join(e.dir, "bob.card"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, content := range map[string][]byte{
+		"dossier": data, "bob.card": card, "case/a.txt": []byte("a"),
+		"case/secret.txt": []byte("s"), "case/sub/also.txt": []byte("s"), "case/sub/fine.txt": []byte("f"),
+	} {
+		path := filepath.Join(dir, name)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, content, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.Chmod(filepath.Join(dir, "dossier"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"case/secret.txt", "case/sub/also.txt"} {
+		if err := os.Chmod(filepath.Join(dir, name), 0); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []string{dir, filepath.Join(dir, "case"), filepath.Join(dir, "case", "sub")} {
+		if err := os.Chmod(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	asNobody := func(args ...string) outcome {
+		cmd := exec.Command(setpriv, append([]string{"--reuid=65534", "--regid=65534", "--clear-groups",
+			"env", "DOSSIER_HOME=" + filepath.Join(dir, "home-nobody"), filepath.Join(dir, "dossier")}, args...)...)
+		cmd.Dir = dir
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		o, err := result(cmd.Run(), &stdout, &stderr)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return o
+	}
+	if o := asNobody("version"); o.code != 0 {
+		t.Skipf("skipped: this machine does not let root run a program as nobody: exit %d: %s", o.code, o.stderr)
+	}
+	o := asNobody("plan", "-r", "bob.card", "--default-category", "other", "case")
+	requireFailure(t, "plan", o, exitError,
+		"2 files cannot be read (permission denied): case/secret.txt; case/sub/also.txt (make them readable to you, or leave them out with --exclude)")
+	o = asNobody("plan", "-r", "bob.card", "--default-category", "other", "--exclude", "case/secret.txt", "--exclude", "case/sub/also.txt", "case")
+	if o.code != 0 || !strings.Contains(o.stdout, "ready") {
+		t.Fatalf("plan with the unreadable files excluded: exit %d\n%s%s", o.code, o.stdout, o.stderr)
+	}
+}
+
+// A pack to standard output that fails part-way (a later file changed)
+// says that what it already wrote there is an incomplete bundle: a file
+// the shell made of it is not pack's to remove, and looks like a bundle.
+func TestFaultPackToStdoutFailsPartWay(t *testing.T) {
+	e := newFaultEnv(t)
+	input := e.input(t, "case", 4<<20)
+	later := filepath.Join(input, "z-later.txt")
+	if err := os.WriteFile(later, []byte("planned"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	release := filepath.Join(t.TempDir(), "go")
+	p := e.start(t, release, "pack", "-i", "alice.id", "-r", "bob.card", "-o", "-", "--default-category", "other", "--no-progress", input)
+	if err := os.WriteFile(later, []byte("changed after planning"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := p.wait(t)
+	requireFailure(t, "pack -o -", o, exitError, "z-later.txt", "while packing",
+		"already written to standard output are an incomplete bundle: discard them")
+	if len(o.stdout) == 0 {
+		t.Fatal("nothing was written to standard output before the failure; the test shows nothing")
+	}
+}

@@ -357,9 +357,15 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	// silently and unlogged: the write fails instead, and pack says so.
 	signal.Ignore(syscall.SIGPIPE)
 	h := seal.NewHasher()
-	man, err := bundle.Pack(ctx, io.MultiWriter(g.stdout, h), plan, opts)
+	out := &countingWriter{w: g.stdout}
+	man, err := bundle.Pack(ctx, io.MultiWriter(out, h), plan, opts)
 	if errors.Is(err, syscall.EPIPE) {
 		return nil, fmt.Errorf("the program reading standard output stopped before the bundle was complete, so what it got is unusable; pack again into a file with -o FILE, or to a reader that takes it all: %w", err)
+	}
+	if err != nil && out.n > 0 {
+		// A file the shell made of standard output is not removed by
+		// pack, and looks like a bundle.
+		return nil, fmt.Errorf("%w (the %s already written to standard output are an incomplete bundle: discard them)", err, humanBytes(out.n))
 	}
 	if err != nil {
 		return nil, err
@@ -489,4 +495,16 @@ func checkOutputFolder(out string) error {
 		return fmt.Errorf("%w: %s, where %s would go, is not a folder", bundle.ErrTargetExists, dir, out)
 	}
 	return nil
+}
+
+// countingWriter counts the bytes written through it.
+type countingWriter struct {
+	w io.Writer
+	n int64
+}
+
+func (c *countingWriter) Write(p []byte) (int, error) {
+	n, err := c.w.Write(p)
+	c.n += int64(n)
+	return n, err
 }

@@ -282,6 +282,27 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// not only the first: an officer renames them in one go.
 	var unsafeNames []string
 	unsafeCount := 0
+	// Files this process may not read, found now rather than by pack
+	// part-way through (a plan must say whether pack would go ahead).
+	var unreadable []string
+	unreadableCount := 0
+	readable := func(path string, info fs.FileInfo, open func() (*os.File, error)) bool {
+		if !mayBeUnreadable(info) {
+			return true
+		}
+		f, err := open()
+		if err == nil {
+			f.Close()
+			return true
+		}
+		if !errors.Is(err, fs.ErrPermission) {
+			return true // pack meets and reports whatever this is
+		}
+		if unreadableCount++; len(unreadable) < maxUnsafeListed {
+			unreadable = append(unreadable, path)
+		}
+		return false
+	}
 	mtimeOf := func(info fs.FileInfo) manifest.Time { return manifest.TimeOf(info.ModTime()) }
 	skip := func(src, stored string, info fs.FileInfo) {
 		stored = safepath.Normalize(stored)
@@ -375,6 +396,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		case excluded(base):
 			skip(p, base, info)
 		case info.Mode().IsRegular():
+			if !readable(p, info, func() (*os.File, error) { return os.Open(p) }) {
+				continue
+			}
 			if err := add(p, base, info, nil, 0); err != nil {
 				return nil, err
 			}
@@ -397,7 +421,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				rel := filepath.FromSlash(name)
 				path := filepath.Join(p, rel)
 				if err != nil {
-					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
+					return fmt.Errorf("%w: cannot read %s: %w", ErrInput, path, err)
 				}
 				stored := storedPath(path, base, rel)
 				if d.IsDir() {
@@ -409,7 +433,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				}
 				info, err := d.Info()
 				if err != nil {
-					return fmt.Errorf("%w: cannot read %s: %v", ErrInput, path, err)
+					return fmt.Errorf("%w: cannot read %s: %w", ErrInput, path, err)
 				}
 				if excluded(stored) {
 					skip(path, stored, info)
@@ -417,6 +441,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				}
 				if err := checkType(path, info); err != nil {
 					return err
+				}
+				if !readable(path, info, func() (*os.File, error) { return root.Open(name) }) {
+					return nil
 				}
 				// path is p and rel joined and cleaned, and ends in rel.
 				return add(path, stored, info, folder, len(path)-len(rel))
@@ -430,6 +457,14 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				return nil, err
 			}
 		}
+	}
+	if unreadableCount > 0 {
+		more := ""
+		if unreadableCount > len(unreadable) {
+			more = fmt.Sprintf("; and %d more", unreadableCount-len(unreadable))
+		}
+		return nil, fmt.Errorf("%w: %s cannot be read (permission denied): %s%s (make %s readable to you, or leave %s out with --exclude)",
+			ErrInput, plural(unreadableCount, "file"), strings.Join(unreadable, "; "), more, itOrThem(unreadableCount), itOrThem(unreadableCount))
 	}
 	switch {
 	case unsafeCount == 1:
@@ -486,7 +521,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 func openFolder(p string, info fs.FileInfo) (*os.Root, error) {
 	root, err := os.OpenRoot(p)
 	if err != nil {
-		return nil, fmt.Errorf("%w: cannot read %s: %v", ErrInput, p, err)
+		return nil, fmt.Errorf("%w: cannot read %s: %w", ErrInput, p, err)
 	}
 	if now, err := root.Stat("."); err != nil || !os.SameFile(now, info) {
 		root.Close()
@@ -900,4 +935,20 @@ func givenInside(paths []string) (inner, outer string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// plural is "1 file", "2 files".
+func plural(n int, noun string) string {
+	if n == 1 {
+		return "1 " + noun
+	}
+	return fmt.Sprintf("%d %ss", n, noun)
+}
+
+// itOrThem is "it" for one, "them" for more.
+func itOrThem(n int) string {
+	if n == 1 {
+		return "it"
+	}
+	return "them"
 }
