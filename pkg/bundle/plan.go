@@ -9,8 +9,11 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
+
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
@@ -507,6 +510,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		stored[i] = f.File.Path
 	}
 	if err := safepath.CollisionsOrSpellings(stored); err != nil {
+		if msg := sameStoredName(plan.Files, err); msg != "" {
+			return nil, fmt.Errorf("%w: %s", ErrInput, msg)
+		}
 		return nil, fmt.Errorf("%w: %v (rename one of them)", ErrInput, err)
 	}
 	if len(plan.Files) > manifest.MaxFiles {
@@ -951,4 +957,37 @@ func itOrThem(n int) string {
 		return "it"
 	}
 	return "them"
+}
+
+// sameStoredName explains a collision of two files stored under one name,
+// which the stored paths alone cannot: both read "case/é.txt". It names
+// the files on disk, with their code points where they look alike (an
+// NFC and an NFD spelling of one name, both stored in NFC). It returns ""
+// if err lists no such pair.
+func sameStoredName(files []Input, err error) string {
+	var ce *safepath.CollisionError
+	if !errors.As(err, &ce) {
+		return ""
+	}
+	for _, pair := range ce.Pairs {
+		if pair[0] != pair[1] {
+			continue
+		}
+		var sources []string
+		for i := range files {
+			if files[i].File.Path == pair[0] {
+				sources = append(sources, files[i].Source())
+			}
+		}
+		if len(sources) < 2 {
+			continue
+		}
+		a, b := sources[0], sources[1]
+		if a != b && norm.NFC.String(a) == norm.NFC.String(b) {
+			return fmt.Sprintf("%s and %s are one name in two Unicode spellings (composed and decomposed), which would both be stored as %s: rename one of them",
+				strconv.QuoteToASCII(a), strconv.QuoteToASCII(b), strconv.QuoteToASCII(pair[0]))
+		}
+		return fmt.Sprintf("%s and %s would both be stored as %q: rename one of them, or give their folders under different names", a, b, pair[0])
+	}
+	return ""
 }

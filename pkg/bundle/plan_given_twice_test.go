@@ -62,3 +62,24 @@ func TestMakePlanRefusesAPathInsideAnother(t *testing.T) {
 		t.Fatalf("a tree with a hard link: %d files planned, want 3", len(plan.Files))
 	}
 }
+
+// Two files stored under one name say which files they are on disk (found
+// by an audit: the message showed the stored name twice, alike).
+func TestMakePlanNamesFilesStoredAlike(t *testing.T) {
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/caf\u00e9.txt": "nfc", "case/cafe\u0301.txt": "nfd", "a/evidence/x.txt": "a", "b/evidence/x.txt": "b"})
+	defaults := []category.ID{category.Other}
+	entries, _ := os.ReadDir(filepath.Join(dir, "case"))
+	if len(entries) == 2 {
+		_, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, defaults)
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), `caf\u00e9.txt"`) || !strings.Contains(err.Error(), `cafe\u0301.txt"`) ||
+			!strings.Contains(err.Error(), "one name in two Unicode spellings") {
+			t.Errorf("NFC and NFD names: %v", err)
+		}
+	}
+	_, err := MakePlan([]string{filepath.Join(dir, "a", "evidence"), filepath.Join(dir, "b", "evidence")}, nil, defaults)
+	want := filepath.Join(dir, "a", "evidence", "x.txt") + " and " + filepath.Join(dir, "b", "evidence", "x.txt") + ` would both be stored as "evidence/x.txt"`
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), want) {
+		t.Errorf("two folders of one name: %v, want it to say %s", err, want)
+	}
+}
