@@ -289,6 +289,10 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// part-way through (a plan must say whether pack would go ahead).
 	var unreadable []string
 	unreadableCount := 0
+	// Links, pipes, devices found in the folders: all of them are listed.
+	var special []string
+	specialCount := 0
+	var firstSpecial error
 	readable := func(path string, info fs.FileInfo, open func() (*os.File, error)) bool {
 		if !mayBeUnreadable(info) {
 			return true
@@ -443,7 +447,13 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 					return nil
 				}
 				if err := checkType(path, info); err != nil {
-					return err
+					if specialCount++; specialCount == 1 {
+						firstSpecial = err
+					}
+					if len(special) < maxUnsafeListed {
+						special = append(special, fmt.Sprintf("%s (%s)", path, kindOf(info.Mode())))
+					}
+					return nil
 				}
 				if !readable(path, info, func() (*os.File, error) { return root.Open(name) }) {
 					return nil
@@ -460,6 +470,17 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				return nil, err
 			}
 		}
+	}
+	switch {
+	case specialCount == 1:
+		return nil, firstSpecial
+	case specialCount > 1:
+		more := ""
+		if specialCount > len(special) {
+			more = fmt.Sprintf("; and %d more", specialCount-len(special))
+		}
+		return nil, fmt.Errorf("%w: %d entries are not regular files: %s%s; dossier packs regular files only (copy a link's target in instead, or leave them out with --exclude)",
+			ErrInput, specialCount, strings.Join(special, "; "), more)
 	}
 	if unreadableCount > 0 {
 		more := ""
@@ -688,16 +709,31 @@ func checkType(path string, info fs.FileInfo) error {
 	case m.IsRegular():
 		return nil
 	case m&fs.ModeSymlink != 0:
-		return fmt.Errorf("%w: %s is a symbolic link; dossier packs regular files only (copy the target in instead)", ErrInput, path)
+		return fmt.Errorf("%w: %s is a symbolic link; dossier packs regular files only (copy the target in instead, or leave it out with --exclude)", ErrInput, path)
 	case m&fs.ModeNamedPipe != 0:
-		return fmt.Errorf("%w: %s is a named pipe (FIFO); dossier packs regular files only", ErrInput, path)
+		return fmt.Errorf("%w: %s is a named pipe (FIFO); dossier packs regular files only (leave it out with --exclude)", ErrInput, path)
 	case m&fs.ModeSocket != 0:
-		return fmt.Errorf("%w: %s is a socket; dossier packs regular files only", ErrInput, path)
+		return fmt.Errorf("%w: %s is a socket; dossier packs regular files only (leave it out with --exclude)", ErrInput, path)
 	case m&fs.ModeDevice != 0:
-		return fmt.Errorf("%w: %s is a device; dossier packs regular files only", ErrInput, path)
+		return fmt.Errorf("%w: %s is a device; dossier packs regular files only (leave it out with --exclude)", ErrInput, path)
 	default:
-		return fmt.Errorf("%w: %s is not a regular file (%v)", ErrInput, path, m.Type())
+		return fmt.Errorf("%w: %s is not a regular file (%v; leave it out with --exclude)", ErrInput, path, m.Type())
 	}
+}
+
+// kindOf names what a file that is not a regular file is.
+func kindOf(m fs.FileMode) string {
+	switch {
+	case m&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case m&fs.ModeNamedPipe != 0:
+		return "a named pipe"
+	case m&fs.ModeSocket != 0:
+		return "a socket"
+	case m&fs.ModeDevice != 0:
+		return "a device"
+	}
+	return "not a regular file"
 }
 
 // Summary totals the plan's files and bytes per category.
