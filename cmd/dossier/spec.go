@@ -360,6 +360,28 @@ func (s *spec) recipient(r string) string {
 // explicitly on the command line (changed reports which flags were).
 func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]string) error {
 	use := func(key, flag string) bool { return s.set[key] && !changed(flag) }
+	// Values the flags would refuse are refused here, naming the spec
+	// and its key rather than a flag the user never typed.
+	if use("default_category", "default-category") {
+		if _, err := category.ParseList(s.DefaultCategory); err != nil {
+			return specError(s.path, "default_category: %v", err)
+		}
+	}
+	if use("exclude", "exclude") {
+		for _, g := range s.Exclude {
+			if _, err := category.Match(category.NormalizeGlob(g), "x"); err != nil || strings.TrimSpace(g) == "" {
+				return specError(s.path, "exclude = %q is not a glob like \"case/drafts/**\" or \"**/*.tmp\"", g)
+			}
+		}
+	}
+	if use("split", "split") {
+		if _, err := parseSize(s.Split); err != nil {
+			return specError(s.path, "split = %q is not a size like \"4G\", \"700M\" or \"2GiB\"", s.Split)
+		}
+	}
+	if s.set["paths"] && len(*paths) == 0 && slices.Contains(s.Paths, "") {
+		return specError(s.path, "paths holds an empty name: name each file or folder, relative to the spec's folder")
+	}
 	// A repeatable flag replaces the spec's whole list, as documented; an
 	// officer adding one rule on the command line is told what went.
 	var specCategories []string
