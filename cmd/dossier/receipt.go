@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -79,6 +80,11 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	// they went: a receipt from anyone else, or naming another bundle, is
 	// refused.
 	packed, logErr := packedHere(hexDigest(digest))
+	if errors.Is(logErr, custody.ErrBroken) {
+		// As for open's replay check: an altered log could hide the pack
+		// that would refute this receipt.
+		return fmt.Errorf("%s: the custody log is damaged, so whether these bytes were packed here, and for whom, cannot be checked: %w; keep the damaged log as evidence and start a new one (see 'dossier log verify'), then verify the receipt again", path, logErr)
+	}
 	if logErr != nil {
 		g.warn("could not read the custody log to check the receipt against the pack: %s\n", oneLine(logErr.Error()))
 	}
@@ -92,7 +98,11 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	}
 	ev.BundleID, ev.BundleHash = r.BundleID, hexDigest(digest)
 	if g.JSON {
-		out := map[string]any{"ok": true, "receipt": r, "pack_entry": nil}
+		doc, err := receiptJSON(r)
+		if err != nil {
+			return err
+		}
+		out := map[string]any{"ok": true, "receipt": doc, "pack_entry": nil, "log_checked": logErr == nil}
 		if packed != nil {
 			out["pack_entry"] = packed.Seq
 		}
@@ -112,6 +122,21 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	}
 	g.say("    not checked: %s, so which bundle they are and that %s was a recipient rest on the receipt's word; check on the machine that packed it\n", why, oneLine(r.Recipient.Name))
 	return nil
+}
+
+// receiptJSON is the receipt as its own JSON document, but with both
+// parties as --json prints parties everywhere: "org" always there.
+func receiptJSON(r *receipt.Receipt) (map[string]any, error) {
+	data, err := json.Marshal(r)
+	if err != nil {
+		return nil, err
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	doc["sender"], doc["recipient"] = jsonParty(r.Sender), jsonParty(r.Recipient)
+	return doc, nil
 }
 
 // packedHere returns the custody log's entry of the pack that wrote the
