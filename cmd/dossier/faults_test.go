@@ -749,4 +749,12 @@ func TestFaultPackToStdoutFailsPartWay(t *testing.T) {
 	if len(o.stdout) == 0 {
 		t.Fatal("nothing was written to standard output before the failure; the test shows nothing")
 	}
+
+	// Interrupted, it says so too, besides that nothing was published.
+	p = e.start(t, "", "pack", "-i", "alice.id", "-r", "bob.card", "-o", "-", "--default-category", "other", "--no-progress", filepath.Join(e.dir, "case"))
+	if err := p.cmd.Process.Signal(syscall.SIGINT); err != nil {
+		t.Fatal(err)
+	}
+	requireFailure(t, "pack -o - interrupted", p.wait(t), exitInterrupted,
+		"interrupted; temporary files were removed and nothing was published; the ", "already written to standard output are an incomplete bundle: discard them")
 }

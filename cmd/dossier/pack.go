@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -176,7 +177,7 @@ func prepare(o *packOptions) (*packInputs, error) {
 		}
 	}
 	for _, x := range o.Exclude {
-		if _, err := category.Match(x, "x"); err != nil {
+		if !validExclude(x) {
 			return nil, usagef("--exclude %q is not a glob like 'case/drafts/**' or '**/*.tmp'", x)
 		}
 	}
@@ -359,13 +360,13 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	h := seal.NewHasher()
 	out := &countingWriter{w: g.stdout}
 	man, err := bundle.Pack(ctx, io.MultiWriter(out, h), plan, opts)
-	if errors.Is(err, syscall.EPIPE) {
+	if brokenPipe(err) {
 		return nil, fmt.Errorf("the program reading standard output stopped before the bundle was complete, so what it got is unusable; pack again into a file with -o FILE, or to a reader that takes it all: %w", err)
 	}
 	if err != nil && out.n > 0 {
 		// A file the shell made of standard output is not removed by
 		// pack, and looks like a bundle.
-		return nil, fmt.Errorf("%w (the %s already written to standard output are an incomplete bundle: discard them)", err, humanBytes(out.n))
+		return nil, &partialOutputError{err: err, n: out.n}
 	}
 	if err != nil {
 		return nil, err
@@ -507,4 +508,37 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	n, err := c.w.Write(p)
 	c.n += int64(n)
 	return n, err
+}
+
+// validExclude reports whether x is a glob --exclude (or a spec's exclude)
+// can use: one category.Match accepts, once normalized as MakePlan does,
+// and not blank.
+func validExclude(x string) bool {
+	_, err := category.Match(category.NormalizeGlob(x), "x")
+	return err == nil && strings.TrimSpace(x) != ""
+}
+
+// brokenPipe reports whether err is a write to a pipe whose reader has
+// gone: EPIPE, or on Windows ERROR_BROKEN_PIPE and ERROR_NO_DATA.
+func brokenPipe(err error) bool {
+	if errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	return runtime.GOOS == "windows" && (errors.Is(err, syscall.Errno(109)) || errors.Is(err, syscall.Errno(232)))
+}
+
+// partialOutputError is a failure of pack -o - after some of the bundle
+// went to standard output. A file the shell made of it is not pack's to
+// remove, and looks like a bundle: the message says to discard it, also
+// when the failure is an interrupt (see run).
+type partialOutputError struct {
+	err error
+	n   int64
+}
+
+func (e *partialOutputError) Error() string { return e.err.Error() + " (" + e.note() + ")" }
+func (e *partialOutputError) Unwrap() error { return e.err }
+
+func (e *partialOutputError) note() string {
+	return fmt.Sprintf("the %s already written to standard output are an incomplete bundle: discard them", humanBytes(e.n))
 }

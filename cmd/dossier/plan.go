@@ -12,6 +12,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 func newPlanCommand(g *globalOptions) *cobra.Command {
@@ -132,6 +133,13 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 			problems = append(problems, oneLine(err.Error()))
 		} else if _, err := os.Lstat(o.Output); err == nil && !o.Force {
 			problems = append(problems, fmt.Sprintf("%s exists: pack never replaces it without --force", o.Output))
+		} else if w, err := volume.NewWriter(o.Output, in.split, o.Force); err != nil {
+			// The names pack would write, and the volumes it would hide
+			// or leave beside them, checked as pack checks them (a writer
+			// makes no file until the first write).
+			problems = append(problems, oneLine(err.Error()))
+		} else {
+			w.Abort()
 		}
 	}
 	mcase := in.mcase

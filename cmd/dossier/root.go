@@ -145,7 +145,12 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return exitOK
 	}
 	if ctx.Err() != nil && (errors.Is(err, context.Canceled) || errors.Is(err, ctx.Err())) {
-		err = errInterrupted
+		var partial *partialOutputError
+		if errors.As(err, &partial) {
+			err = fmt.Errorf("%w; %s", errInterrupted, partial.note())
+		} else {
+			err = errInterrupted
+		}
 	}
 	g.JSON = g.JSON || jsonRequested(args)
 	code, kind := classify(err)

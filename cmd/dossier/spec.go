@@ -14,6 +14,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
@@ -369,14 +370,16 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 	}
 	if use("exclude", "exclude") {
 		for _, g := range s.Exclude {
-			if _, err := category.Match(category.NormalizeGlob(g), "x"); err != nil || strings.TrimSpace(g) == "" {
+			if !validExclude(g) {
 				return specError(s.path, "exclude = %q is not a glob like \"case/drafts/**\" or \"**/*.tmp\"", g)
 			}
 		}
 	}
 	if use("split", "split") {
-		if _, err := parseSize(s.Split); err != nil {
+		if n, err := parseSize(s.Split); err != nil {
 			return specError(s.path, "split = %q is not a size like \"4G\", \"700M\" or \"2GiB\"", s.Split)
+		} else if n < bundle.MinVolumeSize {
+			return specError(s.path, "split = %q is too small: volumes must be at least %d bytes", s.Split, bundle.MinVolumeSize)
 		}
 	}
 	if s.set["paths"] && len(*paths) == 0 && slices.Contains(s.Paths, "") {

@@ -470,8 +470,11 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
 	}
-	if notHere(filepath.Join(dir, "bagit.txt")) && notHere(filepath.Join(dir, BagManifestName)) {
-		return nil, integrity("%s is not a folder that dossier open wrote (it has neither bagit.txt nor %s): verify takes a bundle, or a folder open wrote", dir, BagManifestName)
+	if notHere(filepath.Join(dir, "bagit.txt")) && notHere(filepath.Join(dir, BagManifestName)) && notHere(filepath.Join(dir, bagit.PayloadDir)) {
+		// Nothing of a bag at all: the wrong folder, not a damaged one
+		// (which keeps its data/ folder at least), so not an integrity
+		// failure a script would take for tampering.
+		return nil, fmt.Errorf("%s is not a folder that dossier open wrote (it has no bagit.txt, %s or %s folder): verify takes a bundle, or a folder open wrote", dir, BagManifestName, bagit.PayloadDir)
 	}
 	bag, err := bagit.Read(dir)
 	if err != nil {

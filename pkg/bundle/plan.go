@@ -291,7 +291,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	unreadableCount := 0
 	// Links, pipes, devices found in the folders: all of them are listed.
 	var special []string
-	specialCount := 0
+	specialCount, specialLinks := 0, 0
 	var firstSpecial error
 	readable := func(path string, info fs.FileInfo, open func() (*os.File, error)) bool {
 		if !mayBeUnreadable(info) {
@@ -450,6 +450,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 					if specialCount++; specialCount == 1 {
 						firstSpecial = err
 					}
+					if info.Mode()&fs.ModeSymlink != 0 {
+						specialLinks++
+					}
 					if len(special) < maxUnsafeListed {
 						special = append(special, fmt.Sprintf("%s (%s)", path, kindOf(info.Mode())))
 					}
@@ -479,8 +482,12 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if specialCount > len(special) {
 			more = fmt.Sprintf("; and %d more", specialCount-len(special))
 		}
-		return nil, fmt.Errorf("%w: %d entries are not regular files: %s%s; dossier packs regular files only (copy a link's target in instead, or leave them out with --exclude)",
-			ErrInput, specialCount, strings.Join(special, "; "), more)
+		what := "leave them out with --exclude"
+		if specialLinks > 0 {
+			what = "copy a link's target in instead, or leave them out with --exclude"
+		}
+		return nil, fmt.Errorf("%w: %d entries are not regular files: %s%s; dossier packs regular files only (%s)",
+			ErrInput, specialCount, strings.Join(special, "; "), more, what)
 	}
 	if unreadableCount > 0 {
 		more := ""
@@ -881,15 +888,25 @@ func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
 		return s, "a category glob matches files, not folders: FOLDER/** labels every file in it"
 	}
 	// The path to the folder as typed (evidence/case/medical/** for the
-	// folder evidence/case, whose files are stored as case/…).
-	for i := strings.IndexByte(glob, '/'); i >= 0; i = nextSlash(glob, i) {
+	// folder evidence/case, whose files are stored as case/…). Not for a
+	// glob that already starts with a given folder's name: with case and
+	// photos given, case/photos/medical/** is right, if idle this time.
+	isFirst := func(segment string) bool {
+		if strings.ContainsAny(segment, "*?") {
+			return false // a wildcard, not the name of a folder given
+		}
+		for f := range firsts {
+			if ok, err := category.Match(segment, f); err == nil && ok {
+				return true
+			}
+		}
+		return false
+	}
+	lead, _, _ := strings.Cut(glob, "/")
+	for i := strings.IndexByte(glob, '/'); i >= 0 && !isFirst(lead); i = nextSlash(glob, i) {
 		rest := glob[i+1:]
-		first, _, _ := strings.Cut(rest, "/")
-		if strings.ContainsAny(first, "*?") || !slices.ContainsFunc(slices.Collect(maps.Keys(firsts)), func(f string) bool {
-			ok, err := category.Match(first, f)
-			return err == nil && ok
-		}) {
-			continue // not the name of a folder given, but a wildcard
+		if first, _, _ := strings.Cut(rest, "/"); !isFirst(first) {
+			continue
 		}
 		if matches(rest) {
 			return rest, "stored paths start with the name of the folder given, not the path to it"
@@ -915,17 +932,52 @@ func nextSlash(s string, i int) int {
 	return -1
 }
 
-// givenTwice finds two paths to pack that are one file or folder, by
-// identity (a link and its target, "case" and "case/", or the same name
-// twice).
+// givenTwice finds two paths to pack that are one folder (a link to it
+// and the folder, "case" and "case/"), or one file by one name (a link to
+// it and the file, "a.txt" twice). Two hard links to one file are two
+// names, packed as found, like copies.
 func givenTwice(paths []string) (a, b string, ok bool) {
-	stats := make([]os.FileInfo, len(paths))
+	type folderID struct{ dev, ino uint64 }
+	folders := map[folderID]string{}
+	var noIDs []int // folders whose identity this system does not give
+	files := map[string]string{}
 	for i, p := range paths {
-		stats[i], _ = os.Stat(p)
+		st, err := os.Stat(p)
+		if err != nil {
+			continue
+		}
+		if !st.IsDir() {
+			real, err := filepath.EvalSymlinks(p)
+			if err != nil {
+				continue
+			}
+			if abs, err := filepath.Abs(real); err == nil {
+				if first, seen := files[abs]; seen {
+					return first, p, true
+				}
+				files[abs] = p
+			}
+			continue
+		}
+		dev, ino := devIno(st)
+		if dev == 0 && ino == 0 {
+			noIDs = append(noIDs, i)
+			continue
+		}
+		if first, seen := folders[folderID{dev, ino}]; seen {
+			return first, p, true
+		}
+		folders[folderID{dev, ino}] = p
 	}
-	for i := range paths {
-		for j := i + 1; j < len(paths); j++ {
-			if stats[i] != nil && stats[j] != nil && os.SameFile(stats[i], stats[j]) {
+	// Where folders have no inode numbers (Windows), compare them in
+	// pairs; few folders are given.
+	for x, i := range noIDs {
+		si, err := os.Stat(paths[i])
+		if err != nil {
+			continue
+		}
+		for _, j := range noIDs[x+1:] {
+			if sj, err := os.Stat(paths[j]); err == nil && os.SameFile(si, sj) {
 				return paths[i], paths[j], true
 			}
 		}

@@ -62,6 +62,12 @@ func TestMakePlanRefusesAPathInsideAnother(t *testing.T) {
 	if len(plan.Files) != 3 {
 		t.Fatalf("a tree with a hard link: %d files planned, want 3", len(plan.Files))
 	}
+	// Two hard links given by name are two names, as copies would be
+	// (found by review: givenTwice first took them for one file twice).
+	plan, err = MakePlan([]string{filepath.Join(caseDir, "s.txt"), filepath.Join(caseDir, "s-link.txt")}, nil, defaults)
+	if err != nil || len(plan.Files) != 2 {
+		t.Fatalf("two hard links given by name: %v", err)
+	}
 }
 
 // Two files stored under one name say which files they are on disk (found

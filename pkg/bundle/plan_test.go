@@ -536,6 +536,9 @@ func TestSuggestGlob(t *testing.T) {
 		{"evidence/MLA[[]7]/Medical", true, "MLA[[]7]/Medical"},
 		{"evidence/Medical/**", false, ""},
 		{"intercepts/**/x", false, ""}, // not "**/x": a wildcard is no folder's name
+		// A glob starting with a folder given is taken as written, even
+		// if its tail would match from another folder (found by review).
+		{"MLA[[]7]/x/MLA[[]7]/Medical/**", false, ""},
 		{"**/*.tmp", true, ""},
 		{"intercepts/**", false, ""},
 	} {

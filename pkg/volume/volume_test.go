@@ -507,6 +507,24 @@ func TestPublishRefusesStaleVolumePastAGap(t *testing.T) {
 	}
 }
 
+// A single file beside a set whose OUT already exists (joined from the
+// set) replaces OUT with overwrite: it hides nothing new (found by review:
+// the refusal blocked re-packing a joined bundle with --force).
+func TestNewWriterReplacesAJoinedBundle(t *testing.T) {
+	dir := testtmp.Dir(t)
+	out := filepath.Join(dir, "OUT")
+	mustWrite(t, out, []byte("joined"))
+	mustWrite(t, volume.Name(out, 1), []byte("volume"))
+	if _, err := volume.NewWriter(out, 0, false); !errors.Is(err, volume.ErrExists) {
+		t.Fatalf("without overwrite: %v, want ErrExists", err)
+	}
+	w, err := volume.NewWriter(out, 0, true)
+	if err != nil {
+		t.Fatalf("with overwrite: %v", err)
+	}
+	w.Abort()
+}
+
 // A stale volume spelled in another case (out.005 for OUT) is the stale
 // OUT.005 on a file system that ignores case (Windows, macOS; Wine, which
 // runs this test for the Windows build, too), and another bundle's volume

@@ -52,8 +52,10 @@ func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 		}
 		// Even with overwrite, as for a split beside a single file: the
 		// file would hide the set (its first volume then reads as a file
-		// that happens to end in .001), and travel with it.
-		if _, err := os.Lstat(Name(out, 1)); err == nil {
+		// that happens to end in .001), and travel with it. An existing
+		// file of that name (one joined from the set) hides it already:
+		// replacing it with overwrite changes nothing there.
+		if _, err := os.Lstat(Name(out, 1)); err == nil && !exists(out) {
 			return nil, fmt.Errorf("%w: %s is the first volume of an earlier split bundle of that name, which a single file %s would hide; remove the volumes or choose another name", ErrExists, Name(out, 1), out)
 		}
 	} else {
