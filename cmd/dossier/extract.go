@@ -3,12 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 
 	"github.com/spf13/cobra"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 type extractOptions struct {
@@ -72,6 +74,16 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	if err != nil {
 		return err
 	}
+	// --force replaces FILE, never the bundle read or a seal beside it.
+	if out, err := os.Stat(o.Output); err == nil {
+		for _, p := range src.Paths {
+			for _, name := range []string{p, p + seal.Ext} {
+				if st, err := os.Stat(name); err == nil && os.SameFile(st, out) {
+					return usagef("-o %s is %s, which extract reads: write the document elsewhere", o.Output, name)
+				}
+			}
+		}
+	}
 	expectSealed(src, &opts)
 	ra, size, closer, err := src.ReaderAt()
 	if err != nil {
@@ -83,7 +95,7 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	res, err := bundle.ExtractFile(ctx, ra, size, name, o.Output, o.Force, opts)
 	bar.finish()
 	if err != nil {
-		return err
+		return explainWithSeals(ctx, err, src, opts.Sender)
 	}
 	ev.BundleID = res.Manifest.BundleID
 	ev.Detail = "extracted " + res.File.Path

@@ -96,14 +96,20 @@ func discoverBundle(name, sealPath string) (*volume.Source, error) {
 // explainWithSeals improves an integrity failure of a sealed volume set:
 // decryption fails at the first damaged chunk, which says nothing about
 // which stick is wrong, so the volumes are checked against their seals to
-// name the culprit. It costs a second read, but only after a failure, and
+// name the culprit. It does the same for a sealed bundle its reader could
+// not decrypt (see below). It costs a second read, but only after a failure, and
 // an interrupt ends it.
 func explainWithSeals(ctx context.Context, err error, src *volume.Source, sender *card.Card) error {
-	if err == nil || src == nil || !src.Split || !src.Sealed() || sender == nil {
+	if err == nil || src == nil || !src.Sealed() || sender == nil {
 		return err
 	}
+	// An age header that does not decrypt with the identity reads as "not
+	// addressed to you" (exit 4), for a single file too: if the seal finds
+	// the bytes changed, that is what happened (exit 3), and a recipient
+	// must not set tampered evidence aside as someone else's.
+	noIdentity := errors.Is(err, bundle.ErrNoIdentity)
 	var ve *bundle.VerifyError
-	if !errors.As(err, &ve) {
+	if !noIdentity && (!src.Split || !errors.As(err, &ve)) {
 		return err
 	}
 	if serr := src.VerifySeals(ctx, sender, nil); serr != nil {
