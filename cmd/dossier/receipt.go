@@ -96,7 +96,14 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 			return fmt.Errorf("%s: %w: it is signed by %s, who was not a recipient of bundle %s (custody log entry %d names who was)", path, receipt.ErrInvalid, oneLine(recipient.Label()), packed.BundleID, packed.Seq)
 		}
 	}
-	ev.BundleID, ev.BundleHash = r.BundleID, hexDigest(digest)
+	// The bytes are proven; the bundle id only where a pack here confirms
+	// it. Otherwise the log keeps it as the receipt's statement.
+	ev.BundleHash = hexDigest(digest)
+	if packed != nil {
+		ev.BundleID = packed.BundleID
+	} else {
+		ev.Detail = "bundle id " + r.BundleID + " as the receipt states it (no pack of these bytes in this log)"
+	}
 	if g.JSON {
 		doc, err := receiptJSON(r)
 		if err != nil {
