@@ -1,7 +1,7 @@
 package main
 
 import (
-	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -94,7 +94,7 @@ func runContactsAdd(g *globalOptions, o *contactsAddOptions, path string) error 
 		if status == contacts.Updated {
 			question = fmt.Sprintf("The contact %q has this key already; replace its stored card by this newer one? [y/N] ", oneLine(name))
 		}
-		ok, err := confirm(question)
+		ok, err := confirm(g.context(), question)
 		if errors.Is(err, errNoTerminal) {
 			return usagef("contacts add asks for confirmation and there is no terminal to ask on: compare the fingerprint %s with its holder, then pass --yes", fp)
 		}
@@ -298,15 +298,19 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// confirm asks a yes/no question on the terminal; only "y" or "yes" is yes.
-func confirm(question string) (bool, error) {
+// confirm asks a yes/no question on the terminal; only "y" or "yes" is
+// yes. Ctrl-C (ctx done) ends it with ctx's error.
+func confirm(ctx context.Context, question string) (bool, error) {
 	tty, err := openTerminal()
 	if err != nil {
 		return false, err
 	}
 	defer tty.Close()
 	fmt.Fprint(tty.out, question)
-	line, err := bufio.NewReader(tty.in).ReadString('\n')
+	line, err := tty.readLine(ctx)
+	if ctx.Err() != nil {
+		return false, ctx.Err()
+	}
 	if err != nil && line == "" {
 		return false, fmt.Errorf("read the answer: %w", err)
 	}

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-
-	"golang.org/x/term"
 )
 
 // passphrase returns the passphrase from --passphrase-file, then
@@ -35,7 +33,7 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 	defer tty.Close()
 	read := func(p string) (string, error) {
 		fmt.Fprint(tty.out, p)
-		b, err := term.ReadPassword(int(tty.in.Fd()))
+		b, err := tty.readPassword(g.context())
 		fmt.Fprintln(tty.out)
 		if err != nil {
 			return "", fmt.Errorf("read passphrase: %w", err)

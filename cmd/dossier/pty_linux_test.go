@@ -4,6 +4,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -12,6 +13,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 	"golang.org/x/term"
@@ -198,7 +200,7 @@ func TestContactsAddWithoutTerminal(t *testing.T) {
 	if code := run([]string{"contacts", "add", filepath.Join(dir, "bob.card")}, nil, io.Discard, &stderr); code != exitUsage {
 		t.Fatalf("exit %d: %s", code, stderr.String())
 	}
-	if _, err := confirm("?"); !errors.Is(err, errNoTerminal) {
+	if _, err := confirm(context.Background(), "?"); !errors.Is(err, errNoTerminal) {
 		t.Fatalf("confirm without a terminal: %v", err)
 	}
 }
@@ -232,5 +234,56 @@ func TestKeygenAsksPassphraseOnTheTerminal(t *testing.T) {
 	}
 	if shown := term.close(); strings.Count(shown, "assphrase") < 2 {
 		t.Fatalf("the terminal did not show two prompts: %q", shown)
+	}
+}
+
+// Ctrl-C at a prompt (the command's context done) ends the passphrase
+// question and the yes/no question at once, with the context's error,
+// and leaves the terminal echoing (found by an audit: the prompt waited
+// for the passphrase, then went on; a second Ctrl-C left echo off).
+func TestPromptsEndOnInterrupt(t *testing.T) {
+	t.Setenv("DOSSIER_PASSPHRASE", "")
+	for _, ask := range []struct {
+		name string
+		call func(g *globalOptions) error
+	}{
+		{"passphrase", func(g *globalOptions) error { _, err := g.passphrase("Passphrase: ", false); return err }},
+		{"confirm", func(g *globalOptions) error { _, err := confirm(g.context(), "Add? [y/N] "); return err }},
+	} {
+		term := openPTY(t) // one each: an abandoned read keeps reading its own
+		term.askHere(t)
+		echoing := func() bool {
+			tio, err := unix.IoctlGetTermios(int(term.tty.Fd()), unix.TCGETS)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return tio.Lflag&unix.ECHO != 0
+		}
+		if !echoing() {
+			t.Fatal("the terminal does not echo to begin with")
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		g := &globalOptions{ctx: ctx}
+		done := make(chan error, 1)
+		go func() { done <- ask.call(g) }()
+		time.Sleep(100 * time.Millisecond)
+		cancel()
+		select {
+		case err := <-done:
+			if !errors.Is(err, context.Canceled) {
+				t.Errorf("%s: %v, want the context's error", ask.name, err)
+			}
+		case <-time.After(5 * time.Second):
+			t.Fatalf("%s: still waiting for an answer 5 s after the interrupt", ask.name)
+		}
+		if !echoing() {
+			t.Errorf("%s: the terminal no longer echoes", ask.name)
+		}
+		// The abandoned read still holds the terminal (a process would
+		// exit now): give it its line, so that it ends and close can.
+		if _, err := term.master.WriteString("\n"); err != nil {
+			t.Fatal(err)
+		}
+		term.close()
 	}
 }

@@ -59,8 +59,18 @@ type globalOptions struct {
 
 	// pending is the custody log event of the running command, if any.
 	pending *pending
+	// ctx is the running command's context, done on Ctrl-C (see run).
+	ctx context.Context
 	// stdoutIsData is set when stdout carries a bundle: JSON goes to stderr.
 	stdoutIsData bool
+}
+
+// context is the running command's context (Background outside run).
+func (g *globalOptions) context() context.Context {
+	if g.ctx == nil {
+		return context.Background()
+	}
+	return g.ctx
 }
 
 // nowFunc is the clock; tests fix it.
@@ -128,6 +138,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	// does.
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
+	g.ctx = ctx
 	go func() {
 		// After the first signal, let a second Ctrl-C or SIGTERM kill the
 		// process at once, as users expect when cleanup seems stuck. A

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"errors"
 	"os"
 
@@ -26,6 +28,53 @@ func (t *terminal) Close() error {
 		}
 	}
 	return err
+}
+
+// readPassword reads a line without echo, as term.ReadPassword does, but
+// gives up when ctx is done (Ctrl-C at the prompt), putting the terminal
+// back as it was: the signal does not end a blocked read, and a second
+// Ctrl-C would kill the process with echo still off.
+func (t *terminal) readPassword(ctx context.Context) ([]byte, error) {
+	fd := int(t.in.Fd())
+	state, err := term.GetState(fd)
+	if err != nil {
+		return nil, err
+	}
+	type answer struct {
+		b   []byte
+		err error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		b, err := term.ReadPassword(fd)
+		got <- answer{b, err}
+	}()
+	select {
+	case a := <-got:
+		return a.b, a.err
+	case <-ctx.Done():
+		term.Restore(fd, state)
+		return nil, ctx.Err()
+	}
+}
+
+// readLine reads one answer line, giving up when ctx is done.
+func (t *terminal) readLine(ctx context.Context) (string, error) {
+	type answer struct {
+		line string
+		err  error
+	}
+	got := make(chan answer, 1)
+	go func() {
+		line, err := bufio.NewReader(t.in).ReadString('\n')
+		got <- answer{line, err}
+	}()
+	select {
+	case a := <-got:
+		return a.line, a.err
+	case <-ctx.Done():
+		return "", ctx.Err()
+	}
 }
 
 // openTerminal opens the terminal to ask a question. Tests replace it.
