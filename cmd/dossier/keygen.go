@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"path/filepath"
+	"strings"
 
 	"github.com/spf13/cobra"
 
@@ -63,6 +64,9 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 	for _, f := range []struct{ flag, value string }{{"--name", o.Name}, {"--org", o.Org}} {
 		if err := card.TextProblem(f.flag, f.value, card.MaxNameLen); err != nil {
 			return usagef("%v: give plain text, at most %d bytes, without control or text-direction characters", err, card.MaxNameLen)
+		}
+		if strings.TrimSpace(f.value) != f.value {
+			return usagef("%s %q begins or ends with a blank: give the name as it should read, without", f.flag, f.value)
 		}
 	}
 	g.reportLeftovers(o.IdentityPath, o.CardPath)

@@ -247,7 +247,11 @@ func (g *globalOptions) say(format string, args ...any) {
 
 // warn prints a warning on stderr unless --quiet or --json.
 func (g *globalOptions) warn(format string, args ...any) {
-	if g.Quiet || g.JSON {
+	// Under --json the document is on stdout and warnings stay on stderr,
+	// where a script's log keeps them (a key others can read, a card
+	// naming itself like a contact); not when the document itself goes to
+	// stderr (pack -o -), which must hold nothing else.
+	if g.Quiet || g.JSON && g.stdoutIsData {
 		return
 	}
 	fmt.Fprintf(g.stderr, "dossier: warning: "+format, args...)

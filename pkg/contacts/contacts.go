@@ -182,17 +182,23 @@ func SameName(a, b string) bool { return key(a) == key(b) }
 // lookalike is the form in which names are compared for ones that read
 // alike: key, after dropping what displays as nothing (zero-width spaces
 // and joiners, soft hyphens, variation selectors and the other format
-// characters) and folding compatibility forms (NFKC: fullwidth letters,
-// ligatures). "alice", "alice\u200b" and "ａｌｉｃｅ" share one. Letters
-// of other scripts that look alike (a Cyrillic а) are not folded.
+// characters), reading every blank (any Unicode space, the Braille blank,
+// the Hangul fillers) as one space between words, and folding
+// compatibility forms (NFKC: fullwidth letters, ligatures). "alice",
+// "alice\u200b", "ａｌｉｃｅ" and " alice " share one, as do "Bob
+// Camilleri" and "Bob\u2800Camilleri". Letters of other scripts that look
+// alike (a Cyrillic а) are not folded.
 func lookalike(name string) string {
 	visible := strings.Map(func(r rune) rune {
-		if unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r) {
+		switch {
+		case unicode.IsSpace(r) || r == 0x2800 || r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0:
+			return ' '
+		case unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r):
 			return -1
 		}
 		return r
 	}, name)
-	return strings.ToLower(norm.NFKC.String(visible))
+	return strings.Join(strings.Fields(strings.ToLower(norm.NFKC.String(visible))), " ")
 }
 
 // Impersonated returns the contact whose name reads like name (the same,

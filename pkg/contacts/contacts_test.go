@@ -377,3 +377,25 @@ func TestLookalikeConflict(t *testing.T) {
 	bob := newIdentity(t, "alicia")
 	add(t, b, "", bob.Card)
 }
+
+// Blanks of every kind read as one space between words (found by an
+// audit: a Braille blank, a Hangul filler, a doubled or trailing space
+// made a second "Bob Camilleri").
+func TestLookalikeBlanks(t *testing.T) {
+	b, _ := openBook(t)
+	bob := newIdentity(t, "Bob Camilleri")
+	add(t, b, "", bob.Card)
+	for _, name := range []string{"Bob\u2800Camilleri", "Bob\u3164Camilleri", "Bob\u115fCamilleri", "Bob  Camilleri", "Bob Camilleri ", "Bob\u00a0Camilleri", "Bob\u3000Camilleri"} {
+		other := newIdentity(t, name)
+		// (A contact name may not end in a space: Add refuses that
+		// first. A card so named, given as a file, is the case here.)
+		if _, err := b.Add("", other.Card, t0); !errors.Is(err, contacts.ErrConflict) && !errors.Is(err, contacts.ErrBadName) {
+			t.Errorf("Add of a card named %q: %v, want ErrConflict", name, err)
+		}
+		if e, err := b.Impersonated(name, other.Fingerprint()); err != nil || e == nil || e.Name != "Bob Camilleri" {
+			t.Errorf("Impersonated(%q) = %v, %v; want the contact Bob Camilleri", name, e, err)
+		}
+	}
+	other := newIdentity(t, "BobCamilleri")
+	add(t, b, "", other.Card) // no blank at all reads otherwise
+}
