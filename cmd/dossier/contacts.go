@@ -23,8 +23,8 @@ func newContactsCommand(g *globalOptions) *cobra.Command {
 (by default the user's data folder), so that '-r NAME' and '--from NAME'
 work wherever a card file is asked for. A contact's name is the name on
 its card unless 'contacts add --as NAME' gives another; names are unique,
-without regard to case. An argument that names an existing file is always
-that file.`,
+without regard to case. A bare name that is both a file here and a contact
+is refused as ambiguous (exit 2): write ./NAME for the file.`,
 	}
 	cmd.AddCommand(newContactsAddCommand(g), newContactsListCommand(g), newContactsRemoveCommand(g))
 	return cmd

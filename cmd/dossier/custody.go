@@ -113,9 +113,10 @@ func hexDigest(b []byte) string { return hex.EncodeToString(b) }
 func newLogCommand(g *globalOptions) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "log",
-		Short: "Show the local custody log (every pack, verify, open, receipt)",
+		Short: "Show the local custody log (every pack, verify, open, extract, inspect, receipt)",
 		Long: `log shows the custody log kept under DOSSIER_HOME (by default the user's
-data folder): one entry per pack, verify, open and receipt, with the time,
+data folder): one entry per pack, verify, open, extract, inspect and
+receipt check, with the time,
 action, bundle id and hash, the acting key, the counterparts and the
 outcome. Each entry carries the hash of the previous one and is signed by
 the actor's key when one was unlocked; 'dossier log verify' checks them.`,

@@ -79,7 +79,7 @@ func newKeyAgeIdentityCommand(g *globalOptions) *cobra.Command {
 		Long: `age-identity prints the AGE-SECRET-KEY-PQ-1… line of an identity, so that a
 bundle can be opened with the stock age tool if dossier is ever unavailable:
 
-  dossier key age-identity -i bob.id > key.txt
+  (umask 077; dossier key age-identity -i bob.id > key.txt)   # key.txt readable by you alone
   age -d -i key.txt BUNDLE | zstd -d | tar -x
 
 The line is a secret: keep key.txt as safe as the identity and delete it after.`,

@@ -23,7 +23,7 @@ type keygenOptions struct {
 func newKeygenCommand(g *globalOptions) *cobra.Command {
 	o := &keygenOptions{}
 	cmd := &cobra.Command{
-		Use:   "keygen --name NAME [--org ORG] --identity FILE --card FILE [--no-passphrase]",
+		Use:   "keygen --name NAME [--org ORG] [--accepts CATS] --identity FILE --card FILE [--no-passphrase]",
 		Short: "Make a new identity (secret) and card (public)",
 		Long: `keygen makes a post-quantum identity: an age hybrid key (ML-KEM-768 + X25519)
 to receive bundles and a hybrid Ed25519 + ML-DSA-65 key to sign them.

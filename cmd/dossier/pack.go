@@ -95,7 +95,6 @@ bundle is written to standard output.`,
 	}
 	o.addFlags(cmd)
 	cmd.Flags().BoolVarP(&o.DryRun, "dry-run", "n", false, "show what would be sent (as 'dossier plan' does) and write nothing")
-	cmd.Flags().IntVar(&o.Format, "format", manifest.FormatVersion, fmt.Sprintf("bundle format `N` to write: %d, or %d for a receiver whose dossier predates format %d", manifest.FormatVersion, manifest.Version1, manifest.FormatVersion))
 	return cmd
 }
 
@@ -121,6 +120,7 @@ func (o *packOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.Armor, "armor", false, "write age's ASCII armor, for text-only channels")
 	f.StringVar(&o.SealPath, "seal", "", "with -o -, write the seal to `FILE` (a file bundle's seal is always OUT.minisig)")
 	f.StringVar(&o.Spec, "spec", "", "read the transfer from the TOML spec `FILE`; flags given explicitly win")
+	f.IntVar(&o.Format, "format", manifest.FormatVersion, fmt.Sprintf("bundle format `N` to write: %d, or %d for a receiver whose dossier predates format %d", manifest.FormatVersion, manifest.Version1, manifest.FormatVersion))
 }
 
 // complete applies the spec file, if any, under the flags that were given
@@ -452,11 +452,13 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 	fmt.Fprintf(w, "packed %s (%s) into %s\n", plural(len(man.Files), "file"), humanBytes(man.TotalSize), o.Output)
 	if len(res.Paths) > 1 {
 		fmt.Fprintf(w, "volumes: %s … %s (%d; join them with cat to get the single-file bundle)\n", res.Paths[0], res.Paths[len(res.Paths)-1], len(res.Paths))
+	} else if len(res.Paths) == 1 && res.Paths[0] != o.Output && o.Output != "-" {
+		fmt.Fprintf(w, "volume: %s (the bundle fits in one)\n", res.Paths[0])
 	}
 	switch {
 	case len(seals) == 1:
-		target := o.Output
-		if target == "-" {
+		target := res.Paths[0] // OUT, or OUT.001 for a split into one volume
+		if o.Output == "-" {
 			target = "BUNDLE --seal " + seals[0]
 		}
 		fmt.Fprintf(w, "seal: %s (a courier checks it with: dossier verify %s --from SENDER_CARD)\n", seals[0], target)

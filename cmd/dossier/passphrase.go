@@ -4,7 +4,10 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io/fs"
 	"os"
+
+	"github.com/dossier-evidence/dossier/pkg/identity"
 )
 
 // passphrase returns the passphrase from --passphrase-file, then
@@ -14,7 +17,13 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 	if g.PassphraseFile != "" {
 		data, err := g.readPassphraseFile(g.PassphraseFile)
 		if err != nil {
-			return "", fmt.Errorf("read passphrase file: %w", err)
+			// Without the path: a passphrase typed where its file's name
+			// belongs would otherwise be kept for good in the custody log.
+			var pe *fs.PathError
+			if errors.As(err, &pe) {
+				err = pe.Err
+			}
+			return "", fmt.Errorf("read the file given with --passphrase-file: %w", err)
 		}
 		line, _, _ := bytes.Cut(data, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))
@@ -69,5 +78,10 @@ func (g *globalOptions) readPassphraseFile(path string) ([]byte, error) {
 	}
 	g.passFileRead = true
 	g.passFileData, g.passFileErr = readBounded(path, 64<<10, true, "a passphrase file")
+	if st, err := os.Stat(path); g.passFileErr == nil && err == nil && st.Mode().IsRegular() {
+		if err := identity.CheckPrivate(path); errors.Is(err, identity.ErrNotPrivate) {
+			g.warn("%s\n", oneLine(fmt.Sprintf("the passphrase file %s can be read by others (%v); restrict it to yourself: %s", path, err, restrictHint(path))))
+		}
+	}
 	return g.passFileData, g.passFileErr
 }

@@ -16,7 +16,7 @@ import (
 func newVerifyCommand(g *globalOptions) *cobra.Command {
 	f := &readFlags{}
 	cmd := &cobra.Command{
-		Use:   "verify BUNDLE|DIR|- --from CARD [-i ID_FILE]",
+		Use:   "verify BUNDLE|DIR --from CARD [-i ID_FILE] | verify - --from CARD -i ID_FILE",
 		Short: "Check a bundle, or a folder opened from one, without writing anything",
 		Long: `Without -i, verify is the courier's check: it needs no key, only the sender's
 card, and checks the bundle's seal (BUNDLE.minisig; one per volume of a split
@@ -158,6 +158,9 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 	what := target
 	if src.Split {
 		what = fmt.Sprintf("all %d volumes of %s", len(src.Paths), strings.TrimSuffix(target, ".001"))
+		if len(src.Paths) == 1 {
+			what = fmt.Sprintf("the one volume of %s", strings.TrimSuffix(target, ".001"))
+		}
 	}
 	g.say("OK: seal verified: %s (%s) are exactly the bytes %s sealed as bundle %s\n",
 		what, humanBytes(total), oneLine(sender.Label()), src.BundleID())

@@ -157,6 +157,11 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 		if err != nil {
 			return nil, err
 		}
+		if b, i := laterVolume(path); s != nil && s.Volumes > 0 && s.Volume == 1 && i == 1 && exists(b) {
+			// Not damage: a file of the set's name (a copy joined from
+			// it, as the README's recipe makes) hides the set.
+			return nil, fmt.Errorf("%w: %s is the first of %d volumes, but the file %s beside it hides the set (a joined copy?): read %s itself, or move it out of this folder to read the volumes", ErrNotFirstVolume, path, s.Volumes, b, b)
+		}
 		if s != nil && s.Volumes > 0 {
 			return nil, mismatch("%s is sealed as volume %d of %d of a split bundle: give the first volume (NAME.001), with no file NAME beside it", path, s.Volume, s.Volumes)
 		}
