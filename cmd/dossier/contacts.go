@@ -159,6 +159,8 @@ func newContactsListCommand(g *globalOptions) *cobra.Command {
 				}
 				if label != "" {
 					label = "  " + label + ";"
+				} else {
+					label = ";"
 				}
 				fmt.Fprintln(g.stdout, oneLine(fmt.Sprintf("%-20s %s%s accepts %s; added %s",
 					ct.Name, ct.Card.Fingerprint(), label, acceptsText(ct.Card), ct.Added)))

@@ -189,7 +189,8 @@ func Parse(data []byte, passphrase func() (string, error)) (*Identity, error) {
 		return nil, fmt.Errorf("%w: no card", ErrInvalid)
 	}
 	if err := f.Card.Check(); err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrInvalid, err)
+		// Both: an invalid identity, whose card was altered (exit 3).
+		return nil, fmt.Errorf("%w: %w", ErrInvalid, err)
 	}
 	pub, _ := f.Card.SigningKey()
 	if !pub.Equal(key.Public()) || f.Card.AgeRecipient != ageID.Recipient().String() {

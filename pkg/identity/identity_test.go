@@ -320,6 +320,11 @@ func TestParseRejects(t *testing.T) {
 			if !strings.Contains(err.Error(), tt.msg) {
 				t.Errorf("error %q does not mention %q", err, tt.msg)
 			}
+			// An altered card inside is an altered card, which the
+			// command line reports as such (exit 3, not 1).
+			if tt.name == "altered card" && !errors.Is(err, card.ErrInvalid) {
+				t.Errorf("altered card: %v does not wrap card.ErrInvalid", err)
+			}
 			// The same inside an encrypted file.
 			enc := encryptRaw(t, data, "pw")
 			if _, err := identity.Parse(enc, pass("pw")); !errors.Is(err, identity.ErrInvalid) {
