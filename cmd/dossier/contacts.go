@@ -311,6 +311,7 @@ func confirm(ctx context.Context, question string) (bool, error) {
 	fmt.Fprint(tty.out, question)
 	line, err := tty.readLine(ctx)
 	if ctx.Err() != nil {
+		fmt.Fprintln(tty.out) // the message goes on a line of its own
 		return false, ctx.Err()
 	}
 	if err != nil && line == "" {

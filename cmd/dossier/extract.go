@@ -95,7 +95,7 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	res, err := bundle.ExtractFile(ctx, ra, size, name, o.Output, o.Force, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(ctx, err, src, opts.Sender)
+		return g.explainWithSeals(ctx, err, src, opts.Sender)
 	}
 	ev.BundleID = res.Manifest.BundleID
 	ev.Detail = "extracted " + res.File.Path

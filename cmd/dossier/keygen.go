@@ -9,6 +9,7 @@ import (
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/contacts"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 )
 
@@ -65,8 +66,8 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 		if err := card.TextProblem(f.flag, f.value, card.MaxNameLen); err != nil {
 			return usagef("%v: give plain text, at most %d bytes, without control or text-direction characters", err, card.MaxNameLen)
 		}
-		if strings.TrimSpace(f.value) != f.value {
-			return usagef("%s %q begins or ends with a blank: give the name as it should read, without", f.flag, f.value)
+		if strings.TrimFunc(f.value, contacts.IsBlank) != f.value {
+			return usagef("%s begins or ends with a blank (a space, or a character that shows as one): give the name as it should read, without", f.flag)
 		}
 	}
 	g.reportLeftovers(o.IdentityPath, o.CardPath)

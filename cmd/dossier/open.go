@@ -136,7 +136,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	res, err := bundle.Open(ctx, in, o.Output, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(ctx, err, in.src, opts.Sender)
+		return g.explainWithSeals(ctx, err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
 	var details []string

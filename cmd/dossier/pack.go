@@ -84,7 +84,13 @@ bundle is written to standard output.`,
   dossier pack --spec case.toml --dry-run
   dossier pack --spec case.toml -o case.dossier`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := o.complete(cmd.Flags().Changed, &args); err != nil {
+			// Where JSON and warnings go is known before the spec is read
+			// (its errors and warnings must not reach a bundle stream or
+			// the JSON on stderr), and again after (it may set output).
+			g.stdoutIsData = o.Output == "-" && !o.DryRun
+			err := o.complete(cmd.Flags().Changed, &args)
+			g.stdoutIsData = o.Output == "-" && !o.DryRun
+			if err != nil {
 				return err
 			}
 			for _, r := range o.specReplaced {

@@ -20,10 +20,10 @@ func (g *globalOptions) passphrase(prompt string, confirm bool) (string, error) 
 			// Without the path: a passphrase typed where its file's name
 			// belongs would otherwise be kept for good in the custody log.
 			var pe *fs.PathError
-			if errors.As(err, &pe) {
-				err = pe.Err
+			if !errors.As(err, &pe) {
+				return "", errors.New("the file given with --passphrase-file cannot be used: give a regular file or a pipe of at most 64 KiB whose first line is the passphrase")
 			}
-			return "", fmt.Errorf("read the file given with --passphrase-file: %w", err)
+			return "", fmt.Errorf("read the file given with --passphrase-file: %w", pe.Err)
 		}
 		line, _, _ := bytes.Cut(data, []byte("\n"))
 		line = bytes.TrimSuffix(line, []byte("\r"))

@@ -262,6 +262,16 @@ func TestPromptsEndOnInterrupt(t *testing.T) {
 		if !echoing() {
 			t.Fatal("the terminal does not echo to begin with")
 		}
+		// Interrupted before the question (found by review: echo was
+		// left off when the interrupt came before the reader started).
+		gone, cancelGone := context.WithCancel(context.Background())
+		cancelGone()
+		if err := ask.call(&globalOptions{ctx: gone}); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s, interrupted before: %v, want the context's error", ask.name, err)
+		}
+		if !echoing() {
+			t.Errorf("%s, interrupted before: the terminal no longer echoes", ask.name)
+		}
 		ctx, cancel := context.WithCancel(context.Background())
 		g := &globalOptions{ctx: ctx}
 		done := make(chan error, 1)

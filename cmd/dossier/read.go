@@ -99,7 +99,7 @@ func discoverBundle(name, sealPath string) (*volume.Source, error) {
 // name the culprit. It does the same for a sealed bundle its reader could
 // not decrypt (see below). It costs a second read, but only after a failure, and
 // an interrupt ends it.
-func explainWithSeals(ctx context.Context, err error, src *volume.Source, sender *card.Card) error {
+func (g *globalOptions) explainWithSeals(ctx context.Context, err error, src *volume.Source, sender *card.Card) error {
 	if err == nil || src == nil || !src.Sealed() || sender == nil {
 		return err
 	}
@@ -112,7 +112,18 @@ func explainWithSeals(ctx context.Context, err error, src *volume.Source, sender
 	if !noIdentity && (!src.Split || !errors.As(err, &ve)) {
 		return err
 	}
-	if serr := src.VerifySeals(ctx, sender, nil); serr != nil {
+	// A second read of the whole bundle, after the failure: shown, as it
+	// takes as long as reading the bundle does.
+	var total, done int64
+	for _, p := range src.Paths {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	bar := g.newProgress("checking the seal", total)
+	serr := src.VerifySeals(ctx, sender, func(n int64) { done += n; bar.update(done, total) })
+	bar.finish()
+	if serr != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}

@@ -94,7 +94,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	res, err := bundle.Verify(ctx, in, opts)
 	bar.finish()
 	if err != nil {
-		return explainWithSeals(ctx, err, in.src, opts.Sender)
+		return g.explainWithSeals(ctx, err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
 	sealed := in.src != nil && in.src.Sealed()

@@ -191,7 +191,7 @@ func SameName(a, b string) bool { return key(a) == key(b) }
 func lookalike(name string) string {
 	visible := strings.Map(func(r rune) rune {
 		switch {
-		case unicode.IsSpace(r) || r == 0x2800 || r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0:
+		case IsBlank(r):
 			return ' '
 		case unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Other_Default_Ignorable_Code_Point, r) || unicode.Is(unicode.Variation_Selector, r):
 			return -1
@@ -199,6 +199,13 @@ func lookalike(name string) string {
 		return r
 	}, name)
 	return strings.Join(strings.Fields(strings.ToLower(norm.NFKC.String(visible))), " ")
+}
+
+// IsBlank reports whether r shows as blank space between words: any
+// Unicode space, the Braille blank U+2800 and the Hangul fillers. Names
+// that differ only in their blanks read alike (see Book.Add).
+func IsBlank(r rune) bool {
+	return unicode.IsSpace(r) || r == 0x2800 || r == 0x115f || r == 0x1160 || r == 0x3164 || r == 0xffa0
 }
 
 // Impersonated returns the contact whose name reads like name (the same,
