@@ -16,6 +16,7 @@ import (
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/internal/filekind"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
 	"github.com/dossier-evidence/dossier/pkg/internal/textarena"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
@@ -454,7 +455,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 						specialLinks++
 					}
 					if len(special) < maxUnsafeListed {
-						special = append(special, fmt.Sprintf("%s (%s)", path, kindOf(info.Mode())))
+						special = append(special, fmt.Sprintf("%s (%s)", path, filekind.Of(info.Mode())))
 					}
 					return nil
 				}
@@ -726,21 +727,6 @@ func checkType(path string, info fs.FileInfo) error {
 	default:
 		return fmt.Errorf("%w: %s is not a regular file (%v; leave it out with --exclude)", ErrInput, path, m.Type())
 	}
-}
-
-// kindOf names what a file that is not a regular file is.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	}
-	return "not a regular file"
 }
 
 // Summary totals the plan's files and bytes per category.

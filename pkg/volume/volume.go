@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/internal/filekind"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
@@ -189,7 +190,7 @@ func discover(path, sealPath string, readSeal func(string) (*seal.Seal, error)) 
 		if exists && !st.Mode().IsRegular() {
 			// A folder, a device or a pipe (or a link to one) would fail
 			// late, or never end: /dev/zero as a volume.
-			return nil, mismatch("volume %s is %s, not a file: copy the volume itself into the folder", name, kindOf(st.Mode()))
+			return nil, mismatch("volume %s is %s, not a file: copy the volume itself into the folder", name, filekind.Of(st.Mode()))
 		}
 		switch {
 		case n > 0 && i <= n && !exists:
@@ -247,21 +248,6 @@ func laterVolume(name string) (base string, i int) {
 		return "", 0
 	}
 	return name[:dot], i
-}
-
-// kindOf names what a file that is not a regular file is.
-func kindOf(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a folder"
-	case m&fs.ModeNamedPipe != 0:
-		return "a named pipe"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }
 
 func readSeal(path string) (*seal.Seal, error) {
