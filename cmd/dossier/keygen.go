@@ -93,7 +93,7 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 	}
 	// Saved 0600 or with an owner-only access list; on a drive that keeps
 	// neither (a FAT or exFAT stick on Windows), say so.
-	g.warnIfShared(o.IdentityPath)
+	g.warnIfShared("secret identity file", o.IdentityPath)
 	fp := id.Fingerprint()
 	if g.JSON {
 		return g.printJSON(map[string]any{

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-
-	"github.com/dossier-evidence/dossier/pkg/identity"
 )
 
 // passphrase returns the passphrase from --passphrase-file, then
@@ -79,9 +77,7 @@ func (g *globalOptions) readPassphraseFile(path string) ([]byte, error) {
 	g.passFileRead = true
 	g.passFileData, g.passFileErr = readBounded(path, 64<<10, true, "a passphrase file")
 	if st, err := os.Stat(path); g.passFileErr == nil && err == nil && st.Mode().IsRegular() {
-		if err := identity.CheckPrivate(path); errors.Is(err, identity.ErrNotPrivate) {
-			g.warn("%s\n", oneLine(fmt.Sprintf("the passphrase file %s can be read by others (%v); restrict it to yourself: %s", path, err, restrictHint(path))))
-		}
+		g.warnIfShared("passphrase file", path)
 	}
 	return g.passFileData, g.passFileErr
 }

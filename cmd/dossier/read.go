@@ -112,24 +112,31 @@ func (g *globalOptions) explainWithSeals(ctx context.Context, err error, src *vo
 	if !noIdentity && (!src.Split || !errors.As(err, &ve)) {
 		return err
 	}
-	// A second read of the whole bundle, after the failure: shown, as it
+	// A second read of the whole bundle, after the failure, shown as it
 	// takes as long as reading the bundle does.
-	var total, done int64
-	for _, p := range src.Paths {
-		if st, err := os.Stat(p); err == nil {
-			total += st.Size()
-		}
-	}
-	bar := g.newProgress("checking the seal", total)
-	serr := src.VerifySeals(ctx, sender, func(n int64) { done += n; bar.update(done, total) })
-	bar.finish()
-	if serr != nil {
+	if _, serr := g.checkSeals(ctx, src, sender); serr != nil {
 		if ctxErr := ctx.Err(); ctxErr != nil {
 			return ctxErr
 		}
 		return serr
 	}
 	return err
+}
+
+// checkSeals checks every file of src against its seal and the sender
+// (volume.Source.VerifySeals), with a progress bar over their bytes, and
+// returns how many bytes that was.
+func (g *globalOptions) checkSeals(ctx context.Context, src *volume.Source, sender *card.Card) (int64, error) {
+	var total, done int64
+	for _, p := range src.Paths {
+		if st, err := os.Stat(p); err == nil {
+			total += st.Size()
+		}
+	}
+	bar := g.newProgress("checking seal", total)
+	err := src.VerifySeals(ctx, sender, func(n int64) { done += n; bar.update(done, total) })
+	bar.finish()
+	return total, err
 }
 
 // expectSealed makes the read require the bundle id the seals state.

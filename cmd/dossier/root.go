@@ -343,15 +343,16 @@ func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", path, err)
 	}
-	g.warnIfShared(path)
+	g.warnIfShared("secret identity file", path)
 	return id, nil
 }
 
-// warnIfShared warns when the secret identity file at path can be read by
+// warnIfShared warns when the secret file at path (what it is: "secret
+// identity file", "passphrase file") can be read by
 // others, and says how to fix that.
-func (g *globalOptions) warnIfShared(path string) {
+func (g *globalOptions) warnIfShared(what, path string) {
 	if err := identity.CheckPrivate(path); errors.Is(err, identity.ErrNotPrivate) {
-		g.warn("%s\n", oneLine(fmt.Sprintf("the secret identity file %s can be read by others (%v); restrict it to yourself: %s", path, err, restrictHint(path))))
+		g.warn("%s\n", oneLine(fmt.Sprintf("the %s %s can be read by others (%v); restrict it to yourself: %s", what, path, err, restrictHint(path))))
 	}
 }
 

@@ -135,16 +135,7 @@ func runVerifySeal(ctx context.Context, g *globalOptions, f *readFlags, target s
 		}
 		return fmt.Errorf("no seal found for %s (looked for %s): pass --seal FILE, or -i ID_FILE to check the contents instead", target, src.Paths[0]+seal.Ext)
 	}
-	var total int64
-	for _, p := range src.Paths {
-		if st, err := os.Stat(p); err == nil {
-			total += st.Size()
-		}
-	}
-	bar := g.newProgress("checking seal", total)
-	var done int64
-	err = src.VerifySeals(ctx, sender, func(n int64) { done += n; bar.update(done, total) })
-	bar.finish()
+	total, err := g.checkSeals(ctx, src, sender)
 	if err != nil {
 		return err
 	}

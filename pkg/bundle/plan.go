@@ -284,15 +284,13 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	var unlabelled []string
 	// Names no system can store are all listed (the first few of them),
 	// not only the first: an officer renames them in one go.
-	var unsafeNames []string
-	unsafeCount := 0
+	var unsafeNames shortList
 	// Files this process may not read, found now rather than by pack
 	// part-way through (a plan must say whether pack would go ahead).
-	var unreadable []string
-	unreadableCount := 0
+	var unreadable shortList
 	// Links, pipes, devices found in the folders: all of them are listed.
-	var special []string
-	specialCount, specialLinks := 0, 0
+	var special shortList
+	specialLinks := 0
 	var firstSpecial error
 	readable := func(path string, info fs.FileInfo, open func() (*os.File, error)) bool {
 		if !mayBeUnreadable(info) {
@@ -306,9 +304,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		if !errors.Is(err, fs.ErrPermission) {
 			return true // pack meets and reports whatever this is
 		}
-		if unreadableCount++; len(unreadable) < maxUnsafeListed {
-			unreadable = append(unreadable, path)
-		}
+		unreadable.add(path)
 		return false
 	}
 	mtimeOf := func(info fs.FileInfo) manifest.Time { return manifest.TimeOf(info.ModTime()) }
@@ -349,9 +345,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	add := func(src, stored string, info fs.FileInfo, folder *folderOrigins, rel int) error {
 		stored = safepath.Normalize(stored)
 		if err := safepath.Check(stored); err != nil {
-			if unsafeCount++; len(unsafeNames) < maxUnsafeListed {
-				unsafeNames = append(unsafeNames, fmt.Sprintf("%s: %v", src, err))
-			}
+			unsafeNames.add(fmt.Sprintf("%s: %v", src, err))
 			return nil
 		}
 		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
@@ -448,15 +442,13 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 					return nil
 				}
 				if err := checkType(path, info); err != nil {
-					if specialCount++; specialCount == 1 {
+					if special.n == 0 {
 						firstSpecial = err
 					}
 					if info.Mode()&fs.ModeSymlink != 0 {
 						specialLinks++
 					}
-					if len(special) < maxUnsafeListed {
-						special = append(special, fmt.Sprintf("%s (%s)", path, filekind.Of(info.Mode())))
-					}
+					special.add(fmt.Sprintf("%s (%s)", path, filekind.Of(info.Mode())))
 					return nil
 				}
 				if !readable(path, info, func() (*os.File, error) { return root.Open(name) }) {
@@ -476,37 +468,25 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		}
 	}
 	switch {
-	case specialCount == 1:
+	case special.n == 1:
 		return nil, firstSpecial
-	case specialCount > 1:
-		more := ""
-		if specialCount > len(special) {
-			more = fmt.Sprintf("; and %d more", specialCount-len(special))
-		}
+	case special.n > 1:
 		what := "leave them out with --exclude"
 		if specialLinks > 0 {
 			what = "copy a link's target in instead, or leave them out with --exclude"
 		}
-		return nil, fmt.Errorf("%w: %d entries are not regular files: %s%s; dossier packs regular files only (%s)",
-			ErrInput, specialCount, strings.Join(special, "; "), more, what)
+		return nil, fmt.Errorf("%w: %d entries are not regular files: %s; dossier packs regular files only (%s)",
+			ErrInput, special.n, &special, what)
 	}
-	if unreadableCount > 0 {
-		more := ""
-		if unreadableCount > len(unreadable) {
-			more = fmt.Sprintf("; and %d more", unreadableCount-len(unreadable))
-		}
-		return nil, fmt.Errorf("%w: %s cannot be read (permission denied): %s%s (make %s readable to you, or leave %s out with --exclude)",
-			ErrInput, plural(unreadableCount, "file"), strings.Join(unreadable, "; "), more, itOrThem(unreadableCount), itOrThem(unreadableCount))
+	if n := unreadable.n; n > 0 {
+		return nil, fmt.Errorf("%w: %s cannot be read (permission denied): %s (make %s readable to you, or leave %s out with --exclude)",
+			ErrInput, plural(n, "file"), &unreadable, itOrThem(n), itOrThem(n))
 	}
 	switch {
-	case unsafeCount == 1:
-		return nil, fmt.Errorf("%w: %s (rename it, or leave it out with --exclude)", ErrInput, unsafeNames[0])
-	case unsafeCount > 1:
-		more := ""
-		if unsafeCount > len(unsafeNames) {
-			more = fmt.Sprintf("; and %d more", unsafeCount-len(unsafeNames))
-		}
-		return nil, fmt.Errorf("%w: %d names cannot be stored safely: %s%s (rename them, or leave them out with --exclude)", ErrInput, unsafeCount, strings.Join(unsafeNames, "; "), more)
+	case unsafeNames.n == 1:
+		return nil, fmt.Errorf("%w: %s (rename it, or leave it out with --exclude)", ErrInput, &unsafeNames)
+	case unsafeNames.n > 1:
+		return nil, fmt.Errorf("%w: %d names cannot be stored safely: %s (rename them, or leave them out with --exclude)", ErrInput, unsafeNames.n, &unsafeNames)
 	}
 	for i, r := range rules {
 		if !usedRules[i] {
@@ -1015,6 +995,28 @@ func givenInside(paths []string) (inner, outer string, ok bool) {
 		}
 	}
 	return "", "", false
+}
+
+// shortList keeps the first maxUnsafeListed of the problems found of one
+// kind, and counts them all.
+type shortList struct {
+	items []string
+	n     int
+}
+
+func (l *shortList) add(item string) {
+	if l.n++; len(l.items) < maxUnsafeListed {
+		l.items = append(l.items, item)
+	}
+}
+
+// String joins the items kept, and says how many more there were.
+func (l *shortList) String() string {
+	s := strings.Join(l.items, "; ")
+	if l.n > len(l.items) {
+		s += fmt.Sprintf("; and %d more", l.n-len(l.items))
+	}
+	return s
 }
 
 // plural is "1 file", "2 files".
