@@ -138,6 +138,47 @@ func TestProgressBarOnlyOnATerminal(t *testing.T) {
 	}
 }
 
+// A warning while a bar is shown starts its own line: the bar's line is
+// blanked first, not continued (found by review: the wait notice of a
+// second open was printed after the bar).
+func TestWarningOverProgressBar(t *testing.T) {
+	term := openPTY(t)
+	if err := unix.IoctlSetWinsize(int(term.tty.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 100}); err != nil {
+		t.Fatal(err)
+	}
+	g := &globalOptions{stderr: term.tty}
+	bar := g.newProgress("opening", 100<<20)
+	bar.update(50<<20, 100<<20)
+	g.warn("something to say\n")
+	bar.update(60<<20, 100<<20)
+	bar.finish()
+	shown := term.close()
+	at := strings.Index(shown, "dossier: warning: something to say")
+	if at < 0 || !strings.Contains(shown[:at], "opening") {
+		t.Fatalf("the terminal did not show the bar, then the warning: %q", shown)
+	}
+	line := shown[strings.LastIndex(shown[:at], "\n")+1 : at+len("dossier: warning: something to say")]
+	if seen := visibleLine(line); !strings.HasPrefix(seen, "dossier: warning: something to say") {
+		t.Fatalf("the warning's line reads %q on the terminal, not from its start (written: %q)", seen, line)
+	}
+}
+
+// visibleLine is what a terminal shows of one line written with carriage
+// returns: each part after a return overwrites the line from its start.
+func visibleLine(written string) string {
+	var line []rune
+	for _, part := range strings.Split(written, "\r") {
+		for i, r := range []rune(part) {
+			if i < len(line) {
+				line[i] = r
+			} else {
+				line = append(line, r)
+			}
+		}
+	}
+	return strings.TrimRight(string(line), " ")
+}
+
 // askHere makes openTerminal open this pseudo-terminal until t ends.
 func (p *pty) askHere(t *testing.T) {
 	saved := openTerminal

@@ -60,7 +60,7 @@ func (g *globalOptions) reserveOpen(ctx context.Context, id string) error {
 	notice := time.AfterFunc(reopenWaitNotice, func() {
 		defer close(said)
 		if !quiet {
-			fmt.Fprintf(g.stderr, "dossier: waiting for another open on this machine to end: it holds the lock that bundle %s needs\n", id)
+			g.tellStderr(fmt.Sprintf("dossier: waiting for another open on this machine to end: it holds the lock that bundle %s needs\n", id))
 		}
 	})
 	release, err := l.LockBundle(ctx, id)

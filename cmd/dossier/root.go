@@ -63,6 +63,10 @@ type globalOptions struct {
 	ctx context.Context
 	// stdoutIsData is set when stdout carries a bundle: JSON goes to stderr.
 	stdoutIsData bool
+	// bar is the progress bar on screen, if any (see tellStderr). It is
+	// set and cleared by the command's goroutine, before and after any
+	// other goroutine that may print (the wait notice of reserveOpen).
+	bar *progress
 }
 
 // context is the running command's context (Background outside run).
@@ -254,7 +258,7 @@ func (g *globalOptions) warn(format string, args ...any) {
 	if g.Quiet || g.JSON && g.stdoutIsData {
 		return
 	}
-	fmt.Fprintf(g.stderr, "dossier: warning: "+format, args...)
+	g.tellStderr(fmt.Sprintf("dossier: warning: "+format, args...))
 }
 
 // loadCard reads and checks a card file or, when no file of that name
