@@ -103,7 +103,7 @@ func (g *globalOptions) record(outcome, detail string) {
 			msg += fmt.Sprintf("; nothing more is logged until this is resolved: keep the broken log as evidence (move %s and %s out of %s, and report it to whoever audits custody), and dossier starts a new log",
 				custody.LogName, custody.HeadName, home)
 		}
-		g.tellStderr(fmt.Sprintf("dossier: warning: the custody log could not be updated: %s\n", msg))
+		g.tellStderr(shownLine("dossier: warning: the custody log could not be updated: %s\n", msg))
 	}
 	g.releaseHeld()
 }

@@ -58,7 +58,7 @@ func runDemo(ctx context.Context, g *globalOptions, dir string) error {
 	sub := *g
 	sub.Quiet, sub.JSON = false, false
 
-	fmt.Fprintf(g.stdout, "dossier demo: working in %s\n", dir)
+	fmt.Fprint(g.stdout, shownLine("dossier demo: working in %s\n", dir))
 	step("1. Alice (sender) makes her keys", "keygen --name 'Alice Martin' --org \"Prosecutor's Office, Lyon\" --identity alice.id --card alice.card --no-passphrase")
 	if err := runKeygen(ctx, &sub, &keygenOptions{Name: "Alice Martin", Org: "Prosecutor's Office, Lyon", IdentityPath: p("alice.id"), CardPath: p("alice.card"), NoPassphrase: true}); err != nil {
 		return err
@@ -100,11 +100,11 @@ func runDemo(ctx context.Context, g *globalOptions, dir string) error {
 	if err := runVerify(ctx, &sub, &readFlags{From: p("alice.card")}, p("opened")); err != nil {
 		return err
 	}
-	fmt.Fprintf(g.stdout, "\nEverything is in %s:\n", dir)
+	fmt.Fprint(g.stdout, "\n"+shownLine("Everything is in %s:\n", dir))
 	for _, name := range []string{"alice.id", "alice.card", "bob.id", "bob.card", "case", "case.dossier", "opened"} {
-		fmt.Fprintf(g.stdout, "  %s\n", p(name))
+		fmt.Fprint(g.stdout, shownLine("  %s\n", p(name)))
 	}
-	fmt.Fprintf(g.stdout, "Delete it when you are done: rm -rf %s\n", dir)
+	fmt.Fprint(g.stdout, shownLine("Delete it when you are done: rm -rf %s\n", shellQuote(dir)))
 	return nil
 }
 

@@ -74,6 +74,10 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 	}
 	if !res.SenderConfirmed {
 		g.warn("the sender is not confirmed: pass --from CARD\n")
+		if e, held := impersonatedContact(pre.Sender); e != nil {
+			g.warn("the claimed sender's name %q reads as your contact %q, but that contact is the key %s and this sender claims the key %s: this may be an impersonation; check with --from %s\n",
+				pre.Sender.Name, e.Name, held, pre.Sender.Fingerprint(), shellQuote(e.Name))
+		}
 	}
 	return nil
 }

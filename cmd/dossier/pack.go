@@ -455,11 +455,11 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 		}
 		return nil
 	}
-	fmt.Fprintf(w, "packed %s (%s) into %s\n", plural(len(man.Files), "file"), humanBytes(man.TotalSize), o.Output)
+	fmt.Fprint(w, shownLine("packed %s (%s) into %s\n", plural(len(man.Files), "file"), humanBytes(man.TotalSize), o.Output))
 	if len(res.Paths) > 1 {
-		fmt.Fprintf(w, "volumes: %s … %s (%d; join them with cat to get the single-file bundle)\n", res.Paths[0], res.Paths[len(res.Paths)-1], len(res.Paths))
+		fmt.Fprint(w, shownLine("volumes: %s … %s (%d; join them with cat to get the single-file bundle)\n", res.Paths[0], res.Paths[len(res.Paths)-1], len(res.Paths)))
 	} else if len(res.Paths) == 1 && res.Paths[0] != o.Output && o.Output != "-" {
-		fmt.Fprintf(w, "volume: %s (the bundle fits in one)\n", res.Paths[0])
+		fmt.Fprint(w, shownLine("volume: %s (the bundle fits in one)\n", res.Paths[0]))
 	}
 	switch {
 	case len(seals) == 1:
@@ -467,15 +467,15 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 		if o.Output == "-" {
 			target = "BUNDLE --seal " + seals[0]
 		}
-		fmt.Fprintf(w, "seal: %s (a courier checks it with: dossier verify %s --from SENDER_CARD)\n", seals[0], target)
+		fmt.Fprint(w, shownLine("seal: %s (a courier checks it with: dossier verify %s --from SENDER_CARD)\n", seals[0], target))
 	case len(seals) > 1:
-		fmt.Fprintf(w, "seals: one per volume, %s … %s\n", seals[0], seals[len(seals)-1])
+		fmt.Fprint(w, shownLine("seals: one per volume, %s … %s\n", seals[0], seals[len(seals)-1]))
 	default:
 		fmt.Fprintln(w, "seal: none was written for standard output; pass --seal FILE for one")
 	}
-	fmt.Fprintf(w, "bundle id: %s\n", man.BundleID)
+	fmt.Fprint(w, shownLine("bundle id: %s\n", man.BundleID))
 	if man.Case.Reference != "" {
-		fmt.Fprintf(w, "case: %s\n", oneLine(man.Case.Reference))
+		fmt.Fprint(w, shownLine("case: %s\n", oneLine(man.Case.Reference)))
 	}
 	if man.Case.PolicyOverride != "" {
 		fmt.Fprintf(w, "policy override: %s (recorded in the signed manifest)\n", oneLine(man.Case.PolicyOverride))

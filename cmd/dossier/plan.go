@@ -152,7 +152,7 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if g.Quiet {
 		// Only what stops the pack, as errors are.
 		for _, p := range problems {
-			fmt.Fprintf(g.stderr, "dossier: not ready: %s\n", p)
+			fmt.Fprint(g.stderr, shownLine("dossier: not ready: %s\n", p))
 		}
 		return nil
 	}

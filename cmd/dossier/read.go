@@ -219,7 +219,9 @@ func senderLine(c *card.Card, confirmed bool) string {
 	if confirmed {
 		return oneLine(c.Label()) + " (signature verified against --from)"
 	}
-	return oneLine(c.Label()) + " (UNCONFIRMED: pass --from CARD to check who sent it)"
+	// The warning comes first: what the card says after it is the
+	// stranger's, who may make it read like the line above.
+	return "UNCONFIRMED (pass --from CARD to check who sent it): " + oneLine(c.Label())
 }
 
 // printCase prints the case metadata, escaped for the terminal.

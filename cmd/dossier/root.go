@@ -13,6 +13,7 @@ import (
 	"strings"
 	"syscall"
 	"time"
+	"unicode/utf8"
 
 	"github.com/spf13/cobra"
 
@@ -169,7 +170,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	g.JSON = g.JSON || jsonRequested(args)
 	code, kind := classify(err)
-	msg := oneLine(withHint(err))
+	msg := capLine(oneLine(withHint(err)))
 	if code != exitUsage {
 		g.record(kind, msg)
 	}
@@ -241,12 +242,39 @@ func (g *globalOptions) printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-// say prints human output unless --quiet or --json.
+// maxMessage is the most of an error message printed: a message quoting
+// hostile text (a spec, a card, a receipt of 60 KB) is cut there.
+const maxMessage = 4096
+
+// capLine cuts an escaped one-line message to maxMessage bytes, at a
+// character's boundary, saying how much was left out.
+func capLine(msg string) string {
+	if len(msg) <= maxMessage {
+		return msg
+	}
+	cut := maxMessage
+	for cut > 0 && !utf8.RuneStart(msg[cut]) {
+		cut--
+	}
+	return fmt.Sprintf("%s… (%d bytes more not shown)", msg[:cut], len(msg)-cut)
+}
+
+// say prints one line of human output unless --quiet or --json.
 func (g *globalOptions) say(format string, args ...any) {
 	if g.Quiet || g.JSON {
 		return
 	}
-	fmt.Fprintf(g.stdout, format, args...)
+	fmt.Fprint(g.stdout, shownLine(format, args...))
+}
+
+// shownLine formats one line of human output, ending in a newline, safe
+// for a terminal whatever its arguments hold: paths, names and globs
+// come from the command line, spec files and other people's files, so
+// every control, bidi, invisible or invalid character in the line is
+// escaped (printable.Text: a backslash is left as it is, so Windows paths
+// read as typed, and text escaped before is not escaped again).
+func shownLine(format string, args ...any) string {
+	return printable.Text(strings.TrimSuffix(fmt.Sprintf(format, args...), "\n")) + "\n"
 }
 
 // warn prints a warning on stderr unless --quiet or --json.
@@ -258,7 +286,7 @@ func (g *globalOptions) warn(format string, args ...any) {
 	if g.Quiet || g.JSON && g.stdoutIsData {
 		return
 	}
-	g.tellStderr(fmt.Sprintf("dossier: warning: "+format, args...))
+	g.tellStderr(shownLine("dossier: warning: "+format, args...))
 }
 
 // loadCard reads and checks a card file or, when no file of that name
@@ -303,17 +331,28 @@ func ambiguousWithContact(arg string) error {
 // impersonation fails if the card c, read from the file arg, names itself
 // like a contact who is another key.
 func impersonation(arg string, c *card.Card) error {
+	e, held := impersonatedContact(c)
+	if e == nil {
+		return nil
+	}
+	return fmt.Errorf("%w: the card %s names %q, which reads as your contact %q, but that contact is the key %s and this card the key %s: this may be an impersonation; compare fingerprints with the holder, and if both are genuine, store this one with 'dossier contacts add %s --as NAME' and use that name",
+		contacts.ErrConflict, arg, c.Name, e.Name, held, c.Fingerprint(), shellQuote(arg))
+}
+
+// impersonatedContact returns the contact whose name c's name reads as
+// while c is another key, and that contact's fingerprint; nil if there is
+// none or the contacts cannot be read.
+func impersonatedContact(c *card.Card) (*contacts.Entry, card.Fingerprint) {
 	book, err := openContacts()
 	if err != nil {
-		return nil
+		return nil, card.Fingerprint{}
 	}
 	e, err := book.Impersonated(c.Name, c.Fingerprint())
 	if err != nil || e == nil {
-		return nil
+		return nil, card.Fingerprint{}
 	}
 	held, _ := card.ParseFingerprintHex(e.Fingerprint)
-	return fmt.Errorf("%w: the card %s names %q, which reads as your contact %q, but that contact is the key %s and this card the key %s: this may be an impersonation; compare fingerprints with the holder, and if both are genuine, store this one with 'dossier contacts add %s --as NAME' and use that name",
-		contacts.ErrConflict, arg, c.Name, e.Name, held, c.Fingerprint(), arg)
+	return e, held
 }
 
 // loadCardFile reads and checks a card file.
@@ -342,7 +381,7 @@ func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
 		return nil, fmt.Errorf("read identity: %w", err)
 	}
 	id, err := identity.Parse(data, func() (string, error) {
-		return g.passphrase(fmt.Sprintf("Passphrase for %s: ", path), false)
+		return g.passphrase(fmt.Sprintf("Passphrase for %s: ", oneLine(path)), false)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", path, err)

@@ -40,6 +40,12 @@ func TestString(t *testing.T) {
 		{"surrogate encoding", "\xed\xa0\x80", `\xed\xa0\x80`},
 		{"overlong slash", "\xc0\xaf", `\xc0\xaf`},
 		{"mixed", "\\\x1b\u202e\xff", `\\\x1b\u202e\xff`},
+		{"zero-width space", "re\u200bport.pdf", `re\u200bport.pdf`},
+		{"soft hyphen and word joiner", "a\u00adb\u2060c", `a\u00adb\u2060c`},
+		{"hangul filler", "\u3164Bob", `\u3164Bob`},
+		{"tag characters", "report\U000e0041.pdf", `report\U000e0041.pdf`},
+		{"zwnj kept", "\u0645\u06cc\u200c\u0631\u0648\u0645", "\u0645\u06cc\u200c\u0631\u0648\u0645"},
+		{"variation selector kept", "\u2764\ufe0f.png", "\u2764\ufe0f.png"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -106,6 +112,16 @@ func unescape(s string) (string, error) {
 			}
 			b.WriteByte(byte(v))
 			i += 4
+		case 'U':
+			if i+10 > len(s) {
+				return "", fmt.Errorf("short \\U at %d", i)
+			}
+			v, err := strconv.ParseUint(s[i+2:i+10], 16, 32)
+			if err != nil {
+				return "", err
+			}
+			b.WriteRune(rune(v))
+			i += 10
 		case 'u':
 			if i+6 > len(s) {
 				return "", fmt.Errorf("short \\u at %d", i)
@@ -138,7 +154,7 @@ func FuzzString(f *testing.F) {
 			}
 		}
 		for _, r := range out {
-			if (0x80 <= r && r <= 0x9f) || IsBidiOrFormat(r) {
+			if (0x80 <= r && r <= 0x9f) || IsBidiOrFormat(r) || IsInvisible(r) {
 				t.Fatalf("String(%q) = %q contains %U", s, out, r)
 			}
 		}
@@ -152,7 +168,43 @@ func FuzzString(f *testing.F) {
 		if String(out) != strings.ReplaceAll(out, `\`, `\\`) {
 			t.Fatalf("String(String(%q)) escaped more than backslashes", s)
 		}
+		// Text escapes what String does but the backslash, and leaves
+		// String's output as it is.
+		if got := Text(out); got != out {
+			t.Fatalf("Text(String(%q)) = %q, want it unchanged", s, got)
+		}
+		if got, want := Text(s), strings.ReplaceAll(out, `\\`, `\`); !strings.Contains(s, `\`) && got != want {
+			t.Fatalf("Text(%q) = %q, want %q", s, got, want)
+		}
 	})
+}
+
+func TestText(t *testing.T) {
+	for in, want := range map[string]string{
+		`C:\Users\amy\case`:    `C:\Users\amy\case`,
+		"a\\b\x1b[2J":          `a\b\x1b[2J`,
+		"x\u200by \u202e":      `x\u200by \u202e`,
+		`already \x1b escaped`: `already \x1b escaped`,
+		"bad\xffbyte":          `bad\xffbyte`,
+	} {
+		if got := Text(in); got != want {
+			t.Errorf("Text(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+func TestIsInvisible(t *testing.T) {
+	for _, r := range []rune{0x00ad, 0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180b, 0x180e, 0x180f, 0x200b,
+		0x2060, 0x2064, 0x3164, 0xffa0, 0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe0041, 0xe007f} {
+		if !IsInvisible(r) {
+			t.Errorf("IsInvisible(%U) = false", r)
+		}
+	}
+	for _, r := range []rune{'a', ' ', 0x00a0, 0x00ac, 0x00ae, 0x200a, 0x200c, 0x200d, 0x2065, 0xfe0f, 0xe0080, 0xe0100, 0x1d172} {
+		if IsInvisible(r) {
+			t.Errorf("IsInvisible(%U) = true", r)
+		}
+	}
 }
 
 func ExampleString() {
