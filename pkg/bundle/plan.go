@@ -348,8 +348,8 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			unsafeNames.add(fmt.Sprintf("%s: %v", src, err))
 			return nil
 		}
-		if strings.HasPrefix(stored, manifest.ReservedPrefix) || stored+"/" == manifest.ReservedPrefix {
-			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries; rename it", ErrInput, src, manifest.ReservedPrefix)
+		if isReserved(stored) {
+			return fmt.Errorf("%w: %s: the name %q is reserved for dossier's own entries, in any case; rename it", ErrInput, src, strings.TrimSuffix(manifest.ReservedPrefix, "/"))
 		}
 		cats, err := category.SetOf(rules.AssignMarking(stored, usedRules)...)
 		if err == nil && cats.Len() == 0 {
@@ -1066,4 +1066,13 @@ func sameStoredName(files []Input, err error) string {
 		return fmt.Sprintf("%s and %s would both be stored as %q: rename one of them, or give their folders under different names", a, b, pair[0])
 	}
 	return ""
+}
+
+// isReserved reports whether the stored path's first component is
+// dossier's reserved folder in any case (".DOSSIER", ".Dossier"): readers
+// accept those, but a stock "tar -x" on a caseless file system would put
+// such a file beside dossier's own entries, or over them (SPEC §5).
+func isReserved(stored string) bool {
+	first, _, _ := strings.Cut(stored, "/")
+	return strings.EqualFold(first, strings.TrimSuffix(manifest.ReservedPrefix, "/"))
 }

@@ -574,3 +574,28 @@ func TestPackRefusesAnInputWithoutASource(t *testing.T) {
 		t.Fatalf("an input from NewInput: %v", err)
 	}
 }
+
+// A folder named like dossier's reserved one in another case is refused:
+// readers accept it, but a stock "tar -x" on a caseless file system would
+// put its files among dossier's own entries (found by an independent
+// reading of SPEC §5).
+func TestMakePlanRefusesTheReservedFolderInAnyCase(t *testing.T) {
+	for _, name := range []string{".dossier", ".DOSSIER", ".Dossier", ".doſſier"} {
+		dir := t.TempDir()
+		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name, "preamble.json"), []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := MakePlan([]string{filepath.Join(dir, name)}, nil, []category.ID{category.Other})
+		if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "reserved for dossier's own entries") {
+			t.Errorf("a folder %q: %v, want it refused as reserved", name, err)
+		}
+	}
+	for _, stored := range []string{"dossier/a", "x/.dossier/a", ".dossiers/a", ".dossier.txt"} {
+		if isReserved(stored) {
+			t.Errorf("isReserved(%q) = true", stored)
+		}
+	}
+}
