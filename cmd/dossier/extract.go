@@ -61,6 +61,9 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 	// The name as stored paths are written: NFC, no leading "./", and
 	// slashes for Windows' backslashes.
 	name = category.NormalizeGlob(filepath.ToSlash(name))
+	if err := refuseReplacingInputs([]string{o.Output}, o.IdentityPath, o.From, g.PassphraseFile); err != nil {
+		return err
+	}
 	collectOnlyAtLimit()
 	g.reportLeftovers(o.Output)
 	ev := g.begin("extract")

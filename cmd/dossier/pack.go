@@ -261,6 +261,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if o.Output != "" && !toStdout && bundle.Within(o.Output, paths) {
 		return usagef("the output %s is inside the files being packed; write it elsewhere", o.Output)
 	}
+	outputs := []string{o.Output, o.SealPath}
+	if !toStdout {
+		outputs = append(outputs, o.Output+seal.Ext)
+	}
+	if err := refuseReplacingInputs(outputs, append([]string{o.IdentityPath, o.Spec, g.PassphraseFile}, o.Recipients...)...); err != nil {
+		return err
+	}
 	// A folder that is not there fails now, not after the plan and the
 	// passphrase.
 	for _, out := range []string{o.Output, o.SealPath} {

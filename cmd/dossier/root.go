@@ -339,6 +339,33 @@ func impersonation(arg string, c *card.Card) error {
 		contacts.ErrConflict, arg, c.Name, e.Name, held, c.Fingerprint(), shellQuote(arg))
 }
 
+// refuseReplacingInputs refuses an output that is one of the files the
+// command reads (its identity, a card, the spec, the passphrase file),
+// which --force would otherwise replace: the identity may be the only
+// copy of a secret key (found by an audit: 'pack -i al.id … --force -o
+// al.id' replaced the key with the bundle). Names that are not files (a
+// contact's name, "-") are passed over.
+func refuseReplacingInputs(outputs []string, inputs ...string) error {
+	for _, out := range outputs {
+		if out == "" || out == "-" {
+			continue
+		}
+		ost, err := os.Stat(out)
+		if err != nil {
+			continue
+		}
+		for _, in := range inputs {
+			if in == "" || in == "-" {
+				continue
+			}
+			if ist, err := os.Stat(in); err == nil && os.SameFile(ist, ost) {
+				return usagef("%s is %s, which this command reads: write elsewhere (--force never replaces a command's own keys, cards, spec or passphrase file)", out, in)
+			}
+		}
+	}
+	return nil
+}
+
 // impersonatedContact returns the contact whose name c's name reads as
 // while c is another key, and that contact's fingerprint; nil if there is
 // none or the contacts cannot be read.
