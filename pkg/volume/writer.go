@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 )
@@ -188,19 +189,10 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 		return nil, err
 	}
 	n := len(w.files)
-	if w.split > 0 {
-		// Even with overwrite: a stale volume past the last one, or a
-		// single-file bundle of the same name, would make the new set
-		// unreadable, and deleting files this run did not write is not
-		// pack's business.
-		if _, err := os.Lstat(w.out); err == nil {
-			return nil, fmt.Errorf("%w: %s is left from an earlier bundle and would be taken for part of this one; remove it and pack again", ErrExists, w.out)
-		}
-		// Every later volume, not only the next: one left past a gap
-		// would travel with the new set (a courier copies OUT.*).
-		if stale := staleVolumes(w.out, n); len(stale) > 0 {
-			return nil, fmt.Errorf("%w: %s left from an earlier bundle would be taken for part of this one, or travel with it; remove them and pack again", ErrExists, strings.Join(stale, ", "))
-		}
+	// Checked before the files are synced (minutes on a USB stick), and
+	// again once no other pack can be publishing beside them.
+	if err := w.checkNoStaleVolumes(n); err != nil {
+		return nil, err
 	}
 	type pub struct{ tmp, final string }
 	var toPublish []pub
@@ -244,7 +236,16 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 		toPublish = append(toPublish, pub{st.Name(), w.finalName(i) + seal.Ext})
 	}
 	w.files = nil
-	if err := ctx.Err(); err != nil {
+	// Another pack publishing the same names at the same time (two
+	// --force runs) must not interleave with this one, leaving one's
+	// bundle with the other's seal: the names are changed under the
+	// folder's lock.
+	defer filelock.LockFolder(filepath.Dir(w.out))()
+	err := ctx.Err()
+	if err == nil {
+		err = w.checkNoStaleVolumes(n)
+	}
+	if err != nil {
 		for _, q := range toPublish {
 			os.Remove(q.tmp)
 		}
@@ -305,6 +306,27 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 		paths = append(paths, w.finalName(i))
 	}
 	return paths, nil
+}
+
+// checkNoStaleVolumes refuses to publish a set of n volumes beside files
+// that would be taken for part of it.
+func (w *Writer) checkNoStaleVolumes(n int) error {
+	if w.split == 0 {
+		return nil
+	}
+	// Even with overwrite: a stale volume past the last one, or a
+	// single-file bundle of the same name, would make the new set
+	// unreadable, and deleting files this run did not write is not
+	// pack's business.
+	if _, err := os.Lstat(w.out); err == nil {
+		return fmt.Errorf("%w: %s is left from an earlier bundle and would be taken for part of this one; remove it and pack again", ErrExists, w.out)
+	}
+	// Every later volume, not only the next: one left past a gap
+	// would travel with the new set (a courier copies OUT.*).
+	if stale := staleVolumes(w.out, n); len(stale) > 0 {
+		return fmt.Errorf("%w: %s left from an earlier bundle would be taken for part of this one, or travel with it; remove them and pack again", ErrExists, strings.Join(stale, ", "))
+	}
+	return nil
 }
 
 // Abort removes every temporary. It is safe after Publish.

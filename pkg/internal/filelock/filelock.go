@@ -69,3 +69,32 @@ func Lock(path string, exclusive bool) (func(), error) {
 		unlockMu()
 	}, nil
 }
+
+// LockFolder takes an exclusive lock on the folder dir itself, for a
+// short change to the names in it that no other process may interleave
+// with its own (pack putting a bundle and its seal, or every volume, in
+// place). It makes no lock file. It is best effort: where a folder cannot be locked
+// (Windows, AIX, a file system without flock), only this process's
+// goroutines are kept apart. The returned function releases it.
+func LockFolder(dir string) func() {
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		abs = dir
+	}
+	v, _ := procLocks.LoadOrStore(abs+string(filepath.Separator), new(sync.RWMutex))
+	mu := v.(*sync.RWMutex)
+	mu.Lock()
+	f, err := os.Open(abs)
+	if err != nil {
+		return mu.Unlock
+	}
+	if err := lockFolder(f); err != nil {
+		f.Close()
+		return mu.Unlock
+	}
+	return func() {
+		unlockFile(f)
+		f.Close()
+		mu.Unlock()
+	}
+}

@@ -32,3 +32,6 @@ func unlockFile(f *os.File) error {
 	lk := unix.Flock_t{Type: unix.F_UNLCK, Whence: io.SeekStart}
 	return unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk)
 }
+
+// lockFolder reports that folders cannot be locked here (see LockFolder).
+func lockFolder(f *os.File) error { return errors.ErrUnsupported }

@@ -27,3 +27,7 @@ func lockFile(f *os.File, exclusive bool) error {
 func unlockFile(f *os.File) error {
 	return unix.Flock(int(f.Fd()), unix.LOCK_UN)
 }
+
+// lockFolder takes an exclusive flock(2) lock on the folder f, waiting
+// for it: flock locks any open file, folders included.
+func lockFolder(f *os.File) error { return lockFile(f, true) }

@@ -3,6 +3,7 @@
 package filelock
 
 import (
+	"errors"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -23,3 +24,6 @@ func unlockFile(f *os.File) error {
 	ol := new(windows.Overlapped)
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
 }
+
+// lockFolder reports that folders cannot be locked here (see LockFolder).
+func lockFolder(f *os.File) error { return errors.ErrUnsupported }
