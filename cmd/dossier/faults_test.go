@@ -492,6 +492,48 @@ func TestFaultConcurrentOpensOfOneBundle(t *testing.T) {
 	e.mustRun(t, nil, "log", "verify")
 }
 
+// pack -o - --seal FILE makes the seal's file before the bundle goes
+// out; a seal that still cannot be written afterwards (its name taken
+// meanwhile) is said as that: the bundle on standard output is complete,
+// and the custody log keeps its id (found by an audit: the message did
+// not say whether the bytes were usable, and the log had no bundle id).
+func TestFaultPackToStdoutSealNotWritten(t *testing.T) {
+	e := newFaultEnv(t)
+	input := e.input(t, "case", 4<<20)
+	sealPath := filepath.Join(e.dir, "out.minisig")
+	release := filepath.Join(t.TempDir(), "go")
+	p := e.start(t, release, "pack", "-i", "alice.id", "-r", "bob.card", "-o", "-", "--seal", sealPath, "--default-category", "other", "--no-progress", input)
+	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".out.minisig.dossier-tmp-*")); len(temps) != 1 {
+		t.Fatalf("half-way through, the seal's temporary is %q, want one made before the bundle went out", temps)
+	}
+	if err := os.WriteFile(sealPath, []byte("someone else's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := p.wait(t)
+	requireFailure(t, "pack -o - --seal", o, exitError, "the bundle on standard output is complete", "its seal was not written", "out.minisig")
+	if got, _ := os.ReadFile(sealPath); string(got) != "someone else's" {
+		t.Fatalf("the file that took the seal's name was replaced: %q", got)
+	}
+	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".out.minisig.dossier-tmp-*")); len(temps) != 0 {
+		t.Fatalf("left behind: %q", temps)
+	}
+	bundle := filepath.Join(e.dir, "out.dossier")
+	if err := os.WriteFile(bundle, []byte(o.stdout), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	e.mustRun(t, nil, "verify", bundle, "-i", "bob.id", "--from", "alice.card")
+	id := regexp.MustCompile(`bundle ([0-9a-f]{32})`).FindStringSubmatch(o.stderr)
+	if id == nil {
+		t.Fatalf("the message names no bundle id: %s", o.stderr)
+	}
+	if log := e.mustRun(t, nil, "--json", "log"); !strings.Contains(log.stdout, id[1]) {
+		t.Fatalf("the custody log does not name bundle %s:\n%s", id[1], log.stdout)
+	}
+}
+
 // requireNamespaces skips the test unless a tmpfs can be mounted in an
 // unprivileged user+mount namespace.
 func requireNamespaces(t *testing.T) {

@@ -357,10 +357,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		res, err = bundle.PackFile(ctx, o.Output, bundle.FileOptions{Overwrite: o.Force, Split: in.split}, plan, opts)
 	}
 	bar.finish()
+	if res != nil {
+		// Complete, if not sealed: the log keeps what went out.
+		ev.BundleID, ev.BundleHash = res.Manifest.BundleID, hexDigest(res.Digest)
+	}
 	if err != nil {
 		return err
 	}
-	ev.BundleID, ev.BundleHash = res.Manifest.BundleID, hexDigest(res.Digest)
 	return g.reportPack(o, res, recipients)
 }
 
@@ -370,6 +373,16 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	// A reader that stops early (| head) must not kill pack with SIGPIPE,
 	// silently and unlogged: the write fails instead, and pack says so.
 	signal.Ignore(syscall.SIGPIPE)
+	// The seal's file is made first: once the bundle has gone out, a
+	// seal that cannot be written cannot be had without packing again.
+	var pending *seal.Pending
+	if o.SealPath != "" {
+		var err error
+		if pending, err = seal.Reserve(o.SealPath); err != nil {
+			return nil, err
+		}
+		defer pending.Abort()
+	}
 	h := seal.NewHasher()
 	out := &countingWriter{w: g.stdout}
 	man, err := bundle.Pack(ctx, io.MultiWriter(out, h), plan, opts)
@@ -390,10 +403,10 @@ func (g *globalOptions) packToStdout(ctx context.Context, o *packOptions, plan *
 	}
 	data, err := seal.Sign(opts.Sender.Key, opts.Sender.Card, h.Sum(nil), seal.Info{BundleID: man.BundleID})
 	if err != nil {
-		return nil, err
+		return res, fmt.Errorf("the bundle on standard output is complete (bundle %s, %s) and can be verified and opened, but its seal was not made: %w", man.BundleID, humanBytes(out.n), err)
 	}
-	if err := seal.WriteFile(o.SealPath, data); err != nil {
-		return nil, err
+	if err := pending.Write(data); err != nil {
+		return res, fmt.Errorf("the bundle on standard output is complete (bundle %s, %s) and can be verified and opened, but its seal was not written: %w", man.BundleID, humanBytes(out.n), err)
 	}
 	return res, nil
 }

@@ -21,6 +21,7 @@ import (
 	"hash"
 	"io"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -299,4 +300,81 @@ func WriteFile(path string, data []byte) error {
 		return fmt.Errorf("seal: write %s: %w", path, err)
 	}
 	return nil
+}
+
+// reservedSize is how much room Reserve takes for a seal: more than any
+// seal needs (some 4.7 KB with its ML-DSA-65 signature).
+const reservedSize = 8 << 10
+
+// Pending is a seal file made before the bundle it seals is written: for
+// a bundle that cannot be taken back once written (standard output), a
+// seal that cannot be written (a folder without write permission, a full
+// disk) must fail first.
+type Pending struct {
+	path string
+	tmp  *os.File
+}
+
+// Reserve creates the temporary for a seal file at path, beside it, and
+// takes the room the seal will need. It fails with ErrExists if path
+// exists; that is checked again when the seal is written.
+func Reserve(path string) (*Pending, error) {
+	if _, err := os.Lstat(path); err == nil {
+		return nil, fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, path)
+	}
+	tmp, err := atomicfile.CreateTemp(path, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("seal: write %s: %w", path, err)
+	}
+	p := &Pending{path: path, tmp: tmp}
+	if _, err := tmp.Write(make([]byte, reservedSize)); err != nil {
+		p.Abort()
+		return nil, fmt.Errorf("seal: write %s: %w", path, err)
+	}
+	return p, nil
+}
+
+// Write writes the seal data into the room taken, syncs it and publishes
+// it under its name, never replacing a file that appeared there meanwhile.
+// On failure nothing is left under the name.
+func (p *Pending) Write(data []byte) error {
+	if p.tmp == nil {
+		return fmt.Errorf("seal: write %s: already written or abandoned", p.path)
+	}
+	tmp := p.tmp
+	_, err := tmp.WriteAt(data, 0)
+	if err == nil {
+		err = tmp.Truncate(int64(len(data)))
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = atomicfile.Publish(tmp.Name(), p.path)
+	}
+	p.tmp = nil
+	if err != nil {
+		os.Remove(tmp.Name())
+		if errors.Is(err, atomicfile.ErrExists) {
+			return fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, p.path)
+		}
+		return fmt.Errorf("seal: write %s: %w", p.path, err)
+	}
+	if err := atomicfile.SyncDir(filepath.Dir(p.path)); err != nil {
+		return fmt.Errorf("seal: %s was written, but its folder could not be synced, so it may not survive a power loss: %w", p.path, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary of a seal not written. It is safe after
+// Write.
+func (p *Pending) Abort() {
+	if p.tmp != nil {
+		p.tmp.Close()
+		os.Remove(p.tmp.Name())
+		p.tmp = nil
+	}
 }

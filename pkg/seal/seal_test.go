@@ -180,3 +180,47 @@ func TestStockMinisign(t *testing.T) {
 		t.Fatalf("minisign accepts a changed bundle:\n%s", out)
 	}
 }
+
+// Reserve makes the seal's temporary and its room at once; Write puts the
+// seal in place, and Abort leaves nothing.
+func TestReserveWriteAbort(t *testing.T) {
+	alice := newID(t, "Alice")
+	dir := testtmp.Dir(t)
+	path := filepath.Join(dir, "b.minisig")
+	raw, err := Sign(alice.Key, alice.Card, digest([]byte("bundle")), Info{BundleID: strings.Repeat("ab", 16)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(raw) > reservedSize {
+		t.Fatalf("a seal of %d bytes does not fit the %d Reserve takes", len(raw), reservedSize)
+	}
+	p, err := Reserve(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 || !strings.Contains(entries[0].Name(), ".b.minisig.dossier-tmp-") {
+		t.Fatalf("after Reserve the folder holds %v", entries)
+	}
+	if err := p.Write(raw); err != nil {
+		t.Fatal(err)
+	}
+	p.Abort() // after Write: nothing to do
+	if got, err := os.ReadFile(path); err != nil || !bytes.Equal(got, raw) {
+		t.Fatalf("the seal file holds %d bytes (%v), want the %d of the seal", len(got), err, len(raw))
+	}
+	if _, err := Reserve(path); !errors.Is(err, ErrExists) {
+		t.Fatalf("Reserve of an existing seal: %v", err)
+	}
+	other := filepath.Join(dir, "c.minisig")
+	p, err = Reserve(other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.Abort()
+	if err := p.Write(raw); err == nil {
+		t.Fatal("Write after Abort succeeded")
+	}
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Fatalf("after Abort the folder holds %v", entries)
+	}
+}
