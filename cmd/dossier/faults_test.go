@@ -534,6 +534,40 @@ func TestFaultPackToStdoutSealNotWritten(t *testing.T) {
 	}
 }
 
+// open --receipt makes the receipt's file before the documents are
+// published, so that one that cannot be written fails before them; one
+// that still fails afterwards (its name taken meanwhile) says how to get
+// a receipt (found by an audit: a second open was refused as a replay,
+// and nothing said that --allow-reopen was the way).
+func TestFaultOpenReceiptNotWritten(t *testing.T) {
+	e := newFaultEnv(t)
+	bundle := e.bundle(t, "b", 4<<20)
+	receiptPath := filepath.Join(e.dir, "b.receipt")
+	release := filepath.Join(t.TempDir(), "go")
+	p := e.start(t, release, append(openArgs(bundle, filepath.Join(e.dir, "opened")), "--receipt", receiptPath)...)
+	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".b.receipt.dossier-tmp-*")); len(temps) != 1 {
+		t.Fatalf("half-way through, the receipt's temporary is %q, want one made before publishing", temps)
+	}
+	if err := os.WriteFile(receiptPath, []byte("someone else's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	requireFailure(t, "open --receipt", p.wait(t), exitError, "the bundle was opened into", "the receipt could not be written", "--allow-reopen")
+	if got, _ := os.ReadFile(receiptPath); string(got) != "someone else's" {
+		t.Fatalf("the file that took the receipt's name was replaced: %q", got)
+	}
+	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".b.receipt.dossier-tmp-*")); len(temps) != 0 {
+		t.Fatalf("left behind: %q", temps)
+	}
+	// The documents were published, so the bundle counts as opened: the
+	// way the message gives is --allow-reopen.
+	requireFailure(t, "a second open", e.run(t, nil, openArgs(bundle, filepath.Join(e.dir, "again"))...), exitIntegrity, "already opened on this machine")
+	e.mustRun(t, nil, append(openArgs(bundle, filepath.Join(e.dir, "again")), "--allow-reopen", "--receipt", filepath.Join(e.dir, "b2.receipt"))...)
+	e.mustRun(t, nil, "receipt", "verify", filepath.Join(e.dir, "b2.receipt"), "--from", "bob.card", "--bundle", bundle)
+}
+
 // requireNamespaces skips the test unless a tmpfs can be mounted in an
 // unprivileged user+mount namespace.
 func requireNamespaces(t *testing.T) {

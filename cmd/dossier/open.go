@@ -99,6 +99,15 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		return err
 	}
 	defer in.Close()
+	// The receipt's file is made first: once the documents are published,
+	// opening the bundle again for a receipt is refused as a replay.
+	var pendingReceipt *receipt.Pending
+	if o.Receipt != "" {
+		if pendingReceipt, err = receipt.Reserve(o.Receipt); err != nil {
+			return err
+		}
+		defer pendingReceipt.Abort()
+	}
 	bar := g.newProgress("opening", -1)
 	opts.Progress = bar.update
 	var reopened *custody.Entry
@@ -147,8 +156,8 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		if receiptInside(o.Receipt, o.Output) {
 			return fmt.Errorf("the bundle was opened into %s, but the receipt was not written: %s is inside that folder, where it would spoil the bag; write it elsewhere with 'dossier open --allow-reopen … --receipt FILE'", o.Output, o.Receipt)
 		}
-		if err := writeReceipt(g, o.Receipt, opts, res, in.digest()); err != nil {
-			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w", o.Output, err)
+		if err := writeReceipt(g, pendingReceipt, opts, res, in.digest()); err != nil {
+			return fmt.Errorf("the bundle was opened into %s, but the receipt could not be written: %w; for a receipt, open it again into a new folder with 'dossier open --allow-reopen … --receipt FILE'", o.Output, err)
 		}
 		details = append(details, "receipt written to "+o.Receipt)
 	}
@@ -177,12 +186,12 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 
 // writeReceipt signs a receipt for an opened bundle and writes it without
 // replacing anything.
-func writeReceipt(g *globalOptions, path string, opts bundle.ReadOptions, res *bundle.Result, bundleDigest []byte) error {
+func writeReceipt(g *globalOptions, to *receipt.Pending, opts bundle.ReadOptions, res *bundle.Result, bundleDigest []byte) error {
 	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, res.ManifestSHA256[:], bundleDigest, receipt.ResultOpened, g.now())
 	if err != nil {
 		return err
 	}
-	return r.WriteFile(path)
+	return to.Write(r)
 }
 
 // receiptInside reports whether the file receipt would land inside the

@@ -193,3 +193,46 @@ func (r *Receipt) WriteFile(path string) error {
 	}
 	return nil
 }
+
+// reservedSize is how much room Reserve takes: more than a receipt needs
+// (some 5.5 KB with its ML-DSA-65 signature and the longest names).
+const reservedSize = 16 << 10
+
+// Pending is a receipt file made before the bundle is opened, so that a
+// receipt that cannot be written there (a folder without write
+// permission, a full disk) fails before the documents are published: a
+// second open of the bundle, to get the receipt, is refused as a replay.
+type Pending struct {
+	path string
+	file *atomicfile.Pending
+}
+
+// Reserve creates the temporary for a receipt file at path, beside it,
+// and takes the room the receipt will need. It fails if path exists; that
+// is checked again when the receipt is written.
+func Reserve(path string) (*Pending, error) {
+	f, err := atomicfile.Reserve(path, 0o644, reservedSize)
+	if err != nil {
+		return nil, fmt.Errorf("receipt: write %s: %w", path, err)
+	}
+	return &Pending{path: path, file: f}, nil
+}
+
+// Write writes r into the room taken, syncs it and publishes it under its
+// name, never replacing a file that appeared there meanwhile. On failure
+// nothing is left under the name.
+func (p *Pending) Write(r *Receipt) error {
+	data, err := r.Marshal()
+	if err != nil {
+		p.Abort()
+		return err
+	}
+	if err := p.file.Write(data); err != nil {
+		return fmt.Errorf("receipt: write %s: %w", p.path, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary of a receipt not written. It is safe after
+// Write.
+func (p *Pending) Abort() { p.file.Abort() }

@@ -21,7 +21,6 @@ import (
 	"hash"
 	"io"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -294,10 +293,7 @@ var ErrExists = errors.New("seal: the seal file already exists")
 // existing file.
 func WriteFile(path string, data []byte) error {
 	if err := atomicfile.WriteFile(path, data, 0o644, false); err != nil {
-		if errors.Is(err, atomicfile.ErrExists) {
-			return fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, path)
-		}
-		return fmt.Errorf("seal: write %s: %w", path, err)
+		return writeError(path, err)
 	}
 	return nil
 }
@@ -312,69 +308,38 @@ const reservedSize = 8 << 10
 // disk) must fail first.
 type Pending struct {
 	path string
-	tmp  *os.File
+	file *atomicfile.Pending
 }
 
 // Reserve creates the temporary for a seal file at path, beside it, and
 // takes the room the seal will need. It fails with ErrExists if path
 // exists; that is checked again when the seal is written.
 func Reserve(path string) (*Pending, error) {
-	if _, err := os.Lstat(path); err == nil {
-		return nil, fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, path)
-	}
-	tmp, err := atomicfile.CreateTemp(path, 0o644)
+	f, err := atomicfile.Reserve(path, 0o644, reservedSize)
 	if err != nil {
-		return nil, fmt.Errorf("seal: write %s: %w", path, err)
+		return nil, writeError(path, err)
 	}
-	p := &Pending{path: path, tmp: tmp}
-	if _, err := tmp.Write(make([]byte, reservedSize)); err != nil {
-		p.Abort()
-		return nil, fmt.Errorf("seal: write %s: %w", path, err)
-	}
-	return p, nil
+	return &Pending{path: path, file: f}, nil
 }
 
 // Write writes the seal data into the room taken, syncs it and publishes
 // it under its name, never replacing a file that appeared there meanwhile.
 // On failure nothing is left under the name.
 func (p *Pending) Write(data []byte) error {
-	if p.tmp == nil {
-		return fmt.Errorf("seal: write %s: already written or abandoned", p.path)
-	}
-	tmp := p.tmp
-	_, err := tmp.WriteAt(data, 0)
-	if err == nil {
-		err = tmp.Truncate(int64(len(data)))
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = atomicfile.Publish(tmp.Name(), p.path)
-	}
-	p.tmp = nil
-	if err != nil {
-		os.Remove(tmp.Name())
-		if errors.Is(err, atomicfile.ErrExists) {
-			return fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, p.path)
-		}
-		return fmt.Errorf("seal: write %s: %w", p.path, err)
-	}
-	if err := atomicfile.SyncDir(filepath.Dir(p.path)); err != nil {
-		return fmt.Errorf("seal: %s was written, but its folder could not be synced, so it may not survive a power loss: %w", p.path, err)
+	if err := p.file.Write(data); err != nil {
+		return writeError(p.path, err)
 	}
 	return nil
 }
 
 // Abort removes the temporary of a seal not written. It is safe after
 // Write.
-func (p *Pending) Abort() {
-	if p.tmp != nil {
-		p.tmp.Close()
-		os.Remove(p.tmp.Name())
-		p.tmp = nil
+func (p *Pending) Abort() { p.file.Abort() }
+
+// writeError says why the seal file path was not written.
+func writeError(path string, err error) error {
+	if errors.Is(err, atomicfile.ErrExists) {
+		return fmt.Errorf("%w: %s (choose another name; nothing was replaced)", ErrExists, path)
 	}
+	return fmt.Errorf("seal: write %s: %w", path, err)
 }

@@ -216,3 +216,76 @@ func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
 	}
 	return nil
 }
+
+// Pending is a file made before what it will hold is known, for a result
+// that cannot be taken back once the work is done (a bundle sent to
+// standard output, documents published): a file that cannot be written
+// there (a folder without write permission, a full disk) must fail before
+// the work, not after it.
+type Pending struct {
+	final string
+	tmp   *os.File
+}
+
+// Reserve creates the temporary for the file final, beside it, with mode
+// perm, and takes room bytes of space for it. It fails with ErrExists if
+// final exists; that is checked again when the file is published.
+func Reserve(final string, perm fs.FileMode, room int) (*Pending, error) {
+	if _, err := os.Lstat(final); err == nil {
+		return nil, fmt.Errorf("%w: %s", ErrExists, final)
+	}
+	tmp, err := CreateTemp(final, perm)
+	if err != nil {
+		return nil, err
+	}
+	p := &Pending{final: final, tmp: tmp}
+	if _, err := tmp.Write(make([]byte, room)); err != nil {
+		p.Abort()
+		return nil, err
+	}
+	return p, nil
+}
+
+// Write writes data into the room taken (and more if needed), syncs it,
+// and publishes it under its name without replacing a file that appeared
+// there meanwhile (ErrExists); then the folder is synced, as WriteFile
+// does. On failure nothing is left under the name, and the temporary is
+// removed.
+func (p *Pending) Write(data []byte) error {
+	if p.tmp == nil {
+		return fmt.Errorf("write %s: already written or abandoned", p.final)
+	}
+	tmp := p.tmp
+	p.tmp = nil
+	_, err := tmp.WriteAt(data, 0)
+	if err == nil {
+		err = tmp.Truncate(int64(len(data)))
+	}
+	if err == nil {
+		err = tmp.Sync()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = Publish(tmp.Name(), p.final)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return err
+	}
+	if err := syncDir(filepath.Dir(p.final)); err != nil {
+		return fmt.Errorf("%s was written, but its folder could not be synced, so it may not survive a power loss: %w", p.final, err)
+	}
+	return nil
+}
+
+// Abort removes the temporary of a file not written. It is safe after
+// Write.
+func (p *Pending) Abort() {
+	if p.tmp != nil {
+		p.tmp.Close()
+		os.Remove(p.tmp.Name())
+		p.tmp = nil
+	}
+}
