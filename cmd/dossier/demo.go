@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"embed"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -10,6 +11,8 @@ import (
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/dossier-evidence/dossier/pkg/bundle"
 )
 
 //go:embed sample
@@ -43,8 +46,12 @@ func runDemo(ctx context.Context, g *globalOptions, dir string) error {
 		if dir, err = os.MkdirTemp("", "dossier-demo-"); err != nil {
 			return fmt.Errorf("demo: %w", err)
 		}
-	} else if err := os.Mkdir(dir, 0o700); err != nil {
-		return fmt.Errorf("demo: %w (choose a folder that does not exist)", err)
+	} else if err := checkOutputFolder(dir); err != nil {
+		return err
+	} else if err := os.Mkdir(dir, 0o700); errors.Is(err, fs.ErrExist) {
+		return fmt.Errorf("%w: demo: %s exists (choose a folder that does not exist)", bundle.ErrTargetExists, dir)
+	} else if err != nil {
+		return fmt.Errorf("demo: %w", err)
 	}
 	p := func(name string) string { return filepath.Join(dir, name) }
 	if err := writeSample(p("case")); err != nil {

@@ -65,6 +65,9 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 		return err
 	}
 	collectOnlyAtLimit()
+	if err := checkOutputFolder(o.Output); err != nil {
+		return err
+	}
 	g.reportLeftovers(o.Output)
 	ev := g.begin("extract")
 	opts, err := g.readOptions(&o.readFlags, true)

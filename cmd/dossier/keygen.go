@@ -70,6 +70,11 @@ func runKeygen(ctx context.Context, g *globalOptions, o *keygenOptions) error {
 			return usagef("%s begins or ends with a blank (a space, or a character that shows as one): give the name as it should read, without", f.flag)
 		}
 	}
+	for _, out := range []string{o.IdentityPath, o.CardPath} {
+		if err := checkOutputFolder(out); err != nil {
+			return err
+		}
+	}
 	g.reportLeftovers(o.IdentityPath, o.CardPath)
 	var accepts []category.ID
 	if o.Accepts != "" {

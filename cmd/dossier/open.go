@@ -83,6 +83,9 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 			return fmt.Errorf("%w: the receipt file %s (choose another name)", bundle.ErrTargetExists, o.Receipt)
 		}
 	}
+	if err := checkOutputFolder(o.Output); err != nil {
+		return err
+	}
 	g.reportLeftovers(o.Output)
 	if o.Receipt != "" {
 		g.reportLeftovers(o.Receipt)

@@ -12,6 +12,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"strings"
 	"time"
 
 	"filippo.io/age"
@@ -438,7 +439,7 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 	w, err := volume.NewWriter(path, fo.Split, fo.Overwrite)
 	if err != nil {
 		if errors.Is(err, volume.ErrExists) {
-			return nil, fmt.Errorf("%w: %v", ErrTargetExists, err)
+			return nil, &existsError{err}
 		}
 		return nil, err
 	}
@@ -456,7 +457,7 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 	})
 	if err != nil {
 		if errors.Is(err, volume.ErrExists) {
-			return nil, fmt.Errorf("%w: %v", ErrTargetExists, err)
+			return nil, &existsError{err}
 		}
 		return nil, err
 	}
@@ -531,3 +532,14 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 	}
 	return sig, nil
 }
+
+// existsError is a volume.ErrExists error reported as ErrTargetExists,
+// its reason said once ("target already exists: OUT (…)", not "target
+// already exists: output already exists: OUT (…)").
+type existsError struct{ err error }
+
+func (e *existsError) Error() string {
+	return ErrTargetExists.Error() + ": " + strings.TrimPrefix(e.err.Error(), volume.ErrExists.Error()+": ")
+}
+
+func (e *existsError) Unwrap() []error { return []error{ErrTargetExists, e.err} }

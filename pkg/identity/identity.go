@@ -264,17 +264,43 @@ func (id *Identity) SaveContext(ctx context.Context, identityPath, cardPath, pas
 	if err != nil {
 		return err
 	}
+	// Both files are made (with their room) before either is published,
+	// so that one that cannot be written fails with nothing left; the card
+	// is published first, so that a process killed in between leaves a
+	// card (public, harmless, removed by hand) rather than a secret key
+	// whose card no command writes again.
+	idFile, err := atomicfile.Reserve(identityPath, 0o600, len(secret))
+	if err != nil {
+		return writeError("identity", identityPath, err)
+	}
+	defer idFile.Abort()
+	cardFile, err := atomicfile.Reserve(cardPath, 0o644, len(public))
+	if err != nil {
+		return writeError("card", cardPath, err)
+	}
+	defer cardFile.Abort()
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	if err := writeNew(identityPath, secret, 0o600); err != nil {
-		return err
+	if err := cardFile.Write(public); err != nil {
+		return writeError("card", cardPath, err)
 	}
-	if err := writeNew(cardPath, public, 0o644); err != nil {
-		os.Remove(identityPath)
-		return err
+	if err := idFile.Write(secret); err != nil {
+		if _, serr := os.Lstat(identityPath); serr != nil || errors.Is(err, atomicfile.ErrExists) {
+			os.Remove(cardPath) // the identity was not published
+		}
+		return writeError("identity", identityPath, err)
 	}
 	return nil
+}
+
+// writeError says why the key file path (what: "identity" or "card") was
+// not written.
+func writeError(what, path string, err error) error {
+	if errors.Is(err, atomicfile.ErrExists) {
+		return fmt.Errorf("%w: %s (nothing was overwritten)", ErrExists, path)
+	}
+	return fmt.Errorf("%s: write %s: %w", what, path, err)
 }
 
 // ErrNotPrivate is wrapped by CheckPrivate's error when an identity file
@@ -287,16 +313,6 @@ var ErrNotPrivate = owneronly.ErrNotRestricted
 // administrators excepted).
 func CheckPrivate(path string) error {
 	return owneronly.Check(path)
-}
-
-func writeNew(path string, data []byte, perm os.FileMode) error {
-	if err := atomicfile.WriteFile(path, data, perm, false); err != nil {
-		if errors.Is(err, atomicfile.ErrExists) {
-			return fmt.Errorf("%w: %s (nothing was overwritten)", ErrExists, path)
-		}
-		return fmt.Errorf("identity: write %s: %w", path, err)
-	}
-	return nil
 }
 
 // topLevelType returns the "type" field of a JSON document, or "".

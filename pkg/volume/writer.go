@@ -77,7 +77,9 @@ func (w *Writer) free(p string) error {
 		}
 		return nil
 	}
-	if _, err := os.Lstat(p); err == nil {
+	if st, err := os.Lstat(p); err == nil && st.IsDir() {
+		return fmt.Errorf("%w: %s is a folder (choose another name: --force replaces files, never a folder)", ErrExists, p)
+	} else if err == nil {
 		return fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrExists, p)
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return err
