@@ -372,7 +372,10 @@ func TestFaultKill(t *testing.T) {
 				t.Fatalf("after SIGKILL %s holds %q, want one temporary matching %s", out, left, tt.temp)
 			}
 			o := e.mustRun(t, nil, tt.args(target)...)
-			want := "dossier: warning: found 1 temporary file(s) left by an interrupted run: " + filepath.Join(out, left[0]) + "; they are not complete, remove them"
+			want := "dossier: warning: found 1 temporary file left by an interrupted run: " + filepath.Join(out, left[0]) + "; they are not complete, remove them"
+			if tt.name == "open" {
+				want = "dossier: warning: found 1 unfinished folder left by an interrupted open: " + filepath.Join(out, left[0]) + "; they hold decrypted documents"
+			}
 			if !strings.Contains(o.stderr, want) {
 				t.Fatalf("the next %s did not report the leftover:\n%s", tt.name, o.stderr)
 			}

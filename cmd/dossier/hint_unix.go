@@ -20,7 +20,7 @@ func storageHint(err error) string {
 	case errors.Is(err, syscall.EIO):
 		return "the storage reported an error (a failing disk, or a medium removed while in use?): check it, or write somewhere else"
 	case errors.Is(err, syscall.EFBIG):
-		return "the file is larger than this file system or the file-size limit (ulimit -f) allows; FAT32 stops at 4 GiB: pack with --split SIZE, or write somewhere else"
+		return "the file is larger than this file system or the file-size limit (ulimit -f) allows; FAT32 stops at 4 GiB: write somewhere else (a bundle: pack it with --split SIZE into volumes that fit)"
 	}
 	return ""
 }

@@ -1,11 +1,12 @@
 package main
 
 import (
-	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
 	"github.com/dossier-evidence/dossier/pkg/bundle"
+	"github.com/dossier-evidence/dossier/pkg/seal"
 )
 
 // reportLeftovers tells the user about temporaries that an earlier run,
@@ -26,19 +27,32 @@ func (g *globalOptions) warnLeftovers(found []string) {
 	if len(found) == 0 || g.Quiet {
 		return
 	}
-	var temps []string
+	var files, folders []string
 	for _, f := range found {
 		if original, ok := bundle.MovedAside(f); ok {
 			// Complete, and perhaps the only copy of the earlier bundle.
-			fmt.Fprintf(g.stderr, "dossier: warning: found %s, the earlier %s that an interrupted pack --force moved aside: if %s is missing or not the bundle you want, rename it back; otherwise remove it\n",
-				oneLine(f), oneLine(filepath.Base(original)), oneLine(original))
+			what := "bundle"
+			if strings.HasSuffix(original, seal.Ext) {
+				what = "seal"
+			}
+			g.tellStderr(shownLine("dossier: warning: found %s, the earlier %s that an interrupted pack --force moved aside: if %s is missing or not the %s you want, rename it back; otherwise remove it\n",
+				oneLine(f), oneLine(filepath.Base(original)), oneLine(original), what))
 			continue
 		}
-		temps = append(temps, f)
+		if st, err := os.Lstat(f); err == nil && st.IsDir() {
+			folders = append(folders, f)
+		} else {
+			files = append(files, f)
+		}
 	}
-	if len(temps) == 0 {
-		return
+	if len(folders) > 0 {
+		// An open's staging folder: what it holds was decrypted, and not
+		// all of it verified.
+		g.tellStderr(shownLine("dossier: warning: found %s left by an interrupted open: %s; they hold decrypted documents that were not all verified: remove them (unless another dossier open is still writing them)\n",
+			plural(len(folders), "unfinished folder"), oneLine(strings.Join(folders, ", "))))
 	}
-	fmt.Fprintf(g.stderr, "dossier: warning: found %d temporary file(s) left by an interrupted run: %s; they are not complete, remove them (unless another dossier command is still writing them)\n",
-		len(temps), oneLine(strings.Join(temps, ", ")))
+	if len(files) > 0 {
+		g.tellStderr(shownLine("dossier: warning: found %s left by an interrupted run: %s; they are not complete, remove them (unless another dossier command is still writing them)\n",
+			plural(len(files), "temporary file"), oneLine(strings.Join(files, ", "))))
+	}
 }
