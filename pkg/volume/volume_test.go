@@ -355,6 +355,22 @@ func TestWriterOneCallManyVolumes(t *testing.T) {
 	}
 }
 
+// A folder named as a volume is refused before anything is written, with
+// overwrite too: --force never replaces a folder.
+func TestNewWriterRefusesAVolumeFolder(t *testing.T) {
+	for _, overwrite := range []bool{false, true} {
+		dir := testtmp.Dir(t)
+		out := filepath.Join(dir, "OUT")
+		if err := os.Mkdir(out+".007", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		_, err := volume.NewWriter(out, 10, overwrite)
+		if !errors.Is(err, volume.ErrExists) || !strings.Contains(err.Error(), "OUT.007 is a folder") {
+			t.Errorf("overwrite=%v: NewWriter = %v, want the folder refused", overwrite, err)
+		}
+	}
+}
+
 func TestNewWriterRefusesExisting(t *testing.T) {
 	for _, tt := range []struct {
 		name     string
@@ -368,7 +384,11 @@ func TestNewWriterRefusesExisting(t *testing.T) {
 		{"single: a volume exists", ".001", 0, true, true}, // the file would hide the set
 		{"split: first volume exists", ".001", 10, true, false},
 		{"split: single file exists", "", 10, true, true},
-		{"split: second volume only", ".002", 10, false, false}, // caught by Publish
+		// Refused at once, not by Publish after all the work (found by
+		// an audit); with overwrite Publish replaces or refuses it.
+		{"split: second volume only", ".002", 10, true, false},
+		{"split: a later seal only", ".007.minisig", 10, true, false},
+		{"split: the first seal only", ".001.minisig", 10, true, false},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			for _, overwrite := range []bool{false, true} {

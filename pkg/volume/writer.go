@@ -66,6 +66,17 @@ func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 		if _, err := os.Lstat(out); err == nil {
 			return nil, fmt.Errorf("%w: %s (a single-file bundle of that name would hide the volumes; remove it or choose another name)", ErrExists, out)
 		}
+		// Any other volume of that name is refused when publishing, after
+		// all the work: as a name taken, as a folder (which --force does
+		// not replace), or as a stale volume past the new set's last.
+		// Without --force every one would be; with it, a folder would.
+		for _, p := range staleVolumes(out, 0) {
+			if st, err := os.Lstat(p); err == nil && st.IsDir() {
+				return nil, fmt.Errorf("%w: %s is a folder (choose another name: --force replaces files, never a folder)", ErrExists, p)
+			} else if err == nil && !overwrite {
+				return nil, fmt.Errorf("%w: %s, from an earlier bundle of that name (choose another name, or pass --force to replace the volumes the new set writes)", ErrExists, p)
+			}
+		}
 	}
 	return w, nil
 }
