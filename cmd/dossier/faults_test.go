@@ -535,6 +535,13 @@ func TestFaultPackToStdoutSealNotWritten(t *testing.T) {
 	if log := e.mustRun(t, nil, "--json", "log"); !strings.Contains(log.stdout, id[1]) {
 		t.Fatalf("the custody log does not name bundle %s:\n%s", id[1], log.stdout)
 	}
+	// So a receipt for it is matched to this pack (found by review: only
+	// packs that ended well were looked for).
+	receiptPath := filepath.Join(e.dir, "r.json")
+	e.mustRun(t, nil, "open", bundle, "-i", "bob.id", "--from", "alice.card", "-o", filepath.Join(e.dir, "opened"), "--receipt", receiptPath)
+	if o := e.mustRun(t, nil, "receipt", "verify", receiptPath, "--from", "bob.card", "--bundle", bundle); !strings.Contains(o.stdout, "a recipient of bundle "+id[1]+" (custody log entry") {
+		t.Fatalf("receipt verify did not find the pack in the log:\n%s", o.stdout)
+	}
 }
 
 // open --receipt makes the receipt's file before the documents are

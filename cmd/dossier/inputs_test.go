@@ -24,12 +24,15 @@ func TestForceNeverReplacesTheCommandsOwnFiles(t *testing.T) {
 	if err := os.Symlink(p("alice.id"), p("id-link")); err != nil {
 		t.Fatal(err)
 	}
+	if err := os.Link(p("bob.card"), p("bob.001")); err != nil {
+		t.Fatal(err)
+	}
 	bundle := p("ok.dossier")
 	if code := run([]string{"pack", "-i", p("alice.id"), "-r", p("bob.card"), "-o", bundle, "--default-category", "other", p("case")}, nil, &bytes.Buffer{}, &bytes.Buffer{}); code != 0 {
 		t.Fatalf("pack: exit %d", code)
 	}
 	before := map[string][]byte{}
-	for _, name := range []string{"alice.id", "bob.card", "bob.id", "alice.card", "pass", "case.toml"} {
+	for _, name := range []string{"alice.id", "bob.card", "bob.id", "alice.card", "pass", "case.toml", "bob.001"} {
 		data, err := os.ReadFile(p(name))
 		if err != nil {
 			t.Fatal(err)
@@ -44,6 +47,8 @@ func TestForceNeverReplacesTheCommandsOwnFiles(t *testing.T) {
 		packTo(p("id-link"), "--default-category", "other"),
 		packTo(p("bob.card"), "--default-category", "other"),
 		packTo(p("case.toml"), "--spec", p("case.toml")),
+		// A volume the set would write.
+		{"pack", "-i", p("alice.id"), "-r", p("bob.001"), "--force", "--split", "100K", "-o", p("bob"), "--default-category", "other", p("case")},
 		append([]string{"--passphrase-file", p("pass")}, packTo(p("pass"), "--default-category", "other")...),
 		{"extract", bundle, "-i", p("bob.id"), "--from", p("alice.card"), "--force", "-o", p("bob.id"), "case/big.bin"},
 		{"extract", bundle, "-i", p("bob.id"), "--from", p("alice.card"), "--force", "-o", p("alice.card"), "case/big.bin"},

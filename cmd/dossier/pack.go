@@ -23,6 +23,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/seal"
+	"github.com/dossier-evidence/dossier/pkg/volume"
 )
 
 type packOptions struct {
@@ -264,6 +265,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	outputs := []string{o.Output, o.SealPath}
 	if !toStdout {
 		outputs = append(outputs, o.Output+seal.Ext)
+		outputs = append(outputs, volume.ExistingVolumes(o.Output)...)
 	}
 	if err := refuseReplacingInputs(outputs, append([]string{o.IdentityPath, o.Spec, g.PassphraseFile}, o.Recipients...)...); err != nil {
 		return err
@@ -333,6 +335,8 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	}
 	if !toStdout {
 		g.reportPackLeftovers(o.Output)
+	} else if o.SealPath != "" {
+		g.reportLeftovers(o.SealPath)
 	}
 	recipients := in.recipients
 	sender, err := g.loadIdentity(o.IdentityPath)
@@ -517,7 +521,7 @@ func checkOutputFolder(out string) error {
 	st, err := os.Stat(dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
-		return fmt.Errorf("%w: the folder %s for %s does not exist (check the name, or create the folder first)", fs.ErrNotExist, dir, out)
+		return &missingFolderError{dir: dir, out: out}
 	case err != nil:
 		return fmt.Errorf("the folder for %s: %w", out, err)
 	case !st.IsDir():
@@ -525,6 +529,17 @@ func checkOutputFolder(out string) error {
 	}
 	return nil
 }
+
+// missingFolderError is an output whose folder does not exist. It is
+// fs.ErrNotExist to callers that branch on it, without saying so twice
+// ("file does not exist: the folder … does not exist").
+type missingFolderError struct{ dir, out string }
+
+func (e *missingFolderError) Error() string {
+	return fmt.Sprintf("the folder %s for %s does not exist (check the name, or create the folder first)", e.dir, e.out)
+}
+
+func (e *missingFolderError) Is(target error) bool { return target == fs.ErrNotExist }
 
 // countingWriter counts the bytes written through it.
 type countingWriter struct {

@@ -148,10 +148,12 @@ func receiptJSON(r *receipt.Receipt) (map[string]any, error) {
 
 // packedHere returns the custody log's entry of the pack that wrote the
 // bundle whose BLAKE2b-512 is hash (hex), or nil if this machine's log has
-// none.
+// none. A pack records the hash only of a complete bundle: one that
+// succeeded, or whose seal alone failed after the bundle went to
+// standard output (found by review: that pack was not found).
 func packedHere(hash string) (*custody.Entry, error) {
 	return findInLog(func(e *custody.Entry) bool {
-		return e.Action == "pack" && e.Outcome == "ok" && e.BundleHash == hash
+		return e.Action == "pack" && e.BundleHash == hash
 	})
 }
 

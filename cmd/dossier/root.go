@@ -9,6 +9,7 @@ import (
 	"io/fs"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"syscall"
@@ -359,7 +360,11 @@ func refuseReplacingInputs(outputs []string, inputs ...string) error {
 				continue
 			}
 			if ist, err := os.Stat(in); err == nil && os.SameFile(ist, ost) {
-				return usagef("%s is %s, which this command reads: write elsewhere (--force never replaces a command's own keys, cards, spec or passphrase file)", out, in)
+				what := out + " is " + in + ", which this command reads"
+				if filepath.Clean(out) == filepath.Clean(in) {
+					what = out + " is a file this command reads"
+				}
+				return usagef("%s: write elsewhere (--force never replaces a command's own keys, cards, spec or passphrase file)", what)
 			}
 		}
 	}

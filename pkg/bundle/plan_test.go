@@ -581,7 +581,7 @@ func TestPackRefusesAnInputWithoutASource(t *testing.T) {
 // reading of SPEC §5).
 func TestMakePlanRefusesTheReservedFolderInAnyCase(t *testing.T) {
 	for _, name := range []string{".dossier", ".DOSSIER", ".Dossier", ".doſſier"} {
-		dir := t.TempDir()
+		dir := testtmp.Dir(t)
 		if err := os.MkdirAll(filepath.Join(dir, name), 0o755); err != nil {
 			t.Fatal(err)
 		}

@@ -12,6 +12,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"io/fs"
 	"regexp"
 	"sync"
 	"time"
@@ -213,7 +214,7 @@ type Pending struct {
 func Reserve(path string) (*Pending, error) {
 	f, err := atomicfile.Reserve(path, 0o644, reservedSize)
 	if err != nil {
-		return nil, fmt.Errorf("receipt: write %s: %w", path, err)
+		return nil, writeError(path, err)
 	}
 	return &Pending{path: path, file: f}, nil
 }
@@ -228,9 +229,17 @@ func (p *Pending) Write(r *Receipt) error {
 		return err
 	}
 	if err := p.file.Write(data); err != nil {
-		return fmt.Errorf("receipt: write %s: %w", p.path, err)
+		return writeError(p.path, err)
 	}
 	return nil
+}
+
+// writeError says why the receipt file path was not written.
+func writeError(path string, err error) error {
+	if errors.Is(err, atomicfile.ErrExists) {
+		return fmt.Errorf("receipt: %s exists (choose another name; nothing was replaced): %w", path, fs.ErrExist)
+	}
+	return fmt.Errorf("receipt: write %s: %w", path, err)
 }
 
 // Abort removes the temporary of a receipt not written. It is safe after

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
@@ -72,30 +73,33 @@ func NewWriter(out string, split int64, overwrite bool) (*Writer, error) {
 		// Without --force every one would be; with it, a folder would.
 		for _, p := range staleVolumes(out, 0) {
 			if st, err := os.Lstat(p); err == nil && st.IsDir() {
-				return nil, fmt.Errorf("%w: %s is a folder (choose another name: --force replaces files, never a folder)", ErrExists, p)
+				return nil, folderError(p)
 			} else if err == nil && !overwrite {
-				return nil, fmt.Errorf("%w: %s, from an earlier bundle of that name (choose another name, or pass --force to replace the volumes the new set writes)", ErrExists, p)
+				return nil, fmt.Errorf("%w: %s, from an earlier bundle of that name (choose another name, or remove the earlier volumes; --force replaces only those the new set writes)", ErrExists, p)
 			}
 		}
 	}
 	return w, nil
 }
 
+// free checks that the name p may be published: free, or (with
+// overwrite) a file.
 func (w *Writer) free(p string) error {
-	if w.overwrite {
-		if st, err := os.Lstat(p); err == nil && st.IsDir() {
-			return fmt.Errorf("%w: %s is a folder, which --force does not replace (choose another name)", ErrExists, p)
-		}
-		return nil
-	}
-	if st, err := os.Lstat(p); err == nil && st.IsDir() {
-		return fmt.Errorf("%w: %s is a folder (choose another name: --force replaces files, never a folder)", ErrExists, p)
-	} else if err == nil {
+	st, err := os.Lstat(p)
+	switch {
+	case err == nil && st.IsDir():
+		return folderError(p)
+	case err == nil && !w.overwrite:
 		return fmt.Errorf("%w: %s (choose another name, or pass --force to replace it)", ErrExists, p)
-	} else if !errors.Is(err, fs.ErrNotExist) {
+	case err != nil && !errors.Is(err, fs.ErrNotExist) && !w.overwrite:
 		return err
 	}
 	return nil
+}
+
+// folderError refuses the folder p as a name to publish.
+func folderError(p string) error {
+	return fmt.Errorf("%w: %s is a folder (choose another name: --force replaces files, never a folder)", ErrExists, p)
 }
 
 func (w *Writer) finalName(i int) string {
@@ -253,10 +257,12 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 	// --force runs) must not interleave with this one, leaving one's
 	// bundle with the other's seal: the names are changed under the
 	// folder's lock.
-	defer filelock.LockFolder(filepath.Dir(w.out))()
-	err := ctx.Err()
+	unlock, err := filelock.LockFolder(ctx, filepath.Dir(w.out), folderLockPatience)
 	if err == nil {
-		err = w.checkNoStaleVolumes(n)
+		defer unlock()
+		if err = ctx.Err(); err == nil {
+			err = w.checkNoStaleVolumes(n)
+		}
 	}
 	if err != nil {
 		for _, q := range toPublish {
@@ -302,7 +308,7 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 			undo()
 			if errors.Is(err, atomicfile.ErrExists) {
 				if w.overwrite {
-					return nil, fmt.Errorf("%w: %s is a folder, which --force does not replace (nothing was replaced; choose another name)", ErrExists, p.final)
+					return nil, fmt.Errorf("%w (nothing was replaced)", folderError(p.final))
 				}
 				return nil, fmt.Errorf("%w: %s (nothing was replaced; choose another name, or pass --force)", ErrExists, p.final)
 			}
@@ -320,6 +326,16 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 	}
 	return paths, nil
 }
+
+// folderLockPatience is how long Publish waits for another process's lock
+// on the output folder (another pack putting its files in place takes
+// milliseconds) before it goes on without it.
+const folderLockPatience = 10 * time.Second
+
+// ExistingVolumes returns the files and folders beside out named as its
+// volumes or their seals (OUT.001, OUT.002.minisig, …, in any case): the
+// names a split pack of out may replace with overwrite.
+func ExistingVolumes(out string) []string { return staleVolumes(out, 0) }
 
 // checkNoStaleVolumes refuses to publish a set of n volumes beside files
 // that would be taken for part of it.

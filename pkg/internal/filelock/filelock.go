@@ -4,11 +4,13 @@
 package filelock
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
+	"time"
 )
 
 // procLocks holds one read-write mutex per lock file. The OS lock alone
@@ -70,13 +72,23 @@ func Lock(path string, exclusive bool) (func(), error) {
 	}, nil
 }
 
+// errWouldBlock is tryLockFolder's error for a lock another holds.
+var errWouldBlock = errors.New("filelock: the folder is locked by another")
+
 // LockFolder takes an exclusive lock on the folder dir itself, for a
 // short change to the names in it that no other process may interleave
 // with its own (pack putting a bundle and its seal, or every volume, in
-// place). It makes no lock file. It is best effort: where a folder cannot be locked
-// (Windows, AIX, a file system without flock), only this process's
-// goroutines are kept apart. The returned function releases it.
-func LockFolder(dir string) func() {
+// place). It makes no lock file.
+//
+// It is best effort. Where a folder cannot be locked (Windows, AIX, a
+// file system without flock, a folder it cannot open), only this
+// process's goroutines are kept apart. A lock another process holds is
+// waited for at most patience: one held longer is not another dossier
+// changing a few names but, say, a script's "flock DIR command" around
+// this very process, which would otherwise wait for itself forever; then
+// it goes on without the lock. It stops waiting when ctx is done and
+// returns ctx's error. The returned function releases what was taken.
+func LockFolder(ctx context.Context, dir string, patience time.Duration) (func(), error) {
 	abs, err := filepath.Abs(dir)
 	if err != nil {
 		abs = dir
@@ -86,15 +98,28 @@ func LockFolder(dir string) func() {
 	mu.Lock()
 	f, err := os.Open(abs)
 	if err != nil {
-		return mu.Unlock
+		return mu.Unlock, nil
 	}
-	if err := lockFolder(f); err != nil {
-		f.Close()
-		return mu.Unlock
-	}
-	return func() {
-		unlockFile(f)
-		f.Close()
-		mu.Unlock()
+	deadline := time.Now().Add(patience)
+	for {
+		err := tryLockFolder(f)
+		if err == nil {
+			return func() {
+				unlockFile(f)
+				f.Close()
+				mu.Unlock()
+			}, nil
+		}
+		if !errors.Is(err, errWouldBlock) || !time.Now().Before(deadline) {
+			f.Close()
+			return mu.Unlock, nil
+		}
+		select {
+		case <-ctx.Done():
+			f.Close()
+			mu.Unlock()
+			return nil, ctx.Err()
+		case <-time.After(20 * time.Millisecond):
+		}
 	}
 }

@@ -33,5 +33,6 @@ func unlockFile(f *os.File) error {
 	return unix.FcntlFlock(f.Fd(), unix.F_SETLK, &lk)
 }
 
-// lockFolder reports that folders cannot be locked here (see LockFolder).
-func lockFolder(f *os.File) error { return errors.ErrUnsupported }
+// tryLockFolder reports that folders cannot be locked here (see
+// LockFolder).
+func tryLockFolder(f *os.File) error { return errors.ErrUnsupported }

@@ -28,6 +28,17 @@ func unlockFile(f *os.File) error {
 	return unix.Flock(int(f.Fd()), unix.LOCK_UN)
 }
 
-// lockFolder takes an exclusive flock(2) lock on the folder f, waiting
-// for it: flock locks any open file, folders included.
-func lockFolder(f *os.File) error { return lockFile(f, true) }
+// tryLockFolder takes an exclusive flock(2) lock on the folder f if no one
+// else holds one (errWouldBlock if another does): flock locks any open
+// file, folders included.
+func tryLockFolder(f *os.File) error {
+	for {
+		err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		switch {
+		case errors.Is(err, unix.EWOULDBLOCK):
+			return errWouldBlock
+		case !errors.Is(err, unix.EINTR):
+			return err
+		}
+	}
+}

@@ -16,5 +16,6 @@ func lockFile(f *os.File, exclusive bool) error {
 // unlockFile does nothing here.
 func unlockFile(f *os.File) error { return nil }
 
-// lockFolder reports that folders cannot be locked here (see LockFolder).
-func lockFolder(f *os.File) error { return errors.ErrUnsupported }
+// tryLockFolder reports that folders cannot be locked here (see
+// LockFolder).
+func tryLockFolder(f *os.File) error { return errors.ErrUnsupported }

@@ -25,5 +25,6 @@ func unlockFile(f *os.File) error {
 	return windows.UnlockFileEx(windows.Handle(f.Fd()), 0, 1, 0, ol)
 }
 
-// lockFolder reports that folders cannot be locked here (see LockFolder).
-func lockFolder(f *os.File) error { return errors.ErrUnsupported }
+// tryLockFolder reports that folders cannot be locked here (see
+// LockFolder).
+func tryLockFolder(f *os.File) error { return errors.ErrUnsupported }
