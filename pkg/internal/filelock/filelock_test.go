@@ -5,11 +5,13 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 )
 
 // LockFolder keeps goroutines of one process apart on every system.
 func TestLockFolderKeepsGoroutinesApart(t *testing.T) {
-	dir := t.TempDir()
+	dir := testtmp.Dir(t)
 	var inside, most atomic.Int32
 	done := make(chan struct{})
 	for range 8 {
