@@ -227,6 +227,9 @@ func extract(ctx context.Context, ra io.ReaderAt, size int64, name string, w io.
 	if man.Sender.Fingerprint != opts.Sender.Fingerprint().Hex() {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: "the manifest names another sender than the key that signed it"}
 	}
+	if err := sameNameAs(opts.Sender, man.Sender.Name, man.Sender.Org); err != nil {
+		return nil, err
+	}
 	if man.AgeHeaderSHA256 != hex.EncodeToString(hh[:]) {
 		return nil, &VerifyError{Kind: ErrNotAddressed, Msg: "the bundle's age header is not the one its sender signed: it was re-encrypted or re-addressed by someone else; ask the sender for the original"}
 	}

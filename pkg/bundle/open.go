@@ -504,6 +504,9 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if err := manifest.VerifyManifest(key, man.Version, manBytes, manSig); err != nil {
 		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
 	}
+	if err := sameNameAs(sender, man.Sender.Name, man.Sender.Org); err != nil {
+		return nil, err
+	}
 	for name := range bag.Tags {
 		switch name {
 		case BagManifestName, BagManifestSigName, BagSenderCardName:

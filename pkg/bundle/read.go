@@ -359,6 +359,11 @@ func (rd *reading) preamble() error {
 			"bundle was signed by %s but names %s as its sender: the preamble is inconsistent",
 			quoteLabel(rd.signer), quoteLabel(pre.Sender))}
 	}
+	if exp := rd.opts.Sender; exp != nil {
+		if err := sameNameAs(exp, pre.Sender.Name, pre.Sender.Org); err != nil {
+			return err
+		}
+	}
 	if rd.opts.BundleID != "" && rd.opts.BundleID != pre.BundleID {
 		return integrity("the seal names bundle %s but the bundle is %s: the seal belongs to another bundle", rd.opts.BundleID, pre.BundleID)
 	}
@@ -846,6 +851,26 @@ func tarErr(err error, where string) error {
 		return integrityWrap(err, "the bundle's compressed stream is damaged at %s", where)
 	}
 	return integrityWrap(err, "the bundle is damaged at %s", where)
+}
+
+// sameNameAs refuses a bundle whose card for the sender's key names
+// another person or organisation than the expected card: the key is the
+// sender's, but every reader shows, and the receipt states, the name the
+// bundle carries, which a sender could otherwise make "Europol" or the
+// receiver's own (found by an audit with a hostile sender). A sender who
+// really changed name issues a new card, which the receiver takes after
+// comparing fingerprints.
+func sameNameAs(exp *card.Card, name, org string) error {
+	if name == exp.Name && org == exp.Org {
+		return nil
+	}
+	claimed := "'" + name + "'"
+	if org != "" {
+		claimed += " of " + org
+	}
+	return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+		"the bundle's card for its sender's key names %s, but your card for that key names %s: the sender changed the card, or poses as someone else; get the sender's current card, compare fingerprints, and pass it with --from",
+		claimed, quoteLabel(exp))}
 }
 
 func quoteLabel(c *card.Card) string {

@@ -1,0 +1,84 @@
+package bundle
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
+	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+)
+
+// A sender who signs with the expected key but carries a card of another
+// name or organisation (the receiver's own, "Europol") is refused by
+// every reader given the expected card: the name the bundle carries is
+// what open prints, bag-info.txt holds and the receipt states (found by
+// an audit with a hostile sender). A card issued again with the same name
+// and other accepted categories is the same sender.
+func TestRenamedSenderIsRefused(t *testing.T) {
+	p := getParties(t)
+	recipient := p.alice.Age.Recipient()
+	reissue := func(name, org string, accepts []category.ID) *identity.Identity {
+		t.Helper()
+		c, err := card.New(name, org, accepts, fixedNow.Add(time.Hour), recipient, p.alice.Key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Fingerprint() != p.alice.Card.Fingerprint() {
+			t.Fatal("the card issued again has another fingerprint")
+		}
+		return &identity.Identity{Age: p.alice.Age, Key: p.alice.Key, Card: c}
+	}
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": "evidence\n"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
+	if err != nil {
+		t.Fatal(err)
+	}
+	packAs := func(sender *identity.Identity) []byte {
+		t.Helper()
+		var buf bytes.Buffer
+		if _, err := Pack(context.Background(), &buf, plan, PackOptions{
+			Sender: sender, Recipients: []*card.Card{p.bob.Card},
+			Now: func() time.Time { return fixedNow },
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return buf.Bytes()
+	}
+	opts := ReadOptions{Identity: p.bob, Sender: p.alice.Card}
+	for _, tt := range []struct{ name, org string }{
+		{"Bob", "Bob's office"},      // the receiver's own name
+		{"Alice", "Europol"},         // another organisation
+		{"Alice", ""},                // none
+		{"Alice ", "Alice's office"}, // a name that reads the same
+	} {
+		data := packAs(reissue(tt.name, tt.org, nil))
+		_, err := Verify(context.Background(), bytes.NewReader(data), opts)
+		if !errors.Is(err, ErrWrongSender) || !strings.Contains(err.Error(), "poses as someone else") {
+			t.Errorf("verify of a bundle whose card names %q of %q: %v, want ErrWrongSender", tt.name, tt.org, err)
+		}
+		target := filepath.Join(testtmp.Dir(t), "opened")
+		if _, err := Open(context.Background(), bytes.NewReader(data), target, opts); !errors.Is(err, ErrWrongSender) {
+			t.Errorf("open: %v, want ErrWrongSender", err)
+		}
+		assertNothingAt(t, target)
+		out := filepath.Join(testtmp.Dir(t), "a.txt")
+		if _, err := ExtractFile(context.Background(), bytes.NewReader(data), int64(len(data)), "case/a.txt", out, false, opts); !errors.Is(err, ErrWrongSender) {
+			t.Errorf("extract: %v, want ErrWrongSender", err)
+		}
+		assertNothingAt(t, out)
+	}
+	// The same name and organisation, other categories accepted: the same
+	// sender.
+	data := packAs(reissue("Alice", "Alice's office", []category.ID{category.Personal}))
+	if _, err := Verify(context.Background(), bytes.NewReader(data), opts); err != nil {
+		t.Fatalf("a card issued again with other accepted categories: %v", err)
+	}
+}
