@@ -559,6 +559,11 @@ func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) err
 	var want []bagit.Field
 	for _, f := range bagInfo(man, c, time.Time{}) {
 		if f.Label != "Bagging-Date" {
+			// As bag-info.txt reads back: a value's leading and trailing
+			// blanks are the line's, not the value's (found by an audit:
+			// a case reference ending in a space made every bag of it
+			// fail as altered).
+			f.Value = strings.TrimSpace(f.Value)
 			want = append(want, f)
 		}
 	}

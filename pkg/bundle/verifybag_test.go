@@ -20,6 +20,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
 // openedBag packs a small case from sender (a card without an org, a
@@ -191,4 +192,29 @@ func mustRecipient(t *testing.T, c *card.Card) *age.HybridRecipient {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// Case metadata with blanks around a value (signed as sent) opens into a
+// bag that verifies: bag-info.txt reads back without them (found by an
+// audit: every such bag failed as altered).
+func TestVerifyBagValuesWithBlanksAround(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	mcase := manifest.Case{Reference: "MLA-2026-001 ", Purpose: "\u00a0Asset recovery", Restrictions: []string{" no onward transfer "}}
+	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Case: mcase, Now: func() time.Time { return fixedNow }}); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(testtmp.Dir(t), "opened")
+	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyBag(out, p.alice.Card); err != nil {
+		t.Fatalf("the bag as opened: %v", err)
+	}
 }
