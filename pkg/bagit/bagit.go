@@ -80,15 +80,22 @@ func (b *Bag) InfoValue(label string) string {
 // held), and the tag manifest. Files are created with mode 0600 and
 // synced.
 func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.WriterTo) error {
-	return WriteTagsFrom(dir, info, slices.Values(payload), tags)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return fmt.Errorf("bagit: %w", err)
+	}
+	defer root.Close()
+	return WriteTagsIn(root, info, slices.Values(payload), tags)
 }
 
-// WriteTagsFrom is WriteTags for a payload given as a sequence, which it
-// goes through twice (for Payload-Oxum, then for the manifest) and which
-// must yield the same entries each time: a caller that holds its files in
+// WriteTagsIn is WriteTags for the bag at root, whose files it creates
+// through root (so that a folder swapped for a link meanwhile cannot send
+// them elsewhere), and for a payload given as a sequence, which it goes
+// through twice (for Payload-Oxum, then for the manifest) and which must
+// yield the same entries each time: a caller that holds its files in
 // another form need not make a list of Entry (56 bytes a file, 8 MB at
 // 150,000 files) to write the bag.
-func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[string]io.WriterTo) error {
+func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[string]io.WriterTo) error {
 	var oxBytes int64
 	var oxFiles int
 	for e := range payload {
@@ -109,7 +116,7 @@ func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[s
 	}
 	sums := make(map[string][sha256.Size]byte, len(files)+1)
 	for n, src := range files {
-		sum, err := writeHashed(filepath.Join(dir, n), func(w io.Writer) error {
+		sum, err := writeHashed(root, n, func(w io.Writer) error {
 			_, err := src.WriteTo(w)
 			return err
 		})
@@ -120,7 +127,7 @@ func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[s
 	}
 	// The payload manifest has a line per file, megabytes for a large
 	// bag: it is hashed as it is written rather than held.
-	sum, err := writePayloadManifest(filepath.Join(dir, ManifestName), payload)
+	sum, err := writePayloadManifest(root, ManifestName, payload)
 	if err != nil {
 		return fmt.Errorf("bagit: write %s: %w", ManifestName, err)
 	}
@@ -135,7 +142,7 @@ func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[s
 		sum := sums[n]
 		fmt.Fprintf(&tm, "%s  %s\n", hex.EncodeToString(sum[:]), encodePath(n))
 	}
-	if _, err := writeHashed(filepath.Join(dir, TagManifestName), func(w io.Writer) error {
+	if _, err := writeHashed(root, TagManifestName, func(w io.Writer) error {
 		_, err := w.Write(tm.Bytes())
 		return err
 	}); err != nil {
@@ -144,10 +151,10 @@ func WriteTagsFrom(dir string, info []Field, payload iter.Seq[Entry], tags map[s
 	return nil
 }
 
-// writePayloadManifest writes manifest-sha256.txt for payload to name,
-// synced, and returns its SHA-256.
-func writePayloadManifest(name string, payload iter.Seq[Entry]) ([sha256.Size]byte, error) {
-	return writeHashed(name, func(f io.Writer) error {
+// writePayloadManifest writes manifest-sha256.txt for payload to name in
+// root, synced, and returns its SHA-256.
+func writePayloadManifest(root *os.Root, name string, payload iter.Seq[Entry]) ([sha256.Size]byte, error) {
+	return writeHashed(root, name, func(f io.Writer) error {
 		w := bufio.NewWriterSize(f, 64<<10)
 		var line []byte
 		for e := range payload {
@@ -163,18 +170,18 @@ func writePayloadManifest(name string, payload iter.Seq[Entry]) ([sha256.Size]by
 
 // writeHashed is writeSynced that also returns the SHA-256 of what write
 // wrote.
-func writeHashed(name string, write func(io.Writer) error) ([sha256.Size]byte, error) {
+func writeHashed(root *os.Root, name string, write func(io.Writer) error) ([sha256.Size]byte, error) {
 	var sum [sha256.Size]byte
 	h := sha256.New()
-	err := writeSynced(name, func(f io.Writer) error { return write(io.MultiWriter(f, h)) })
+	err := writeSynced(root, name, func(f io.Writer) error { return write(io.MultiWriter(f, h)) })
 	h.Sum(sum[:0])
 	return sum, err
 }
 
-// writeSynced creates the new file name (mode 0600), fills it with write,
-// and syncs it.
-func writeSynced(name string, write func(io.Writer) error) error {
-	f, err := os.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+// writeSynced creates the new file name in root (mode 0600), fills it
+// with write, and syncs it.
+func writeSynced(root *os.Root, name string, write func(io.Writer) error) error {
+	f, err := root.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return err
 	}

@@ -376,21 +376,56 @@ func (s *stagingSink) commit(res *Result) error {
 		BagManifestSigName: bytes.NewReader(res.ManifestSig),
 		BagSenderCardName:  bytes.NewReader(cardBytes),
 	}
-	if err := bagit.WriteTagsFrom(s.staging, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
+	// Everything is written through the staging folder's root, and the
+	// folder published is checked to be that folder: someone who can
+	// write beside it could rename it and put a link to a folder of
+	// theirs under its name (found by an audit: the tag files went into
+	// that folder, and the link was published as the opened bundle).
+	staged, err := s.root.Stat(".")
+	if err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
-	if err := syncTree(s.staging); err != nil {
+	if beforeTagsHook != nil {
+		beforeTagsHook(s.staging)
+	}
+	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
+		return fmt.Errorf("open: %w", err)
+	}
+	if err := syncTree(s.root); err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
 	}
 	s.root.Close()
+	if !sameFolder(s.staging, staged) {
+		return s.replaced(s.staging)
+	}
 	if err := atomicfile.Publish(s.staging, s.target); err != nil {
 		if errors.Is(err, atomicfile.ErrExists) {
 			return fmt.Errorf("%w: %s was created by someone else while opening; nothing was replaced", ErrTargetExists, s.display)
 		}
 		return fmt.Errorf("open: publish %s: %w", s.display, err)
 	}
+	if !sameFolder(s.target, staged) {
+		return s.replaced(s.target)
+	}
 	atomicfile.SyncDir(dirOf(s.target))
 	return nil
+}
+
+// beforeTagsHook, if set, is called with the staging folder's name before
+// the tag files are written. Only tests set it.
+var beforeTagsHook func(staging string)
+
+// sameFolder reports whether name is the folder st describes itself, not
+// a link to it or anything else.
+func sameFolder(name string, st fs.FileInfo) bool {
+	cur, err := os.Lstat(name)
+	return err == nil && cur.IsDir() && os.SameFile(cur, st)
+}
+
+// replaced is the error of an open whose staging folder was swapped for
+// something else at name while it was written.
+func (s *stagingSink) replaced(name string) error {
+	return integrity("%s was moved or replaced by someone else while the bundle was opened into it, so %s is not what this open wrote: do not use it; check who can write in %s, and open the bundle again", name, s.display, dirOf(s.target))
 }
 
 func (s *stagingSink) abort() {

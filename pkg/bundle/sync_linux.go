@@ -6,10 +6,10 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// syncTree makes everything written under dir durable. On Linux one
-// syncfs(2) of dir's file system is far cheaper than an fsync per file.
-func syncTree(dir string) error {
-	d, err := os.Open(dir)
+// syncTree makes everything written under root durable. On Linux one
+// syncfs(2) of root's file system is far cheaper than an fsync per file.
+func syncTree(root *os.Root) error {
+	d, err := root.Open(".")
 	if err != nil {
 		return err
 	}

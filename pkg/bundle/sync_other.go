@@ -8,14 +8,14 @@ import (
 	"path/filepath"
 )
 
-// syncTree makes everything written under dir durable, one fsync per file
+// syncTree makes everything written under root durable, one fsync per file
 // and folder.
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+func syncTree(root *os.Root) error {
+	return fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
-		f, err := os.Open(p)
+		f, err := root.Open(filepath.FromSlash(p))
 		if err != nil {
 			return err
 		}

@@ -6,16 +6,16 @@ import (
 	"path/filepath"
 )
 
-// syncTree makes everything written under dir durable: FlushFileBuffers
+// syncTree makes everything written under root durable: FlushFileBuffers
 // on each file, which Windows grants only to a handle opened for writing.
 // Folders cannot be flushed on Windows; the rename that publishes the tree
 // is made with MOVEFILE_WRITE_THROUGH instead.
-func syncTree(dir string) error {
-	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+func syncTree(root *os.Root) error {
+	return fs.WalkDir(root.FS(), ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || !d.Type().IsRegular() {
 			return err
 		}
-		f, err := os.OpenFile(p, os.O_WRONLY, 0)
+		f, err := root.OpenFile(filepath.FromSlash(p), os.O_WRONLY, 0)
 		if err != nil {
 			return err
 		}
