@@ -151,8 +151,23 @@ func receiptJSON(r *receipt.Receipt) (map[string]any, error) {
 // none. A pack records the hash only of a complete bundle: one that
 // succeeded, or whose seal alone failed after the bundle went to
 // standard output (found by review: that pack was not found).
+//
+// The whole log is verified first (its chain and every signature): an
+// entry edited or removed anywhere, not only a torn last line, could hide
+// the pack that refutes a receipt (found by an audit).
 func packedHere(hash string) (*custody.Entry, error) {
-	return findInLog(func(e *custody.Entry) bool {
+	home, err := custody.DefaultHome()
+	if err != nil {
+		return nil, nil // no home folder, no log
+	}
+	l, err := custody.Open(home)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.Verify(); err != nil {
+		return nil, err
+	}
+	return l.Find(func(e *custody.Entry) bool {
 		return e.Action == "pack" && e.BundleHash == hash
 	})
 }
