@@ -25,7 +25,7 @@ func newDemoCommand(g *globalOptions) *cobra.Command {
 		Short: "Run a complete transfer on a built-in sample case",
 		Long: `demo plays both sides of a transfer in a new folder: it makes keys for a
 sender (Alice, Lyon) and a recipient (Bob, Valletta), packs the built-in
-fictitious sample case with data categories, verifies and inspects the bundle
+fictitious sample case with data categories, inspects and verifies the bundle
 as Bob, opens it into a BagIt folder and re-verifies that folder. Each step is
 printed as the dossier command that does it, followed by its output.`,
 		Args: cobra.NoArgs,

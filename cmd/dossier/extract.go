@@ -85,7 +85,11 @@ func runExtract(ctx context.Context, g *globalOptions, o *extractOptions, target
 		for _, p := range src.Paths {
 			for _, name := range []string{p, p + seal.Ext} {
 				if st, err := os.Stat(name); err == nil && os.SameFile(st, out) {
-					return usagef("-o %s is %s, which extract reads: write the document elsewhere", o.Output, name)
+					what := o.Output + " is " + name + ", which extract reads"
+					if filepath.Clean(o.Output) == filepath.Clean(name) {
+						what = o.Output + " is a file extract reads"
+					}
+					return usagef("%s: write the document elsewhere", what)
 				}
 			}
 		}

@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"io"
-	"os"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -131,8 +130,6 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if o.Output != "" && o.Output != "-" {
 		if err := checkOutputFolder(o.Output); err != nil {
 			problems = append(problems, oneLine(err.Error()))
-		} else if _, err := os.Lstat(o.Output); err == nil && !o.Force {
-			problems = append(problems, fmt.Sprintf("%s exists: pack never replaces it without --force", o.Output))
 		} else if w, err := volume.NewWriter(o.Output, in.split, o.Force); err != nil {
 			// The names pack would write, and the volumes it would hide
 			// or leave beside them, checked as pack checks them (a writer

@@ -324,7 +324,7 @@ func ambiguousWithContact(arg string) error {
 		return nil
 	}
 	if ct, err := book.Get(arg); err == nil {
-		return usagef("%q is both a file here and your contact %q: write ./%s for the file, or run dossier from another folder for the contact", arg, ct.Name, arg)
+		return usagef("%q is both a file here and your contact %q: write %s for the file, or run dossier from another folder for the contact", arg, ct.Name, shellQuote("./"+arg))
 	}
 	return nil
 }

@@ -535,7 +535,7 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 
 // existsError is a volume.ErrExists error reported as ErrTargetExists,
 // its reason said once ("target already exists: OUT (…)", not "target
-// already exists: output already exists: OUT (…)").
+// already exists: the output exists: OUT (…)").
 type existsError struct{ err error }
 
 func (e *existsError) Error() string {

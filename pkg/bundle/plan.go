@@ -210,8 +210,12 @@ func (e *UnlabelledError) Error() string {
 		more = fmt.Sprintf(" and %d more", len(list)-show)
 		list = list[:show]
 	}
-	return fmt.Sprintf("%d file(s) have no category: %s%s; label them with --category CAT=GLOB or give --default-category CAT",
-		len(e.Paths), strings.Join(quoteAll(list), ", "), more)
+	count := fmt.Sprintf("%d files have", len(e.Paths))
+	if len(e.Paths) == 1 {
+		count = "1 file has"
+	}
+	return fmt.Sprintf("%s no category: %s%s; label them with --category CAT=GLOB or give --default-category CAT",
+		count, strings.Join(quoteAll(list), ", "), more)
 }
 
 // ErrInput is wrapped by errors about the files given to pack: unsupported

@@ -19,7 +19,7 @@ import (
 )
 
 // ErrExists is returned when an output file (or a stale volume) exists.
-var ErrExists = errors.New("output already exists")
+var ErrExists = errors.New("the output exists")
 
 // Writer writes a bundle to temporaries beside out, as one file or split
 // into volumes of at most Split bytes, hashing each file for its seal.
