@@ -238,9 +238,17 @@ const maxTagFile = 512 << 20
 // Read validates the bag at dir completely: the declaration, that every
 // payload file is listed and every listed file exists with the listed
 // SHA-256 and nothing else is in data/, Payload-Oxum, and the tag manifest.
-// Links and special files anywhere in the bag are refused.
+// Links and special files anywhere in the bag are refused. The bag is read
+// through an os.Root, one folder at a time, so a payload path as long as
+// open may write (4096 bytes below data/) is read under any dir, however
+// long the two are together.
 func Read(dir string) (*Bag, error) {
-	decl, err := readTag(dir, DeclarationName)
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		return nil, fmt.Errorf("bagit: %w", err)
+	}
+	defer root.Close()
+	decl, err := readTag(root, DeclarationName)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +258,7 @@ func Read(dir string) (*Bag, error) {
 	bag := &Bag{Tags: map[string][]byte{}}
 
 	// Tag files: everything at the top level except data/.
-	top, err := os.ReadDir(dir)
+	top, err := fs.ReadDir(root.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("bagit: %w", err)
 	}
@@ -266,7 +274,7 @@ func Read(dir string) (*Bag, error) {
 		if !e.Type().IsRegular() {
 			return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
 		}
-		data, err := readTag(dir, name)
+		data, err := readTag(root, name)
 		if err != nil {
 			return nil, err
 		}
@@ -319,18 +327,15 @@ func Read(dir string) (*Bag, error) {
 	}
 	found := map[string]bool{}
 	var folders []string
-	root := filepath.Join(dir, PayloadDir)
-	err = filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = fs.WalkDir(root.FS(), PayloadDir, func(rel string, d fs.DirEntry, err error) error {
 		if err != nil {
-			if p == root && errors.Is(err, fs.ErrNotExist) {
+			if rel == PayloadDir && errors.Is(err, fs.ErrNotExist) {
 				return fmt.Errorf("%w: the payload folder %s is missing", ErrInvalid, PayloadDir)
 			}
 			return fmt.Errorf("bagit: %w", err)
 		}
-		rel, _ := filepath.Rel(dir, p)
-		rel = filepath.ToSlash(rel)
 		if d.IsDir() {
-			if p != root {
+			if rel != PayloadDir {
 				folders = append(folders, rel)
 			}
 			return nil
@@ -342,7 +347,7 @@ func Read(dir string) (*Bag, error) {
 		if !ok {
 			return fmt.Errorf("%w: %s is not listed in %s (added after opening?)", ErrInvalid, rel, ManifestName)
 		}
-		sum, size, err := hashFile(p)
+		sum, size, err := hashFile(root, rel)
 		if err != nil {
 			return fmt.Errorf("bagit: %w", err)
 		}
@@ -391,9 +396,8 @@ func Read(dir string) (*Bag, error) {
 	return bag, nil
 }
 
-func readTag(dir, name string) ([]byte, error) {
-	p := filepath.Join(dir, name)
-	st, err := os.Lstat(p)
+func readTag(root *os.Root, name string) ([]byte, error) {
+	st, err := root.Lstat(name)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
 			return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, name)
@@ -406,12 +410,19 @@ func readTag(dir, name string) ([]byte, error) {
 	if st.Size() > maxTagFile {
 		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
 	}
-	return os.ReadFile(p)
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, fmt.Errorf("bagit: %w", err)
+	}
+	defer f.Close()
+	return io.ReadAll(io.LimitReader(f, maxTagFile+1))
 }
 
-func hashFile(p string) ([32]byte, int64, error) {
+// hashFile returns the SHA-256 and size of the file at the slash-separated
+// path rel in root.
+func hashFile(root *os.Root, rel string) ([32]byte, int64, error) {
 	var sum [32]byte
-	f, err := os.Open(p)
+	f, err := root.Open(filepath.FromSlash(rel))
 	if err != nil {
 		return sum, 0, err
 	}

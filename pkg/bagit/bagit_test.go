@@ -672,3 +672,48 @@ func TestReadReportsEmptyFolders(t *testing.T) {
 		t.Fatalf("EmptyFolders = %q, want %q", bag.EmptyFolders, want)
 	}
 }
+
+// A payload path as long as open writes (4096 bytes below data/) is read
+// under a folder whose own path makes the whole longer than the system
+// takes at once (found by an audit: verify of such an opened folder
+// failed with 'open …: file name too long').
+func TestReadLongPaths(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("long paths on Windows are tested through the bundle's open")
+	}
+	dir := filepath.Join(testtmp.Dir(t), strings.Repeat("d", 200))
+	if err := os.Mkdir(dir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	var parts []string
+	for range 16 {
+		parts = append(parts, strings.Repeat("p", 250))
+	}
+	rel := strings.Join(parts, "/") + "/f.txt" // 4021 bytes
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	if err := root.MkdirAll(filepath.FromSlash(PayloadDir+"/"+filepath.Dir(rel)), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	content := []byte("evidence\n")
+	if err := root.WriteFile(filepath.FromSlash(PayloadDir+"/"+rel), content, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if len(dir)+len(rel) < 4200 {
+		t.Fatalf("the path is only %d bytes long", len(dir)+len(rel))
+	}
+	entries := []Entry{{Path: rel, SHA256: sha256.Sum256(content), Size: int64(len(content))}}
+	if err := WriteTags(dir, nil, entries, nil); err != nil {
+		t.Fatal(err)
+	}
+	bag, err := Read(dir)
+	if err != nil {
+		t.Fatalf("Read of a bag with a %d-byte path: %v", len(dir)+len(rel), err)
+	}
+	if len(bag.Payload) != 1 || bag.Payload[0].Path != rel {
+		t.Fatalf("payload %+v", bag.Payload)
+	}
+}
