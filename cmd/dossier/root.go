@@ -247,17 +247,22 @@ func (g *globalOptions) printJSON(v any) error {
 // hostile text (a spec, a card, a receipt of 60 KB) is cut there.
 const maxMessage = 4096
 
-// capLine cuts an escaped one-line message to maxMessage bytes, at a
-// character's boundary, saying how much was left out.
+// capLine cuts an escaped one-line message to about maxMessage bytes,
+// at characters' boundaries, by leaving out its middle and saying how
+// much: the end says what is wrong and what to do, and must stay (found
+// by an audit: a path near 4096 bytes pushed the reason out).
 func capLine(msg string) string {
 	if len(msg) <= maxMessage {
 		return msg
 	}
-	cut := maxMessage
-	for cut > 0 && !utf8.RuneStart(msg[cut]) {
-		cut--
+	head, tail := maxMessage/2, len(msg)-maxMessage/2
+	for head > 0 && !utf8.RuneStart(msg[head]) {
+		head--
 	}
-	return fmt.Sprintf("%s… (%d bytes more not shown)", msg[:cut], len(msg)-cut)
+	for tail < len(msg) && !utf8.RuneStart(msg[tail]) {
+		tail++
+	}
+	return fmt.Sprintf("%s… (%d bytes not shown) …%s", msg[:head], tail-head, msg[tail:])
 }
 
 // say prints one line of human output unless --quiet or --json.

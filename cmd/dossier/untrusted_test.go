@@ -2,10 +2,10 @@ package main
 
 import (
 	"bytes"
-	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -111,15 +111,17 @@ func TestUntrustedTextIsShownEscaped(t *testing.T) {
 		`reads as your contact "Bob Camilleri"`)
 }
 
-// An error message is cut at maxMessage bytes, on a character's boundary.
+// An error message longer than maxMessage bytes loses its middle, on
+// characters' boundaries: its start and its end (the reason) stay.
 func TestCapLine(t *testing.T) {
 	if s := strings.Repeat("x", maxMessage); capLine(s) != s {
 		t.Fatal("a message of maxMessage bytes was cut")
 	}
-	long := strings.Repeat("é", maxMessage) // 2 bytes each
+	long := "unsafe path " + strings.Repeat("é", maxMessage) + ": path is longer than 4096 bytes"
 	got := capLine(long)
-	if !utf8.ValidString(got) || !strings.HasSuffix(got, fmt.Sprintf("… (%d bytes more not shown)", len(long)-maxMessage)) {
-		t.Fatalf("capLine: %q", got[len(got)-60:])
+	if !utf8.ValidString(got) || !strings.HasPrefix(got, "unsafe path é") || !strings.HasSuffix(got, "é: path is longer than 4096 bytes") ||
+		!strings.Contains(got, "… ("+strconv.Itoa(len(long)-maxMessage)+" bytes not shown) …") || len(got) > maxMessage+40 {
+		t.Fatalf("capLine gave %d bytes: %q … %q", len(got), got[:40], got[len(got)-80:])
 	}
 	if code := run([]string{"plan", "--category", "personal=" + strings.Repeat("\x1b", 3*maxMessage)}, nil, io.Discard, io.Discard); code == 0 {
 		t.Fatal("plan with a hostile glob and no input succeeded")

@@ -111,6 +111,7 @@ func IsUnsafe(r rune) bool {
 // U+3164 and U+FFA0, the Khmer vowels U+17B4 and U+17B5, the Mongolian
 // selectors and vowel separator U+180B–U+180F, the zero-width space
 // U+200B, the word joiner and invisible operators U+2060–U+2064, the
+// deprecated format characters U+206A–U+206F, the
 // shorthand format controls U+1BCA0–U+1BCA3, the musical format controls
 // U+1D173–U+1D17A and the tag characters U+E0000–U+E007F. It leaves out
 // the zero-width joiner and non-joiner (U+200D, U+200C) and the variation
@@ -122,7 +123,7 @@ func IsInvisible(r rune) bool {
 	case r == 0x00ad, r == 0x034f, r == 0x115f, r == 0x1160, r == 0x17b4, r == 0x17b5,
 		r == 0x200b, r == 0x3164, r == 0xffa0:
 		return true
-	case 0x180b <= r && r <= 0x180f, 0x2060 <= r && r <= 0x2064,
+	case 0x180b <= r && r <= 0x180f, 0x2060 <= r && r <= 0x2064, 0x206a <= r && r <= 0x206f,
 		0x1bca0 <= r && r <= 0x1bca3, 0x1d173 <= r && r <= 0x1d17a, 0xe0000 <= r && r <= 0xe007f:
 		return true
 	}

@@ -33,7 +33,8 @@ func TestString(t *testing.T) {
 			`\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069`},
 		{"line and paragraph separators", "a\u2028b\u2029c", `a\u2028b\u2029c`},
 		{"bom", "\ufeffname", `\ufeffname`},
-		{"neighbours of bidi are kept", "\u2027\u202f\u2065\u206a", "\u2027\u202f\u2065\u206a"},
+		{"neighbours of bidi are kept", "\u2027\u202f\u2065", "\u2027\u202f\u2065"},
+		{"deprecated format characters", "report\u206a.pdf", `report\u206a.pdf`},
 		{"invalid byte", "a\xffb", `a\xffb`},
 		{"c1 byte alone is invalid", "\x85", `\x85`},
 		{"truncated sequence", "\xe2\x80", `\xe2\x80`},
@@ -195,7 +196,7 @@ func TestText(t *testing.T) {
 
 func TestIsInvisible(t *testing.T) {
 	for _, r := range []rune{0x00ad, 0x034f, 0x115f, 0x1160, 0x17b4, 0x17b5, 0x180b, 0x180e, 0x180f, 0x200b,
-		0x2060, 0x2064, 0x3164, 0xffa0, 0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe0041, 0xe007f} {
+		0x2060, 0x2064, 0x206a, 0x206f, 0x3164, 0xffa0, 0x1bca0, 0x1bca3, 0x1d173, 0x1d17a, 0xe0000, 0xe0041, 0xe007f} {
 		if !IsInvisible(r) {
 			t.Errorf("IsInvisible(%U) = false", r)
 		}
