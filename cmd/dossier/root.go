@@ -205,7 +205,7 @@ func classify(err error) (int, string) {
 		return exitUsage, "policy"
 	case errors.As(err, &ue), errors.As(err, &unlabelled), errors.Is(err, bundle.ErrNotInBundle), errors.Is(err, bundle.ErrNoRandomAccess), errors.Is(err, category.ErrUnknown),
 		errors.Is(err, category.ErrBadRule), errors.Is(err, category.ErrBadPattern), errors.Is(err, contacts.ErrBadName),
-		errors.Is(err, volume.ErrNotFirstVolume), errors.Is(err, volume.ErrSealForSet),
+		errors.Is(err, volume.ErrNotFirstVolume), errors.Is(err, volume.ErrSealForSet), errors.Is(err, bundle.ErrNeedsSender),
 		isCobraUsage(err):
 		return exitUsage, "usage"
 	case errors.Is(err, bundle.ErrIntegrity), errors.Is(err, card.ErrInvalid),

@@ -34,6 +34,12 @@ var (
 	// ErrTargetExists is returned when an output file or folder already
 	// exists (and is not an empty folder, for open).
 	ErrTargetExists = errors.New("target already exists")
+
+	// ErrNeedsSender is returned when a bundle is read without an
+	// expected sender (inspect without --from) and its preamble is larger
+	// than is read from someone unknown: not damage, but a bundle of many
+	// files. The command line maps it to exit code 2.
+	ErrNeedsSender = errors.New("this bundle is read only with its sender's card")
 )
 
 // VerifyError is an integrity failure with a human explanation.

@@ -310,9 +310,18 @@ const MaxPreamble = 64 << 20
 // the exact bytes before they are parsed at all, so a stranger's bundle
 // costs one signature check, whatever it declares.
 func (rd *reading) preamble() error {
-	preBytes, err := readMetaEntry(rd.tr, PreambleName, preambleCap(rd.opts))
+	th, err := nextMetaEntry(rd.tr, PreambleName, MaxPreamble)
 	if err != nil {
 		return err
+	}
+	if limit := preambleCap(rd.opts); th.Size > limit {
+		// Not damage: a genuine bundle of some 165,000 files or more
+		// (found by an audit: it was refused as an integrity failure).
+		return fmt.Errorf("%w: its signed file list is %d bytes, more than the %d read before knowing who sent it; give the sender's card with --from CARD", ErrNeedsSender, th.Size, limit)
+	}
+	preBytes := make([]byte, th.Size)
+	if _, err := io.ReadFull(rd.tr, preBytes); err != nil {
+		return shortEntry(err, PreambleName)
 	}
 	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen)
 	if err != nil {
