@@ -313,6 +313,9 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		return err
 	}
 	setPackLimitFor(len(plan.Files))
+	if err := plan.CheckPreambleSize(); err != nil {
+		return err // before the key and its passphrase, as plan says
+	}
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
 	}

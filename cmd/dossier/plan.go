@@ -119,6 +119,9 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		problems = append(problems, "--exclude left out every file")
 	}
+	if err := plan.CheckPreambleSize(); err != nil {
+		problems = append(problems, oneLine(err.Error()))
+	}
 	p, notes := unusedGlobs(plan)
 	for _, n := range notes {
 		g.warn("%s\n", n)

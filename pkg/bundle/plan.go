@@ -714,6 +714,29 @@ func checkType(path string, info fs.FileInfo) error {
 }
 
 // Summary totals the plan's files and bytes per category.
+// preambleRoom is what a plan's check leaves, below MaxPreamble, for what
+// a preamble holds besides its file list: the sender's card (some 7 KB),
+// the recipients and the case metadata.
+const preambleRoom = 64 << 10
+
+// CheckPreambleSize fails, wrapping ErrInput, when the plan's file list
+// alone would make a preamble larger than a receiver accepts (MaxPreamble,
+// less preambleRoom), as pack would once it has made it: that limit, not
+// the million files, is what bounds a bundle (some 700,000 files of short
+// names, fewer of long ones). It reads the entries, not the files.
+func (p *Plan) CheckPreambleSize() error {
+	n := 0
+	for _, in := range p.Files {
+		if in.File != nil {
+			n += in.File.PreambleLen() + 1 // and its comma
+		}
+	}
+	if n > MaxPreamble-preambleRoom {
+		return fmt.Errorf("%w: the file list (%d files) alone takes %d bytes of the preamble, which a receiver accepts up to %d bytes with the sender's card and the case; split the case into several bundles", ErrInput, len(p.Files), n, MaxPreamble)
+	}
+	return nil
+}
+
 func (p *Plan) Summary() []manifest.CategoryTotal {
 	files := make([]manifest.File, 0, len(p.Files))
 	for _, in := range p.Files {

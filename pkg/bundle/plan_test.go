@@ -599,3 +599,38 @@ func TestMakePlanRefusesTheReservedFolderInAnyCase(t *testing.T) {
 		}
 	}
 }
+
+// CheckPreambleSize says before packing what pack finds once it has made
+// the preamble: a file list too long for a receiver (found by an audit:
+// plan said ready for 700,000 files, and pack refused them after the
+// work). The estimate is the list's exact encoding.
+func TestPlanCheckPreambleSize(t *testing.T) {
+	cats, err := category.SetOf(category.Other)
+	if err != nil {
+		t.Fatal(err)
+	}
+	entry := manifest.File{Path: "case/" + strings.Repeat("n", 80) + ".txt", Size: 12345, Mode: manifest.ModeRegular,
+		MTime: manifest.TimeOf(time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)), Categories: cats}
+	each := entry.PreambleLen() + 1
+	fits := (MaxPreamble - preambleRoom) / each
+	plan := &Plan{}
+	for range fits {
+		plan.Files = append(plan.Files, Input{File: &entry})
+	}
+	if err := plan.CheckPreambleSize(); err != nil {
+		t.Fatalf("%d files of %d bytes each: %v", fits, each, err)
+	}
+	plan.Files = append(plan.Files, Input{File: &entry})
+	err = plan.CheckPreambleSize()
+	if !errors.Is(err, ErrInput) || !strings.Contains(err.Error(), "split the case into several bundles") {
+		t.Fatalf("%d files: %v, want the preamble refused", fits+1, err)
+	}
+	// The length is the encoding's.
+	pre := &manifest.Preamble{Files: []manifest.File{entry}}
+	one, _ := pre.Marshal()
+	pre.Files = nil
+	none, _ := pre.Marshal()
+	if got := len(one) - len(none) - len(`[]`) + len(`null`); got != entry.PreambleLen() {
+		t.Errorf("PreambleLen = %d, the encoding adds %d", entry.PreambleLen(), got)
+	}
+}

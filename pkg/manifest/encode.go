@@ -208,6 +208,11 @@ func appendFile(b []byte, f *File, withHashes bool) []byte {
 	return append(b, '}')
 }
 
+// PreambleLen is the length of f's entry in a preamble's file list (its
+// canonical encoding without SHA-256 and offset), computed without
+// writing it.
+func (f *File) PreambleLen() int { return fileLen(f, false) }
+
 // fileLen is the length of appendFile's encoding of f, computed without
 // writing it.
 func fileLen(f *File, withHashes bool) int {
