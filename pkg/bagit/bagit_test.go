@@ -717,3 +717,23 @@ func TestReadLongPaths(t *testing.T) {
 		t.Fatalf("payload %+v", bag.Payload)
 	}
 }
+
+// A folder whose name is not valid UTF-8 is read as any other (found by
+// review: a walk through fs.FS refused it with an I/O error, where an
+// empty folder added to an opened bag is an altered bag).
+func TestReadFolderNameNotUTF8(t *testing.T) {
+	if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+		t.Skip("the file system takes only valid names")
+	}
+	dir, _ := makeBag(t, map[string]string{"docs/a.txt": "a"}, nil, nil)
+	if err := os.Mkdir(filepath.Join(dir, PayloadDir, "docs", "x\xff"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	bag, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(bag.EmptyFolders, []string{"data/docs/x\xff"}) {
+		t.Fatalf("empty folders %q", bag.EmptyFolders)
+	}
+}
