@@ -84,6 +84,14 @@ func runContactsAdd(g *globalOptions, o *contactsAddOptions, path string) error 
 		return explainContactError(err)
 	}
 	fp := c.Fingerprint()
+	if status == contacts.Updated {
+		// Readers require a bundle's card to name its sender as the
+		// contact's card does: bundles sent with the earlier card would be
+		// refused with this one.
+		if prev, err := book.Get(name); err == nil && (prev.Card.Name != c.Name || prev.Card.Org != c.Org) {
+			g.warn("%s\n", oneLine(fmt.Sprintf("this card names %s where the stored one names %s: bundles sent with the earlier card will be refused as from the wrong sender when checked with the contact %q; keep the earlier card (or the opened folder's dossier-sender.card) to check those with --from FILE", cardLabel(c), cardLabel(prev.Card), name)))
+		}
+	}
 	if status != contacts.Unchanged && !g.JSON && !g.Quiet {
 		fmt.Fprintf(g.stdout, "card:        %s\n", oneLine(cardLabel(c)))
 		fmt.Fprintf(g.stdout, "fingerprint: %s\n", fp)

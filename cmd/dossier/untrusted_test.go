@@ -8,7 +8,11 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
+
+	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/identity"
 )
 
 // hostile is a piece of a file name that rewrites a terminal: it sets the
@@ -125,5 +129,42 @@ func TestCapLine(t *testing.T) {
 	}
 	if code := run([]string{"plan", "--category", "personal=" + strings.Repeat("\x1b", 3*maxMessage)}, nil, io.Discard, io.Discard); code == 0 {
 		t.Fatal("plan with a hostile glob and no input succeeded")
+	}
+}
+
+// Replacing a contact's card by one of the same key under another name or
+// organisation warns that bundles sent with the earlier card will be
+// refused with this contact (found by review: readers require the
+// bundle's card to name the sender as the contact's does).
+func TestContactsAddWarnsOfARenamedCard(t *testing.T) {
+	dir := sandbox(t, 1)
+	data, err := os.ReadFile(filepath.Join(dir, "alice.id"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := identity.Parse(data, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	renamed, err := card.New(id.Card.Name, "Europol", nil, time.Now(), id.Age.Recipient(), id.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cardData, err := renamed.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "renamed.card"), cardData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code := run([]string{"contacts", "add", filepath.Join(dir, "alice.card"), "--yes"}, nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("contacts add: exit %d", code)
+	}
+	var stderr bytes.Buffer
+	if code := run([]string{"contacts", "add", filepath.Join(dir, "renamed.card"), "--yes"}, nil, io.Discard, &stderr); code != 0 {
+		t.Fatalf("contacts add of the card issued again: exit %d: %s", code, stderr.String())
+	}
+	if !strings.Contains(stderr.String(), "bundles sent with the earlier card will be refused") {
+		t.Fatalf("no warning: %q", stderr.String())
 	}
 }

@@ -878,8 +878,8 @@ func sameNameAs(exp *card.Card, name, org string) error {
 		claimed += " of " + org
 	}
 	return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
-		"the bundle's card for its sender's key names %s, but your card for that key names %s: the sender changed the card, or poses as someone else; get the sender's current card, compare fingerprints, and pass it with --from",
-		claimed, quoteLabel(exp))}
+		"the bundle's card for its sender's key (%s) names %s, but your card for that key names %s: the sender poses as someone else, or the card changed; if you replaced the card since this bundle was sent, check it with the earlier one, else ask the sender",
+		exp.Fingerprint(), claimed, quoteLabel(exp))}
 }
 
 func quoteLabel(c *card.Card) string {

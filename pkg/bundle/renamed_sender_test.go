@@ -81,4 +81,14 @@ func TestRenamedSenderIsRefused(t *testing.T) {
 	if _, err := Verify(context.Background(), bytes.NewReader(data), opts); err != nil {
 		t.Fatalf("a card issued again with other accepted categories: %v", err)
 	}
+	// A folder opened with the card of then is verified by the keys alone:
+	// years later the receiver's card may be one issued again since, under
+	// a new organisation (found by review).
+	target := filepath.Join(testtmp.Dir(t), "opened")
+	if _, err := Open(context.Background(), bytes.NewReader(packAs(p.alice)), target, opts); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := VerifyBag(target, reissue("Alice", "Alice's new office", nil).Card); err != nil {
+		t.Fatalf("verify of the opened folder with the card issued again: %v", err)
+	}
 }
