@@ -81,9 +81,10 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	// refused.
 	packed, logErr := packedHere(hexDigest(digest))
 	if errors.Is(logErr, custody.ErrBroken) {
-		// As for open's replay check: an altered log could hide the pack
-		// that would refute this receipt.
-		return fmt.Errorf("%s: the custody log is damaged, so whether these bytes were packed here, and for whom, cannot be checked: %w; keep the damaged log as evidence and start a new one (see 'dossier log verify'), then verify the receipt again", path, logErr)
+		// An altered log could hide the pack that would refute this
+		// receipt. (Open's replay check reads the log as it is, and
+		// refuses only one it cannot parse: it runs at every open.)
+		return fmt.Errorf("%s: the custody log does not verify, so whether these bytes were packed here, and for whom, cannot be checked: %w; deal with the log as 'dossier log verify' says, then verify the receipt again", path, logErr)
 	}
 	if logErr != nil {
 		g.warn("could not read the custody log to check the receipt against the pack: %s\n", oneLine(logErr.Error()))

@@ -252,7 +252,7 @@ const maxMessage = 4096
 // much: the end says what is wrong and what to do, and must stay (found
 // by an audit: a path near 4096 bytes pushed the reason out).
 func capLine(msg string) string {
-	if len(msg) <= maxMessage {
+	if len(msg) <= maxMessage+64 { // no shorter for the cut
 		return msg
 	}
 	head, tail := maxMessage/2, len(msg)-maxMessage/2

@@ -713,10 +713,11 @@ func checkType(path string, info fs.FileInfo) error {
 	}
 }
 
-// Summary totals the plan's files and bytes per category.
 // preambleRoom is what a plan's check leaves, below MaxPreamble, for what
-// a preamble holds besides its file list: the sender's card (some 7 KB),
-// the recipients and the case metadata.
+// a preamble holds besides its file list: the sender's card (some 9 KB),
+// the recipients and the case metadata. It is an estimate, not a bound (a
+// card may be 64 KiB, and there may be 256 recipients): near the limit
+// pack, which measures the preamble it makes, has the last word.
 const preambleRoom = 64 << 10
 
 // CheckPreambleSize fails, wrapping ErrInput, when the plan's file list
@@ -732,11 +733,12 @@ func (p *Plan) CheckPreambleSize() error {
 		}
 	}
 	if n > MaxPreamble-preambleRoom {
-		return fmt.Errorf("%w: the file list (%d files) alone takes %d bytes of the preamble, which a receiver accepts up to %d bytes with the sender's card and the case; split the case into several bundles", ErrInput, len(p.Files), n, MaxPreamble)
+		return fmt.Errorf("%w: the file list (%d files) makes a preamble of about %d bytes with the sender's card and the case, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(p.Files), n+preambleRoom, MaxPreamble)
 	}
 	return nil
 }
 
+// Summary totals the plan's files and bytes per category.
 func (p *Plan) Summary() []manifest.CategoryTotal {
 	files := make([]manifest.File, 0, len(p.Files))
 	for _, in := range p.Files {

@@ -315,9 +315,9 @@ func (rd *reading) preamble() error {
 		return err
 	}
 	if limit := preambleCap(rd.opts); th.Size > limit {
-		// Not damage: a genuine bundle of some 165,000 files or more
+		// Not damage: a genuine bundle of many files (some 165,000 of short names)
 		// (found by an audit: it was refused as an integrity failure).
-		return fmt.Errorf("%w: its signed file list is %d bytes, more than the %d read before knowing who sent it; give the sender's card with --from CARD", ErrNeedsSender, th.Size, limit)
+		return fmt.Errorf("%w: its preamble (the file list the sender signs) is %d bytes, more than the %d read before knowing who sent it; give the sender's card with --from CARD", ErrNeedsSender, th.Size, limit)
 	}
 	preBytes := make([]byte, th.Size)
 	if _, err := io.ReadFull(rd.tr, preBytes); err != nil {
