@@ -182,6 +182,7 @@ if [ "${BENCH_BIG:-}" = 1 ] || [ "${BENCH_ONLY:-}" = big ]; then
     run "mem-pack-$name" "$D -q pack -i $keys/alice.id -r $keys/bob.card -o $o/b.dossier --default-category other $dir"
     run "mem-verify-$name" "$D -q verify $o/b.dossier -i $keys/bob.id --from $keys/alice.card"
     run "mem-open-$name" "$D -q open $o/b.dossier -i $keys/bob.id --from $keys/alice.card -o $o/opened"
+    run "mem-verifydir-$name" "$D -q verify $o/opened --from $keys/alice.card"
     # -quit, not | head -1: under pipefail, find's SIGPIPE would end the script.
     one=$(cd "$(dirname "$dir")" && find "$(basename "$dir")" -type f -print -quit)
     run "mem-extract-$name" "$D -q extract $o/b.dossier -i $keys/bob.id --from $keys/alice.card '$one' -o $o/one"
@@ -240,13 +241,13 @@ while read -r p d a g; do
 done < "$WORK/sizes.txt"
 if [ "${BENCH_BIG:-}" = 1 ] || [ "${BENCH_ONLY:-}" = big ]; then
   echo
-  echo "| peak RSS (target ≤ 64 MiB) | pack | verify | open | extract |"
-  echo "|---|---|---|---|---|"
+  echo "| peak RSS (target ≤ 64 MiB) | pack | verify | open | extract | verify DIR |"
+  echo "|---|---|---|---|---|---|"
   files_in() { # 8g|100k: how many files that corpus holds
     local d="$WORK/corpus-8G/mixed"; [ "$1" = 100k ] && d="$WORK/corpus-100k/many"
     find "$d" -type f | wc -l
   }
   for name in 8g 100k; do
-    echo "| $name ($(files_in "$name") files) | $(mb "$(median mem-pack-$name 4)") MiB | $(mb "$(median mem-verify-$name 4)") MiB | $(mb "$(median mem-open-$name 4)") MiB | $(mb "$(median mem-extract-$name 4)") MiB |"
+    echo "| $name ($(files_in "$name") files) | $(mb "$(median mem-pack-$name 4)") MiB | $(mb "$(median mem-verify-$name 4)") MiB | $(mb "$(median mem-open-$name 4)") MiB | $(mb "$(median mem-extract-$name 4)") MiB | $(mb "$(median mem-verifydir-$name 4)") MiB |"
   done
 fi
