@@ -208,7 +208,18 @@ func encodeInfo(info []Field) []byte {
 
 // encodePath percent-encodes what RFC 8493 requires in manifest paths.
 func encodePath(p string) string {
-	return strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
+	p = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
+	// A manifest line's path starts after the blanks that follow the
+	// hash: a path's own leading blank is written encoded, or it would
+	// be read as part of the separator (found by fuzzing; a payload path
+	// starts with data/, so only a tag file's could).
+	switch {
+	case strings.HasPrefix(p, " "):
+		p = "%20" + p[1:]
+	case strings.HasPrefix(p, "\t"):
+		p = "%09" + p[1:]
+	}
+	return p
 }
 
 func decodePath(p string) (string, error) {
