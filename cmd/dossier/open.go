@@ -194,7 +194,11 @@ func writeReceipt(g *globalOptions, to *receipt.Pending, opts bundle.ReadOptions
 	if err != nil {
 		return err
 	}
-	return to.Write(r)
+	data, err := r.Marshal()
+	if err != nil {
+		return err
+	}
+	return to.Write(data)
 }
 
 // receiptInside reports whether the file receipt would land inside the

@@ -269,12 +269,12 @@ func (id *Identity) SaveContext(ctx context.Context, identityPath, cardPath, pas
 	// is published first, so that a process killed in between leaves a
 	// card (public, harmless, removed by hand) rather than a secret key
 	// whose card no command writes again.
-	idFile, err := atomicfile.Reserve(identityPath, 0o600, len(secret))
+	idFile, err := atomicfile.Reserve(identityPath, 0o600, len(secret), nil)
 	if err != nil {
 		return writeError("identity", identityPath, err)
 	}
 	defer idFile.Abort()
-	cardFile, err := atomicfile.Reserve(cardPath, 0o644, len(public))
+	cardFile, err := atomicfile.Reserve(cardPath, 0o644, len(public), nil)
 	if err != nil {
 		return writeError("card", cardPath, err)
 	}

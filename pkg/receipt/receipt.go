@@ -203,35 +203,16 @@ const reservedSize = 16 << 10
 // receipt that cannot be written there (a folder without write
 // permission, a full disk) fails before the documents are published: a
 // second open of the bundle, to get the receipt, is refused as a replay.
-type Pending struct {
-	path string
-	file *atomicfile.Pending
-}
+// Its Write puts the receipt (Marshal's bytes) in place, never replacing
+// a file that appeared meanwhile; its Abort removes it unwritten (safe
+// after Write).
+type Pending = atomicfile.Pending
 
 // Reserve creates the temporary for a receipt file at path, beside it,
 // and takes the room the receipt will need. It fails if path exists; that
 // is checked again when the receipt is written.
 func Reserve(path string) (*Pending, error) {
-	f, err := atomicfile.Reserve(path, 0o644, reservedSize)
-	if err != nil {
-		return nil, writeError(path, err)
-	}
-	return &Pending{path: path, file: f}, nil
-}
-
-// Write writes r into the room taken, syncs it and publishes it under its
-// name, never replacing a file that appeared there meanwhile. On failure
-// nothing is left under the name.
-func (p *Pending) Write(r *Receipt) error {
-	data, err := r.Marshal()
-	if err != nil {
-		p.Abort()
-		return err
-	}
-	if err := p.file.Write(data); err != nil {
-		return writeError(p.path, err)
-	}
-	return nil
+	return atomicfile.Reserve(path, 0o644, reservedSize, func(err error) error { return writeError(path, err) })
 }
 
 // writeError says why the receipt file path was not written.
@@ -241,7 +222,3 @@ func writeError(path string, err error) error {
 	}
 	return fmt.Errorf("receipt: write %s: %w", path, err)
 }
-
-// Abort removes the temporary of a receipt not written. It is safe after
-// Write.
-func (p *Pending) Abort() { p.file.Abort() }

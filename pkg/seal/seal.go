@@ -305,36 +305,17 @@ const reservedSize = 8 << 10
 // Pending is a seal file made before the bundle it seals is written: for
 // a bundle that cannot be taken back once written (standard output), a
 // seal that cannot be written (a folder without write permission, a full
-// disk) must fail first.
-type Pending struct {
-	path string
-	file *atomicfile.Pending
-}
+// disk) must fail first. Its Write puts the seal in place, never
+// replacing a file that appeared meanwhile; its Abort removes it unwritten
+// (safe after Write).
+type Pending = atomicfile.Pending
 
 // Reserve creates the temporary for a seal file at path, beside it, and
 // takes the room the seal will need. It fails with ErrExists if path
 // exists; that is checked again when the seal is written.
 func Reserve(path string) (*Pending, error) {
-	f, err := atomicfile.Reserve(path, 0o644, reservedSize)
-	if err != nil {
-		return nil, writeError(path, err)
-	}
-	return &Pending{path: path, file: f}, nil
+	return atomicfile.Reserve(path, 0o644, reservedSize, func(err error) error { return writeError(path, err) })
 }
-
-// Write writes the seal data into the room taken, syncs it and publishes
-// it under its name, never replacing a file that appeared there meanwhile.
-// On failure nothing is left under the name.
-func (p *Pending) Write(data []byte) error {
-	if err := p.file.Write(data); err != nil {
-		return writeError(p.path, err)
-	}
-	return nil
-}
-
-// Abort removes the temporary of a seal not written. It is safe after
-// Write.
-func (p *Pending) Abort() { p.file.Abort() }
 
 // writeError says why the seal file path was not written.
 func writeError(path string, err error) error {

@@ -225,23 +225,30 @@ func WriteFile(path string, data []byte, perm fs.FileMode, replace bool) error {
 type Pending struct {
 	final string
 	tmp   *os.File
+	// says words an error for the caller (a seal, a receipt).
+	says func(error) error
 }
 
 // Reserve creates the temporary for the file final, beside it, with mode
 // perm, and takes room bytes of space for it. It fails with ErrExists if
-// final exists; that is checked again when the file is published.
-func Reserve(final string, perm fs.FileMode, room int) (*Pending, error) {
+// final exists; that is checked again when the file is published. Every
+// error Reserve and Write return is first given to says, which words it
+// for the caller's file (nil: as it is).
+func Reserve(final string, perm fs.FileMode, room int, says func(error) error) (*Pending, error) {
+	if says == nil {
+		says = func(err error) error { return err }
+	}
 	if _, err := os.Lstat(final); err == nil {
-		return nil, fmt.Errorf("%w: %s", ErrExists, final)
+		return nil, says(fmt.Errorf("%w: %s", ErrExists, final))
 	}
 	tmp, err := CreateTemp(final, perm)
 	if err != nil {
-		return nil, err
+		return nil, says(err)
 	}
-	p := &Pending{final: final, tmp: tmp}
+	p := &Pending{final: final, tmp: tmp, says: says}
 	if _, err := tmp.Write(make([]byte, room)); err != nil {
 		p.Abort()
-		return nil, err
+		return nil, says(err)
 	}
 	return p, nil
 }
@@ -252,6 +259,13 @@ func Reserve(final string, perm fs.FileMode, room int) (*Pending, error) {
 // does. On failure nothing is left under the name, and the temporary is
 // removed.
 func (p *Pending) Write(data []byte) error {
+	if err := p.write(data); err != nil {
+		return p.says(err)
+	}
+	return nil
+}
+
+func (p *Pending) write(data []byte) error {
 	if p.tmp == nil {
 		return fmt.Errorf("write %s: already written or abandoned", p.final)
 	}
