@@ -82,8 +82,8 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	packed, logErr := packedHere(hexDigest(digest))
 	if errors.Is(logErr, custody.ErrBroken) {
 		// An altered log could hide the pack that would refute this
-		// receipt. (Open's replay check reads the log as it is, and
-		// refuses only one it cannot parse: it runs at every open.)
+		// receipt. (Open's replay check checks the log's chain, not its
+		// signatures: it runs at every open.)
 		return fmt.Errorf("%s: the custody log does not verify, so whether these bytes were packed here, and for whom, cannot be checked: %w; deal with the log as 'dossier log verify' says, then verify the receipt again", path, logErr)
 	}
 	if logErr != nil {
@@ -153,22 +153,11 @@ func receiptJSON(r *receipt.Receipt) (map[string]any, error) {
 // succeeded, or whose seal alone failed after the bundle went to
 // standard output (found by review: that pack was not found).
 //
-// The whole log is verified first (its chain and every signature): an
-// entry edited or removed anywhere, not only a torn last line, could hide
-// the pack that refutes a receipt (found by an audit).
+// The whole log is verified as it is read (its chain and every
+// signature): an entry edited or removed anywhere, not only a torn last
+// line, could hide the pack that refutes a receipt (found by an audit).
 func packedHere(hash string) (*custody.Entry, error) {
-	home, err := custody.DefaultHome()
-	if err != nil {
-		return nil, nil // no home folder, no log
-	}
-	l, err := custody.Open(home)
-	if err != nil {
-		return nil, err
-	}
-	if _, err := l.Verify(); err != nil {
-		return nil, err
-	}
-	return l.Find(func(e *custody.Entry) bool {
+	return findInLog(true, func(e *custody.Entry) bool {
 		return e.Action == "pack" && e.BundleHash == hash
 	})
 }

@@ -10,20 +10,24 @@ import (
 
 // previousOpen returns the custody log's first entry recording an open of
 // bundle id on this machine (under DOSSIER_HOME) that published its
-// documents, or nil if there is none. Such an entry's outcome is "ok", or
+// documents, or nil if there is none. The log's chain is checked as it is
+// read (custody's FindChained): an entry deleted or edited by hand, which
+// could hide an earlier open, is an altered log. Such an entry's outcome is "ok", or
 // an error that came after publishing (the receipt could not be written):
 // only an open that published has the bundle's hash. With no home folder
 // there is no log, so nothing to find.
 func previousOpen(id string) (*custody.Entry, error) {
-	return findInLog(func(e *custody.Entry) bool {
+	return findInLog(false, func(e *custody.Entry) bool {
 		return e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "")
 	})
 }
 
 // findInLog returns the first entry of this machine's custody log (under
-// DOSSIER_HOME) that match accepts, or nil if there is none. With no home
-// folder there is no log, so nothing to find.
-func findInLog(match func(*custody.Entry) bool) (*custody.Entry, error) {
+// DOSSIER_HOME) that match accepts, or nil if there is none, once the log
+// has been checked: its chain (custody's FindChained), or with signatures
+// its whole (FindVerified). With no home folder there is no log, so
+// nothing to find.
+func findInLog(signatures bool, match func(*custody.Entry) bool) (*custody.Entry, error) {
 	home, err := custody.DefaultHome()
 	if err != nil {
 		return nil, nil
@@ -32,7 +36,10 @@ func findInLog(match func(*custody.Entry) bool) (*custody.Entry, error) {
 	if err != nil {
 		return nil, err
 	}
-	return l.Find(match)
+	if signatures {
+		return l.FindVerified(match)
+	}
+	return l.FindChained(match)
 }
 
 // reopenWaitNotice is how long an open waits for another open of the same

@@ -823,16 +823,51 @@ type Report struct {
 // to match, nor unsigned entries rewritten with a recomputed chain and
 // head (see the package documentation).
 func (l *Log) Verify() (*Report, error) {
-	h, size, exists, err := l.snapshot()
+	rep, _, err := l.verify(true, nil)
+	return rep, err
+}
+
+// FindVerified is Verify and Find in one reading of the log: it returns a
+// copy of the first entry match accepts (nil if none), once the whole log
+// has verified as Verify checks it, signatures included; else Verify's
+// error.
+func (l *Log) FindVerified(match func(*Entry) bool) (*Entry, error) {
+	_, found, err := l.verify(true, match)
 	if err != nil {
 		return nil, err
+	}
+	return found, nil
+}
+
+// FindChained is FindVerified without the signatures: every line parses,
+// the sequence numbers run 1, 2, 3, …, each prev is the SHA-256 of the
+// line before and custody.head matches the end, so an entry deleted,
+// inserted or edited by hand is found (an error wrapping ErrBroken), at
+// the cost of a hash a line. Whoever rewrites the chain from the edit on
+// is found only by the signatures, which cost some 0.25 ms an entry:
+// Verify or FindVerified.
+func (l *Log) FindChained(match func(*Entry) bool) (*Entry, error) {
+	_, found, err := l.verify(false, match)
+	if err != nil {
+		return nil, err
+	}
+	return found, nil
+}
+
+// verify checks the log (with each entry's signature if signatures is
+// set) and returns its report and the first entry match accepts.
+func (l *Log) verify(signatures bool, match func(*Entry) bool) (*Report, *Entry, error) {
+	var found *Entry
+	h, size, exists, err := l.snapshot()
+	if err != nil {
+		return nil, nil, err
 	}
 	rep := &Report{Signers: map[string]int{}}
 	if !exists {
 		if h.exists {
-			return rep, fmt.Errorf("%w: %s is missing but %s records %d entries", ErrBroken, LogName, HeadName, h.Seq)
+			return rep, nil, fmt.Errorf("%w: %s is missing but %s records %d entries", ErrBroken, LogName, HeadName, h.Seq)
 		}
-		return rep, nil
+		return rep, nil, nil
 	}
 	keys := map[string]*sign.PublicKey{}
 	last := tail{hash: zeroHash}
@@ -854,7 +889,10 @@ func (l *Log) Verify() (*Report, error) {
 			}
 			return fmt.Errorf("%w: line %d: %s", ErrBroken, n, what)
 		}
-		if e.Actor != "" {
+		if found == nil && match != nil && match(e) {
+			found = e
+		}
+		if e.Actor != "" && signatures {
 			pk, ok := keys[e.Actor]
 			if !ok {
 				c, problem, err := l.loadCard(e.Actor)
@@ -880,7 +918,7 @@ func (l *Log) Verify() (*Report, error) {
 			}
 			rep.Signed++
 			rep.Signers[e.Actor]++
-		} else {
+		} else if e.Actor == "" {
 			rep.Unsigned++
 		}
 		rep.Entries++
@@ -890,12 +928,12 @@ func (l *Log) Verify() (*Report, error) {
 		return nil
 	})
 	if err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	behind, err := checkHead(h, last)
 	if err != nil {
-		return rep, err
+		return rep, nil, err
 	}
 	rep.HeadBehind = behind
-	return rep, nil
+	return rep, found, nil
 }
