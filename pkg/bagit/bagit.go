@@ -362,7 +362,7 @@ func Read(dir string) (*Bag, error) {
 		delete(listed, rel) // found: what is left at the end is missing
 		sum, size, err := hashFile(dir, name)
 		if err != nil {
-			return fmt.Errorf("bagit: %w", err)
+			return fmt.Errorf("read %s: %w", rel, err)
 		}
 		if sum != want {
 			return fmt.Errorf("%w: %s does not match its SHA-256 (altered)", ErrInvalid, rel)
@@ -447,12 +447,12 @@ func readTag(root *os.Root, name string) ([]byte, error) {
 func walkFolder(dir *os.Root, rel string, visit func(dir *os.Root, name, rel string, d fs.DirEntry) error) error {
 	f, err := dir.Open(".")
 	if err != nil {
-		return err
+		return fmt.Errorf("read folder %s: %w", rel, err)
 	}
 	entries, err := f.ReadDir(-1)
 	f.Close()
 	if err != nil {
-		return err
+		return fmt.Errorf("read folder %s: %w", rel, err)
 	}
 	slices.SortFunc(entries, func(a, b fs.DirEntry) int { return strings.Compare(a.Name(), b.Name()) })
 	for _, e := range entries {
@@ -463,7 +463,7 @@ func walkFolder(dir *os.Root, rel string, visit func(dir *os.Root, name, rel str
 		if e.IsDir() {
 			sub, err := dir.OpenRoot(e.Name())
 			if err != nil {
-				return err
+				return fmt.Errorf("open folder %s: %w", p, err)
 			}
 			err = walkFolder(sub, p, visit)
 			sub.Close()

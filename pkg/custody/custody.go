@@ -855,7 +855,9 @@ func (l *Log) FindChained(match func(*Entry) bool) (*Entry, error) {
 }
 
 // verify checks the log (with each entry's signature if signatures is
-// set) and returns its report and the first entry match accepts.
+// set) and returns its report and the first entry match accepts. Without
+// signatures the report's Signed and Signers count nothing (and Unsigned
+// only the unsigned entries): only Verify's report is given out.
 func (l *Log) verify(signatures bool, match func(*Entry) bool) (*Report, *Entry, error) {
 	var found *Entry
 	h, size, exists, err := l.snapshot()

@@ -30,8 +30,8 @@ const bundleLockSlots = 4096
 // ctx is done. The returned function releases it.
 //
 // It makes checking the log for a bundle and logging what was done with
-// it one step: an open holds the lock from its replay check (a [Log.Find]
-// for an earlier open) until its own entry is appended, so that a second
+// it one step: an open holds the lock from its replay check (a
+// [Log.FindChained] for an earlier open) until its own entry is appended, so that a second
 // open of the same bundle started meanwhile waits, then finds the first
 // in the log, instead of passing the same check at the same time.
 //
