@@ -495,6 +495,35 @@ func TestFaultConcurrentOpensOfOneBundle(t *testing.T) {
 	e.mustRun(t, nil, "log", "verify")
 }
 
+// takenWhileRunning runs dossier with args, pauses it half-way, checks
+// that it has already made its temporary for the file name (what is
+// reserved before the work), puts someone else's file under that name,
+// lets it finish, and returns its outcome, after checking that the other
+// file is untouched and no temporary is left.
+func (e *faultEnv) takenWhileRunning(t *testing.T, name string, args ...string) outcome {
+	t.Helper()
+	release := filepath.Join(t.TempDir(), "go")
+	p := e.start(t, release, args...)
+	temps := filepath.Join(filepath.Dir(name), "."+filepath.Base(name)+".dossier-tmp-*")
+	if found, _ := filepath.Glob(temps); len(found) != 1 {
+		t.Fatalf("half-way through, the temporary of %s is %q, want one made before the work", name, found)
+	}
+	if err := os.WriteFile(name, []byte("someone else's"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(release, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	o := p.wait(t)
+	if got, _ := os.ReadFile(name); string(got) != "someone else's" {
+		t.Fatalf("the file that took the name %s was replaced: %q", name, got)
+	}
+	if found, _ := filepath.Glob(temps); len(found) != 0 {
+		t.Fatalf("left behind: %q", found)
+	}
+	return o
+}
+
 // pack -o - --seal FILE makes the seal's file before the bundle goes
 // out; a seal that still cannot be written afterwards (its name taken
 // meanwhile) is said as that: the bundle on standard output is complete,
@@ -504,25 +533,8 @@ func TestFaultPackToStdoutSealNotWritten(t *testing.T) {
 	e := newFaultEnv(t)
 	input := e.input(t, "case", 4<<20)
 	sealPath := filepath.Join(e.dir, "out.minisig")
-	release := filepath.Join(t.TempDir(), "go")
-	p := e.start(t, release, "pack", "-i", "alice.id", "-r", "bob.card", "-o", "-", "--seal", sealPath, "--default-category", "other", "--no-progress", input)
-	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".out.minisig.dossier-tmp-*")); len(temps) != 1 {
-		t.Fatalf("half-way through, the seal's temporary is %q, want one made before the bundle went out", temps)
-	}
-	if err := os.WriteFile(sealPath, []byte("someone else's"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	o := p.wait(t)
+	o := e.takenWhileRunning(t, sealPath, "pack", "-i", "alice.id", "-r", "bob.card", "-o", "-", "--seal", sealPath, "--default-category", "other", "--no-progress", input)
 	requireFailure(t, "pack -o - --seal", o, exitError, "the bundle on standard output is complete", "its seal was not written", "out.minisig")
-	if got, _ := os.ReadFile(sealPath); string(got) != "someone else's" {
-		t.Fatalf("the file that took the seal's name was replaced: %q", got)
-	}
-	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".out.minisig.dossier-tmp-*")); len(temps) != 0 {
-		t.Fatalf("left behind: %q", temps)
-	}
 	bundle := filepath.Join(e.dir, "out.dossier")
 	if err := os.WriteFile(bundle, []byte(o.stdout), 0o644); err != nil {
 		t.Fatal(err)
@@ -553,24 +565,8 @@ func TestFaultOpenReceiptNotWritten(t *testing.T) {
 	e := newFaultEnv(t)
 	bundle := e.bundle(t, "b", 4<<20)
 	receiptPath := filepath.Join(e.dir, "b.receipt")
-	release := filepath.Join(t.TempDir(), "go")
-	p := e.start(t, release, append(openArgs(bundle, filepath.Join(e.dir, "opened")), "--receipt", receiptPath)...)
-	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".b.receipt.dossier-tmp-*")); len(temps) != 1 {
-		t.Fatalf("half-way through, the receipt's temporary is %q, want one made before publishing", temps)
-	}
-	if err := os.WriteFile(receiptPath, []byte("someone else's"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(release, nil, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	requireFailure(t, "open --receipt", p.wait(t), exitError, "the bundle was opened into", "the receipt could not be written", "--allow-reopen")
-	if got, _ := os.ReadFile(receiptPath); string(got) != "someone else's" {
-		t.Fatalf("the file that took the receipt's name was replaced: %q", got)
-	}
-	if temps, _ := filepath.Glob(filepath.Join(e.dir, ".b.receipt.dossier-tmp-*")); len(temps) != 0 {
-		t.Fatalf("left behind: %q", temps)
-	}
+	o := e.takenWhileRunning(t, receiptPath, append(openArgs(bundle, filepath.Join(e.dir, "opened")), "--receipt", receiptPath)...)
+	requireFailure(t, "open --receipt", o, exitError, "the bundle was opened into", "the receipt could not be written", "--allow-reopen")
 	// The documents were published, so the bundle counts as opened: the
 	// way the message gives is --allow-reopen.
 	requireFailure(t, "a second open", e.run(t, nil, openArgs(bundle, filepath.Join(e.dir, "again"))...), exitIntegrity, "already opened on this machine")
