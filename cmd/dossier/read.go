@@ -208,11 +208,24 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 		"file_count":       len(pre.Files),
 		"bytes":            pre.TotalSize,
 		"categories":       manifest.Summary(pre.Files),
+		// Recipients the bundle is encrypted to beyond the signed list
+		// (0 for a bundle dossier packs).
+		"unlisted_recipients": res.UnlistedRecipients,
 	}
 	for k, v := range extra {
 		out[k] = v
 	}
 	return out
+}
+
+// warnUnlisted says when a bundle is encrypted to more recipients than its
+// signed list names: someone not named can decrypt it, which only its
+// sender can have arranged (the encryption header is signed).
+func (g *globalOptions) warnUnlisted(res *bundle.Result) {
+	if n := res.UnlistedRecipients; n > 0 {
+		g.warn("the bundle is encrypted to %s than the %s its sender signed for: someone not named in it can decrypt it too; ask the sender who, and report it if the transfer must stay between the parties named\n",
+			plural(n, "more recipient"), plural(len(res.Preamble.Recipients), "recipient"))
+	}
 }
 
 func senderLine(c *card.Card, confirmed bool) string {

@@ -57,6 +57,18 @@ func readAgeHeader(br *bufio.Reader) ([]byte, error) {
 	}
 }
 
+// countStanzas returns the number of recipient stanzas in the age header
+// hdr: one for each recipient the bundle was encrypted to.
+func countStanzas(hdr []byte) int {
+	n := 0
+	for line := range bytes.Lines(hdr) {
+		if bytes.HasPrefix(line, []byte(stanzaLinePrefx)) {
+			n++
+		}
+	}
+	return n
+}
+
 // readLine reads one '\n'-terminated line of at most maxHeaderLine bytes.
 func readLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte

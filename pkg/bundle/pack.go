@@ -61,6 +61,10 @@ type PackOptions struct {
 	// dossier predates format 2 (its manifest is then held whole to be
 	// signed, some 240 bytes a file).
 	FormatVersion int
+
+	// unlisted are recipients encrypted to but not named in the signed
+	// recipient list: only tests set it, as a hostile sender would.
+	unlisted []age.Recipient
 }
 
 // trailer is the content of the zstd trailer frame: where the manifest
@@ -137,7 +141,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		w = armored
 	}
 	capture := &headerCapture{w: w, keep: true}
-	aw, err := age.Encrypt(capture, recipients...)
+	aw, err := age.Encrypt(capture, append(recipients, opts.unlisted...)...)
 	if err != nil {
 		return nil, fmt.Errorf("pack: encrypt: %w", err)
 	}

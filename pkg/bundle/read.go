@@ -81,6 +81,12 @@ type Result struct {
 	// sender card the caller supplied, false when only against the card
 	// the bundle carries (Inspect without a sender).
 	SenderConfirmed bool
+	// UnlistedRecipients is how many more recipients the bundle is
+	// encrypted to (stanzas in its age header) than its signed recipient
+	// list names: 0 for a bundle dossier packs. More means that someone
+	// not named can decrypt it, which only the sender can have done (the
+	// header is signed): not a fault of the bundle, but a leak to report.
+	UnlistedRecipients int
 }
 
 // SignedManifest returns a source of the signed manifest's exact bytes:
@@ -212,6 +218,7 @@ type reading struct {
 	tr   *tar.Reader
 
 	hdrHash [32]byte
+	stanzas int // recipient stanzas in the age header
 	pre     *manifest.Preamble
 	preHash [32]byte // SHA-256 of the exact preamble bytes (not kept)
 	preLen  int
@@ -257,7 +264,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		return nil, err
 	}
 	defer zr.Close()
-	rd := &reading{ctx: ctx, opts: opts, out: out, zr: zr, hdrHash: headerHash(hdr)}
+	rd := &reading{ctx: ctx, opts: opts, out: out, zr: zr, hdrHash: headerHash(hdr), stanzas: countStanzas(hdr)}
 	// Until the preamble is proven, the archive may expand only to what
 	// its first two entries may hold, so that a stranger's chain of tar
 	// headers (PAX or GNU long-name records, which archive/tar follows
@@ -268,7 +275,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	if err := rd.preamble(); err != nil {
 		return nil, err
 	}
-	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil}
+	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil, UnlistedRecipients: max(rd.stanzas-len(rd.pre.Recipients), 0)}
 	if preambleOnly {
 		return res, nil
 	}

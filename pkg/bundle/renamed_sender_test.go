@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"filippo.io/age"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
@@ -90,5 +93,50 @@ func TestRenamedSenderIsRefused(t *testing.T) {
 	}
 	if _, err := VerifyBag(target, reissue("Alice", "Alice's new office", nil).Card); err != nil {
 		t.Fatalf("verify of the opened folder with the card issued again: %v", err)
+	}
+}
+
+// A sender who encrypts to someone the signed recipient list does not name
+// is found: the header has more stanzas than the list (found by an audit
+// with a hostile sender: 256 listed recipients and one stanza, or the
+// reverse, were taken as they came). The bundle is still read.
+func TestUnlistedRecipientsAreCounted(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": "evidence\n"})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
+	if err != nil {
+		t.Fatal(err)
+	}
+	hidden, err := p.carol.Card.Recipient()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		unlisted []age.Recipient
+		want     int
+	}{{nil, 0}, {[]age.Recipient{hidden}, 1}} {
+		var buf bytes.Buffer
+		if _, err := Pack(context.Background(), &buf, plan, PackOptions{
+			Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Now: func() time.Time { return fixedNow }, unlisted: tt.unlisted,
+		}); err != nil {
+			t.Fatal(err)
+		}
+		for name, read := range map[string]func(io.Reader, ReadOptions) (*Result, error){
+			"verify":  func(r io.Reader, o ReadOptions) (*Result, error) { return Verify(context.Background(), r, o) },
+			"inspect": func(r io.Reader, o ReadOptions) (*Result, error) { return Inspect(context.Background(), r, o) },
+		} {
+			res, err := read(bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+			if err != nil {
+				t.Fatalf("%s: %v", name, err)
+			}
+			if res.UnlistedRecipients != tt.want {
+				t.Errorf("%s of a bundle with %d unlisted recipients: UnlistedRecipients %d", name, tt.want, res.UnlistedRecipients)
+			}
+		}
+		// The one not named can decrypt it.
+		if _, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.carol, Sender: p.alice.Card}); tt.want > 0 && !errors.Is(err, ErrNotAddressed) {
+			t.Errorf("the unlisted recipient: %v, want the signed list's refusal (not addressed)", err)
+		}
 	}
 }
