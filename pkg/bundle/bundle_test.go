@@ -70,6 +70,19 @@ func writeTree(t testing.TB, dir string, files map[string]string) {
 	}
 }
 
+// planOne plans one file, case/a.txt holding content, in a new folder
+// (returned), all of it under the category cat.
+func planOne(t testing.TB, content string, cat category.ID) (*Plan, string) {
+	t.Helper()
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{"case/a.txt": content})
+	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{cat})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return plan, dir
+}
+
 var sampleFiles = map[string]string{
 	"case/interviews/witness.txt": "Witness statement of J. Doe.\n",
 	"case/medical/report.txt":     "Forensic medical report.\n",

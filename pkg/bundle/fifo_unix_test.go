@@ -20,12 +20,7 @@ import (
 // pack is refused at once instead of blocking forever.
 func TestFIFOSwappedInIsNotOpened(t *testing.T) {
 	p := getParties(t)
-	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
-	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, dir := planOne(t, "a", category.Other)
 	name := filepath.Join(dir, "case", "a.txt")
 	os.Remove(name)
 	if err := syscall.Mkfifo(name, 0o644); err != nil {

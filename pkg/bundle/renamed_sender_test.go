@@ -38,12 +38,7 @@ func TestRenamedSenderIsRefused(t *testing.T) {
 		}
 		return &identity.Identity{Age: p.alice.Age, Key: p.alice.Key, Card: c}
 	}
-	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a.txt": "evidence\n"})
-	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, _ := planOne(t, "evidence\n", category.LawEnforcement)
 	packAs := func(sender *identity.Identity) []byte {
 		t.Helper()
 		var buf bytes.Buffer
@@ -102,12 +97,7 @@ func TestRenamedSenderIsRefused(t *testing.T) {
 // reverse, were taken as they came). The bundle is still read.
 func TestUnlistedRecipientsAreCounted(t *testing.T) {
 	p := getParties(t)
-	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a.txt": "evidence\n"})
-	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.LawEnforcement})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, _ := planOne(t, "evidence\n", category.LawEnforcement)
 	hidden, err := p.carol.Card.Recipient()
 	if err != nil {
 		t.Fatal(err)

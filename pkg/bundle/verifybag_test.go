@@ -199,12 +199,7 @@ func mustRecipient(t *testing.T, c *card.Card) *age.HybridRecipient {
 // audit: every such bag failed as altered).
 func TestVerifyBagValuesWithBlanksAround(t *testing.T) {
 	p := getParties(t)
-	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a.txt": "a"})
-	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
-	if err != nil {
-		t.Fatal(err)
-	}
+	plan, _ := planOne(t, "a", category.Other)
 	var buf bytes.Buffer
 	mcase := manifest.Case{Reference: "MLA-2026-001 ", Purpose: "\u00a0Asset recovery", Restrictions: []string{" no onward transfer "}}
 	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Case: mcase, Now: func() time.Time { return fixedNow }}); err != nil {
