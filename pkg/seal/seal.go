@@ -286,17 +286,9 @@ func DigestFile(path string) ([]byte, error) {
 	return h.Sum(nil), nil
 }
 
-// ErrExists is returned by [WriteFile] when the seal file exists.
+// ErrExists is returned by [Reserve] and the [Pending] seal's Write when
+// the seal file exists.
 var ErrExists = errors.New("seal: the seal file already exists")
-
-// WriteFile writes a seal to path through a temporary, never replacing an
-// existing file.
-func WriteFile(path string, data []byte) error {
-	if err := atomicfile.WriteFile(path, data, 0o644, false); err != nil {
-		return writeError(path, err)
-	}
-	return nil
-}
 
 // reservedSize is how much room Reserve takes for a seal: more than any
 // seal needs (some 4.7 KB with its ML-DSA-65 signature).
