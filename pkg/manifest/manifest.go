@@ -510,22 +510,43 @@ type CategoryTotal struct {
 // listing only categories that occur. A file with two categories counts in
 // both.
 func Summary(files []File) []CategoryTotal {
-	totals := map[category.ID]*CategoryTotal{}
-	for _, f := range files {
-		for c := range f.Categories.All() {
-			t := totals[c]
-			if t == nil {
-				t = &CategoryTotal{Category: c}
-				totals[c] = t
-			}
-			t.Files++
-			t.Bytes += f.Size
-		}
+	var t Tally
+	for i := range files {
+		t.Add(&files[i])
 	}
+	return t.Summary()
+}
+
+// A Tally adds up files and bytes per category one file at a time, for a
+// reader that does not hold the list: its Summary is Summary's of the
+// files added. The zero value is an empty tally.
+type Tally struct {
+	totals map[category.ID]*CategoryTotal
+}
+
+// Add counts f.
+func (t *Tally) Add(f *File) {
+	if t.totals == nil {
+		t.totals = map[category.ID]*CategoryTotal{}
+	}
+	for c := range f.Categories.All() {
+		ct := t.totals[c]
+		if ct == nil {
+			ct = &CategoryTotal{Category: c}
+			t.totals[c] = ct
+		}
+		ct.Files++
+		ct.Bytes += f.Size
+	}
+}
+
+// Summary returns the totals, in vocabulary order, of the categories
+// that occur.
+func (t *Tally) Summary() []CategoryTotal {
 	var out []CategoryTotal
 	for _, id := range category.All() {
-		if t := totals[id]; t != nil {
-			out = append(out, *t)
+		if ct := t.totals[id]; ct != nil {
+			out = append(out, *ct)
 		}
 	}
 	return out
