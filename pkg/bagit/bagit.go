@@ -22,6 +22,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/textarena"
 )
 
 // File names fixed by RFC 8493.
@@ -252,7 +254,27 @@ const maxTagFile = 512 << 20
 // through an os.Root, one folder at a time, so a payload path as long as
 // open may write (4096 bytes below data/) is read under any dir, however
 // long the two are together.
+//
+// The payload manifest is read as a stream, never held: its entries are
+// what Read keeps of it (Bag.Payload, some 56 bytes a file and the path).
 func Read(dir string) (*Bag, error) {
+	return ReadWith(dir, nil)
+}
+
+// A TagReader reads a tag file that [ReadWith] does not hold, once the
+// rest of the bag (payload included) has been validated: bag is the bag
+// as ReadWith will return it, and r gives the file's content, which
+// ReadWith hashes as it is read and checks against the tag manifest once
+// the TagReader has returned (reading what it left). A file that does not
+// match its SHA-256 is reported as altered, whatever the TagReader
+// returned; otherwise ReadWith returns the TagReader's error.
+type TagReader func(bag *Bag, r io.Reader) error
+
+// ReadWith is Read for a bag some of whose tag files are too large to
+// hold: each named in streamed is not read into Bag.Tags but given to its
+// TagReader, if the bag has it (a TagReader not called means the file is
+// missing).
+func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("bagit: %w", err)
@@ -267,12 +289,14 @@ func Read(dir string) (*Bag, error) {
 	}
 	bag := &Bag{Tags: map[string][]byte{}}
 
-	// Tag files: everything at the top level except data/.
+	// Tag files: everything at the top level except data/. The payload
+	// manifest and the streamed files are read later, as streams.
 	top, err := fs.ReadDir(root.FS(), ".")
 	if err != nil {
 		return nil, fmt.Errorf("bagit: %w", err)
 	}
 	tagFiles := map[string][]byte{}
+	present := map[string]bool{}
 	for _, e := range top {
 		name := e.Name()
 		if name == PayloadDir {
@@ -283,6 +307,10 @@ func Read(dir string) (*Bag, error) {
 		}
 		if !e.Type().IsRegular() {
 			return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+		}
+		present[name] = true
+		if _, ok := streamed[name]; ok || name == ManifestName {
+			continue
 		}
 		data, err := readTag(root, name)
 		if err != nil {
@@ -301,22 +329,23 @@ func Read(dir string) (*Bag, error) {
 		return nil, err
 	}
 	for name, sum := range tmLines {
-		data, ok := tagFiles[name]
-		if !ok {
+		if !present[name] {
 			return nil, fmt.Errorf("%w: tag file %s listed in %s is missing", ErrInvalid, name, TagManifestName)
 		}
-		if sha256.Sum256(data) != sum {
+		if data, held := tagFiles[name]; held && sha256.Sum256(data) != sum {
 			return nil, fmt.Errorf("%w: tag file %s does not match its SHA-256 (altered)", ErrInvalid, name)
 		}
 	}
-	for name := range tagFiles {
+	for name := range present {
 		if _, ok := tmLines[name]; !ok && name != TagManifestName {
 			return nil, fmt.Errorf("%w: tag file %s is not listed in %s", ErrInvalid, name, TagManifestName)
 		}
 		switch name {
 		case DeclarationName, InfoName, ManifestName, TagManifestName:
 		default:
-			bag.Tags[name] = tagFiles[name]
+			if data, held := tagFiles[name]; held {
+				bag.Tags[name] = data
+			}
 		}
 	}
 	if info, ok := tagFiles[InfoName]; ok {
@@ -326,19 +355,18 @@ func Read(dir string) (*Bag, error) {
 		}
 	}
 
-	// Payload manifest against data/.
-	pm, ok := tagFiles[ManifestName]
-	if !ok {
+	// Payload manifest, read as a stream: a line per file, 16 MB at
+	// 150,000 files.
+	if !present[ManifestName] {
 		return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, ManifestName)
 	}
-	listed, err := parseManifest(pm, ManifestName)
+	err = readStreamed(root, ManifestName, tmLines[ManifestName], func(r io.Reader) error {
+		bag.Payload, err = readPayloadManifest(r)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
-	// Its bytes are parsed: let them go before the payload is read (10 MB
-	// at 100,000 files).
-	pm = nil
-	delete(tagFiles, ManifestName)
 	var folders []string
 	data, err := root.OpenRoot(PayloadDir)
 	if errors.Is(err, fs.ErrNotExist) {
@@ -355,19 +383,18 @@ func Read(dir string) (*Bag, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
 		}
-		want, ok := listed[rel]
-		if !ok {
+		e := bag.entry(strings.TrimPrefix(rel, PayloadDir+"/"))
+		if e == nil {
 			return fmt.Errorf("%w: %s is not listed in %s (added after opening?)", ErrInvalid, rel, ManifestName)
 		}
-		delete(listed, rel) // found: what is left at the end is missing
 		sum, size, err := hashFile(dir, name)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
 		}
-		if sum != want {
+		if sum != e.SHA256 {
 			return fmt.Errorf("%w: %s does not match its SHA-256 (altered)", ErrInvalid, rel)
 		}
-		bag.Payload = append(bag.Payload, Entry{Path: strings.TrimPrefix(rel, PayloadDir+"/"), SHA256: sum, Size: size})
+		e.Size = size // found: what is left unsized at the end is missing
 		return nil
 	})
 	if err != nil {
@@ -376,8 +403,10 @@ func Read(dir string) (*Bag, error) {
 		}
 		return nil, err
 	}
-	for rel := range listed {
-		return nil, fmt.Errorf("%w: %s is listed in %s but missing", ErrInvalid, rel, ManifestName)
+	for _, e := range bag.Payload {
+		if e.Size < 0 {
+			return nil, fmt.Errorf("%w: %s/%s is listed in %s but missing", ErrInvalid, PayloadDir, e.Path, ManifestName)
+		}
 	}
 	// A folder holds a file if some file's path starts with it.
 	holding := map[string]bool{}
@@ -406,8 +435,87 @@ func Read(dir string) (*Bag, error) {
 			return nil, fmt.Errorf("%w: Payload-Oxum %s does not match the payload (%d bytes in %d files)", ErrInvalid, ox, total, len(bag.Payload))
 		}
 	}
-	slices.SortFunc(bag.Payload, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+
+	// Streamed tag files, in name order, now that the bag is known.
+	names := make([]string, 0, len(streamed))
+	for name := range streamed {
+		if present[name] {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		read := streamed[name]
+		if err := readStreamed(root, name, tmLines[name], func(r io.Reader) error { return read(bag, r) }); err != nil {
+			return nil, err
+		}
+	}
 	return bag, nil
+}
+
+// entry returns the payload entry of path (relative to data/), or nil.
+// Payload is sorted by path.
+func (b *Bag) entry(path string) *Entry {
+	i, found := slices.BinarySearchFunc(b.Payload, path, func(e Entry, p string) int { return strings.Compare(e.Path, p) })
+	if !found {
+		return nil
+	}
+	return &b.Payload[i]
+}
+
+// readStreamed gives read the tag file name in root, hashing it, then
+// checks it against want, its line in the tag manifest: an altered file
+// is reported as altered, whatever read returned.
+func readStreamed(root *os.Root, name string, want [32]byte, read func(io.Reader) error) error {
+	st, err := root.Lstat(name)
+	if err != nil {
+		return fmt.Errorf("bagit: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return fmt.Errorf("bagit: %w", err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	tee := io.TeeReader(f, h)
+	readErr := read(tee)
+	if _, err := io.Copy(io.Discard, tee); err != nil {
+		return fmt.Errorf("bagit: read %s: %w", name, err)
+	}
+	if [32]byte(h.Sum(nil)) != want {
+		return fmt.Errorf("%w: tag file %s does not match its SHA-256 (altered)", ErrInvalid, name)
+	}
+	return readErr
+}
+
+// readPayloadManifest reads the payload manifest's lines into entries
+// sorted by path (relative to data/), each with its size unknown (-1).
+// The paths are cut from shared blocks: one object a file fewer for the
+// collector to mark.
+func readPayloadManifest(r io.Reader) ([]Entry, error) {
+	var paths textarena.Arena
+	var out []Entry
+	err := scanManifest(r, ManifestName, func(p string, sum [32]byte) error {
+		rest, ok := strings.CutPrefix(p, PayloadDir+"/")
+		if !ok {
+			return fmt.Errorf("%w: %s is listed in %s but missing from %s/", ErrInvalid, p, ManifestName, PayloadDir)
+		}
+		out = append(out, Entry{Path: paths.String(rest), SHA256: sum, Size: -1})
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	slices.SortFunc(out, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	for i := 1; i < len(out); i++ {
+		if out[i].Path == out[i-1].Path {
+			return nil, fmt.Errorf("%w: %s lists %q twice", ErrInvalid, ManifestName, PayloadDir+"/"+out[i].Path)
+		}
+	}
+	return out, nil
 }
 
 func readTag(root *os.Root, name string) ([]byte, error) {
@@ -492,10 +600,26 @@ func hashFile(dir *os.Root, name string) ([32]byte, int64, error) {
 	return sum, n, nil
 }
 
-// parseManifest reads "HASH<whitespace>PATH" lines.
+// parseManifest reads "HASH<whitespace>PATH" lines into a map.
 func parseManifest(data []byte, name string) (map[string][32]byte, error) {
 	out := map[string][32]byte{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
+	err := scanManifest(bytes.NewReader(data), name, func(p string, sum [32]byte) error {
+		if _, dup := out[p]; dup {
+			return fmt.Errorf("%w: %s lists %q twice", ErrInvalid, name, p)
+		}
+		out[p] = sum
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// scanManifest reads "HASH<whitespace>PATH" lines from r and calls each
+// for every one, its path decoded and checked.
+func scanManifest(r io.Reader, name string, each func(p string, sum [32]byte) error) error {
+	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for n := 1; sc.Scan(); n++ {
 		line := strings.TrimSuffix(sc.Text(), "\r")
@@ -504,31 +628,33 @@ func parseManifest(data []byte, name string) (map[string][32]byte, error) {
 		}
 		i := strings.IndexAny(line, " \t")
 		if i < 0 {
-			return nil, fmt.Errorf("%w: %s line %d is malformed", ErrInvalid, name, n)
+			return fmt.Errorf("%w: %s line %d is malformed", ErrInvalid, name, n)
 		}
 		sumHex, rawPath := line[:i], strings.TrimLeft(line[i:], " \t")
-		b, err := hex.DecodeString(strings.ToLower(sumHex))
-		if err != nil || len(b) != 32 {
-			return nil, fmt.Errorf("%w: %s line %d has no SHA-256", ErrInvalid, name, n)
+		var sum [32]byte
+		if len(sumHex) != 2*len(sum) {
+			return fmt.Errorf("%w: %s line %d has no SHA-256", ErrInvalid, name, n)
+		}
+		if _, err := hex.Decode(sum[:], []byte(strings.ToLower(sumHex))); err != nil {
+			return fmt.Errorf("%w: %s line %d has no SHA-256", ErrInvalid, name, n)
 		}
 		p, err := decodePath(rawPath)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		if p != path.Clean(p) || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "\\") {
-			return nil, fmt.Errorf("%w: %s line %d has an unsafe path %q", ErrInvalid, name, n, p)
+			return fmt.Errorf("%w: %s line %d has an unsafe path %q", ErrInvalid, name, n, p)
 		}
-		if _, dup := out[p]; dup {
-			return nil, fmt.Errorf("%w: %s lists %q twice", ErrInvalid, name, p)
+		if err := each(p, sum); err != nil {
+			return err
 		}
-		var sum [32]byte
-		copy(sum[:], b)
-		out[p] = sum
 	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+	if err := sc.Err(); errors.Is(err, bufio.ErrTooLong) {
+		return fmt.Errorf("%w: %s: %v", ErrInvalid, name, err)
+	} else if err != nil {
+		return fmt.Errorf("bagit: read %s: %w", name, err)
 	}
-	return out, nil
+	return nil
 }
 
 func parseInfo(data []byte) ([]Field, error) {
