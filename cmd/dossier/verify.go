@@ -65,12 +65,12 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		if g.JSON {
 			return g.printJSON(map[string]any{
 				"ok": true, "kind": "opened-folder", "path": target, "bundle_id": m.BundleID, "created": m.Created,
-				"sender": jsonParty(m.Sender), "case": m.Case, "file_count": len(m.Files), "bytes": m.TotalSize,
-				"categories": manifest.Summary(m.Files),
+				"sender": jsonParty(m.Sender), "case": m.Case, "file_count": res.FileCount, "bytes": m.TotalSize,
+				"categories": res.Categories,
 			})
 		}
 		g.say("OK: %s holds the %s (%s) of bundle %s exactly as %s signed them\n",
-			target, plural(len(m.Files), "document"), humanBytes(m.TotalSize), m.BundleID, oneLine(sender.Label()))
+			target, plural(res.FileCount, "document"), humanBytes(m.TotalSize), m.BundleID, oneLine(sender.Label()))
 		return nil
 	}
 	if f.IdentityPath == "" {

@@ -3,8 +3,10 @@ package bundle
 import (
 	"bytes"
 	"context"
+	"crypto/sha512"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"io/fs"
 	"os"
@@ -21,6 +23,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
+	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
 // Tag files dossier adds to an opened bag.
@@ -389,7 +392,7 @@ func (s *stagingSink) commit(res *Result) error {
 	if beforeTagsHook != nil {
 		beforeTagsHook(s.staging)
 	}
-	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, res.Preamble.Sender, s.now()), entries, tags); err != nil {
+	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, manifest.Summary(res.Manifest.Files), res.Preamble.Sender, s.now()), entries, tags); err != nil {
 		return fmt.Errorf("open: %w", err)
 	}
 	if err := syncTree(s.root); err != nil {
@@ -456,7 +459,7 @@ func dirOf(p string) string {
 // signed case metadata as Dossier-* labels. Everything but Bagging-Date is
 // derived from the signed manifest and the sender's card, so VerifyBag can
 // require it unchanged.
-func bagInfo(man *manifest.Manifest, sender *card.Card, now time.Time) []bagit.Field {
+func bagInfo(man *manifest.Manifest, categories []manifest.CategoryTotal, sender *card.Card, now time.Time) []bagit.Field {
 	c := man.Case
 	fields := []bagit.Field{
 		{Label: "Source-Organization", Value: sender.Org},
@@ -479,7 +482,7 @@ func bagInfo(man *manifest.Manifest, sender *card.Card, now time.Time) []bagit.F
 	for _, r := range c.Restrictions {
 		fields = append(fields, bagit.Field{Label: "Dossier-Handling-Restriction", Value: r})
 	}
-	for _, t := range manifest.Summary(man.Files) {
+	for _, t := range categories {
 		fields = append(fields, bagit.Field{Label: "Dossier-Category", Value: fmt.Sprintf("%s: %d files, %d bytes", t.Category, t.Files, t.Bytes)})
 	}
 	out := fields[:0]
@@ -493,8 +496,17 @@ func bagInfo(man *manifest.Manifest, sender *card.Card, now time.Time) []bagit.F
 
 // BagResult describes an opened bag that was re-verified.
 type BagResult struct {
+	// Manifest is the kept manifest, signed by the sender, without its
+	// file list (Files is empty), which is not held: it is the bag's
+	// payload, with the categories counted in Categories.
 	Manifest *manifest.Manifest
-	Bag      *bagit.Bag
+	// FileCount is the number of files the manifest lists, the bag's
+	// payload.
+	FileCount int
+	// Categories totals the manifest's files per category, as
+	// manifest.Summary would.
+	Categories []manifest.CategoryTotal
+	Bag        *bagit.Bag
 }
 
 // VerifyBag re-verifies a folder made by [Open], possibly years later: the
@@ -502,6 +514,12 @@ type BagResult struct {
 // signed manifest kept beside it verifies against sender's card, and the
 // bag's payload is exactly the manifest's file list with the signed sizes
 // and hashes. Any failure wraps ErrIntegrity.
+//
+// The kept manifest (some 240 bytes a file) is read as a stream and not
+// held, but for format 1, whose signature covers its exact bytes: each
+// entry is checked against the bag's payload as it is read, and what
+// differs is reported once the signature holds, so that the error does
+// not depend on where a change was made.
 func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
@@ -512,23 +530,76 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		// failure a script would take for tampering.
 		return nil, fmt.Errorf("%s is not a folder that dossier open wrote (it has no bagit.txt, %s or %s folder): verify takes a bundle, or a folder open wrote", dir, BagManifestName, bagit.PayloadDir)
 	}
-	bag, err := bagit.Read(dir)
+	key, err := sender.SigningKey()
+	if err != nil {
+		return nil, err
+	}
+	var kept *keptManifest
+	bag, err := bagit.ReadWith(dir, map[string]bagit.TagReader{
+		BagManifestName: func(bag *bagit.Bag, r io.Reader) error {
+			var err error
+			kept, err = readKeptManifest(bag, r, sender, key)
+			return err
+		},
+	})
 	if err != nil {
 		if errors.Is(err, bagit.ErrInvalid) {
 			return nil, integrityWrap(err, "the opened folder %s does not verify", dir)
 		}
 		return nil, err
 	}
-	manBytes, ok1 := bag.Tags[BagManifestName]
-	manSig, ok2 := bag.Tags[BagManifestSigName]
-	if !ok1 || !ok2 {
+	if kept == nil {
 		return nil, integrity("%s is a BagIt bag but not an opened dossier bundle: %s or %s is missing", dir, BagManifestName, BagManifestSigName)
 	}
-	key, err := sender.SigningKey()
-	if err != nil {
+	man := kept.head
+	// The name the bag keeps was checked against the receiver's card when
+	// it was opened; years later that card may have been replaced (a new
+	// organisation), and the keys are what the signature proves.
+	for name := range bag.Tags {
+		switch name {
+		case BagManifestSigName, BagSenderCardName:
+		default:
+			return nil, integrity("%s is not a file that open writes (added after opening?): an opened folder verifies only as open left it; keep notes outside it", name)
+		}
+	}
+	if len(bag.EmptyFolders) > 0 {
+		return nil, integrity("the folder %s holds no signed document (added after opening?)", bag.EmptyFolders[0])
+	}
+	if err := checkBagInfo(bag, man, kept.categories, sender); err != nil {
 		return nil, err
 	}
-	man, err := manifest.ParseManifest(manBytes)
+	if kept.mismatch != nil {
+		return nil, kept.mismatch
+	}
+	return &BagResult{Manifest: man, FileCount: kept.files, Categories: kept.categories, Bag: bag}, nil
+}
+
+// keptManifest is what VerifyBag learnt from the manifest an opened
+// folder keeps, whose signature verified.
+type keptManifest struct {
+	head       *manifest.Manifest // without its list
+	files      int
+	categories []manifest.CategoryTotal
+	mismatch   error // the first way the bag's payload differs from the list, or nil
+}
+
+// readKeptManifest reads the kept manifest from r, the bag's payload
+// validated, and verifies its signature (the tag file
+// BagManifestSigName) by sender's key. It returns an error if the
+// manifest is not valid, not sender's, or not signed by key; a payload
+// that differs from the list is left in mismatch, reported by the caller
+// after the checks of bag-info.txt and the other tag files.
+func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.PublicKey) (*keptManifest, error) {
+	sig, ok := bag.Tags[BagManifestSigName]
+	if !ok {
+		return nil, integrity("the opened folder is a BagIt bag but not an opened dossier bundle: %s is missing", BagManifestSigName)
+	}
+	// Format 2 is signed over the SHA-512, computed as the bytes go by;
+	// format 1 over the bytes, held from the start until the head says
+	// which.
+	signed := &signedBytes{h: sha512.New(), hold: true}
+	sc := manifest.NewScanner(io.TeeReader(r, signed))
+	man, err := sc.Head()
 	if err != nil {
 		return nil, integrityWrap(err, "the kept manifest is invalid")
 	}
@@ -537,51 +608,83 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		return nil, &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"the bundle was signed by '%s' (%s) but --from names %s: check who sent it", man.Sender.Name, fp, quoteLabel(sender))}
 	}
-	if err := manifest.VerifyManifest(key, man.Version, manBytes, manSig); err != nil {
+	if man.Version != manifest.Version1 {
+		signed.hold, signed.data = false, nil
+	}
+	kept := &keptManifest{head: man}
+	var tally manifest.Tally
+	listed := make([]bool, len(bag.Payload))
+	for {
+		f, err := sc.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, integrityWrap(err, "the kept manifest is invalid")
+		}
+		tally.Add(f)
+		i, found := slices.BinarySearchFunc(bag.Payload, f.Path, func(e bagit.Entry, p string) int { return strings.Compare(e.Path, p) })
+		switch {
+		case found && listed[i]:
+			return nil, integrity("the kept manifest is invalid: it lists %q twice", f.Path)
+		case !found:
+			if kept.mismatch == nil {
+				kept.mismatch = integrity("%q is in the signed manifest but not in the folder", f.Path)
+			}
+			continue
+		}
+		listed[i] = true
+		if e := &bag.Payload[i]; (e.SHA256 != f.SHA256 || e.Size != f.Size) && kept.mismatch == nil {
+			kept.mismatch = integrity("%q does not match the signed manifest (altered)", f.Path)
+		}
+	}
+	kept.files, kept.categories = sc.Count(), tally.Summary()
+	if kept.mismatch == nil {
+		for i, e := range bag.Payload {
+			if !listed[i] {
+				kept.mismatch = integrity("%q is in the folder but not in the signed manifest (added after opening?)", e.Path)
+				break
+			}
+		}
+	}
+	if kept.mismatch == nil {
+		// The list is the payload's paths: the check the Scanner
+		// leaves out is made on those.
+		paths := make([]string, len(bag.Payload))
+		for i, e := range bag.Payload {
+			paths[i] = e.Path
+		}
+		if err := manifest.CheckPaths(paths); err != nil {
+			return nil, integrityWrap(err, "the kept manifest is invalid")
+		}
+	}
+	if man.Version == manifest.Version1 {
+		err = manifest.VerifyManifest(key, man.Version, signed.data, sig)
+	} else {
+		var d manifest.Digest
+		signed.h.Sum(d[:0])
+		err = manifest.VerifyDigest(key, &d, sig)
+	}
+	if err != nil {
 		return nil, integrityWrap(err, "the kept manifest's signature by %s does not verify", quoteLabel(sender))
 	}
-	manBytes = nil // parsed and verified: 22 MB at 100,000 files
-	// The name the bag keeps was checked against the receiver's card when
-	// it was opened; years later that card may have been replaced (a new
-	// organisation), and the keys are what the signature proves.
-	for name := range bag.Tags {
-		switch name {
-		case BagManifestName, BagManifestSigName, BagSenderCardName:
-		default:
-			return nil, integrity("%s is not a file that open writes (added after opening?): an opened folder verifies only as open left it; keep notes outside it", name)
-		}
+	return kept, nil
+}
+
+// signedBytes takes the bytes of a kept manifest as they are read: their
+// SHA-512, and the bytes themselves while hold is set.
+type signedBytes struct {
+	h    hash.Hash
+	hold bool
+	data []byte
+}
+
+func (s *signedBytes) Write(p []byte) (int, error) {
+	s.h.Write(p)
+	if s.hold {
+		s.data = append(s.data, p...)
 	}
-	delete(bag.Tags, BagManifestName) // the caller has it as Manifest
-	if len(bag.EmptyFolders) > 0 {
-		return nil, integrity("the folder %s holds no signed document (added after opening?)", bag.EmptyFolders[0])
-	}
-	if err := checkBagInfo(bag, man, sender); err != nil {
-		return nil, err
-	}
-	if len(bag.Payload) != len(man.Files) {
-		return nil, integrity("the folder holds %d documents, the signed manifest lists %d", len(bag.Payload), len(man.Files))
-	}
-	// bag.Payload is sorted by path; the signed list is in the order it
-	// was packed. Compared in path order through a list of indexes (4
-	// bytes a file) rather than a map of the payload (100 a file).
-	order := make([]int32, len(man.Files))
-	for i := range order {
-		order[i] = int32(i)
-	}
-	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(man.Files[a].Path, man.Files[b].Path) })
-	for i, j := range order {
-		f, e := &man.Files[j], bag.Payload[i]
-		switch {
-		case f.Path < e.Path: // the first path in one list only
-			return nil, integrity("%q is in the signed manifest but not in the folder", f.Path)
-		case e.Path < f.Path:
-			return nil, integrity("%q is in the folder but not in the signed manifest (added after opening?)", e.Path)
-		}
-		if e.SHA256 != f.SHA256 || e.Size != f.Size {
-			return nil, integrity("%q does not match the signed manifest (altered)", f.Path)
-		}
-	}
-	return &BagResult{Manifest: man, Bag: bag}, nil
+	return len(p), nil
 }
 
 // checkBagInfo requires the kept sender card to be the expected sender's,
@@ -592,7 +695,7 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 // reading bag-info.txt with any BagIt tool then reads only what was signed:
 // a label open left out (a Source-Organization for a sender without one),
 // or a spelling in another case, would otherwise read as signed.
-func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) error {
+func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, categories []manifest.CategoryTotal, sender *card.Card) error {
 	kept, ok := bag.Tags[BagSenderCardName]
 	if !ok {
 		return integrity("%s is missing from the opened folder", BagSenderCardName)
@@ -602,7 +705,7 @@ func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, sender *card.Card) err
 		return integrity("%s is not the sender's card (altered or replaced)", BagSenderCardName)
 	}
 	var want []bagit.Field
-	for _, f := range bagInfo(man, c, time.Time{}) {
+	for _, f := range bagInfo(man, categories, c, time.Time{}) {
 		if f.Label != "Bagging-Date" {
 			// As bag-info.txt reads back: a value's leading and trailing
 			// blanks are the line's, not the value's (found by an audit:
