@@ -244,7 +244,7 @@ func decodePath(p string) (string, error) {
 	return b.String(), nil
 }
 
-// maxTagFile caps tag files read into memory.
+// maxTagFile caps tag files, read into memory or as streams.
 const maxTagFile = 512 << 20
 
 // Read validates the bag at dir completely: the declaration, that every
@@ -474,13 +474,17 @@ func readStreamed(root *os.Root, name string, want [32]byte, read func(io.Reader
 	if !st.Mode().IsRegular() {
 		return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
 	}
+	if st.Size() > maxTagFile {
+		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
+	}
 	f, err := root.Open(name)
 	if err != nil {
 		return fmt.Errorf("bagit: %w", err)
 	}
 	defer f.Close()
 	h := sha256.New()
-	tee := io.TeeReader(f, h)
+	// A file that grows meanwhile is read to the cap and fails its hash.
+	tee := io.TeeReader(io.LimitReader(f, maxTagFile), h)
 	readErr := read(tee)
 	if _, err := io.Copy(io.Discard, tee); err != nil {
 		return fmt.Errorf("bagit: read %s: %w", name, err)
@@ -538,8 +542,8 @@ func readTag(root *os.Root, name string) ([]byte, error) {
 	}
 	defer f.Close()
 	// Read at the size the file has (as os.ReadFile does), not grown by
-	// doubling: the kept manifest is 22 MB at 100,000 files. A file that
-	// changes meanwhile fails its tag manifest's hash.
+	// doubling. A file that changes meanwhile fails its tag manifest's
+	// hash.
 	data := make([]byte, st.Size())
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("bagit: read %s: %w", name, err)

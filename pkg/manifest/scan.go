@@ -56,8 +56,11 @@ func NewScanner(r io.Reader) *Scanner {
 // null (which only format 1 allows). It is called before Next (which calls it if
 // not).
 func (s *Scanner) Head() (*Manifest, error) {
-	if s.head != nil || s.err != nil {
-		return s.head, s.err
+	if s.head != nil {
+		return s.head, nil
+	}
+	if s.err != nil {
+		return nil, s.err
 	}
 	m, err := s.readHead()
 	if err != nil {
