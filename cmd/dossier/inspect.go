@@ -50,7 +50,7 @@ func runInspect(ctx context.Context, g *globalOptions, f *readFlags, target stri
 		return err
 	}
 	ev.BundleID = res.Preamble.BundleID
-	g.warnUnlisted(res)
+	g.warnRecipients(res)
 	pre := res.Preamble
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"path": target, "files": pre.Files}))

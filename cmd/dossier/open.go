@@ -151,7 +151,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		return g.explainWithSeals(ctx, err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
-	g.warnUnlisted(res)
+	g.warnRecipients(res)
 	var details []string
 	if reopened != nil {
 		details = append(details, fmt.Sprintf("reopened (first opened %s, custody log entry %d)", reopened.Time, reopened.Seq))

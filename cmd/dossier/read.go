@@ -208,9 +208,11 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 		"file_count":       len(pre.Files),
 		"bytes":            pre.TotalSize,
 		"categories":       manifest.Summary(pre.Files),
-		// Recipients the bundle is encrypted to beyond the signed list
-		// (0 for a bundle dossier packs).
-		"unlisted_recipients": res.UnlistedRecipients,
+		// Recipients the bundle is encrypted to beyond the signed list,
+		// and named in it beyond those encrypted to (0 for a bundle
+		// dossier packs).
+		"unlisted_recipients":    res.UnlistedRecipients,
+		"unreachable_recipients": res.UnreachableRecipients,
 	}
 	for k, v := range extra {
 		out[k] = v
@@ -218,13 +220,19 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 	return out
 }
 
-// warnUnlisted says when a bundle is encrypted to more recipients than its
-// signed list names: someone not named can decrypt it, which only its
-// sender can have arranged (the encryption header is signed).
-func (g *globalOptions) warnUnlisted(res *bundle.Result) {
+// warnRecipients says when a bundle is encrypted to more recipients than
+// its signed list names (someone not named can decrypt it) or to fewer
+// (someone named cannot), which only its sender can have arranged (the
+// encryption header is signed).
+func (g *globalOptions) warnRecipients(res *bundle.Result) {
 	if n := res.UnlistedRecipients; n > 0 {
 		g.warn("the bundle is encrypted to %s than the %s its sender signed for: someone not named in it can decrypt it too; ask the sender who, and report it if the transfer must stay between the parties named\n",
 			plural(n, "more recipient"), plural(len(res.Preamble.Recipients), "recipient"))
+	}
+	if n := res.UnreachableRecipients; n > 0 {
+		listed := len(res.Preamble.Recipients)
+		g.warn("the bundle names %s but is encrypted to only %d: %d of them cannot decrypt it; do not count on every party listed having a copy, and ask the sender to pack it again for them\n",
+			plural(listed, "recipient"), listed-n, n)
 	}
 }
 

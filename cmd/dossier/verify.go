@@ -97,7 +97,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 		return g.explainWithSeals(ctx, err, in.src, opts.Sender)
 	}
 	ev.BundleID, ev.BundleHash = res.Preamble.BundleID, hexDigest(in.digest())
-	g.warnUnlisted(res)
+	g.warnRecipients(res)
 	sealed := in.src != nil && in.src.Sealed()
 	if g.JSON {
 		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "kind": "bundle", "path": target, "seal_checked": sealed}))

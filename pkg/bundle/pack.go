@@ -65,6 +65,9 @@ type PackOptions struct {
 	// unlisted are recipients encrypted to but not named in the signed
 	// recipient list: only tests set it, as a hostile sender would.
 	unlisted []age.Recipient
+	// listedOnly are recipients named in the signed list but not
+	// encrypted to: only tests set it, as a hostile sender would.
+	listedOnly []*card.Card
 }
 
 // trailer is the content of the zstd trailer frame: where the manifest
@@ -118,6 +121,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 			return nil, fmt.Errorf("pack: recipient %s: %w", c.Label(), err)
 		}
 		recipients = append(recipients, r)
+		parties = append(parties, manifest.PartyOf(c))
+	}
+	for _, c := range opts.listedOnly {
 		parties = append(parties, manifest.PartyOf(c))
 	}
 	if err := opts.Case.Check(); err != nil {

@@ -87,6 +87,13 @@ type Result struct {
 	// not named can decrypt it, which only the sender can have done (the
 	// header is signed): not a fault of the bundle, but a leak to report.
 	UnlistedRecipients int
+	// UnreachableRecipients is how many fewer recipients the bundle is
+	// encrypted to than its signed list names: 0 for a bundle dossier
+	// packs. More means that some of those named cannot decrypt it,
+	// though the list says they were sent it: only the sender can have
+	// done that too. Stanzas are counted, not matched to the list (age
+	// does not say whose a stanza is).
+	UnreachableRecipients int
 }
 
 // SignedManifest returns a source of the signed manifest's exact bytes:
@@ -275,7 +282,8 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	if err := rd.preamble(); err != nil {
 		return nil, err
 	}
-	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil, UnlistedRecipients: max(rd.stanzas-len(rd.pre.Recipients), 0)}
+	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil, UnlistedRecipients: max(rd.stanzas-len(rd.pre.Recipients), 0),
+		UnreachableRecipients: max(len(rd.pre.Recipients)-rd.stanzas, 0)}
 	if preambleOnly {
 		return res, nil
 	}

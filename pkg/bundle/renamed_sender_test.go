@@ -103,12 +103,14 @@ func TestUnlistedRecipientsAreCounted(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, tt := range []struct {
-		unlisted []age.Recipient
-		want     int
-	}{{nil, 0}, {[]age.Recipient{hidden}, 1}} {
+		unlisted    []age.Recipient
+		listedOnly  []*card.Card
+		want        int
+		unreachable int
+	}{{nil, nil, 0, 0}, {[]age.Recipient{hidden}, nil, 1, 0}, {nil, []*card.Card{p.carol.Card}, 0, 1}} {
 		var buf bytes.Buffer
 		if _, err := Pack(context.Background(), &buf, plan, PackOptions{
-			Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Now: func() time.Time { return fixedNow }, unlisted: tt.unlisted,
+			Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, Now: func() time.Time { return fixedNow }, unlisted: tt.unlisted, listedOnly: tt.listedOnly,
 		}); err != nil {
 			t.Fatal(err)
 		}
@@ -120,9 +122,13 @@ func TestUnlistedRecipientsAreCounted(t *testing.T) {
 			if err != nil {
 				t.Fatalf("%s: %v", name, err)
 			}
-			if res.UnlistedRecipients != tt.want {
-				t.Errorf("%s of a bundle with %d unlisted recipients: UnlistedRecipients %d", name, tt.want, res.UnlistedRecipients)
+			if res.UnlistedRecipients != tt.want || res.UnreachableRecipients != tt.unreachable {
+				t.Errorf("%s of a bundle with %d unlisted and %d unreachable recipients: UnlistedRecipients %d, UnreachableRecipients %d", name, tt.want, tt.unreachable, res.UnlistedRecipients, res.UnreachableRecipients)
 			}
+		}
+		// One named but not encrypted to cannot decrypt it.
+		if _, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.carol, Sender: p.alice.Card}); tt.unreachable > 0 && !errors.Is(err, ErrNoIdentity) {
+			t.Errorf("the recipient named but not encrypted to: %v, want no identity", err)
 		}
 		// The one not named can decrypt it.
 		if _, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.carol, Sender: p.alice.Card}); tt.want > 0 && !errors.Is(err, ErrNotAddressed) {
