@@ -128,14 +128,14 @@ func TestVerifyBagKeptManifest(t *testing.T) {
 	changed := sha256.Sum256([]byte("TWO"))
 	tests := []struct {
 		name   string
-		change func(bag string)
+		change func(t *testing.T, bag string)
 		want   string // "" for none
 	}{
-		{"a document and its payload line changed", func(bag string) {
+		{"a document and its payload line changed", func(t *testing.T, bag string) {
 			writeBagFile(t, bag, "data/case/two.txt", "TWO")
 			rebag(t, bag)
 		}, `"case/two.txt" does not match the signed manifest (altered)`},
-		{"a document and the kept manifest changed, not signed again", func(bag string) {
+		{"a document and the kept manifest changed, not signed again", func(t *testing.T, bag string) {
 			writeBagFile(t, bag, "data/case/two.txt", "TWO")
 			name := filepath.Join(bag, BagManifestName)
 			data, err := os.ReadFile(name)
@@ -149,34 +149,34 @@ func TestVerifyBagKeptManifest(t *testing.T) {
 			writeBagFile(t, bag, BagManifestName, string(edited))
 			rebag(t, bag)
 		}, "signature by"},
-		{"a document removed", func(bag string) {
+		{"a document removed", func(t *testing.T, bag string) {
 			os.Remove(filepath.Join(bag, "data", "case", "two.txt"))
 			rebag(t, bag)
 		}, `"case/two.txt" is in the signed manifest but not in the folder`},
-		{"a document added", func(bag string) {
+		{"a document added", func(t *testing.T, bag string) {
 			writeBagFile(t, bag, "data/case/three.txt", "three")
 			rebag(t, bag)
 		}, `"case/three.txt" is in the folder but not in the signed manifest`},
-		{"a document added, the kept manifest not signed again", func(bag string) {
+		{"a document added, the kept manifest not signed again", func(t *testing.T, bag string) {
 			writeBagFile(t, bag, "data/case/three.txt", "three")
 			writeBagFile(t, bag, BagManifestName, "{}\n")
 			rebag(t, bag)
 		}, "the kept manifest is invalid"},
-		{"signed again by its sender in format 1", func(bag string) {
+		{"signed again by its sender in format 1", func(t *testing.T, bag string) {
 			resign(t, bag, dana, manifest.Version1, func(m *manifest.Manifest) {})
 		}, ""},
-		{"signed again in format 1, a document changed", func(bag string) {
+		{"signed again in format 1, a document changed", func(t *testing.T, bag string) {
 			resign(t, bag, dana, manifest.Version1, func(m *manifest.Manifest) {})
 			writeBagFile(t, bag, "data/case/two.txt", "TWO")
 			rebag(t, bag)
 		}, `"case/two.txt" does not match the signed manifest (altered)`},
-		{"signed by its sender, listing a document twice", func(bag string) {
+		{"signed by its sender, listing a document twice", func(t *testing.T, bag string) {
 			resign(t, bag, dana, manifest.FormatVersion, func(m *manifest.Manifest) {
 				m.Files = append(m.Files, m.Files[len(m.Files)-1])
 				m.Files[len(m.Files)-1].Offset++
 			})
 		}, `the kept manifest is invalid: it lists "case/two.txt" twice`},
-		{"signed by its sender, two names that differ in case only", func(bag string) {
+		{"signed by its sender, two names that differ in case only", func(t *testing.T, bag string) {
 			if caseless(t) {
 				t.Skip("the file system ignores case: the folder cannot hold both names")
 			}
@@ -187,7 +187,7 @@ func TestVerifyBagKeptManifest(t *testing.T) {
 				m.Files = append(m.Files, f)
 			})
 		}, "the kept manifest is invalid"},
-		{"signed by its sender, a document more", func(bag string) {
+		{"signed by its sender, a document more", func(t *testing.T, bag string) {
 			writeBagFile(t, bag, "data/case/three.txt", "TWO")
 			resign(t, bag, dana, manifest.FormatVersion, func(m *manifest.Manifest) {
 				f := m.Files[len(m.Files)-1]
@@ -199,7 +199,7 @@ func TestVerifyBagKeptManifest(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			bag := copyBag(t, opened)
-			tt.change(bag)
+			tt.change(t, bag)
 			res, err := VerifyBag(bag, dana.Card)
 			if tt.want == "" {
 				if err != nil || res.FileCount != len(res.Bag.Payload) || len(res.Categories) != 1 || res.Categories[0].Files != res.FileCount {
