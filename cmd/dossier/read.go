@@ -231,7 +231,7 @@ func (g *globalOptions) warnRecipients(res *bundle.Result) {
 	}
 	if n := res.UnreachableRecipients; n > 0 {
 		listed := len(res.Preamble.Recipients)
-		g.warn("the bundle names %s but is encrypted to only %d: %d of them cannot decrypt it; do not count on every party listed having a copy, and ask the sender to pack it again for them\n",
+		g.warn("the bundle names %s but is encrypted to only %d: at least %d of them cannot decrypt it; do not count on every party listed having a copy, and ask the sender to pack it again for them\n",
 			plural(listed, "recipient"), listed-n, n)
 	}
 }

@@ -20,7 +20,7 @@ func TestWarnRecipients(t *testing.T) {
 	}{
 		{bundle.Result{Preamble: listed}, ""},
 		{bundle.Result{Preamble: listed, UnlistedRecipients: 1}, "encrypted to 1 more recipient than the 3 recipients its sender signed for"},
-		{bundle.Result{Preamble: listed, UnreachableRecipients: 2}, "names 3 recipients but is encrypted to only 1: 2 of them cannot decrypt it"},
+		{bundle.Result{Preamble: listed, UnreachableRecipients: 2}, "names 3 recipients but is encrypted to only 1: at least 2 of them cannot decrypt it"},
 	} {
 		for _, asJSON := range []bool{false, true} {
 			var stderr, stdout bytes.Buffer

@@ -483,7 +483,8 @@ func readStreamed(root *os.Root, name string, want [32]byte, read func(io.Reader
 	}
 	defer f.Close()
 	h := sha256.New()
-	// A file that grows meanwhile is read to the cap and fails its hash.
+	// A file that grows meanwhile is read to the cap: what is read is
+	// what is hashed.
 	tee := io.TeeReader(io.LimitReader(f, maxTagFile), h)
 	readErr := read(tee)
 	if _, err := io.Copy(io.Discard, tee); err != nil {
