@@ -383,10 +383,11 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
 		}
-		e := bag.entry(strings.TrimPrefix(rel, PayloadDir+"/"))
-		if e == nil {
+		i, ok := bag.Find(strings.TrimPrefix(rel, PayloadDir+"/"))
+		if !ok {
 			return fmt.Errorf("%w: %s is not listed in %s (added after opening?)", ErrInvalid, rel, ManifestName)
 		}
+		e := &bag.Payload[i]
 		sum, size, err := hashFile(dir, name)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
@@ -453,33 +454,19 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 	return bag, nil
 }
 
-// entry returns the payload entry of path (relative to data/), or nil.
-// Payload is sorted by path.
-func (b *Bag) entry(path string) *Entry {
-	i, found := slices.BinarySearchFunc(b.Payload, path, func(e Entry, p string) int { return strings.Compare(e.Path, p) })
-	if !found {
-		return nil
-	}
-	return &b.Payload[i]
+// Find returns the index in Payload (sorted by path) of the entry of
+// path, relative to data/, and whether there is one.
+func (b *Bag) Find(path string) (int, bool) {
+	return slices.BinarySearchFunc(b.Payload, path, func(e Entry, p string) int { return strings.Compare(e.Path, p) })
 }
 
 // readStreamed gives read the tag file name in root, hashing it, then
 // checks it against want, its line in the tag manifest: an altered file
 // is reported as altered, whatever read returned.
 func readStreamed(root *os.Root, name string, want [32]byte, read func(io.Reader) error) error {
-	st, err := root.Lstat(name)
+	f, _, err := openTag(root, name)
 	if err != nil {
-		return fmt.Errorf("bagit: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
-	}
-	if st.Size() > maxTagFile {
-		return fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
-	}
-	f, err := root.Open(name)
-	if err != nil {
-		return fmt.Errorf("bagit: %w", err)
+		return err
 	}
 	defer f.Close()
 	h := sha256.New()
@@ -524,32 +511,42 @@ func readPayloadManifest(r io.Reader) ([]Entry, error) {
 }
 
 func readTag(root *os.Root, name string) ([]byte, error) {
-	st, err := root.Lstat(name)
+	f, size, err := openTag(root, name)
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, name)
-		}
-		return nil, fmt.Errorf("bagit: %w", err)
-	}
-	if !st.Mode().IsRegular() {
-		return nil, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
-	}
-	if st.Size() > maxTagFile {
-		return nil, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
-	}
-	f, err := root.Open(name)
-	if err != nil {
-		return nil, fmt.Errorf("bagit: %w", err)
+		return nil, err
 	}
 	defer f.Close()
 	// Read at the size the file has (as os.ReadFile does), not grown by
 	// doubling. A file that changes meanwhile fails its tag manifest's
 	// hash.
-	data := make([]byte, st.Size())
+	data := make([]byte, size)
 	if _, err := io.ReadFull(f, data); err != nil {
 		return nil, fmt.Errorf("bagit: read %s: %w", name, err)
 	}
 	return data, nil
+}
+
+// openTag opens the tag file name in root, refusing anything but a
+// regular file of at most maxTagFile bytes, and returns its size.
+func openTag(root *os.Root, name string) (*os.File, int64, error) {
+	st, err := root.Lstat(name)
+	if err != nil {
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil, 0, fmt.Errorf("%w: %s is missing", ErrInvalid, name)
+		}
+		return nil, 0, fmt.Errorf("bagit: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, 0, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, name)
+	}
+	if st.Size() > maxTagFile {
+		return nil, 0, fmt.Errorf("%w: %s is larger than %d bytes", ErrInvalid, name, maxTagFile)
+	}
+	f, err := root.Open(name)
+	if err != nil {
+		return nil, 0, fmt.Errorf("bagit: %w", err)
+	}
+	return f, st.Size(), nil
 }
 
 // walkFolder calls visit for every entry of the folder dir (at rel,

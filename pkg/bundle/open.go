@@ -12,7 +12,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -623,7 +622,7 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 			return nil, integrityWrap(err, "the kept manifest is invalid")
 		}
 		tally.Add(f)
-		i, found := slices.BinarySearchFunc(bag.Payload, f.Path, func(e bagit.Entry, p string) int { return strings.Compare(e.Path, p) })
+		i, found := bag.Find(f.Path)
 		switch {
 		case found && listed[i]:
 			return nil, integrity("the kept manifest is invalid: it lists %q twice", f.Path)
