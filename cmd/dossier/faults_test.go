@@ -341,6 +341,29 @@ func TestFaultInterrupt(t *testing.T) {
 	}
 }
 
+// verify of an opened folder stops on a signal too, with exit 130: it
+// hashed every document to the end, minutes on a large folder, and then
+// said OK (found when its memory was measured).
+func TestFaultInterruptVerifyOpened(t *testing.T) {
+	e := newFaultEnv(t)
+	const size = 8 << 20
+	opened := filepath.Join(e.dir, "opened")
+	e.mustRun(t, nil, openArgs(e.bundle(t, "sealed", size), opened)...)
+	for _, sig := range []syscall.Signal{syscall.SIGINT, syscall.SIGTERM} {
+		t.Run(sig.String(), func(t *testing.T) {
+			p := e.start(t, "", "verify", opened, "--from", "alice.card", "--no-progress")
+			if err := p.cmd.Process.Signal(sig); err != nil {
+				t.Fatal(err)
+			}
+			o := p.wait(t)
+			if o.code != exitInterrupted || !strings.Contains(o.stderr, "dossier: interrupted") || strings.Contains(o.stdout, "OK") {
+				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", o.code, exitInterrupted, o.stdout, o.stderr)
+			}
+		})
+	}
+	e.mustRun(t, nil, "verify", opened, "--from", "alice.card")
+}
+
 // SIGKILL mid-pack and mid-open leaves only a recognisably named
 // temporary, which the next run to the same target reports (and keeps).
 func TestFaultKill(t *testing.T) {

@@ -56,7 +56,9 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 			return err
 		}
 		ev.Counterparts = counterparts(sender)
-		res, err := bundle.VerifyBag(target, sender)
+		bar := g.newProgress("verifying", -1)
+		res, err := bundle.VerifyBag(ctx, target, sender, bar.update)
+		bar.finish()
 		if err != nil {
 			return err
 		}

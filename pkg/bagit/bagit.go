@@ -10,6 +10,7 @@ package bagit
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -258,7 +259,7 @@ const maxTagFile = 512 << 20
 // The payload manifest is read as a stream, never held: its entries are
 // what Read keeps of it (Bag.Payload, some 56 bytes a file and the path).
 func Read(dir string) (*Bag, error) {
-	return ReadWith(dir, nil)
+	return ReadWith(context.Background(), dir, ReadOptions{})
 }
 
 // A TagReader reads a tag file that [ReadWith] does not hold, once the
@@ -270,11 +271,23 @@ func Read(dir string) (*Bag, error) {
 // returned; otherwise ReadWith returns the TagReader's error.
 type TagReader func(bag *Bag, r io.Reader) error
 
-// ReadWith is Read for a bag some of whose tag files are too large to
-// hold: each named in streamed is not read into Bag.Tags but given to its
-// TagReader, if the bag has it (a TagReader not called means the file is
-// missing).
-func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
+// ReadOptions adjust [ReadWith].
+type ReadOptions struct {
+	// Streamed names tag files too large to hold: each is not read into
+	// Bag.Tags but given to its TagReader, if the bag has it (a
+	// TagReader not called means the file is missing).
+	Streamed map[string]TagReader
+	// Progress, if set, is told the payload bytes hashed so far and the
+	// total that Payload-Oxum states (-1 if it states none), about every
+	// MiB and once at the end of the payload.
+	Progress func(done, total int64)
+}
+
+// ReadWith is Read with options, and ends with ctx's error once ctx is
+// done (checked before each file and about every MiB hashed): a bag of
+// many gigabytes takes minutes to read.
+func ReadWith(ctx context.Context, dir string, opts ReadOptions) (*Bag, error) {
+	streamed := opts.Streamed
 	root, err := os.OpenRoot(dir)
 	if err != nil {
 		return nil, fmt.Errorf("bagit: %w", err)
@@ -368,6 +381,7 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 		return nil, err
 	}
 	var folders []string
+	hashed := &hashProgress{ctx: ctx, report: opts.Progress, total: oxumBytes(bag.InfoValue("Payload-Oxum"))}
 	data, err := root.OpenRoot(PayloadDir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, fmt.Errorf("%w: the payload folder %s is missing", ErrInvalid, PayloadDir)
@@ -383,12 +397,15 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 		if !d.Type().IsRegular() {
 			return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, rel)
 		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		i, ok := bag.Find(strings.TrimPrefix(rel, PayloadDir+"/"))
 		if !ok {
 			return fmt.Errorf("%w: %s is not listed in %s (added after opening?)", ErrInvalid, rel, ManifestName)
 		}
 		e := &bag.Payload[i]
-		sum, size, err := hashFile(dir, name)
+		sum, size, err := hashFile(dir, name, hashed)
 		if err != nil {
 			return fmt.Errorf("read %s: %w", rel, err)
 		}
@@ -404,6 +421,7 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 		}
 		return nil, err
 	}
+	hashed.end()
 	for _, e := range bag.Payload {
 		if e.Size < 0 {
 			return nil, fmt.Errorf("%w: %s/%s is listed in %s but missing", ErrInvalid, PayloadDir, e.Path, ManifestName)
@@ -450,6 +468,9 @@ func ReadWith(dir string, streamed map[string]TagReader) (*Bag, error) {
 		if err := readStreamed(root, name, tmLines[name], func(r io.Reader) error { return read(bag, r) }); err != nil {
 			return nil, err
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bagit: %w", err)
 	}
 	return bag, nil
 }
@@ -585,8 +606,9 @@ func walkFolder(dir *os.Root, rel string, visit func(dir *os.Root, name, rel str
 	return nil
 }
 
-// hashFile returns the SHA-256 and size of the file name in dir.
-func hashFile(dir *os.Root, name string) ([32]byte, int64, error) {
+// hashFile returns the SHA-256 and size of the file name in dir, counting
+// what it reads in hashed.
+func hashFile(dir *os.Root, name string, hashed *hashProgress) ([32]byte, int64, error) {
 	var sum [32]byte
 	f, err := dir.Open(name)
 	if err != nil {
@@ -594,12 +616,68 @@ func hashFile(dir *os.Root, name string) ([32]byte, int64, error) {
 	}
 	defer f.Close()
 	h := sha256.New()
-	n, err := io.Copy(h, f)
+	n, err := io.Copy(h, &countingReader{r: f, hashed: hashed})
 	if err != nil {
 		return sum, 0, err
 	}
 	h.Sum(sum[:0])
 	return sum, n, nil
+}
+
+// hashProgress counts the payload bytes hashed, reports them about every
+// MiB, and ends the read once its context is done.
+type hashProgress struct {
+	ctx          context.Context
+	report       func(done, total int64)
+	done, total  int64
+	reportedLast int64
+}
+
+// add counts n bytes more and returns the context's error, if any, about
+// every MiB.
+func (p *hashProgress) add(n int) error {
+	p.done += int64(n)
+	if p.done-p.reportedLast < 1<<20 {
+		return nil
+	}
+	p.reportedLast = p.done
+	if p.report != nil {
+		p.report(p.done, p.total)
+	}
+	return p.ctx.Err()
+}
+
+// end reports the total hashed.
+func (p *hashProgress) end() {
+	if p.report != nil {
+		p.report(p.done, p.total)
+	}
+}
+
+// countingReader counts what is read from r in hashed, and fails once
+// hashed's context is done.
+type countingReader struct {
+	r      io.Reader
+	hashed *hashProgress
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	if cerr := c.hashed.add(n); cerr != nil {
+		return n, cerr
+	}
+	return n, err
+}
+
+// oxumBytes returns the byte count of a Payload-Oxum value
+// ("BYTES.FILES"), or -1 if it is not one.
+func oxumBytes(oxum string) int64 {
+	b, _, ok := strings.Cut(oxum, ".")
+	n, err := strconv.ParseInt(b, 10, 64)
+	if !ok || err != nil || n < 0 {
+		return -1
+	}
+	return n
 }
 
 // parseManifest reads "HASH<whitespace>PATH" lines into a map.

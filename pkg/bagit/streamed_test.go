@@ -1,6 +1,7 @@
 package bagit
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -18,7 +19,7 @@ func TestReadWithStreamed(t *testing.T) {
 	tags := map[string][]byte{big: []byte(content), "small.txt": []byte("small")}
 	errReader := errors.New("the reader refused it")
 	read := func(dir string, refuse bool) (bag *Bag, got string, called bool, err error) {
-		bag, err = ReadWith(dir, map[string]TagReader{big: func(b *Bag, r io.Reader) error {
+		bag, err = ReadWith(context.Background(), dir, ReadOptions{Streamed: map[string]TagReader{big: func(b *Bag, r io.Reader) error {
 			called = true
 			if len(b.Payload) != len(samplePayload) || b.Payload[0].Size < 0 {
 				t.Errorf("the reader was given a bag of %d payload files, before the payload was checked", len(b.Payload))
@@ -30,7 +31,7 @@ func TestReadWithStreamed(t *testing.T) {
 				return errReader
 			}
 			return nil
-		}})
+		}}})
 		return bag, got, called, err
 	}
 
@@ -89,5 +90,41 @@ func TestReadPayloadManifestAltered(t *testing.T) {
 	resealTags(t, dir)
 	if _, err := Read(dir); !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "line 1 has no SHA-256") {
 		t.Fatalf("resealed: got %v", err)
+	}
+}
+
+// ReadWith tells its progress the payload bytes hashed, up to the total
+// Payload-Oxum states, and ends with the context's error once it is done,
+// also in the middle of a file.
+func TestReadWithProgressAndCancel(t *testing.T) {
+	payload := map[string]string{"a.bin": strings.Repeat("a", 3<<20), "b/c.bin": strings.Repeat("c", 1<<20+7), "empty": ""}
+	dir, _ := makeBag(t, payload, nil, nil)
+	const total = 4<<20 + 7
+	var seen []int64
+	_, err := ReadWith(context.Background(), dir, ReadOptions{Progress: func(done, all int64) {
+		if all != total || (len(seen) > 0 && done < seen[len(seen)-1]) {
+			t.Errorf("progress %d of %d after %v", done, all, seen)
+		}
+		seen = append(seen, done)
+	}})
+	if err != nil || len(seen) < 4 || seen[len(seen)-1] != total {
+		t.Fatalf("ReadWith: %v; progress %v", err, seen)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := ReadWith(ctx, dir, ReadOptions{}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("a context done before: %v", err)
+	}
+	// Cancelled at the first MiB of a.bin: the read stops within it.
+	ctx, cancel = context.WithCancel(context.Background())
+	defer cancel()
+	var calls int
+	_, err = ReadWith(ctx, dir, ReadOptions{Progress: func(done, all int64) {
+		calls++
+		cancel()
+	}})
+	if !errors.Is(err, context.Canceled) || calls != 1 {
+		t.Fatalf("a context done mid-file: %v after %d reports", err, calls)
 	}
 }

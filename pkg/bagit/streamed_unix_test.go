@@ -3,6 +3,7 @@
 package bagit
 
 import (
+	"context"
 	"errors"
 	"io"
 	"os"
@@ -21,7 +22,7 @@ func TestReadStreamedCap(t *testing.T) {
 			t.Fatal(err)
 		}
 		called := false
-		_, err := ReadWith(dir, map[string]TagReader{"kept.json": func(*Bag, io.Reader) error { called = true; return nil }})
+		_, err := ReadWith(context.Background(), dir, ReadOptions{Streamed: map[string]TagReader{"kept.json": func(*Bag, io.Reader) error { called = true; return nil }}})
 		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), name+" is larger than") || called {
 			t.Fatalf("%s over the cap: %v (reader called: %v)", name, err, called)
 		}

@@ -194,7 +194,7 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 		if v := corpusFormat(c.file); res.Preamble.Version != v || res.Manifest.Version != v {
 			t.Fatalf("%s opened as format %d (manifest %d); its name says format %d", c.file, res.Preamble.Version, res.Manifest.Version, v)
 		}
-		bag, err := VerifyBag(out, sender)
+		bag, err := VerifyBag(context.Background(), out, sender, nil)
 		if err != nil {
 			t.Fatalf("opened bundle does not re-verify: %v", err)
 		}

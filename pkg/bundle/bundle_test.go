@@ -182,10 +182,10 @@ func TestPackVerifyOpen(t *testing.T) {
 	}
 	// The published folder itself is private.
 	testtmp.WantPerm(t, out, 0o700)
-	if _, err := VerifyBag(out, p.alice.Card); err != nil {
+	if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
 		t.Fatalf("VerifyBag: %v", err)
 	}
-	if _, err := VerifyBag(out, p.mallory.Card); !errors.Is(err, ErrWrongSender) {
+	if _, err := VerifyBag(context.Background(), out, p.mallory.Card, nil); !errors.Is(err, ErrWrongSender) {
 		t.Fatalf("VerifyBag with the wrong sender: %v, want ErrWrongSender", err)
 	}
 }

@@ -372,7 +372,7 @@ func fuzzOpenBody(t *testing.T, payload []byte) bool {
 		}
 		return false
 	}
-	bag, err := VerifyBag(out, alice.Card)
+	bag, err := VerifyBag(context.Background(), out, alice.Card, nil)
 	if err != nil {
 		t.Fatalf("published folder does not re-verify: %v", err)
 	}

@@ -512,14 +512,16 @@ type BagResult struct {
 // BagIt bag is complete and every payload file matches its SHA-256, the
 // signed manifest kept beside it verifies against sender's card, and the
 // bag's payload is exactly the manifest's file list with the signed sizes
-// and hashes. Any failure wraps ErrIntegrity.
+// and hashes. Any failure wraps ErrIntegrity. It ends with ctx's error
+// once ctx is done, and tells progress, if set, the payload bytes hashed
+// and the total the bag states (-1 if none).
 //
 // The kept manifest (some 240 bytes a file) is read as a stream and not
 // held, but for format 1, whose signature covers its exact bytes: each
 // entry is checked against the bag's payload as it is read, and what
 // differs is reported once the signature holds, so that the error does
 // not depend on where a change was made.
-func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
+func VerifyBag(ctx context.Context, dir string, sender *card.Card, progress ProgressFunc) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
 	}
@@ -534,12 +536,15 @@ func VerifyBag(dir string, sender *card.Card) (*BagResult, error) {
 		return nil, err
 	}
 	var kept *keptManifest
-	bag, err := bagit.ReadWith(dir, map[string]bagit.TagReader{
-		BagManifestName: func(bag *bagit.Bag, r io.Reader) error {
-			var err error
-			kept, err = readKeptManifest(bag, r, sender, key)
-			return err
+	bag, err := bagit.ReadWith(ctx, dir, bagit.ReadOptions{
+		Streamed: map[string]bagit.TagReader{
+			BagManifestName: func(bag *bagit.Bag, r io.Reader) error {
+				var err error
+				kept, err = readKeptManifest(bag, r, sender, key)
+				return err
+			},
 		},
+		Progress: progress,
 	})
 	if err != nil {
 		if errors.Is(err, bagit.ErrInvalid) {

@@ -425,7 +425,7 @@ func TestPackFormatVersion(t *testing.T) {
 		if res.Preamble.Version != tc.want || res.Manifest.Version != tc.want || (res.ManifestBytes != nil) != (tc.want == manifest.Version1) {
 			t.Fatalf("asked for format %d: got preamble %d, manifest %d, bytes kept %v", tc.asked, res.Preamble.Version, res.Manifest.Version, res.ManifestBytes != nil)
 		}
-		if _, err := VerifyBag(out, p.alice.Card); err != nil {
+		if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
 			t.Fatalf("format %d bag: %v", tc.want, err)
 		}
 		var got bytes.Buffer

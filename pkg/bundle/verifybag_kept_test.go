@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -200,7 +201,7 @@ func TestVerifyBagKeptManifest(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			bag := copyBag(t, opened)
 			tt.change(t, bag)
-			res, err := VerifyBag(bag, dana.Card)
+			res, err := VerifyBag(context.Background(), bag, dana.Card, nil)
 			if tt.want == "" {
 				if err != nil || res.FileCount != len(res.Bag.Payload) || len(res.Categories) != 1 || res.Categories[0].Files != res.FileCount {
 					t.Fatalf("VerifyBag = %+v, %v", res, err)

@@ -43,7 +43,7 @@ func openedBag(t *testing.T, sender *identity.Identity) string {
 	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: sender.Card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyBag(out, sender.Card); err != nil {
+	if _, err := VerifyBag(context.Background(), out, sender.Card, nil); err != nil {
 		t.Fatalf("the bag as opened: %v", err)
 	}
 	return out
@@ -171,7 +171,7 @@ func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
 			bag := copyBag(t, opened)
 			tt.change(bag)
 			retag(t, bag)
-			_, err := VerifyBag(bag, dana.Card)
+			_, err := VerifyBag(context.Background(), bag, dana.Card, nil)
 			if !errors.Is(err, ErrIntegrity) || !strings.Contains(fmt.Sprint(err), tt.want) {
 				t.Fatalf("VerifyBag = %v, want an integrity failure saying %q", err, tt.want)
 			}
@@ -180,7 +180,7 @@ func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
 	// Retagging alone changes nothing that matters.
 	bag := copyBag(t, opened)
 	retag(t, bag)
-	if _, err := VerifyBag(bag, dana.Card); err != nil {
+	if _, err := VerifyBag(context.Background(), bag, dana.Card, nil); err != nil {
 		t.Fatalf("a retagged, unchanged bag: %v", err)
 	}
 }
@@ -209,7 +209,7 @@ func TestVerifyBagValuesWithBlanksAround(t *testing.T) {
 	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyBag(out, p.alice.Card); err != nil {
+	if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
 		t.Fatalf("the bag as opened: %v", err)
 	}
 }
