@@ -282,7 +282,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	}
 	liftMemoryLimit()
 	if o.DryRun {
-		plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
+		plan, err := bundle.MakePlanContext(ctx, paths, in.rules, in.defaults, o.Exclude...)
 		var unlabelled *bundle.UnlabelledError
 		if err != nil && !errors.As(err, &unlabelled) {
 			return err
@@ -297,7 +297,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	// Logged from here on, a refused input too: only usage errors are not.
 	ev := g.begin("pack")
 	ev.Counterparts = counterparts(in.recipients...)
-	plan, err := bundle.MakePlan(paths, in.rules, in.defaults, o.Exclude...)
+	plan, err := bundle.MakePlanContext(ctx, paths, in.rules, in.defaults, o.Exclude...)
 	var unlabelled *bundle.UnlabelledError
 	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
 		// Said first: such a rule may be why files have no category.

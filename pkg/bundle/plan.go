@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -248,6 +249,13 @@ const maxUnsafeListed = 10
 // [category.ErrBadPattern]; a default category outside the vocabulary, one
 // wrapping ErrInput and [category.ErrUnknown].
 func MakePlan(paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
+	return MakePlanContext(context.Background(), paths, rules, defaults, exclude...)
+}
+
+// MakePlanContext is MakePlan that ends with ctx's error once ctx is done,
+// checked at every entry of the walk: a walk of many thousand files on
+// slow media takes minutes.
+func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
@@ -277,7 +285,7 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// appending (or in chunks copied together at the end), a list of
 	// 148,890 files held twice its final size, 21 MB more, at planning's
 	// end, where pack's memory peaked.
-	n := countFiles(paths, func(stored string) bool {
+	n := countFiles(ctx, paths, func(stored string) bool {
 		return len(exclude) > 0 && matchAny(exclude, safepath.Normalize(stored), nil)
 	})
 	files := make([]Input, 0, n)
@@ -325,6 +333,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 	// concern.
 	skipTree := func(fsys fs.FS, from, dir, stored string) {
 		fs.WalkDir(fsys, from, func(name string, d fs.DirEntry, err error) error {
+			if ctx.Err() != nil {
+				return fs.SkipAll // the walk that called it ends with the error
+			}
 			if err != nil {
 				return nil
 			}
@@ -384,6 +395,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 		return nil
 	}
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		info, err := os.Lstat(p)
 		if err != nil {
 			return nil, fmt.Errorf("%w: %w", ErrInput, err)
@@ -424,6 +438,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 			}
 			folder := newFolderOrigins(p, base, rootIdx)
 			err = fs.WalkDir(walkFS(root.FS()), ".", func(name string, d fs.DirEntry, err error) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				rel := filepath.FromSlash(name)
 				path := filepath.Join(p, rel)
 				if err != nil {
@@ -470,6 +487,9 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 				return nil, err
 			}
 		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, err
 	}
 	switch {
 	case special.n == 1:
@@ -595,7 +615,7 @@ func storedPath(path, base, rel string) string {
 // then comes at once. It reads the folders as MakePlan does, through an
 // os.Root, but only their names, not their files' details: some 0.05 s
 // for 100,000 files, against 0.5 s to plan them.
-func countFiles(paths []string, excluded func(stored string) bool) int {
+func countFiles(ctx context.Context, paths []string, excluded func(stored string) bool) int {
 	n := 0
 	for _, p := range paths {
 		info, err := os.Lstat(p)
@@ -622,7 +642,7 @@ func countFiles(paths []string, excluded func(stored string) bool) int {
 		}
 		fs.WalkDir(root.FS(), ".", func(name string, d fs.DirEntry, err error) error {
 			switch {
-			case n > manifest.MaxFiles:
+			case n > manifest.MaxFiles || ctx.Err() != nil:
 				return fs.SkipAll
 			case err != nil || name == ".":
 			case excluded(base + "/" + name):

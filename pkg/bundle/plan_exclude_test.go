@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -122,7 +123,7 @@ func TestPlanListsAreCounted(t *testing.T) {
 		{[]string{notes, filepath.Join(dir, "missing"), folder}, nil, 1},
 	} {
 		excluded := func(stored string) bool { return matchAny(tt.exclude, stored, nil) }
-		if got := countFiles(tt.paths, excluded); got != tt.want {
+		if got := countFiles(context.Background(), tt.paths, excluded); got != tt.want {
 			t.Errorf("countFiles(%d paths, exclude %q) = %d, want %d", len(tt.paths), tt.exclude, got, tt.want)
 		}
 	}
