@@ -169,7 +169,7 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 			if err != nil {
 				return err
 			}
-			rep, err := l.Verify()
+			rep, err := l.Verify(cmd.Context())
 			if err != nil {
 				return err
 			}

@@ -125,8 +125,10 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 		if err := g.reserveOpen(ctx, p.BundleID); err != nil {
 			return err
 		}
-		prev, err := previousOpen(p.BundleID)
+		prev, err := previousOpen(ctx, p.BundleID)
 		switch {
+		case ctx.Err() != nil:
+			return ctx.Err()
 		case err != nil && (o.AllowReopen || !errors.Is(err, custody.ErrBroken)):
 			// A log that cannot be read is a warning, like one that cannot
 			// be written; a log that was altered is not.

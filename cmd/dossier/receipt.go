@@ -79,7 +79,10 @@ func runReceiptVerify(ctx context.Context, g *globalOptions, path, from, bundleP
 	// this machine's custody log says which bundle they are and to whom
 	// they went: a receipt from anyone else, or naming another bundle, is
 	// refused.
-	packed, logErr := packedHere(hexDigest(digest))
+	packed, logErr := packedHere(ctx, hexDigest(digest))
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
 	if errors.Is(logErr, custody.ErrBroken) {
 		// An altered log could hide the pack that would refute this
 		// receipt. (Open's replay check checks the log's chain, not its
@@ -156,8 +159,8 @@ func receiptJSON(r *receipt.Receipt) (map[string]any, error) {
 // The whole log is verified as it is read (its chain and every
 // signature): an entry edited or removed anywhere, not only a torn last
 // line, could hide the pack that refutes a receipt (found by an audit).
-func packedHere(hash string) (*custody.Entry, error) {
-	return findInLog(true, func(e *custody.Entry) bool {
+func packedHere(ctx context.Context, hash string) (*custody.Entry, error) {
+	return findInLog(ctx, true, func(e *custody.Entry) bool {
 		return e.Action == "pack" && e.BundleHash == hash
 	})
 }

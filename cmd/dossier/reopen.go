@@ -16,8 +16,8 @@ import (
 // an error that came after publishing (the receipt could not be written):
 // only an open that published has the bundle's hash. With no home folder
 // there is no log, so nothing to find.
-func previousOpen(id string) (*custody.Entry, error) {
-	return findInLog(false, func(e *custody.Entry) bool {
+func previousOpen(ctx context.Context, id string) (*custody.Entry, error) {
+	return findInLog(ctx, false, func(e *custody.Entry) bool {
 		return e.Action == "open" && e.BundleID == id && (e.Outcome == "ok" || e.BundleHash != "")
 	})
 }
@@ -27,7 +27,7 @@ func previousOpen(id string) (*custody.Entry, error) {
 // has been checked: its chain (custody's FindChained), or with signatures
 // its whole (FindVerified). With no home folder there is no log, so
 // nothing to find.
-func findInLog(signatures bool, match func(*custody.Entry) bool) (*custody.Entry, error) {
+func findInLog(ctx context.Context, signatures bool, match func(*custody.Entry) bool) (*custody.Entry, error) {
 	home, err := custody.DefaultHome()
 	if err != nil {
 		return nil, nil
@@ -37,9 +37,9 @@ func findInLog(signatures bool, match func(*custody.Entry) bool) (*custody.Entry
 		return nil, err
 	}
 	if signatures {
-		return l.FindVerified(match)
+		return l.FindVerified(ctx, match)
 	}
-	return l.FindChained(match)
+	return l.FindChained(ctx, match)
 }
 
 // reopenWaitNotice is how long an open waits for another open of the same

@@ -2,6 +2,7 @@ package custody_test
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -52,7 +53,7 @@ func mustAppend(t testing.TB, l *custody.Log, ev custody.Event, actor *identity.
 
 func mustVerify(t testing.TB, l *custody.Log) *custody.Report {
 	t.Helper()
-	rep, err := l.Verify()
+	rep, err := l.Verify(context.Background())
 	if err != nil {
 		t.Fatalf("Verify: %v", err)
 	}
@@ -346,7 +347,7 @@ func TestTamperDetection(t *testing.T) {
 			if lines != nil { // nil: the case changed the files itself
 				writeLines(t, l, lines)
 			}
-			rep, err := l.Verify()
+			rep, err := l.Verify(context.Background())
 			if !errors.Is(err, custody.ErrBroken) {
 				t.Fatalf("Verify: got %v (report %+v), want ErrBroken", err, rep)
 			}
@@ -366,7 +367,7 @@ func TestTamperDetection(t *testing.T) {
 					t.Errorf("a refused Append changed the log")
 				}
 			}
-			if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) && !c.healedByAppend {
+			if _, err := l.Verify(context.Background()); !errors.Is(err, custody.ErrBroken) && !c.healedByAppend {
 				t.Errorf("Verify after Append: got %v, want ErrBroken still", err)
 			}
 		})
@@ -432,8 +433,11 @@ func TestFindChainedAndVerified(t *testing.T) {
 	detail := func(d string) func(*custody.Entry) bool {
 		return func(e *custody.Entry) bool { return e.Detail == d }
 	}
+	withCtx := func(f func(context.Context, func(*custody.Entry) bool) (*custody.Entry, error)) func(func(*custody.Entry) bool) (*custody.Entry, error) {
+		return func(m func(*custody.Entry) bool) (*custody.Entry, error) { return f(context.Background(), m) }
+	}
 	for name, find := range map[string]func(func(*custody.Entry) bool) (*custody.Entry, error){
-		"FindChained": l.FindChained, "FindVerified": l.FindVerified,
+		"FindChained": withCtx(l.FindChained), "FindVerified": withCtx(l.FindVerified),
 	} {
 		if e, err := find(detail("event 3")); err != nil || e == nil || e.Seq != 3 {
 			t.Fatalf("%s(event 3) = %+v, %v", name, e, err)
@@ -446,7 +450,7 @@ func TestFindChainedAndVerified(t *testing.T) {
 	saved := append([][]byte(nil), lines...)
 	writeLines(t, l, append(lines[:1:1], lines[2:]...)) // entry 2 deleted
 	for name, find := range map[string]func(func(*custody.Entry) bool) (*custody.Entry, error){
-		"Find": l.Find, "FindChained": l.FindChained, "FindVerified": l.FindVerified,
+		"Find": l.Find, "FindChained": withCtx(l.FindChained), "FindVerified": withCtx(l.FindVerified),
 	} {
 		_, err := find(detail("event 4"))
 		if name == "Find" {
@@ -461,7 +465,7 @@ func TestFindChainedAndVerified(t *testing.T) {
 	}
 	// Restored, it verifies again.
 	writeLines(t, l, saved)
-	if _, err := l.FindVerified(detail("event 1")); err != nil {
+	if _, err := l.FindVerified(context.Background(), detail("event 1")); err != nil {
 		t.Fatalf("the restored log: %v", err)
 	}
 }
@@ -516,7 +520,7 @@ func TestHeadBehind(t *testing.T) {
 	mustAppend(t, l, event(5), nil)
 	mustAppend(t, l, event(6), nil)
 	os.WriteFile(headPath, two, 0o600)
-	if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) {
+	if _, err := l.Verify(context.Background()); !errors.Is(err, custody.ErrBroken) {
 		t.Fatalf("Verify with head two behind: %v", err)
 	}
 }
@@ -563,7 +567,7 @@ func TestLargeLogTail(t *testing.T) {
 	if _, err := l.Append(event(32), nil); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "longer than") {
 		t.Fatalf("Append after a huge line: %v", err)
 	}
-	if _, err := l.Verify(); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "line 32 is longer than") {
+	if _, err := l.Verify(context.Background()); !errors.Is(err, custody.ErrBroken) || !strings.Contains(err.Error(), "line 32 is longer than") {
 		t.Fatalf("Verify: %v", err)
 	}
 }

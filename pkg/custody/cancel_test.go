@@ -1,0 +1,49 @@
+package custody_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+
+	"github.com/dossier-evidence/dossier/pkg/custody"
+)
+
+// countdown is a context that is done once its Err has been asked for
+// after n times.
+type countdown struct {
+	context.Context
+	n int
+}
+
+func (c *countdown) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// Checking the log ends with the context's error once it is done, at any
+// line: the signatures of a long log take seconds, and Ctrl-C was not
+// heard until the end.
+func TestVerifyEndsWithContext(t *testing.T) {
+	l := openLog(t)
+	actor := newIdentity(t, "Alice")
+	for i := 1; i <= 5; i++ {
+		mustAppend(t, l, event(i), actor)
+	}
+	none := func(*custody.Entry) bool { return false }
+	for _, after := range []int{0, 1, 4} {
+		for name, check := range map[string]func(context.Context) error{
+			"Verify":       func(ctx context.Context) error { _, err := l.Verify(ctx); return err },
+			"FindVerified": func(ctx context.Context) error { _, err := l.FindVerified(ctx, none); return err },
+			"FindChained":  func(ctx context.Context) error { _, err := l.FindChained(ctx, none); return err },
+		} {
+			if err := check(&countdown{Context: context.Background(), n: after}); !errors.Is(err, context.Canceled) {
+				t.Errorf("%s done after %d lines: %v", name, after, err)
+			}
+			if err := check(&countdown{Context: context.Background(), n: 5}); err != nil {
+				t.Errorf("%s of 5 lines, done after: %v", name, err)
+			}
+		}
+	}
+}
