@@ -371,6 +371,10 @@ func ExtractFile(ctx context.Context, ra io.ReaderAt, size int64, name, out stri
 	if err := tmp.Sync(); err != nil {
 		return nil, fmt.Errorf("write %s: %w", out, err)
 	}
+	// A Ctrl-C during the sync (slow on a USB stick) publishes nothing.
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
 	if err := tmp.Close(); err != nil {
 		return nil, fmt.Errorf("write %s: %w", out, err)
 	}

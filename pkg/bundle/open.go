@@ -357,7 +357,7 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (s *stagingSink) commit(res *Result) error {
+func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	if err := s.finish(); err != nil {
 		return err
 	}
@@ -396,6 +396,12 @@ func (s *stagingSink) commit(res *Result) error {
 	}
 	if err := syncTree(s.root); err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
+	}
+	// Syncing is the slow step on a USB stick: a Ctrl-C that came during
+	// it publishes nothing (found by an audit: the folder was published,
+	// with exit 0).
+	if err := ctx.Err(); err != nil {
+		return err
 	}
 	s.root.Close()
 	if !sameFolder(s.staging, staged) {

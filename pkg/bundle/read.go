@@ -125,7 +125,7 @@ const (
 type sink interface {
 	create(f *manifest.File) (io.Writer, error)
 	closeFile(f *manifest.File) error
-	commit(res *Result) error
+	commit(ctx context.Context, res *Result) error
 	abort()
 }
 
@@ -134,7 +134,7 @@ type discardSink struct{}
 
 func (discardSink) create(*manifest.File) (io.Writer, error) { return io.Discard, nil }
 func (discardSink) closeFile(*manifest.File) error           { return nil }
-func (discardSink) commit(*Result) error                     { return nil }
+func (discardSink) commit(context.Context, *Result) error    { return nil }
 func (discardSink) abort()                                   {}
 
 // Verify reads the whole bundle from r and checks everything Open checks:
@@ -303,7 +303,7 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	// The stream is read: its frame buffers (some 15 MB) can go before
 	// open writes the bag.
 	zr.Close()
-	if err := out.commit(res); err != nil {
+	if err := out.commit(ctx, res); err != nil {
 		return nil, err
 	}
 	committed = true
