@@ -423,6 +423,12 @@ func (g *globalOptions) loadIdentity(path string) (*identity.Identity, error) {
 	if err != nil {
 		return nil, fmt.Errorf("identity %s: %w", path, err)
 	}
+	// Unlocking takes about a second (scrypt): a Ctrl-C meanwhile ends
+	// the command here, before it uses or prints the key (found by an
+	// audit: key age-identity printed the secret key after it).
+	if g.ctx != nil && g.ctx.Err() != nil {
+		return nil, g.ctx.Err()
+	}
 	g.warnIfShared("secret identity file", path)
 	return id, nil
 }

@@ -52,3 +52,15 @@ func TestExtractCancelledWhileSyncingPublishesNothing(t *testing.T) {
 		t.Fatalf("left in %s: %v", parent, left)
 	}
 }
+
+// inspect, which reads only the preamble, ends with the context's error
+// too (found by an audit: it printed the list after Ctrl-C, exit 0).
+func TestInspectCancelled(t *testing.T) {
+	p := getParties(t)
+	data, _, _ := packSample(t, p.bob.Card)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := Inspect(ctx, bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.alice.Card}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("Inspect with its context done: %v", err)
+	}
+}

@@ -285,6 +285,10 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil, UnlistedRecipients: max(rd.stanzas-len(rd.pre.Recipients), 0),
 		UnreachableRecipients: max(len(rd.pre.Recipients)-rd.stanzas, 0)}
 	if preambleOnly {
+		// Checked once more: a large preamble takes a moment to prove.
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
 		return res, nil
 	}
 	if err := rd.payload(); err != nil {
