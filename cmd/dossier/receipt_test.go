@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"os"
@@ -30,7 +31,7 @@ func TestReceiptVerifyChecksThePack(t *testing.T) {
 	if code := run([]string{"--json", "pack", "-i", p("alice.id"), "-r", p("bob.card"), "-o", p("case.dossier"), "--default-category", "other", p("case")}, nil, &out, io.Discard); code != 0 {
 		t.Fatalf("pack: exit %d", code)
 	}
-	digest, err := bundleDigest(p("case.dossier"))
+	digest, err := bundleDigest(context.Background(), p("case.dossier"))
 	if err != nil {
 		t.Fatal(err)
 	}
