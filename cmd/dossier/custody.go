@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -130,18 +131,25 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 			// twice rather than held: once to check that every line
 			// parses, so that a broken log prints nothing but the error,
 			// then to print it an entry at a time.
+			// Each line is a check of the context: a log of many thousand
+			// entries takes seconds to read (found by an audit: Ctrl-C
+			// was heard only at the end, with exit 0).
+			ctx := cmd.Context()
 			n := 0
-			if err := l.Each(func(*custody.Entry) error { n++; return nil }); err != nil {
+			if err := l.Each(func(*custody.Entry) error { n++; return ctx.Err() }); err != nil {
 				return err
 			}
 			if g.JSON {
-				return g.printLogJSON(l)
+				return g.printLogJSON(ctx, l)
 			}
 			if n == 0 {
 				g.say("the custody log %s is empty\n", l.Path())
 				return nil
 			}
 			return l.Each(func(e *custody.Entry) error {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				actor := "-"
 				if e.Actor != "" {
 					fp, _ := card.ParseFingerprintHex(e.Actor)
@@ -203,7 +211,7 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 
 // printLogJSON prints {"entries": [...], "log": PATH} exactly as
 // printJSON would, an entry at a time.
-func (g *globalOptions) printLogJSON(l *custody.Log) error {
+func (g *globalOptions) printLogJSON(ctx context.Context, l *custody.Log) error {
 	out := bufio.NewWriter(g.stdout)
 	var entry bytes.Buffer
 	enc := json.NewEncoder(&entry)
@@ -212,6 +220,9 @@ func (g *globalOptions) printLogJSON(l *custody.Log) error {
 	out.WriteString("{\n  \"entries\": [")
 	i := 0
 	err := l.Each(func(e *custody.Entry) error {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		entry.Reset()
 		if err := enc.Encode(e); err != nil {
 			return err

@@ -7,6 +7,9 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/custody"
 )
 
 // An identity unlocked after a Ctrl-C is not used: the command ends with
@@ -40,5 +43,27 @@ func TestBundleDigestInterrupted(t *testing.T) {
 	cancel()
 	if _, err := bundleDigest(ctx, name); !errors.Is(err, context.Canceled) {
 		t.Fatalf("bundleDigest after the interrupt: %v", err)
+	}
+}
+
+// log ends with the interruption while it reads the log (found by an
+// audit: 5.3 s for a log of 60,000 entries, then the listing, exit 0).
+func TestLogInterrupted(t *testing.T) {
+	l, err := custody.Open(filepath.Join(t.TempDir(), "home"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for range 3 {
+		if _, err := l.Append(custody.Event{Action: "verify", Outcome: "ok", Time: time.Now()}, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := (&globalOptions{stdout: io.Discard}).printLogJSON(ctx, l); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	if err := (&globalOptions{stdout: io.Discard}).printLogJSON(ctx, l); !errors.Is(err, context.Canceled) {
+		t.Fatalf("after the interrupt: %v", err)
 	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestLogJSONMatchesPrintJSON(t *testing.T) {
 		if err := (&globalOptions{stdout: &want}).printJSON(map[string]any{"log": l.Path(), "entries": entries}); err != nil {
 			t.Fatal(err)
 		}
-		if err := (&globalOptions{stdout: &got}).printLogJSON(l); err != nil {
+		if err := (&globalOptions{stdout: &got}).printLogJSON(context.Background(), l); err != nil {
 			t.Fatal(err)
 		}
 		if !bytes.Equal(got.Bytes(), want.Bytes()) {
