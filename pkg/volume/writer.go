@@ -221,6 +221,11 @@ func (w *Writer) PublishContext(ctx context.Context, sealer Sealer) ([]string, e
 		return nil, err
 	}
 	for i, f := range w.files {
+		// A sync a volume, each seconds on a slow stick: a Ctrl-C is
+		// heard between them (found by an audit: after all of them).
+		if err := ctx.Err(); err != nil {
+			return fail(err)
+		}
 		if err := f.Sync(); err != nil {
 			return fail(fmt.Errorf("write %s: %w", w.finalName(i), err))
 		}
