@@ -287,7 +287,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		if err != nil && !errors.As(err, &unlabelled) {
 			return err
 		}
-		return g.reportPlan(o, plan, in)
+		return g.reportPlan(ctx, o, plan, in)
 	}
 	if toStdout {
 		if f, ok := g.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
@@ -301,7 +301,10 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	var unlabelled *bundle.UnlabelledError
 	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
 		// Said first: such a rule may be why files have no category.
-		p, notes := unusedGlobs(plan)
+		p, notes := unusedGlobs(ctx, plan)
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		for _, n := range notes {
 			g.warn("%s\n", n)
 		}

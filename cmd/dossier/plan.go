@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"strings"
@@ -104,7 +105,7 @@ func (e *policyError) Error() string {
 }
 
 // reportPlan prints what pack would send. plan may hold unlabelled files.
-func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packInputs) error {
+func (g *globalOptions) reportPlan(ctx context.Context, o *packOptions, plan *bundle.Plan, in *packInputs) error {
 	violations := policyViolations(plan, in.recipients)
 	var problems []string
 	if len(in.recipients) == 0 {
@@ -122,7 +123,10 @@ func (g *globalOptions) reportPlan(o *packOptions, plan *bundle.Plan, in *packIn
 	if err := plan.CheckPreambleSize(); err != nil {
 		problems = append(problems, oneLine(err.Error()))
 	}
-	p, notes := unusedGlobs(plan)
+	p, notes := unusedGlobs(ctx, plan)
+	if err := ctx.Err(); err != nil {
+		return err // before anything is printed
+	}
 	for _, n := range notes {
 		g.warn("%s\n", n)
 	}
@@ -273,9 +277,16 @@ func planJSON(o *packOptions, plan *bundle.Plan, in *packInputs, mcase manifest.
 // would match nothing anyway is a safety net with nothing to catch in
 // this case (a spec's exclude = ["**/*.tmp"]): notes says so, as a
 // warning.
-func unusedGlobs(plan *bundle.Plan) (problem string, notes []string) {
+//
+// Each glob is tried against every path, up to a second at 150,000
+// files: once ctx is done the rest are left out, and the caller returns
+// ctx's error.
+func unusedGlobs(ctx context.Context, plan *bundle.Plan) (problem string, notes []string) {
 	var mistakes []string
 	check := func(what, glob string, folders bool) {
+		if ctx.Err() != nil {
+			return
+		}
 		if s, why := plan.SuggestGlob(glob, folders); s != "" {
 			mistakes = append(mistakes, fmt.Sprintf("%s matched no file, but %s would (%s)", what, s, why))
 		} else {
