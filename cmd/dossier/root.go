@@ -458,6 +458,16 @@ func readSmallFile(path string, max int64) ([]byte, error) {
 // also from a pipe if pipes is set; a larger file is not what (say, "a
 // dossier key file").
 func readBounded(path string, max int64, pipes bool, what string) ([]byte, error) {
+	// Looked at before it is opened: opening a named pipe waits for a
+	// writer, for ever if none comes, and Ctrl-C is not heard there
+	// (found by an audit: a FIFO given as a card or key hung).
+	// (A file that cannot be looked at is opened all the same, for
+	// open's own error.)
+	if st, err := os.Stat(path); err == nil {
+		if err := checkBoundedKind(path, st, pipes); err != nil {
+			return nil, err
+		}
+	}
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
@@ -467,13 +477,8 @@ func readBounded(path string, max int64, pipes bool, what string) ([]byte, error
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case st.Mode().IsRegular():
-	case pipes && st.Mode()&fs.ModeNamedPipe != 0:
-	case pipes:
-		return nil, fmt.Errorf("%s is neither a regular file nor a pipe", path)
-	default:
-		return nil, fmt.Errorf("%s is not a regular file", path)
+	if err := checkBoundedKind(path, st, pipes); err != nil {
+		return nil, err
 	}
 	data, err := io.ReadAll(io.LimitReader(f, max+1))
 	if err != nil {
@@ -483,6 +488,20 @@ func readBounded(path string, max int64, pipes bool, what string) ([]byte, error
 		return nil, fmt.Errorf("%s is larger than %d bytes: not %s", path, max, what)
 	}
 	return data, nil
+}
+
+// checkBoundedKind refuses what readBounded does not read: anything but
+// a regular file, or a pipe if pipes is set.
+func checkBoundedKind(path string, st fs.FileInfo, pipes bool) error {
+	switch {
+	case st.Mode().IsRegular():
+	case pipes && st.Mode()&fs.ModeNamedPipe != 0:
+	case pipes:
+		return fmt.Errorf("%s is neither a regular file nor a pipe", path)
+	default:
+		return fmt.Errorf("%s is not a regular file", path)
+	}
+	return nil
 }
 
 func newVersionCommand(g *globalOptions) *cobra.Command {
