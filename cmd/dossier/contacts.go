@@ -113,7 +113,7 @@ func runContactsAdd(g *globalOptions, o *contactsAddOptions, path string) error 
 			return fmt.Errorf("nothing was added: you did not confirm the fingerprint %s", fp)
 		}
 	}
-	if status, err = book.Add(name, c, g.now()); err != nil {
+	if status, err = book.Add(g.context(), name, c, g.now()); err != nil {
 		return explainContactError(err)
 	}
 	if g.JSON {
@@ -190,7 +190,7 @@ func newContactsRemoveCommand(g *globalOptions) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			e, err := book.Remove(args[0])
+			e, err := book.Remove(cmd.Context(), args[0])
 			if err != nil {
 				return explainContactError(err)
 			}

@@ -136,7 +136,7 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 			// was heard only at the end, with exit 0).
 			ctx := cmd.Context()
 			n := 0
-			if err := l.Each(func(*custody.Entry) error { n++; return ctx.Err() }); err != nil {
+			if err := l.Each(ctx, func(*custody.Entry) error { n++; return ctx.Err() }); err != nil {
 				return err
 			}
 			if g.JSON {
@@ -146,7 +146,7 @@ the actor's key when one was unlocked; 'dossier log verify' checks them.`,
 				g.say("the custody log %s is empty\n", l.Path())
 				return nil
 			}
-			return l.Each(func(e *custody.Entry) error {
+			return l.Each(ctx, func(e *custody.Entry) error {
 				if err := ctx.Err(); err != nil {
 					return err
 				}
@@ -219,7 +219,7 @@ func (g *globalOptions) printLogJSON(ctx context.Context, l *custody.Log) error 
 	enc.SetIndent("    ", "  ")
 	out.WriteString("{\n  \"entries\": [")
 	i := 0
-	err := l.Each(func(e *custody.Entry) error {
+	err := l.Each(ctx, func(e *custody.Entry) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}

@@ -28,6 +28,7 @@ package contacts
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -159,13 +160,17 @@ func (b *Book) indexPath() string { return filepath.Join(b.dir, IndexName) }
 func (b *Book) cardPath(fp string) string { return filepath.Join(b.dir, fp+".card") }
 
 // lock takes the list's exclusive lock (creating the folder if needed) for
-// a read-modify-write of the index and card files.
-func (b *Book) lock() (func(), error) {
+// a read-modify-write of the index and card files, waiting until ctx is
+// done (then returning ctx's error, having changed nothing).
+func (b *Book) lock(ctx context.Context) (func(), error) {
 	if err := os.MkdirAll(b.dir, 0o700); err != nil {
 		return nil, fmt.Errorf("contacts: %w", err)
 	}
-	unlock, err := filelock.Lock(filepath.Join(b.dir, "contacts.lock"), true)
+	unlock, err := filelock.LockContext(ctx, filepath.Join(b.dir, "contacts.lock"), true)
 	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
 		return nil, fmt.Errorf("contacts: %w", err)
 	}
 	return unlock, nil
@@ -408,12 +413,14 @@ func (b *Book) Check(name string, c *card.Card) (Status, error) {
 // Add stores c as the contact called name (c.Name if name is empty) and
 // says what it did. It fails with an error wrapping [ErrConflict] if the
 // name is held by a different key, and with a plain error if c's key is
-// already stored under another name or a newer card of it is stored.
-func (b *Book) Add(name string, c *card.Card, now time.Time) (Status, error) {
+// already stored under another name or a newer card of it is stored. It
+// ends with ctx's error, changing nothing, if ctx is done while it waits
+// for another process's change to the list.
+func (b *Book) Add(ctx context.Context, name string, c *card.Card, now time.Time) (Status, error) {
 	if name == "" {
 		name = c.Name
 	}
-	unlock, err := b.lock()
+	unlock, err := b.lock(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -508,15 +515,16 @@ func newer(a, b string) bool {
 
 // Remove deletes the contact called name and returns it. An unknown name
 // gives an error wrapping [ErrNotFound]. A damaged card does not prevent
-// its removal.
-func (b *Book) Remove(name string) (*Entry, error) {
+// its removal. It ends with ctx's error, changing nothing, if ctx is done
+// while it waits for another process's change to the list.
+func (b *Book) Remove(ctx context.Context, name string) (*Entry, error) {
 	// An unknown name needs no lock (and creates nothing).
 	if idx, _, err := b.read(); err != nil {
 		return nil, err
 	} else if idx.find(name) < 0 {
 		return nil, fmt.Errorf("%w: %s", ErrNotFound, quoteName(name))
 	}
-	unlock, err := b.lock()
+	unlock, err := b.lock(ctx)
 	if err != nil {
 		return nil, err
 	}

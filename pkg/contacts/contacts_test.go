@@ -1,6 +1,7 @@
 package contacts_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
@@ -39,7 +40,7 @@ func openBook(t testing.TB) (*contacts.Book, string) {
 
 func add(t testing.TB, b *contacts.Book, name string, c *card.Card) contacts.Status {
 	t.Helper()
-	s, err := b.Add(name, c, t0)
+	s, err := b.Add(context.Background(), name, c, t0)
 	if err != nil {
 		t.Fatalf("Add(%q): %v", name, err)
 	}
@@ -58,7 +59,7 @@ func TestEmpty(t *testing.T) {
 	if _, err := b.Get("Alice"); !errors.Is(err, contacts.ErrNotFound) {
 		t.Fatalf("Get on an empty list: %v, want ErrNotFound", err)
 	}
-	if _, err := b.Remove("Alice"); !errors.Is(err, contacts.ErrNotFound) {
+	if _, err := b.Remove(context.Background(), "Alice"); !errors.Is(err, contacts.ErrNotFound) {
 		t.Fatalf("Remove on an empty list: %v, want ErrNotFound", err)
 	}
 	if _, err := os.Stat(home); !errors.Is(err, os.ErrNotExist) {
@@ -112,7 +113,7 @@ func TestAddGetListRemove(t *testing.T) {
 		testtmp.WantPerm(t, filepath.Join(b.Path(), f), 0o600)
 	}
 
-	e, err := b.Remove("BOBBY")
+	e, err := b.Remove(context.Background(), "BOBBY")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +158,7 @@ func TestConflict(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, name := range []string{"", "ALICE MARTIN"} {
-		_, err := b.Add(name, mallory.Card, t0)
+		_, err := b.Add(context.Background(), name, mallory.Card, t0)
 		if !errors.Is(err, contacts.ErrConflict) {
 			t.Fatalf("Add(%q) of another key: %v, want ErrConflict", name, err)
 		}
@@ -176,7 +177,7 @@ func TestConflict(t *testing.T) {
 	add(t, b, "Alice Martin (other)", mallory.Card)
 
 	// One key, one name.
-	if _, err := b.Add("Alice again", alice.Card, t0); err == nil || errors.Is(err, contacts.ErrConflict) || !strings.Contains(err.Error(), "already the contact") {
+	if _, err := b.Add(context.Background(), "Alice again", alice.Card, t0); err == nil || errors.Is(err, contacts.ErrConflict) || !strings.Contains(err.Error(), "already the contact") {
 		t.Fatalf("the same key under a second name: %v", err)
 	}
 }
@@ -201,7 +202,7 @@ func TestUpdate(t *testing.T) {
 	if len(c.Card.Accepts) != 1 || c.Card.Accepts[0] != category.Personal {
 		t.Fatalf("stored card accepts %v", c.Card.Accepts)
 	}
-	if _, err := b.Add("", id.Card, t0); err == nil || !strings.Contains(err.Error(), "newer card") {
+	if _, err := b.Add(context.Background(), "", id.Card, t0); err == nil || !strings.Contains(err.Error(), "newer card") {
 		t.Fatalf("Add of an older card: %v", err)
 	}
 }
@@ -218,7 +219,7 @@ func TestCheckName(t *testing.T) {
 		}
 	}
 	b, _ := openBook(t)
-	if _, err := b.Add("Bob\tEvil", newIdentity(t, "Bob").Card, t0); !errors.Is(err, contacts.ErrBadName) {
+	if _, err := b.Add(context.Background(), "Bob\tEvil", newIdentity(t, "Bob").Card, t0); !errors.Is(err, contacts.ErrBadName) {
 		t.Fatalf("Add with a bad name: %v", err)
 	}
 }
@@ -281,7 +282,7 @@ func TestBroken(t *testing.T) {
 	// A contact whose card is damaged can still be removed.
 	b, alice, _ := setup(t)
 	os.WriteFile(cardFile(b, alice), []byte("junk"), 0o600)
-	if _, err := b.Remove("Alice"); err != nil {
+	if _, err := b.Remove(context.Background(), "Alice"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := b.List(); err != nil {
@@ -328,7 +329,7 @@ func TestConcurrentAdds(t *testing.T) {
 	for i := range n {
 		c := newIdentity(t, fmt.Sprintf("Officer %d", i)).Card
 		go func() {
-			_, err := b.Add("", c, t0)
+			_, err := b.Add(context.Background(), "", c, t0)
 			errs <- err
 		}()
 	}
@@ -359,7 +360,7 @@ func TestLookalikeConflict(t *testing.T) {
 	}
 	for name, quoted := range shown {
 		other := newIdentity(t, name)
-		_, err := b.Add("", other.Card, t0)
+		_, err := b.Add(context.Background(), "", other.Card, t0)
 		if !errors.Is(err, contacts.ErrConflict) {
 			t.Errorf("Add of a card named %q: %v, want ErrConflict", name, err)
 		} else if want := "the name " + quoted + ` reads the same as the contact "alice"`; !strings.Contains(err.Error(), want) {
@@ -389,7 +390,7 @@ func TestLookalikeBlanks(t *testing.T) {
 		other := newIdentity(t, name)
 		// (A contact name may not end in a space: Add refuses that
 		// first. A card so named, given as a file, is the case here.)
-		if _, err := b.Add("", other.Card, t0); !errors.Is(err, contacts.ErrConflict) && !errors.Is(err, contacts.ErrBadName) {
+		if _, err := b.Add(context.Background(), "", other.Card, t0); !errors.Is(err, contacts.ErrConflict) && !errors.Is(err, contacts.ErrBadName) {
 			t.Errorf("Add of a card named %q: %v, want ErrConflict", name, err)
 		}
 		if e, err := b.Impersonated(name, other.Fingerprint()); err != nil || e == nil || e.Name != "Bob Camilleri" {

@@ -1,6 +1,7 @@
 package contacts_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -26,11 +27,11 @@ func ExampleBook_Add() {
 	bob, _ := identity.Generate("Bob Camilleri", "Attorney General, Valletta", nil, now)
 	impostor, _ := identity.Generate("Bob Camilleri", "Somewhere else", nil, now)
 
-	status, err := book.Add("", bob.Card, now)
+	status, err := book.Add(context.Background(), "", bob.Card, now)
 	fmt.Println(status, err)
-	status, err = book.Add("", bob.Card, now)
+	status, err = book.Add(context.Background(), "", bob.Card, now)
 	fmt.Println(status, err)
-	_, err = book.Add("", impostor.Card, now)
+	_, err = book.Add(context.Background(), "", impostor.Card, now)
 	fmt.Println(errors.Is(err, contacts.ErrConflict))
 
 	c, err := book.Get("bob camilleri")

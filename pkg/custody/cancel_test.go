@@ -3,9 +3,12 @@ package custody_test
 import (
 	"context"
 	"errors"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/custody"
+	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
 )
 
 // countdown is a context that is done once its Err has been asked for
@@ -45,5 +48,26 @@ func TestVerifyEndsWithContext(t *testing.T) {
 				t.Errorf("%s of 5 lines, done after: %v", name, err)
 			}
 		}
+	}
+}
+
+// Reading the log stops waiting for another process's append once the
+// context is done (found by an audit: a lock held elsewhere kept log,
+// log verify and receipt verify waiting for ever, deaf to Ctrl-C).
+func TestReadsStopWaitingForTheLock(t *testing.T) {
+	l := openLog(t)
+	mustAppend(t, l, event(1), nil)
+	release, err := filelock.Lock(filepath.Join(filepath.Dir(l.Path()), custody.LockName), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if err := l.Each(ctx, func(*custody.Entry) error { return nil }); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Each: %v", err)
+	}
+	if _, err := l.Verify(ctx); !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Verify: %v", err)
 	}
 }

@@ -675,8 +675,8 @@ func readSmall(path string, max int64) ([]byte, error) {
 // snapshot reads, under a shared lock, custody.head and the log's size, so
 // that readers see a state between two appends; the log's first size
 // bytes never change afterwards (appends only add to the end).
-func (l *Log) snapshot() (h headState, size int64, exists bool, err error) {
-	unlock, err := l.lock(false)
+func (l *Log) snapshot(ctx context.Context) (h headState, size int64, exists bool, err error) {
+	unlock, err := l.lockContext(ctx, false)
 	if err != nil {
 		return h, 0, false, err
 	}
@@ -739,7 +739,7 @@ func parseLine(n int64, line []byte) (*Entry, error) {
 // [Log.Each] holds one at a time.
 func (l *Log) Entries() ([]Entry, error) {
 	var out []Entry
-	if err := l.Each(func(e *Entry) error { out = append(out, *e); return nil }); err != nil {
+	if err := l.Each(context.Background(), func(e *Entry) error { out = append(out, *e); return nil }); err != nil {
 		return nil, err
 	}
 	return out, nil
@@ -750,8 +750,11 @@ func (l *Log) Entries() ([]Entry, error) {
 // returns). A missing log has none. Like Entries, it reports a line that
 // does not parse with an error wrapping [ErrBroken], and does not check
 // the chain or the signatures; fn may keep the entry it is given.
-func (l *Log) Each(fn func(*Entry) error) error {
-	_, size, exists, err := l.snapshot()
+//
+// It ends with ctx's error if ctx is done while it waits for the log's
+// lock (another process's append).
+func (l *Log) Each(ctx context.Context, fn func(*Entry) error) error {
+	_, size, exists, err := l.snapshot(ctx)
 	if err != nil || !exists {
 		return err
 	}
@@ -772,7 +775,7 @@ func (l *Log) Each(fn func(*Entry) error) error {
 // with the log (an entry is about 5 KB, and a log only grows).
 func (l *Log) Find(match func(*Entry) bool) (*Entry, error) {
 	var found *Entry
-	err := l.Each(func(e *Entry) error {
+	err := l.Each(context.Background(), func(e *Entry) error {
 		if found == nil && match(e) {
 			found = e
 		}
@@ -865,7 +868,7 @@ func (l *Log) FindChained(ctx context.Context, match func(*Entry) bool) (*Entry,
 // only the unsigned entries): only Verify's report is given out.
 func (l *Log) verify(ctx context.Context, signatures bool, match func(*Entry) bool) (*Report, *Entry, error) {
 	var found *Entry
-	h, size, exists, err := l.snapshot()
+	h, size, exists, err := l.snapshot(ctx)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -20,6 +20,19 @@ func (l *Log) lock(exclusive bool) (func(), error) {
 	return unlock, nil
 }
 
+// lockContext is lock that stops waiting once ctx is done (see
+// filelock.LockContext).
+func (l *Log) lockContext(ctx context.Context, exclusive bool) (func(), error) {
+	unlock, err := filelock.LockContext(ctx, l.lockPath(), exclusive)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("custody: %w", err)
+	}
+	return unlock, nil
+}
+
 // bundleLockSlots is how many lock files the bundles share (see
 // [Log.LockBundle]): the folder never holds more, and two opens of
 // different bundles wait for each other once in that many.
@@ -46,29 +59,12 @@ func (l *Log) LockBundle(ctx context.Context, bundleID string) (func(), error) {
 	sum := sha256.Sum256([]byte(bundleID))
 	slot := (uint(sum[0])<<8 | uint(sum[1])) % bundleLockSlots
 	path := filepath.Join(dir, fmt.Sprintf("%03x.lock", slot))
-	type locked struct {
-		release func()
-		err     error
-	}
-	done := make(chan locked, 1)
-	go func() {
-		release, err := filelock.Lock(path, true)
-		done <- locked{release, err}
-	}()
-	select {
-	case got := <-done:
-		if got.err != nil {
-			return nil, fmt.Errorf("custody: lock bundle %s: %w", bundleID, got.err)
+	release, err := filelock.LockContext(ctx, path, true)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, err
 		}
-		return got.release, nil
-	case <-ctx.Done():
-		// The lock cannot be abandoned while it is awaited: give it back
-		// as soon as it is taken.
-		go func() {
-			if got := <-done; got.release != nil {
-				got.release()
-			}
-		}()
-		return nil, ctx.Err()
+		return nil, fmt.Errorf("custody: lock bundle %s: %w", bundleID, err)
 	}
+	return release, nil
 }

@@ -72,6 +72,35 @@ func Lock(path string, exclusive bool) (func(), error) {
 	}, nil
 }
 
+// LockContext is Lock that stops waiting once ctx is done and returns
+// ctx's error: a lock another process holds (a dossier run that hangs, or
+// a script's "flock FILE command" around this one) would otherwise keep
+// a command waiting for ever, deaf to Ctrl-C. The lock cannot be
+// abandoned while it is awaited: one taken after ctx is done is given
+// back at once.
+func LockContext(ctx context.Context, path string, exclusive bool) (func(), error) {
+	type locked struct {
+		release func()
+		err     error
+	}
+	done := make(chan locked, 1)
+	go func() {
+		release, err := Lock(path, exclusive)
+		done <- locked{release, err}
+	}()
+	select {
+	case got := <-done:
+		return got.release, got.err
+	case <-ctx.Done():
+		go func() {
+			if got := <-done; got.release != nil {
+				got.release()
+			}
+		}()
+		return nil, ctx.Err()
+	}
+}
+
 // errWouldBlock is tryLockFolder's error for a lock another holds.
 var errWouldBlock = errors.New("filelock: the folder is locked by another")
 

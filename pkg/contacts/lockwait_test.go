@@ -1,0 +1,35 @@
+package contacts_test
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
+)
+
+// Add and Remove stop waiting for another process's change to the list
+// once their context is done, and change nothing (found by an audit:
+// remove interrupted while it waited removed the contact anyway, exit 0).
+func TestAddAndRemoveStopWaiting(t *testing.T) {
+	b, _ := openBook(t)
+	add(t, b, "Alice", newIdentity(t, "Alice").Card)
+	release, err := filelock.Lock(filepath.Join(b.Path(), "contacts.lock"), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	if _, err := b.Remove(ctx, "Alice"); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Remove while the list is locked: %v", err)
+	}
+	if _, err := b.Add(ctx, "", newIdentity(t, "Bob").Card, t0); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Add while the list is locked: %v", err)
+	}
+	if names := b.Names(); len(names) != 1 || names[0] != "Alice" {
+		t.Fatalf("the list holds %v, want Alice only", names)
+	}
+}
