@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -76,6 +77,10 @@ func counterparts(cards ...*card.Card) []string {
 
 // record appends the pending event with the command's outcome. A failure to
 // log is reported but does not change the command's exit code.
+// interruptedLogPatience is how long an interrupted command waits for the
+// custody log's lock to log itself.
+const interruptedLogPatience = 2 * time.Second
+
 func (g *globalOptions) record(outcome, detail string) {
 	if g.pending == nil {
 		return
@@ -86,12 +91,24 @@ func (g *globalOptions) record(outcome, detail string) {
 		ev.Detail = detail
 	}
 	ev.Time = g.now()
+	// An interrupted command is logged too, but does not wait long for a
+	// lock another process holds on the log (found by review: after
+	// Ctrl-C, open and receipt verify waited for it, printing nothing).
+	ctx := context.Background()
+	if g.ctx != nil && g.ctx.Err() != nil {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, interruptedLogPatience)
+		defer cancel()
+	}
 	home, err := custody.DefaultHome()
 	if err == nil {
 		var l *custody.Log
 		if l, err = custody.Open(home); err == nil {
-			_, err = l.Append(ev, g.pending.actor)
+			_, err = l.AppendContext(ctx, ev, g.pending.actor)
 		}
+	}
+	if errors.Is(err, context.DeadlineExceeded) {
+		err = errors.New("another process holds its lock, and this command was interrupted: it is not logged")
 	}
 	if err != nil {
 		msg := oneLine(err.Error())

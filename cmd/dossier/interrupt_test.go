@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"io"
@@ -60,14 +61,29 @@ func TestLogInterrupted(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := (&globalOptions{stdout: io.Discard}).printLogJSON(ctx, l); err != nil {
+	if err := (&globalOptions{stdout: io.Discard}).printLogJSON(context.Background(), l); err != nil {
 		t.Fatal(err)
 	}
-	cancel()
-	if err := (&globalOptions{stdout: io.Discard}).printLogJSON(ctx, l); !errors.Is(err, context.Canceled) {
-		t.Fatalf("after the interrupt: %v", err)
+	// Done at the second entry, after the lock was taken.
+	ctx := &countdown{Context: context.Background(), n: 2}
+	var out bytes.Buffer
+	if err := (&globalOptions{stdout: &out}).printLogJSON(ctx, l); !errors.Is(err, context.Canceled) {
+		t.Fatalf("interrupted at the second entry: %v", err)
 	}
+}
+
+// countdown is a context that is done (by Err, not Done) once Err has
+// been asked for after n times.
+type countdown struct {
+	context.Context
+	n int
+}
+
+func (c *countdown) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
 }
 
 // plan's second look at globs that matched nothing (up to a second each

@@ -12,14 +12,15 @@ import (
 )
 
 // countdown is a context that is done once its Err has been asked for
-// after n times.
+// after n times; with n < 0, never, counting the times in asked.
 type countdown struct {
 	context.Context
-	n int
+	n, asked int
 }
 
 func (c *countdown) Err() error {
-	if c.n--; c.n < 0 {
+	c.asked++
+	if c.n >= 0 && c.asked > c.n {
 		return context.Canceled
 	}
 	return nil
@@ -40,10 +41,25 @@ func TestMakePlanContextEnds(t *testing.T) {
 	if err != nil || len(plan.Files) != 50 {
 		t.Fatalf("MakePlanContext: %v", err)
 	}
-	for _, after := range []int{0, 1, 2, 10, 60, 99} {
+	// Done at any of its checks: the count's walk, the plan's walk (the
+	// last checks but one, the long part: found by review, the test
+	// reached only the count's), the end.
+	all := &countdown{Context: context.Background(), n: -1}
+	if _, err := MakePlanContext(all, input, nil, []category.ID{category.Other}); err != nil {
+		t.Fatal(err)
+	}
+	// Both walks (the count's and the plan's) look at every entry: the
+	// folder given, 50 folders and 50 files.
+	if entries := 1 + 50 + 50; all.asked < 2*entries {
+		t.Fatalf("%d checks for %d entries walked twice: a walk does not check at every entry", all.asked, entries)
+	}
+	for after := range all.asked {
 		ctx := &countdown{Context: context.Background(), n: after}
 		if _, err := MakePlanContext(ctx, input, nil, []category.ID{category.Other}); !errors.Is(err, context.Canceled) {
-			t.Errorf("done after %d checks: %v", after, err)
+			t.Errorf("done after %d of %d checks: %v", after, all.asked, err)
+		}
+		if ctx.asked > after+2 { // the check that found it done, and one on the way out
+			t.Errorf("done after %d checks, it asked %d times: it went on", after, ctx.asked)
 		}
 	}
 	// Excluded folders are walked too (to list what was left out).

@@ -289,6 +289,13 @@ func (l *Log) cardPath(fp string) string {
 // replaced, Append returns the entry and an error; the log then still
 // verifies (see [Report.HeadBehind]).
 func (l *Log) Append(ev Event, actor *identity.Identity) (*Entry, error) {
+	return l.AppendContext(context.Background(), ev, actor)
+}
+
+// AppendContext is Append that stops waiting for the log's lock (another
+// process appending, or holding it) once ctx is done, and then returns
+// ctx's error, having written nothing.
+func (l *Log) AppendContext(ctx context.Context, ev Event, actor *identity.Identity) (*Entry, error) {
 	e, err := newEntry(ev)
 	if err != nil {
 		return nil, err
@@ -305,7 +312,7 @@ func (l *Log) Append(ev Event, actor *identity.Identity) (*Entry, error) {
 		e.Actor = actor.Fingerprint().Hex()
 	}
 
-	unlock, err := l.lock(true)
+	unlock, err := l.lockContext(ctx, true)
 	if err != nil {
 		return nil, err
 	}

@@ -79,6 +79,9 @@ func Lock(path string, exclusive bool) (func(), error) {
 // abandoned while it is awaited: one taken after ctx is done is given
 // back at once.
 func LockContext(ctx context.Context, path string, exclusive bool) (func(), error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err // not taken, even if free
+	}
 	type locked struct {
 		release func()
 		err     error
