@@ -75,12 +75,12 @@ func counterparts(cards ...*card.Card) []string {
 	return out
 }
 
-// record appends the pending event with the command's outcome. A failure to
-// log is reported but does not change the command's exit code.
 // interruptedLogPatience is how long an interrupted command waits for the
 // custody log's lock to log itself.
 const interruptedLogPatience = 2 * time.Second
 
+// record appends the pending event with the command's outcome. A failure to
+// log is reported but does not change the command's exit code.
 func (g *globalOptions) record(outcome, detail string) {
 	if g.pending == nil {
 		return
