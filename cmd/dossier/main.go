@@ -112,11 +112,11 @@ func packLimitFor(n int, planLive int64) int64 {
 
 // setReadLimitFor sets the limit for reading a bundle whose signed
 // preamble p (of preambleSize bytes; 0 if not known) was just proven.
-func setReadLimitFor(p *manifest.Preamble, preambleSize int) {
+func setReadLimitFor(p *manifest.Preamble, files, preambleSize int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	setMemoryLimit(readLimitFor(p.Version, len(p.Files), preambleSize, p.TotalSize))
+	setMemoryLimit(readLimitFor(p.Version, files, preambleSize, p.TotalSize))
 }
 
 // Reading a format-2 bundle holds the preamble's file list (less than

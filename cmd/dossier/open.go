@@ -169,7 +169,14 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	}
 	ev.Detail = strings.Join(details, "; ")
 	if g.JSON {
-		return g.printJSON(bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "files": res.Manifest.Files, "receipt": o.Receipt, "reopened": reopened != nil}))
+		doc := bundleJSON(res, map[string]any{"ok": true, "path": target, "output": o.Output, "receipt": o.Receipt, "reopened": reopened != nil})
+		if !res.Streamed {
+			doc["files"] = res.Manifest.Files
+			return g.printJSON(doc)
+		}
+		// The list was not held: it is read back from the bag, where
+		// open kept the signed manifest, and written as it is read.
+		return g.printJSONWithFiles(doc, keptFiles(filepath.Join(o.Output, bundle.BagManifestName)))
 	}
 	if reopened != nil {
 		g.warn("bundle %s was already opened on this machine at %s; opened again (--allow-reopen)\n", res.Preamble.BundleID, reopened.Time)
@@ -181,7 +188,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	w := g.stdout
 	g.say("opened bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
 	printCase(w, &pre.Case)
-	g.say("%s (%s) verified and written to %s/data\n", plural(len(pre.Files), "document"), humanBytes(pre.TotalSize), o.Output)
+	g.say("%s (%s) verified and written to %s/data\n", plural(res.FileCount, "document"), humanBytes(pre.TotalSize), o.Output)
 	printSummary(w, res.CategorySummary())
 	if o.Receipt != "" {
 		g.say("receipt for the sender: %s\n", o.Receipt)
@@ -193,7 +200,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 // writeReceipt signs a receipt for an opened bundle and writes it without
 // replacing anything.
 func writeReceipt(g *globalOptions, to *receipt.Pending, opts bundle.ReadOptions, res *bundle.Result, bundleDigest []byte) error {
-	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, res.ManifestSHA256[:], bundleDigest, receipt.ResultOpened, g.now())
+	r, err := receipt.New(opts.Identity.Key, opts.Identity.Card, res.Manifest, res.FileCount, res.ManifestSHA256[:], bundleDigest, receipt.ResultOpened, g.now())
 	if err != nil {
 		return err
 	}

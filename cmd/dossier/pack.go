@@ -53,6 +53,10 @@ type packOptions struct {
 	Spec                string
 }
 
+// olderFormats names the bundle formats pack writes for receivers whose
+// dossier predates the current one.
+const olderFormats = "2 or 1"
+
 func newPackCommand(g *globalOptions) *cobra.Command {
 	o := &packOptions{}
 	cmd := &cobra.Command{
@@ -127,7 +131,7 @@ func (o *packOptions) addFlags(cmd *cobra.Command) {
 	f.BoolVar(&o.Armor, "armor", false, "write age's ASCII armor, for text-only channels")
 	f.StringVar(&o.SealPath, "seal", "", "with -o -, write the seal to `FILE` (a file bundle's seal is always OUT.minisig)")
 	f.StringVar(&o.Spec, "spec", "", "read the transfer from the TOML spec `FILE`; flags given explicitly win")
-	f.IntVar(&o.Format, "format", manifest.FormatVersion, fmt.Sprintf("bundle format `N` to write: %d, or %d for a receiver whose dossier predates format %d", manifest.FormatVersion, manifest.Version1, manifest.FormatVersion))
+	f.IntVar(&o.Format, "format", manifest.FormatVersion, fmt.Sprintf("bundle format `N` to write: %d, or %s for a receiver whose dossier predates it", manifest.FormatVersion, olderFormats))
 }
 
 // complete applies the spec file, if any, under the flags that were given
@@ -137,7 +141,7 @@ func (o *packOptions) complete(changed func(flag string) bool, args *[]string) e
 		return usagef("--override-policy needs a reason, recorded in the signed manifest (e.g. --override-policy \"court order 2026/114\")")
 	}
 	if changed("format") && !manifest.Supported(o.Format) {
-		return usagef("--format %d: dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+		return usagef("--format %d: dossier writes format %d, or %s for a receiver whose dossier predates it", o.Format, manifest.FormatVersion, olderFormats)
 	}
 	if o.Spec == "" {
 		return nil
@@ -234,7 +238,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	case len(paths) == 0:
 		return usagef("name at least one file or folder to pack (or 'paths' in the --spec file)")
 	case o.Format != 0 && !manifest.Supported(o.Format):
-		return usagef("bundle format %d (--format, or format in a spec): dossier writes format %d, or %d for a receiver whose dossier predates format %d", o.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+		return usagef("bundle format %d (--format, or format in a spec): dossier writes format %d, or %s for a receiver whose dossier predates it", o.Format, manifest.FormatVersion, olderFormats)
 	case o.DryRun:
 	case o.IdentityPath == "":
 		return usagef("no identity given: pass -i ID_FILE (made by 'dossier keygen')")

@@ -169,7 +169,7 @@ func (g *globalOptions) readOptions(f *readFlags, senderRequired bool) (bundle.R
 		preambleSize = size
 		makeRoomForPreamble(size)
 	}
-	opts.Proven = func(p *manifest.Preamble) { setReadLimitFor(p, preambleSize) }
+	opts.Proven = func(p *manifest.Preamble, files int) { setReadLimitFor(p, files, preambleSize) }
 	return opts, nil
 }
 
@@ -205,9 +205,9 @@ func bundleJSON(res *bundle.Result, extra map[string]any) map[string]any {
 		"sender_confirmed": res.SenderConfirmed,
 		"recipients":       jsonParties(pre.Recipients),
 		"case":             pre.Case,
-		"file_count":       len(pre.Files),
+		"file_count":       res.FileCount,
 		"bytes":            pre.TotalSize,
-		"categories":       manifest.Summary(pre.Files),
+		"categories":       res.Categories,
 		// Recipients the bundle is encrypted to beyond the signed list,
 		// and named in it beyond those encrypted to (0 for a bundle
 		// dossier packs).

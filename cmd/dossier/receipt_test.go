@@ -47,7 +47,7 @@ func TestReceiptVerifyChecksThePack(t *testing.T) {
 	forge := func(name, id string) {
 		t.Helper()
 		man := &manifest.Manifest{BundleID: id, Sender: manifest.PartyOf(eve.Card)}
-		r, err := receipt.New(eve.Key, eve.Card, man, make([]byte, 32), digest, receipt.ResultOpened, time.Now())
+		r, err := receipt.New(eve.Key, eve.Card, man, len(man.Files), make([]byte, 32), digest, receipt.ResultOpened, time.Now())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -1,12 +1,15 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -241,6 +244,92 @@ func (g *globalOptions) printJSON(v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// printJSONWithFiles is printJSON for a document v whose "files" list is
+// not held but written as files yields it: v is encoded with an empty
+// string there, and the list is encoded an entry at a time in its place,
+// indented as printJSON indents it (TestPrintJSONWithFiles holds the two
+// to the same bytes). The list is some 200 bytes a file.
+func (g *globalOptions) printJSONWithFiles(v map[string]any, files iter.Seq2[*manifest.File, error]) error {
+	out := g.stdout
+	if g.stdoutIsData {
+		out = g.stderr
+	}
+	v["files"] = ""
+	var doc bytes.Buffer
+	enc := json.NewEncoder(&doc)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	if err := enc.Encode(v); err != nil {
+		return err
+	}
+	// A string value cannot hold a raw line break, so this is the
+	// top-level key and nothing else.
+	const slot = "\n  \"files\": \"\""
+	at := bytes.Index(doc.Bytes(), []byte(slot))
+	if at < 0 {
+		return errors.New("print JSON: no place for the file list")
+	}
+	w := bufio.NewWriterSize(out, 64<<10)
+	w.Write(doc.Bytes()[:at+len(slot)-2])
+	var entry bytes.Buffer
+	fenc := json.NewEncoder(&entry)
+	fenc.SetEscapeHTML(false)
+	fenc.SetIndent("    ", "  ")
+	n := 0
+	for f, err := range files {
+		if err != nil {
+			w.Flush()
+			return err
+		}
+		entry.Reset()
+		if err := fenc.Encode(f); err != nil {
+			w.Flush()
+			return err
+		}
+		if n == 0 {
+			w.WriteString("[\n    ")
+		} else {
+			w.WriteString(",\n    ")
+		}
+		w.Write(bytes.TrimSuffix(entry.Bytes(), []byte("\n")))
+		n++
+	}
+	if n == 0 {
+		w.WriteString("[]")
+	} else {
+		w.WriteString("\n  ]")
+	}
+	w.Write(doc.Bytes()[at+len(slot):])
+	return w.Flush()
+}
+
+// keptFiles yields the files of the signed manifest an opened bag keeps
+// at name, read as a stream.
+func keptFiles(name string) iter.Seq2[*manifest.File, error] {
+	return func(yield func(*manifest.File, error) bool) {
+		f, err := os.Open(name)
+		if err != nil {
+			yield(nil, fmt.Errorf("list the opened files: %w", err))
+			return
+		}
+		defer f.Close()
+		sc := manifest.NewScanner(f)
+		for {
+			file, err := sc.Next()
+			if err == io.EOF {
+				return
+			}
+			if err != nil {
+				yield(nil, fmt.Errorf("list the opened files from %s: %w", name, err))
+				return
+			}
+			if !yield(file, nil) {
+				return
+			}
+		}
+	}
 }
 
 // maxMessage is the most of an error message printed: a message quoting
@@ -511,9 +600,9 @@ func newVersionCommand(g *globalOptions) *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if g.JSON {
-				return g.printJSON(map[string]any{"version": version, "format_version": manifest.FormatVersion, "reads_format_versions": []int{manifest.Version1, manifest.FormatVersion}})
+				return g.printJSON(map[string]any{"version": version, "format_version": manifest.FormatVersion, "reads_format_versions": []int{manifest.Version1, manifest.Version2, manifest.Version3}})
 			}
-			fmt.Fprintf(g.stdout, "dossier %s (writes bundle format v%d, reads v%d and v%d)\n", version, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+			fmt.Fprintf(g.stdout, "dossier %s (writes bundle format v%d, reads v%d to v%d)\n", version, manifest.FormatVersion, manifest.Version1, manifest.Version3)
 			return nil
 		},
 	}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"strconv"
 	"strings"
 	"sync"
@@ -250,6 +252,26 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 	// each dotted KEY.
 	"jsonhas": func(ts *testscript.TestScript, neg bool, args []string) {
 		checkJSONKeys(ts, args)
+	},
+	// jsonfiles A B: the JSON documents in files A and B list the same
+	// non-empty "files".
+	"jsonfiles": func(ts *testscript.TestScript, neg bool, args []string) {
+		if len(args) != 2 {
+			ts.Fatalf("usage: jsonfiles A B")
+		}
+		var lists [2][]any
+		for i, name := range args {
+			var doc map[string]any
+			ts.Check(json.Unmarshal([]byte(ts.ReadFile(name)), &doc))
+			files, ok := doc["files"].([]any)
+			if !ok || len(files) == 0 {
+				ts.Fatalf("%s: no list of files", name)
+			}
+			lists[i] = files
+		}
+		if !reflect.DeepEqual(lists[0], lists[1]) {
+			ts.Fatalf("the two documents list different files:\n%v\n%v", lists[0], lists[1])
+		}
 	},
 }
 

@@ -437,7 +437,7 @@ func (s *spec) apply(o *packOptions, changed func(flag string) bool, paths *[]st
 	}
 	if use("format", "format") {
 		if !manifest.Supported(s.Format) {
-			return usagef("%s: format = %d: dossier writes format %d, or %d for a receiver whose dossier predates format %d", s.path, s.Format, manifest.FormatVersion, manifest.Version1, manifest.FormatVersion)
+			return usagef("%s: format = %d: dossier writes format %d, or %s for a receiver whose dossier predates it", s.path, s.Format, manifest.FormatVersion, olderFormats)
 		}
 		o.Format = s.Format
 	}

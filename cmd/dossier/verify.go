@@ -107,7 +107,7 @@ func runVerify(ctx context.Context, g *globalOptions, f *readFlags, target strin
 	pre := res.Preamble
 	g.say("OK: bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
 	g.say("    %s (%s); every signature and SHA-256 verified; addressed to you; nothing written\n",
-		plural(len(pre.Files), "file"), humanBytes(pre.TotalSize))
+		plural(res.FileCount, "file"), humanBytes(pre.TotalSize))
 	if sealed {
 		g.say("    the seal matches too\n")
 	} else if in.src != nil {

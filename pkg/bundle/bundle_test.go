@@ -9,6 +9,7 @@ import (
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -98,6 +99,18 @@ func packSample(t testing.TB, recipients ...*card.Card) ([]byte, *manifest.Manif
 
 func packFiles(t testing.TB, files map[string]string, frameSize int, recipients ...*card.Card) ([]byte, *manifest.Manifest, string) {
 	t.Helper()
+	return packFilesFormat(t, files, frameSize, 0, recipients...)
+}
+
+// packSampleFormat is packSample in the given format version.
+func packSampleFormat(t testing.TB, version int, recipients ...*card.Card) ([]byte, *manifest.Manifest) {
+	t.Helper()
+	data, man, _ := packFilesFormat(t, sampleFiles, 16<<10, version, recipients...)
+	return data, man
+}
+
+func packFilesFormat(t testing.TB, files map[string]string, frameSize, version int, recipients ...*card.Card) ([]byte, *manifest.Manifest, string) {
+	t.Helper()
 	dir := testtmp.Dir(t)
 	writeTree(t, dir, files)
 	rules := category.Rules{
@@ -111,11 +124,12 @@ func packFiles(t testing.TB, files map[string]string, frameSize int, recipients 
 	var buf bytes.Buffer
 	p := getParties(t)
 	man, err := Pack(context.Background(), &buf, plan, PackOptions{
-		Sender:     p.alice,
-		Recipients: recipients,
-		Case:       manifest.Case{Reference: "MLA-2026-077", Purpose: "test"},
-		Now:        func() time.Time { return fixedNow },
-		FrameSize:  frameSize,
+		Sender:        p.alice,
+		Recipients:    recipients,
+		Case:          manifest.Case{Reference: "MLA-2026-077", Purpose: "test"},
+		Now:           func() time.Time { return fixedNow },
+		FrameSize:     frameSize,
+		FormatVersion: version,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -154,16 +168,28 @@ func TestPackVerifyOpen(t *testing.T) {
 		if !res.SenderConfirmed || res.Manifest.BundleID != man.BundleID {
 			t.Fatalf("verify result: %+v", res)
 		}
-		// The signed manifest was recognised as the preamble restated,
-		// not decoded into a second copy of the file list.
-		if !reflect.DeepEqual(res.Manifest, man) || unsafe.StringData(res.Manifest.Files[0].Path) != unsafe.StringData(res.Preamble.Files[0].Path) {
-			t.Fatalf("%s: the manifest read differs from the one packed, or was decoded anew", who.Card.Name)
+		// Format 3: no list was held, but its count and totals are
+		// given, and the manifest's head is the one packed.
+		head := *man
+		head.Files = nil
+		if !res.Streamed || res.Preamble.Files != nil || !reflect.DeepEqual(res.Manifest, &head) ||
+			res.FileCount != len(man.Files) || !reflect.DeepEqual(res.Categories, manifest.Summary(man.Files)) || res.SignedManifest() != nil {
+			t.Fatalf("%s: the result of a format-3 read: %+v", who.Card.Name, res)
 		}
 	}
 
 	out := filepath.Join(testtmp.Dir(t), "opened")
-	if _, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
+	res, err := Open(context.Background(), bytes.NewReader(data), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if err != nil {
 		t.Fatal(err)
+	}
+	// The bag keeps the signed manifest, read as a stream, byte for byte.
+	kept := bagManifest(t, out)
+	if want, _ := man.Marshal(); !bytes.Equal(kept, want) || sha256.Sum256(kept) != res.ManifestSHA256 {
+		t.Fatalf("the bag keeps a manifest of %d bytes, not the %d signed", len(kept), len(want))
+	}
+	if _, err := os.Lstat(filepath.Join(out, keptManifestName)); !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("the manifest's working copy was published: %v", err)
 	}
 	for name, content := range sampleFiles {
 		got, err := os.ReadFile(filepath.Join(out, "data", filepath.FromSlash(name)))
@@ -787,5 +813,50 @@ func TestRandomAccessReadErrorIsNotIntegrity(t *testing.T) {
 	_, err := Verify(context.Background(), &failingReadAt{Reader: bytes.NewReader(data), err: eio}, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
 	if !errors.Is(err, eio) || errors.Is(err, ErrIntegrity) {
 		t.Fatalf("err = %v, want the read error, not ErrIntegrity", err)
+	}
+}
+
+// bagManifest returns the signed manifest the bag opened at out keeps.
+func bagManifest(t testing.TB, out string) []byte {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(out, BagManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
+// listedFiles returns the files of a bundle that res describes: the list
+// the read held, or, for one that held none, the list of the manifest
+// kept in the bag opened at out.
+func listedFiles(t testing.TB, res *Result, out string) []manifest.File {
+	t.Helper()
+	if !res.Streamed {
+		return res.Manifest.Files
+	}
+	man, err := manifest.ParseManifest(bagManifest(t, out))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(man.Files) != res.FileCount {
+		t.Fatalf("the kept manifest lists %d files, the read %d", len(man.Files), res.FileCount)
+	}
+	return man.Files
+}
+
+// A format-2 read holds the list: the signed manifest is recognised as the
+// preamble restated, not decoded into a second copy of the list.
+func TestFormatTwoHoldsTheList(t *testing.T) {
+	p := getParties(t)
+	data, man := packSampleFormat(t, manifest.Version2, p.bob.Card)
+	res, err := Verify(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Streamed || !reflect.DeepEqual(res.Manifest, man) || unsafe.StringData(res.Manifest.Files[0].Path) != unsafe.StringData(res.Preamble.Files[0].Path) {
+		t.Fatalf("the manifest read differs from the one packed, or was decoded anew")
+	}
+	if res.FileCount != len(man.Files) || !reflect.DeepEqual(res.Categories, manifest.Summary(man.Files)) {
+		t.Fatalf("count %d, categories %v", res.FileCount, res.Categories)
 	}
 }

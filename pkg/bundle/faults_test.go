@@ -178,7 +178,7 @@ func TestAcceptRefusesBeforePayload(t *testing.T) {
 			seen = pre
 			return errRefused
 		},
-		Proven:   func(*manifest.Preamble) { t.Error("Proven called after Accept refused") },
+		Proven:   func(*manifest.Preamble, int) { t.Error("Proven called after Accept refused") },
 		Progress: func(done, total int64) { progressed = true },
 	}
 	dir := testtmp.Dir(t)
@@ -271,12 +271,16 @@ func TestSignedHook(t *testing.T) {
 	opts := ReadOptions{
 		Identity: p.bob, Sender: p.alice.Card,
 		Signed: func(n int) { order, size = append(order, "signed"), n },
-		Proven: func(*manifest.Preamble) { order = append(order, "proven") },
+		Proven: func(*manifest.Preamble, int) { order = append(order, "proven") },
 	}
 	res, err := Verify(context.Background(), bytes.NewReader(data), opts)
 	if err != nil {
 		t.Fatal(err)
 	}
+	if res, err = Inspect(context.Background(), bytes.NewReader(data), opts); err != nil {
+		t.Fatal(err)
+	}
+	order = order[:2]
 	want, err := res.Preamble.Marshal()
 	if err != nil {
 		t.Fatal(err)

@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/sha512"
@@ -9,6 +10,7 @@ import (
 	"hash"
 	"io"
 	"io/fs"
+	"iter"
 	"os"
 	"path"
 	"path/filepath"
@@ -154,6 +156,11 @@ type stagingSink struct {
 	made     int          // write buffers made so far (by the reader)
 	done     chan struct{}
 	finished bool
+
+	// kept is the signed manifest of a format-3 bundle, kept as it is
+	// read (keepManifest) and written into the bag by commit.
+	kept    *os.File
+	keptBuf *bufio.Writer
 
 	mu  sync.Mutex
 	err error
@@ -357,16 +364,82 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
+// keptManifestName is the file in the staging folder that holds a
+// format-3 bundle's signed manifest while the bundle is read; commit
+// copies it into the bag and removes it.
+const keptManifestName = ".dossier-manifest.part"
+
+// keepManifest returns the writer the signed manifest's bytes are kept
+// through as they are read.
+func (s *stagingSink) keepManifest() (io.Writer, error) {
+	f, err := s.root.OpenFile(keptManifestName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return nil, fmt.Errorf("open: keep the signed manifest: %w", err)
+	}
+	s.kept, s.keptBuf = f, bufio.NewWriterSize(f, 64<<10)
+	return s.keptBuf, nil
+}
+
+// keptEntries returns the payload listed by the kept manifest, read
+// again from it for each pass, and a function that returns the error, if
+// any, that ended a pass: the file was checked as it was written, so
+// only a change to it since (someone writing in the staging folder) or a
+// read error ends one early.
+func (s *stagingSink) keptEntries(files int) (iter.Seq[bagit.Entry], func() error) {
+	var failed error
+	seq := func(yield func(bagit.Entry) bool) {
+		sc := manifest.NewScanner(io.NewSectionReader(s.kept, 0, 1<<62))
+		n := 0
+		for {
+			f, err := sc.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				failed = err
+				return
+			}
+			n++
+			if !yield(bagit.Entry{Path: f.Path, SHA256: f.SHA256, Size: f.Size}) {
+				return
+			}
+		}
+		if n != files {
+			failed = fmt.Errorf("it lists %d files, not %d", n, files)
+		}
+	}
+	return seq, func() error {
+		if failed != nil {
+			return fmt.Errorf("open: the signed manifest kept in %s changed while opening (%v): %w", s.display, failed, ErrIntegrity)
+		}
+		return nil
+	}
+}
+
 func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	if err := s.finish(); err != nil {
 		return err
 	}
 	man := res.Manifest
-	entries := func(yield func(bagit.Entry) bool) {
-		for i := range man.Files {
-			f := &man.Files[i]
-			if !yield(bagit.Entry{Path: f.Path, SHA256: f.SHA256, Size: f.Size}) {
-				return
+	var entries iter.Seq[bagit.Entry]
+	keptErr := func() error { return nil }
+	signed := res.SignedManifest()
+	if res.Streamed {
+		if s.kept == nil {
+			return errors.New("open: the signed manifest was not kept")
+		}
+		if err := s.keptBuf.Flush(); err != nil {
+			return fmt.Errorf("open: keep the signed manifest: %w", err)
+		}
+		entries, keptErr = s.keptEntries(res.FileCount)
+		signed = copyFrom{io.NewSectionReader(s.kept, 0, 1<<62)}
+	} else {
+		entries = func(yield func(bagit.Entry) bool) {
+			for i := range man.Files {
+				f := &man.Files[i]
+				if !yield(bagit.Entry{Path: f.Path, SHA256: f.SHA256, Size: f.Size}) {
+					return
+				}
 			}
 		}
 	}
@@ -375,7 +448,7 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		return err
 	}
 	tags := map[string]io.WriterTo{
-		BagManifestName:    res.SignedManifest(),
+		BagManifestName:    signed,
 		BagManifestSigName: bytes.NewReader(res.ManifestSig),
 		BagSenderCardName:  bytes.NewReader(cardBytes),
 	}
@@ -391,8 +464,18 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	if beforeTagsHook != nil {
 		beforeTagsHook(s.staging)
 	}
-	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, manifest.Summary(res.Manifest.Files), res.Preamble.Sender, s.now()), entries, tags); err != nil {
+	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, res.Categories, res.Preamble.Sender, s.now()), entries, tags); err != nil {
 		return fmt.Errorf("open: %w", err)
+	}
+	if err := keptErr(); err != nil {
+		return err
+	}
+	if s.kept != nil {
+		s.kept.Close()
+		s.kept = nil
+		if err := s.root.Remove(keptManifestName); err != nil {
+			return fmt.Errorf("open: %w", err)
+		}
 	}
 	if err := syncTree(s.root); err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
@@ -420,6 +503,11 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	return nil
 }
 
+// copyFrom writes what r reads, to its end.
+type copyFrom struct{ r io.Reader }
+
+func (c copyFrom) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, c.r) }
+
 // beforeTagsHook, if set, is called with the staging folder's name before
 // the tag files are written. Only tests set it.
 var beforeTagsHook func(staging string)
@@ -441,6 +529,9 @@ func (s *stagingSink) abort() {
 	s.finish()
 	if s.file != nil {
 		s.file.Close()
+	}
+	if s.kept != nil {
+		s.kept.Close()
 	}
 	s.root.Close()
 	removeall.RemoveAll(s.staging)

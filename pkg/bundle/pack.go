@@ -57,9 +57,10 @@ type PackOptions struct {
 	// Armor writes the age ASCII armor, for text-only channels.
 	Armor bool
 	// FormatVersion is the bundle format to write: 0 for the current one
-	// (manifest.FormatVersion), or manifest.Version1 for a receiver whose
-	// dossier predates format 2 (its manifest is then held whole to be
-	// signed, some 240 bytes a file).
+	// (manifest.FormatVersion), or manifest.Version2 or Version1 for a
+	// receiver whose dossier predates format 3 or 2 (the preamble, and in
+	// format 1 the manifest, is then held whole to be signed: some 150
+	// and 240 bytes a file).
 	FormatVersion int
 
 	// unlisted are recipients encrypted to but not named in the signed
@@ -98,7 +99,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		version = manifest.FormatVersion
 	}
 	if !manifest.Supported(version) {
-		return nil, fmt.Errorf("%w: bundle format %d is not one dossier writes (%d, or %d for older receivers)", ErrInput, version, manifest.FormatVersion, manifest.Version1)
+		return nil, fmt.Errorf("%w: bundle format %d is not one dossier writes (%d, or %d or %d for older receivers)", ErrInput, version, manifest.FormatVersion, manifest.Version2, manifest.Version1)
 	}
 	if len(opts.Recipients) == 0 {
 		return nil, errors.New("pack: no recipients: name at least one card with -r")
@@ -177,24 +178,13 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	if err := pre.Check(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	preBytes, err := pre.Marshal()
+	preSig, preHash, preLen, err := signPreamble(pre, opts.Sender.Key)
 	if err != nil {
-		return nil, fmt.Errorf("pack: %w", err)
+		return nil, err
 	}
-	if len(preBytes) > MaxPreamble {
-		return nil, fmt.Errorf("%w: the file list (%d files) makes a preamble of %d bytes, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(files), len(preBytes), MaxPreamble)
+	if preLen > MaxPreamble {
+		return nil, fmt.Errorf("%w: the file list (%d files) makes a preamble of %d bytes, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(files), preLen, MaxPreamble)
 	}
-	preSig, err := manifest.Sign(opts.Sender.Key, sign.ContextPreamble, preBytes)
-	if err != nil {
-		return nil, fmt.Errorf("pack: sign preamble: %w", err)
-	}
-	// The signature needs the encoding whole, but nothing else does: keep
-	// its hash and length, let it go before the compressor's buffers are
-	// made, and encode it again into the archive below. Held across, it
-	// was pack's peak: 20 MB at 100,000 files on top of the plan and the
-	// buffers.
-	preHash, preLen := sha256.Sum256(preBytes), int64(len(preBytes))
-	preBytes = nil
 
 	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: opts.FrameSize, Concurrency: opts.Concurrency})
 	if err != nil {
@@ -295,6 +285,37 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	}
 	packed = true
 	return man, nil
+}
+
+// signPreamble signs pre and returns the signature file and the
+// SHA-256 and length of pre's encoding. A format-3 signature covers the
+// encoding's SHA-512, so the encoding is hashed as it is written, never
+// held; an older format's covers the bytes, which are held while they
+// are signed and then let go, before the compressor's buffers are made
+// (held across, they were pack's peak: 20 MB at 100,000 files on top of
+// the plan and the buffers). The archive gets the encoding written again.
+func signPreamble(pre *manifest.Preamble, key *sign.PrivateKey) (sig []byte, sum [32]byte, size int64, err error) {
+	if pre.Version < manifest.Version3 {
+		preBytes, err := pre.Marshal()
+		if err != nil {
+			return nil, sum, 0, fmt.Errorf("pack: %w", err)
+		}
+		if sig, err = manifest.SignPreamble(key, pre.Version, preBytes); err != nil {
+			return nil, sum, 0, fmt.Errorf("pack: sign preamble: %w", err)
+		}
+		return sig, sha256.Sum256(preBytes), int64(len(preBytes)), nil
+	}
+	h512, h256 := sha512.New(), sha256.New()
+	if size, err = pre.WriteTo(io.MultiWriter(h512, h256)); err != nil {
+		return nil, sum, 0, fmt.Errorf("pack: %w", err)
+	}
+	var d manifest.Digest
+	h512.Sum(d[:0])
+	if sig, err = manifest.SignPreambleDigest(key, &d); err != nil {
+		return nil, sum, 0, fmt.Errorf("pack: sign preamble: %w", err)
+	}
+	h256.Sum(sum[:0])
+	return sig, sum, size, nil
 }
 
 // packFile writes one file's tar entry and returns the data's offset in the

@@ -312,16 +312,16 @@ func TestPackAnEmptyFolder(t *testing.T) {
 	if _, err := Pack(context.Background(), &buf, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}}); err != nil {
 		t.Fatal(err)
 	}
-	res, err := Verify(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+	out := filepath.Join(testtmp.Dir(t), "opened")
+	res, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card})
 	if err != nil {
 		t.Fatal(err)
 	}
-	var man bytes.Buffer
-	if _, err := res.SignedManifest().WriteTo(&man); err != nil {
-		t.Fatal(err)
-	}
-	if mb := man.Bytes(); !bytes.HasSuffix(mb, []byte(`"files":[]}`+"\n")) || sha256.Sum256(mb) != res.ManifestSHA256 {
+	if mb := bagManifest(t, out); !bytes.HasSuffix(mb, []byte(`"files":[]}`+"\n")) || sha256.Sum256(mb) != res.ManifestSHA256 {
 		t.Fatalf("manifest ends %q", mb[max(0, len(mb)-40):])
+	}
+	if res, err = Inspect(context.Background(), bytes.NewReader(buf.Bytes()), ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
+		t.Fatal(err)
 	}
 	pre, err := res.Preamble.Marshal()
 	if err != nil || !bytes.HasSuffix(pre, []byte(`"files":[]}`+"\n")) {
@@ -393,9 +393,10 @@ func TestWritePreambleChecksTheEncoding(t *testing.T) {
 	}
 }
 
-// PackOptions.FormatVersion writes format 1 for receivers whose dossier
-// predates format 2; both open, re-verify as bags and extract, and an
-// unknown version is refused.
+// PackOptions.FormatVersion writes format 2 or 1 for receivers whose
+// dossier predates format 3 or 2; all open, re-verify as bags and
+// extract, only format 3 is read without holding its list, and an unknown
+// version is refused.
 func TestPackFormatVersion(t *testing.T) {
 	p := getParties(t)
 	dir := testtmp.Dir(t)
@@ -407,7 +408,7 @@ func TestPackFormatVersion(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	for _, tc := range []struct{ asked, want int }{{0, manifest.FormatVersion}, {manifest.FormatVersion, manifest.FormatVersion}, {manifest.Version1, manifest.Version1}} {
+	for _, tc := range []struct{ asked, want int }{{0, manifest.FormatVersion}, {manifest.FormatVersion, manifest.FormatVersion}, {manifest.Version2, manifest.Version2}, {manifest.Version1, manifest.Version1}} {
 		plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 		if err != nil {
 			t.Fatal(err)
@@ -422,8 +423,9 @@ func TestPackFormatVersion(t *testing.T) {
 		if err != nil {
 			t.Fatalf("format %d: %v", tc.asked, err)
 		}
-		if res.Preamble.Version != tc.want || res.Manifest.Version != tc.want || (res.ManifestBytes != nil) != (tc.want == manifest.Version1) {
-			t.Fatalf("asked for format %d: got preamble %d, manifest %d, bytes kept %v", tc.asked, res.Preamble.Version, res.Manifest.Version, res.ManifestBytes != nil)
+		if res.Preamble.Version != tc.want || res.Manifest.Version != tc.want || (res.ManifestBytes != nil) != (tc.want == manifest.Version1) ||
+			res.Streamed != (tc.want == manifest.Version3) || res.FileCount != 2 {
+			t.Fatalf("asked for format %d: got preamble %d, manifest %d, bytes kept %v, streamed %v, %d files", tc.asked, res.Preamble.Version, res.Manifest.Version, res.ManifestBytes != nil, res.Streamed, res.FileCount)
 		}
 		if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
 			t.Fatalf("format %d bag: %v", tc.want, err)
@@ -437,8 +439,8 @@ func TestPackFormatVersion(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Pack(context.Background(), io.Discard, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, FormatVersion: 3}); !errors.Is(err, ErrInput) {
-		t.Fatalf("format 3: %v, want ErrInput", err)
+	if _, err := Pack(context.Background(), io.Discard, plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, FormatVersion: 4}); !errors.Is(err, ErrInput) {
+		t.Fatalf("format 4: %v, want ErrInput", err)
 	}
 }
 

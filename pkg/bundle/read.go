@@ -5,11 +5,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"hash"
 	"io"
 	"slices"
 	"strings"
@@ -17,10 +20,13 @@ import (
 
 	"filippo.io/age"
 	"filippo.io/age/armor"
+	"golang.org/x/crypto/blake2b"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
+	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
@@ -40,13 +46,14 @@ type ReadOptions struct {
 	// one its seal states).
 	BundleID string
 	// Proven, if set, is called once the preamble has been proven, before
-	// any payload is read (for example to size buffers or memory limits
-	// by the number of files). The read goes on to write each file's
-	// SHA-256 and offset into this preamble's list as it reads the file
-	// (see Result.Preamble): a callback that keeps it must not read those
-	// fields concurrently, and they are confirmed only by a read that
-	// succeeds. The same holds for Accept.
-	Proven func(*manifest.Preamble)
+	// any payload is read, with the number of files it lists (for example
+	// to size buffers or memory limits by it). The read goes on to write
+	// each file's SHA-256 and offset into this preamble's list as it
+	// reads the file (see Result.Preamble): a callback that keeps it must
+	// not read those fields concurrently, and they are confirmed only by
+	// a read that succeeds. The same holds for Accept. (A format-3
+	// preamble's list is not held by Verify and Open: see Result.)
+	Proven func(pre *manifest.Preamble, files int)
 	// Signed, if set, is called with the preamble's size in bytes once its
 	// signature by Sender has been checked, before it is parsed (for
 	// example to make room in a memory limit for parsing it: a preamble
@@ -64,9 +71,23 @@ type Result struct {
 	// Verify or Open, its files also carry the SHA-256 and offset that
 	// were read and that the signed manifest confirms: Manifest.Files
 	// shares them rather than holding a second copy of the list.
+	//
+	// Verify and Open of a format-3 bundle hold no file list: they check
+	// the preamble and the manifest as they read them, keeping some 17
+	// bytes a file. Their Preamble and Manifest then have no Files (nil);
+	// FileCount and Categories describe the list, and an opened bag keeps
+	// the signed manifest, with every file. Inspect always gives the
+	// list.
 	Preamble *manifest.Preamble
 	// Manifest is the signed manifest (nil for Inspect).
 	Manifest *manifest.Manifest
+	// FileCount is the number of files the signed preamble lists.
+	FileCount int
+	// Categories totals the signed files per category, as
+	// manifest.Summary does for a list.
+	Categories []manifest.CategoryTotal
+	// Streamed is true when the read held no file list (see Preamble).
+	Streamed bool
 	// ManifestSig is the manifest's signature file (nil for Inspect).
 	ManifestSig []byte
 	// ManifestBytes are the manifest's exact signed bytes, for a format-1
@@ -101,9 +122,11 @@ type Result struct {
 // which the read proved to be byte for byte the signed one, written a
 // piece at a time (so it holds only while Manifest and Preamble.Files,
 // which it shares, are left as the read returned them). It is nil for
-// Inspect.
+// Inspect and for a read that held no list (Streamed).
 func (r *Result) SignedManifest() io.WriterTo {
 	switch {
+	case r.Streamed:
+		return nil // no list to encode it from
 	case r.ManifestBytes != nil:
 		return bytes.NewReader(r.ManifestBytes)
 	case r.Manifest != nil:
@@ -233,6 +256,17 @@ type reading struct {
 	signKey *sign.PublicKey
 
 	manOffset int64
+
+	// A format-3 preamble read as a stream (streamed): what is kept of
+	// each file instead of the list, to match the payload and the
+	// manifest against it.
+	streamed bool
+	count    int
+	tally    manifest.Tally
+	tags     *entryTags
+	fields   []uint64       // tags of each file's path, size, mode and time
+	cats     []category.Set // each file's categories
+	results  []uint64       // tags of each file's SHA-256 and offset, as read
 }
 
 func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preambleOnly bool) (res *Result, err error) {
@@ -279,11 +313,16 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 	rd.lc = &limitCounter{r: zr, limit: preambleCap(opts) + manifest.MaxSignatureLen + 4*perEntryOverhead}
 	rd.tr = tar.NewReader(rd.lc)
 
-	if err := rd.preamble(); err != nil {
+	if err := rd.preamble(preambleOnly); err != nil {
 		return nil, err
 	}
 	res = &Result{Preamble: rd.pre, SenderConfirmed: opts.Sender != nil, UnlistedRecipients: max(rd.stanzas-len(rd.pre.Recipients), 0),
-		UnreachableRecipients: max(len(rd.pre.Recipients)-rd.stanzas, 0)}
+		UnreachableRecipients: max(len(rd.pre.Recipients)-rd.stanzas, 0), FileCount: rd.count, Streamed: rd.streamed}
+	if rd.streamed {
+		res.Categories = rd.tally.Summary()
+	} else {
+		res.Categories = manifest.Summary(rd.pre.Files)
+	}
 	if preambleOnly {
 		// Checked once more: a large preamble takes a moment to prove.
 		if err := ctx.Err(); err != nil {
@@ -291,7 +330,12 @@ func read(ctx context.Context, r io.Reader, opts ReadOptions, out sink, preamble
 		}
 		return res, nil
 	}
-	if err := rd.payload(); err != nil {
+	if rd.streamed {
+		err = rd.streamedPayload()
+	} else {
+		err = rd.payload()
+	}
+	if err != nil {
 		return nil, err
 	}
 	if err := rd.manifest(res); err != nil {
@@ -327,8 +371,10 @@ const MaxPreamble = 64 << 20
 // preamble reads and proves the signed preamble before any payload frame
 // is decompressed. With an expected sender, the signature is checked over
 // the exact bytes before they are parsed at all, so a stranger's bundle
-// costs one signature check, whatever it declares.
-func (rd *reading) preamble() error {
+// costs one signature check, whatever it declares; a format-3 preamble,
+// whose signature covers the SHA-512 of its bytes, is parsed as it is
+// read instead, and judged only once its signature is checked.
+func (rd *reading) preamble(keepList bool) error {
 	th, err := nextMetaEntry(rd.tr, PreambleName, MaxPreamble)
 	if err != nil {
 		return err
@@ -338,8 +384,18 @@ func (rd *reading) preamble() error {
 		// (found by an audit: it was refused as an integrity failure).
 		return fmt.Errorf("%w: its preamble (the file list the sender signs) is %d bytes, more than the %d read before knowing who sent it; give the sender's card with --from CARD", ErrNeedsSender, th.Size, limit)
 	}
+	// The version is the document's second field, at a fixed place in
+	// its canonical encoding.
+	first := make([]byte, min(th.Size, int64(len(v3Prefix))))
+	if _, err := io.ReadFull(rd.tr, first); err != nil {
+		return shortEntry(err, PreambleName)
+	}
+	if string(first) == v3Prefix {
+		return rd.streamedPreamble(th.Size, first, keepList)
+	}
 	preBytes := make([]byte, th.Size)
-	if _, err := io.ReadFull(rd.tr, preBytes); err != nil {
+	copy(preBytes, first)
+	if _, err := io.ReadFull(rd.tr, preBytes[len(first):]); err != nil {
 		return shortEntry(err, PreambleName)
 	}
 	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen)
@@ -352,6 +408,15 @@ func (rd *reading) preamble() error {
 			return err
 		}
 		if err := manifest.Verify(key, sign.ContextPreamble, preBytes, preSig); err != nil {
+			if d := manifest.Digest(sha512.Sum512(preBytes)); manifest.VerifyPreambleDigest(key, &d, preSig) == nil {
+				// Signed by the expected sender the format-3 way, but
+				// not a format-3 preamble as written: not canonical, or
+				// of another version.
+				if _, err := manifest.ParsePreamble(preBytes); err != nil {
+					return integrityWrap(err, "the bundle's preamble is invalid")
+				}
+				return integrity("the bundle's preamble is invalid: it is signed as format 3 but is not a format-3 preamble")
+			}
 			return wrongSenderError(preBytes, preSig, exp, err)
 		}
 		rd.signer, rd.signKey = exp, key
@@ -382,6 +447,138 @@ func (rd *reading) preamble() error {
 			return integrityWrap(err, "the bundle's preamble is invalid")
 		}
 	}
+	if pre.Version == manifest.Version3 {
+		// A format-3 preamble is always read as one (v3Prefix), and its
+		// signature covers its digest, in its own context.
+		return integrity("the bundle's preamble is invalid")
+	}
+	rd.count = len(pre.Files)
+	return rd.proven(pre)
+}
+
+// v3Prefix is how every format-3 preamble begins.
+const v3Prefix = `{"type":"dossier-preamble","version":3,`
+
+// streamedPreamble reads a format-3 preamble of size bytes, whose first
+// bytes were read already, as a stream: it hashes the bytes as a
+// PreambleScanner parses them, keeping the head and, of each file, what
+// the payload and the manifest are matched against (and the file itself
+// if keepList), then checks the signature over the digest. Whatever the
+// parse found is reported only after that, so that a stranger's bundle
+// is refused as one whatever it holds.
+func (rd *reading) streamedPreamble(size int64, first []byte, keepList bool) error {
+	h512, h256 := sha512.New(), sha256.New()
+	body := io.TeeReader(io.MultiReader(bytes.NewReader(first), rd.tr), io.MultiWriter(h512, h256))
+	tags, err := newEntryTags()
+	if err != nil {
+		return err
+	}
+	rd.streamed, rd.tags = !keepList, tags
+	ps := manifest.NewPreambleScanner(body)
+	pre, parseErr := ps.Head()
+	if parseErr == nil {
+		if pre.Files == nil {
+			parseErr = fmt.Errorf("%w: the file list is null; format 3 writes an empty list as []", manifest.ErrInvalid)
+		} else {
+			pre.Files = nil
+			parseErr = rd.scanFiles(ps, pre, keepList)
+		}
+	}
+	// Whatever stopped the parse, the digest covers every byte.
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		return shortEntry(err, PreambleName)
+	}
+	if parseErr != nil && !errors.Is(parseErr, manifest.ErrInvalid) {
+		return shortEntry(parseErr, PreambleName) // a read error, not the document's
+	}
+	preSig, err := readMetaEntry(rd.tr, PreambleSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return err
+	}
+	var digest manifest.Digest
+	h512.Sum(digest[:0])
+	if exp := rd.opts.Sender; exp != nil {
+		key, err := exp.SigningKey()
+		if err != nil {
+			return err
+		}
+		if err := manifest.VerifyPreambleDigest(key, &digest, preSig); err != nil {
+			return wrongDigestSender(pre, parseErr, &digest, preSig, exp, err)
+		}
+		rd.signer, rd.signKey = exp, key
+		if rd.opts.Signed != nil {
+			rd.opts.Signed(int(size))
+		}
+	}
+	if parseErr != nil {
+		return integrityWrap(parseErr, "the bundle's preamble is invalid")
+	}
+	h256.Sum(rd.preHash[:0])
+	rd.preLen = int(size)
+	if rd.signer == nil {
+		rd.signer = pre.Sender
+		if rd.signKey, err = pre.Sender.SigningKey(); err != nil {
+			return err
+		}
+		if err := manifest.VerifyPreambleDigest(rd.signKey, &digest, preSig); err != nil {
+			return integrityWrap(err, "the preamble's signature by %s does not verify", quoteLabel(pre.Sender))
+		}
+	}
+	return rd.proven(pre)
+}
+
+// scanFiles reads a format-3 preamble's file list, checking its paths
+// for collisions as they come and keeping of each file its tags and
+// categories (and the file itself if keepList).
+func (rd *reading) scanFiles(ps *manifest.PreambleScanner, pre *manifest.Preamble, keepList bool) error {
+	paths := safepath.NewCollisionChecker()
+	if keepList {
+		pre.Files = []manifest.File{}
+	}
+	for {
+		f, err := ps.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if err := paths.Add(f.Path); err != nil {
+			return fmt.Errorf("%w: %v", manifest.ErrInvalid, err)
+		}
+		rd.tally.Add(f)
+		if keepList {
+			pre.Files = append(pre.Files, *f)
+			continue
+		}
+		rd.fields = append(rd.fields, rd.tags.fields(f.Path, f.Size, int64(f.Mode), int64(f.MTime)))
+		rd.cats = append(rd.cats, f.Categories)
+	}
+	rd.count = ps.Count()
+	if !keepList {
+		rd.results = make([]uint64, rd.count)
+	}
+	return nil
+}
+
+// wrongDigestSender is wrongSenderError for a format-3 preamble, whose
+// head (pre, nil if it did not parse) names the sender it claims.
+func wrongDigestSender(pre *manifest.Preamble, parseErr error, d *manifest.Digest, preSig []byte, exp *card.Card, cause error) error {
+	if pre != nil && pre.Sender.Fingerprint() != exp.Fingerprint() {
+		if key, err := pre.Sender.SigningKey(); err == nil && manifest.VerifyPreambleDigest(key, d, preSig) == nil {
+			return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+				"bundle was signed by %s but --from names %s: check who sent it",
+				quoteLabel(pre.Sender), quoteLabel(exp))}
+		}
+	}
+	return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
+		"bundle is not signed by %s, whom --from names: check who sent it", quoteLabel(exp)), Err: cause}
+}
+
+// proven applies to a preamble whose signature holds the checks that
+// make it this reader's bundle from the expected sender, and calls the
+// options' Accept and Proven.
+func (rd *reading) proven(pre *manifest.Preamble) error {
 	if pre.Sender.Fingerprint() != rd.signer.Fingerprint() {
 		return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
 			"bundle was signed by %s but names %s as its sender: the preamble is inconsistent",
@@ -411,7 +608,7 @@ func (rd *reading) preamble() error {
 		}
 	}
 	if rd.opts.Proven != nil {
-		rd.opts.Proven(pre)
+		rd.opts.Proven(pre, rd.count)
 	}
 	return nil
 }
@@ -447,16 +644,10 @@ func wrongSenderError(preBytes, preSig []byte, exp *card.Card, cause error) erro
 // hashing it while the sink stores it.
 func (rd *reading) payload() error {
 	pre := rd.pre
-	limit := rd.lc.n + pre.TotalSize + int64(len(pre.Files)+4)*perEntryOverhead + 2*maxPreambleEntry
-	if limit < rd.lc.n {
-		return integrity("the declared size overflows")
+	if err := rd.unlockPayload(); err != nil {
+		return err
 	}
-	rd.lc.limit = limit
-	rd.zr.Unlock()
-
-	h := sha256.New()
-	buf := make([]byte, 256<<10)
-	var done int64
+	c := newFileCopier(rd)
 	for i := range pre.Files {
 		f := &pre.Files[i]
 		th, err := rd.tr.Next()
@@ -466,47 +657,110 @@ func (rd *reading) payload() error {
 		if err := checkEntry(th, f); err != nil {
 			return err
 		}
-		f.Offset = rd.lc.n
-		w, err := rd.out.create(f)
-		if err != nil {
+		if err := c.copy(f); err != nil {
 			return err
 		}
-		h.Reset()
-		var copied int64
-		for {
-			if err := rd.ctx.Err(); err != nil {
-				return err
-			}
-			n, rerr := rd.tr.Read(buf)
-			if n > 0 {
-				h.Write(buf[:n])
-				if _, werr := w.Write(buf[:n]); werr != nil {
-					if _, staged := errors.AsType[*stagedError](werr); staged {
-						return werr
-					}
-					return fmt.Errorf("write %s: %w", f.Path, werr)
-				}
-				copied += int64(n)
-				done += int64(n)
-				if rd.opts.Progress != nil {
-					rd.opts.Progress(done, pre.TotalSize)
-				}
-			}
-			if rerr == io.EOF {
-				break
-			}
-			if rerr != nil {
-				return tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
-			}
-		}
-		if copied != f.Size {
-			return integrity("%q is %d bytes, the signed preamble says %d", f.Path, copied, f.Size)
-		}
-		if err := rd.out.closeFile(f); err != nil {
-			return err
-		}
-		h.Sum(f.SHA256[:0])
 	}
+	return nil
+}
+
+// streamedPayload is payload for a preamble whose list is not held: each
+// entry must match the tags kept of the preamble's file in its place.
+func (rd *reading) streamedPayload() error {
+	if err := rd.unlockPayload(); err != nil {
+		return err
+	}
+	c := newFileCopier(rd)
+	for i := range rd.count {
+		th, err := rd.tr.Next()
+		if err != nil {
+			return tarErr(err, fmt.Sprintf("entry %d", i+1))
+		}
+		if th.ModTime.Nanosecond() != 0 || rd.tags.fields(th.Name, th.Size, th.Mode, th.ModTime.Unix()) != rd.fields[i] {
+			return integrity("entry %d (%q) is not the signed preamble's file %d: its name, size, mode or modification time differs (reordered, inserted, renamed or altered)", i+1, th.Name, i+1)
+		}
+		if err := checkEntryFields(th); err != nil {
+			return err
+		}
+		// The sink may keep f until the file is closed: one each.
+		f := &manifest.File{Path: th.Name, Size: th.Size, Mode: manifest.Mode(th.Mode), MTime: manifest.TimeOf(th.ModTime), Categories: rd.cats[i]}
+		if err := c.copy(f); err != nil {
+			return err
+		}
+		rd.results[i] = rd.tags.results(&f.SHA256, f.Offset)
+	}
+	return nil
+}
+
+// unlockPayload raises the archive's limit to what the proven preamble
+// implies and lets the payload's frames be decompressed.
+func (rd *reading) unlockPayload() error {
+	limit := rd.lc.n + rd.pre.TotalSize + int64(rd.count+4)*perEntryOverhead + 2*maxPreambleEntry
+	if limit < rd.lc.n {
+		return integrity("the declared size overflows")
+	}
+	rd.lc.limit = limit
+	rd.zr.Unlock()
+	return nil
+}
+
+// fileCopier copies payload entries from a read to its sink, hashing
+// them, and reports progress.
+type fileCopier struct {
+	rd   *reading
+	h    hash.Hash
+	buf  []byte
+	done int64
+}
+
+func newFileCopier(rd *reading) *fileCopier {
+	return &fileCopier{rd: rd, h: sha256.New(), buf: make([]byte, 256<<10)}
+}
+
+// copy copies the current entry, of the file f, to the sink, and sets
+// f's offset and SHA-256.
+func (c *fileCopier) copy(f *manifest.File) error {
+	rd := c.rd
+	f.Offset = rd.lc.n
+	w, err := rd.out.create(f)
+	if err != nil {
+		return err
+	}
+	c.h.Reset()
+	var copied int64
+	for {
+		if err := rd.ctx.Err(); err != nil {
+			return err
+		}
+		n, rerr := rd.tr.Read(c.buf)
+		if n > 0 {
+			c.h.Write(c.buf[:n])
+			if _, werr := w.Write(c.buf[:n]); werr != nil {
+				if _, staged := errors.AsType[*stagedError](werr); staged {
+					return werr
+				}
+				return fmt.Errorf("write %s: %w", f.Path, werr)
+			}
+			copied += int64(n)
+			c.done += int64(n)
+			if rd.opts.Progress != nil {
+				rd.opts.Progress(c.done, rd.pre.TotalSize)
+			}
+		}
+		if rerr == io.EOF {
+			break
+		}
+		if rerr != nil {
+			return tarErr(rerr, fmt.Sprintf("the data of %q", f.Path))
+		}
+	}
+	if copied != f.Size {
+		return integrity("%q is %d bytes, the signed preamble says %d", f.Path, copied, f.Size)
+	}
+	if err := rd.out.closeFile(f); err != nil {
+		return err
+	}
+	c.h.Sum(f.SHA256[:0])
 	return nil
 }
 
@@ -517,6 +771,9 @@ func (rd *reading) manifest(res *Result) error {
 	// file's data (tar positions are multiples of 512 from the start).
 	manOffset := (rd.lc.n + 511) &^ 511
 	rd.manOffset = manOffset
+	if rd.streamed {
+		return rd.scannedManifest(res)
+	}
 	if rd.pre.Version != manifest.Version1 {
 		return rd.streamedManifest(res)
 	}
@@ -582,6 +839,168 @@ func (rd *reading) streamedManifest(res *Result) error {
 	res.Manifest, res.ManifestSig = man, manSig
 	h256.Sum(res.ManifestSHA256[:0])
 	return nil
+}
+
+// scannedManifest reads the manifest of a bundle whose preamble list was
+// not held (format 3): it parses the signed bytes as they arrive, as
+// they are hashed (and kept, by a sink that keeps them), and matches the
+// head against the preamble and each entry against the tags kept of the
+// preamble's file and of what was read in its place. What differs is
+// reported once the signature holds, as streamedManifest does.
+func (rd *reading) scannedManifest(res *Result) error {
+	if _, err := nextMetaEntry(rd.tr, ManifestName, manifestCap(rd.preLen, rd.count)); err != nil {
+		return err
+	}
+	h512, h256 := sha512.New(), sha256.New()
+	sinks := []io.Writer{h512, h256}
+	var kept *keptWriter
+	if k, ok := rd.out.(manifestKeeper); ok {
+		w, err := k.keepManifest()
+		if err != nil {
+			return err
+		}
+		kept = &keptWriter{w: w}
+		sinks = append(sinks, kept)
+	}
+	body := io.TeeReader(rd.tr, io.MultiWriter(sinks...))
+	preSHA := hex.EncodeToString(rd.preHash[:])
+	differs := rd.matchManifest(manifest.NewScanner(body), preSHA)
+	if _, err := io.Copy(io.Discard, body); err != nil {
+		differs = err
+	}
+	if kept != nil && kept.err != nil {
+		return kept.err
+	}
+	if differs != nil && !errors.Is(differs, ErrIntegrity) {
+		return tarErr(differs, ManifestName)
+	}
+	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return err
+	}
+	var digest manifest.Digest
+	h512.Sum(digest[:0])
+	if err := manifest.VerifyDigest(rd.signKey, &digest, manSig); err != nil {
+		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
+	}
+	if differs != nil {
+		return differs
+	}
+	res.Manifest, res.ManifestSig = manifest.Restatement(rd.pre, preSHA, nil), manSig
+	h256.Sum(res.ManifestSHA256[:0])
+	return nil
+}
+
+// matchManifest reads a manifest with sc and returns how it differs from
+// the one the preamble and the payload read imply (an integrity error),
+// or an error reading it, or nil.
+func (rd *reading) matchManifest(sc *manifest.Scanner, preSHA string) error {
+	invalid := func(err error) error {
+		if errors.Is(err, manifest.ErrInvalid) {
+			return integrityWrap(err, "the bundle's manifest is invalid")
+		}
+		return err
+	}
+	head, err := sc.Head()
+	if err != nil {
+		return invalid(err)
+	}
+	if err := head.Consistent(rd.pre, preSHA); err != nil {
+		return integrityWrap(err, "the manifest does not match the preamble")
+	}
+	for i := 0; ; i++ {
+		f, err := sc.Next()
+		if err == io.EOF {
+			if i != rd.count {
+				return integrity("the manifest lists %d files, the signed preamble %d", i, rd.count)
+			}
+			return nil
+		}
+		if err != nil {
+			return invalid(err)
+		}
+		if i >= rd.count {
+			return integrity("the manifest lists more files than the %d of the signed preamble", rd.count)
+		}
+		if rd.tags.fields(f.Path, f.Size, int64(f.Mode), int64(f.MTime)) != rd.fields[i] || f.Categories != rd.cats[i] {
+			return integrity("the manifest does not match the preamble at file %d (%q)", i+1, f.Path)
+		}
+		if rd.tags.results(&f.SHA256, f.Offset) != rd.results[i] {
+			return integrity("%q does not match the SHA-256 and offset its signed manifest records (or that entry is malformed): the bundle was altered", f.Path)
+		}
+	}
+}
+
+// manifestKeeper is a sink that keeps the signed manifest's bytes as a
+// format-3 read goes through them (open keeps them in the bag).
+type manifestKeeper interface {
+	keepManifest() (io.Writer, error)
+}
+
+// keptWriter remembers its writer's first error, which is the sink's
+// (such as a full disk), not the bundle's.
+type keptWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (k *keptWriter) Write(p []byte) (int, error) {
+	if k.err == nil {
+		if _, err := k.w.Write(p); err != nil {
+			k.err = fmt.Errorf("open: keep the signed manifest: %w", err)
+		}
+	}
+	return len(p), nil
+}
+
+// entryTags computes the tags a format-3 read keeps of each file: 64-bit
+// keyed BLAKE2b MACs, under a key drawn for the read, of its path, size,
+// mode and time, and of its SHA-256 and offset. Nobody can make two
+// different values share a tag without the key, which never leaves the
+// process, but by a chance of one in 2^64 for each try.
+type entryTags struct {
+	mac hash.Hash
+	buf []byte
+	sum [8]byte
+}
+
+func newEntryTags() (*entryTags, error) {
+	key := make([]byte, 32)
+	if _, err := rand.Read(key); err != nil {
+		return nil, fmt.Errorf("read bundle: %w", err)
+	}
+	mac, err := blake2b.New(8, key)
+	if err != nil {
+		return nil, err
+	}
+	return &entryTags{mac: mac}, nil
+}
+
+// fields is the tag of a file's path, size, mode and time (in seconds
+// since 1970).
+func (t *entryTags) fields(path string, size, mode, mtime int64) uint64 {
+	b := append(t.buf[:0], 'F')
+	b = binary.BigEndian.AppendUint64(b, uint64(len(path)))
+	b = append(b, path...)
+	b = binary.BigEndian.AppendUint64(b, uint64(size))
+	b = binary.BigEndian.AppendUint64(b, uint64(mode))
+	b = binary.BigEndian.AppendUint64(b, uint64(mtime))
+	return t.tag(b)
+}
+
+// results is the tag of a file's SHA-256 and offset.
+func (t *entryTags) results(sum *manifest.SHA256Sum, offset int64) uint64 {
+	b := append(t.buf[:0], 'R')
+	b = append(b, sum[:]...)
+	b = binary.BigEndian.AppendUint64(b, uint64(offset))
+	return t.tag(b)
+}
+
+func (t *entryTags) tag(b []byte) uint64 {
+	t.buf = b
+	t.mac.Reset()
+	t.mac.Write(b)
+	return binary.BigEndian.Uint64(t.mac.Sum(t.sum[:0]))
 }
 
 // mismatchError explains a signed format-2 manifest that is not the one
@@ -845,14 +1264,23 @@ func checkEntry(th *tar.Header, f *manifest.File) error {
 	if th.Mode != int64(f.Mode) {
 		return integrity("entry %q has mode %o, the signed preamble says %s", th.Name, th.Mode, f.Mode)
 	}
+	if !th.ModTime.Equal(f.MTime.Time()) {
+		return integrity("entry %q has a modification time the sender did not sign", th.Name)
+	}
+	return checkEntryFields(th)
+}
+
+// checkEntryFields checks the fields of a payload tar header that no
+// signature covers.
+func checkEntryFields(th *tar.Header) error {
+	if th.Typeflag != tar.TypeReg {
+		return integrity("entry %q is not a regular file (type %q); only regular files are accepted", th.Name, th.Typeflag)
+	}
 	// Fields the signature does not cover must hold the values pack
 	// writes, so that nobody who knows the file key (a co-recipient) can
 	// smuggle owners or links into a stock-tool recovery.
 	if th.Uid != 0 || th.Gid != 0 || th.Uname != "" || th.Gname != "" || th.Linkname != "" || th.Devmajor != 0 || th.Devminor != 0 {
 		return integrity("entry %q carries owner, link or device fields that dossier never writes", th.Name)
-	}
-	if !th.ModTime.Equal(f.MTime.Time()) {
-		return integrity("entry %q has a modification time the sender did not sign", th.Name)
 	}
 	for k := range th.PAXRecords {
 		switch k {
@@ -923,7 +1351,7 @@ func recipientNames(ps []manifest.Party) string {
 
 // CategorySummary totals the bundle's files and bytes per category.
 func (r *Result) CategorySummary() []manifest.CategoryTotal {
-	return manifest.Summary(r.Preamble.Files)
+	return r.Categories
 }
 
 // isArmored reports whether the bundle starts with age's ASCII armor

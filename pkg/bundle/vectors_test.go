@@ -18,7 +18,7 @@ import (
 
 const vectorDir = "../../testdata/vectors"
 
-// TestVectors runs the frozen vectors of both formats with their expected
+// TestVectors runs the frozen vectors of every format with their expected
 // outcome, so that a change that stops reading old bundles (or starts
 // accepting bad ones) is caught.
 func TestVectors(t *testing.T) {
@@ -66,7 +66,9 @@ func TestVectors(t *testing.T) {
 				}
 				format := manifest.Version1
 				if strings.HasPrefix(name, "v2-") {
-					format = 2
+					format = manifest.Version2
+				} else if strings.HasPrefix(name, "v3-") {
+					format = manifest.Version3
 				}
 				if res.Preamble.Version != format || res.Manifest.Version != format {
 					t.Fatalf("opened as format %d (manifest %d), want %d", res.Preamble.Version, res.Manifest.Version, format)

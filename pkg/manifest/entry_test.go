@@ -58,9 +58,9 @@ func entryRefusals(t testing.TB) (valid []byte, refused map[string][]byte) {
 	twice.TotalSize += twice.Files[0].Size
 	return valid, map[string][]byte{
 		"listed twice":         marshalM(t, twice),
-		"header not canonical": bytes.Replace(valid, []byte(`"version":2,`), []byte(`"version": 2,`), 1),
-		"unknown header field": bytes.Replace(valid, []byte(`"version":2,`), []byte(`"version":2,"x":1,`), 1),
-		"bad header":           bytes.Replace(valid, []byte(`"version":2,`), []byte(`"version":3,`), 1),
+		"header not canonical": bytes.Replace(valid, []byte(`"version":3,`), []byte(`"version": 3,`), 1),
+		"unknown header field": bytes.Replace(valid, []byte(`"version":3,`), []byte(`"version":3,"x":1,`), 1),
+		"bad header":           bytes.Replace(valid, []byte(`"version":3,`), []byte(`"version":4,`), 1),
 		"files not last":       bytes.Replace(valid, []byte("]}\n"), []byte("],\"x\":1}\n"), 1),
 		"no trailing newline":  bytes.TrimSuffix(valid, []byte("\n")),
 		"no file list":         bytes.Replace(valid, []byte(`,"files":[`), []byte(`,"filez":[`), 1),

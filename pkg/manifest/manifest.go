@@ -6,10 +6,12 @@
 // Both are canonical JSON (see the bundle format spec in pkg/bundle) and are
 // parsed strictly: the bytes must equal the canonical re-encoding of what was
 // parsed. Signatures are hybrid Ed25519 + ML-DSA-65 ([sign.Signature]): a
-// preamble's over its exact bytes ([sign.ContextPreamble]); a manifest's
-// over its exact bytes in format 1 ([sign.ContextManifest]) and over their
-// SHA-512 in format 2 ([sign.ContextManifestDigest]), so that a reader can
-// check it while reading rather than hold the whole manifest.
+// preamble's over its exact bytes in formats 1 and 2
+// ([sign.ContextPreamble]) and over their SHA-512 in format 3
+// ([sign.ContextPreambleDigest]); a manifest's over its exact bytes in
+// format 1 ([sign.ContextManifest]) and over their SHA-512 in formats 2
+// and 3 ([sign.ContextManifestDigest]), so that a reader can check each
+// while reading rather than hold it whole.
 package manifest
 
 import (
@@ -31,9 +33,9 @@ import (
 )
 
 // Document types and the format version this package writes. It reads
-// [Version1] too.
+// [Version1] and [Version2] too.
 const (
-	FormatVersion = 2
+	FormatVersion = Version3
 	PreambleType  = "dossier-preamble"
 	ManifestType  = "dossier-manifest"
 )
@@ -197,6 +199,17 @@ func ParsePreamble(data []byte) (*Preamble, error) {
 // offset, as a read's Result.Preamble does, fails it: a preamble entry
 // has neither.
 func (p *Preamble) Check() error {
+	if err := p.checkHeader(); err != nil {
+		return err
+	}
+	if err := checkListSpelling(p.Version, p.Files); err != nil {
+		return err
+	}
+	return checkFiles(p.Files, p.TotalSize, false)
+}
+
+// checkHeader validates everything in a preamble but its file list.
+func (p *Preamble) checkHeader() error {
 	if p.Type != PreambleType {
 		return fmt.Errorf("%w: preamble type is %q", ErrInvalid, p.Type)
 	}
@@ -206,7 +219,7 @@ func (p *Preamble) Check() error {
 	if err := p.Sender.Check(); err != nil {
 		return fmt.Errorf("%w: preamble sender card: %v", ErrInvalid, err)
 	}
-	return checkCommon(p.Version, p.BundleID, p.Created, p.Recipients, p.AgeHeaderSHA256, &p.Case, p.Files, p.TotalSize, false)
+	return checkHeader(p.Version, p.BundleID, p.Created, p.Recipients, p.AgeHeaderSHA256, &p.Case)
 }
 
 // ParseManifest parses and validates a manifest strictly.
@@ -288,16 +301,6 @@ func isWholeSecondUTC(s string) bool {
 	return ok
 }
 
-func checkCommon(version int, id, created string, recipients []Party, headerHash string, c *Case, files []File, total int64, withHashes bool) error {
-	if err := checkHeader(version, id, created, recipients, headerHash, c); err != nil {
-		return err
-	}
-	if err := checkListSpelling(version, files); err != nil {
-		return err
-	}
-	return checkFiles(files, total, withHashes)
-}
-
 // checkListSpelling refuses a format-2 document whose file list is null:
 // format 2 spells an empty list [] (as pack always has), so that each
 // document has one encoding; format 1 readers accepted both.
@@ -312,7 +315,7 @@ func checkListSpelling(version int, files []File) error {
 // the file list.
 func checkHeader(version int, id, created string, recipients []Party, headerHash string, c *Case) error {
 	if !Supported(version) {
-		return fmt.Errorf("%w: format version %d is not supported (this dossier reads versions %d and %d)", ErrInvalid, version, Version1, FormatVersion)
+		return fmt.Errorf("%w: format version %d is not supported (this dossier reads versions %d to %d)", ErrInvalid, version, Version1, FormatVersion)
 	}
 	if !bundleIDRe().MatchString(id) {
 		return fmt.Errorf("%w: bundle id %q is malformed", ErrInvalid, id)

@@ -139,7 +139,7 @@ func marshalM(t testing.TB, m *manifest.Manifest) []byte {
 func TestRoundTrip(t *testing.T) {
 	p := validPreamble(t)
 	pb := marshalP(t, p)
-	if !bytes.HasPrefix(pb, []byte(`{"type":"dossier-preamble","version":2,`)) || !bytes.HasSuffix(pb, []byte("}\n")) || bytes.Count(pb, []byte("\n")) != 1 {
+	if !bytes.HasPrefix(pb, []byte(`{"type":"dossier-preamble","version":3,`)) || !bytes.HasSuffix(pb, []byte("}\n")) || bytes.Count(pb, []byte("\n")) != 1 {
 		t.Fatalf("preamble is not compact canonical JSON:\n%s", pb)
 	}
 	gotP, err := manifest.ParsePreamble(pb)
@@ -209,7 +209,7 @@ func TestCommonRules(t *testing.T) {
 		msg  string
 	}{
 		{"version 0", func(p *manifest.Preamble) { p.Version = 0 }, "version"},
-		{"version 3", func(p *manifest.Preamble) { p.Version = 3 }, "version"},
+		{"version 4", func(p *manifest.Preamble) { p.Version = 4 }, "version"},
 		{"bundle id upper case", func(p *manifest.Preamble) { p.BundleID = strings.ToUpper(p.BundleID) }, "bundle id"},
 		{"bundle id short", func(p *manifest.Preamble) { p.BundleID = p.BundleID[:31] }, "bundle id"},
 		{"bundle id long", func(p *manifest.Preamble) { p.BundleID += "0" }, "bundle id"},
@@ -787,7 +787,7 @@ func preambleSeeds(t testing.TB) [][]byte {
 	return [][]byte{
 		valid,
 		minimal,
-		bytes.Replace(valid, []byte(`"version":2`), []byte(`"version":3`), 1),
+		bytes.Replace(valid, []byte(`"version":3`), []byte(`"version":4`), 1),
 		bytes.Replace(valid, []byte(`report.pdf`), []byte(`../report.pdf`), 1),
 		bytes.TrimSuffix(valid, []byte("\n")),
 		valid[:len(valid)/2],

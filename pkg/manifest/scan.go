@@ -31,7 +31,10 @@ import (
 type Scanner struct {
 	br    *bufio.Reader
 	head  *Manifest
-	dec   listDecoder // keeps the previous entry's time, written
+	pre   *PreambleScanner // set when scanning a preamble
+	total int64            // the head's total_size
+	named string           // the document's name in errors
+	dec   listDecoder      // keeps the previous entry's time, written
 	prev  File
 	n     int   // entries returned
 	sum   int64 // their sizes
@@ -48,7 +51,7 @@ const maxScanEntry = 16 << 10
 
 // NewScanner returns a Scanner reading a manifest from r.
 func NewScanner(r io.Reader) *Scanner {
-	return &Scanner{br: bufio.NewReaderSize(r, 64<<10)}
+	return &Scanner{br: bufio.NewReaderSize(r, 64<<10), named: "manifest"}
 }
 
 // Head reads the document up to its file list and returns it, parsed and
@@ -56,57 +59,86 @@ func NewScanner(r io.Reader) *Scanner {
 // null (which only format 1 allows). It is called before Next (which calls it if
 // not).
 func (s *Scanner) Head() (*Manifest, error) {
-	if s.head != nil {
-		return s.head, nil
-	}
-	if s.err != nil {
-		return nil, s.err
-	}
-	m, err := s.readHead()
-	if err != nil {
-		s.err = err
+	if err := s.readHeadOnce(); err != nil {
 		return nil, err
 	}
-	s.head = m
-	return m, nil
+	return s.head, nil
+}
+
+// readHeadOnce reads the head if it has not been read.
+func (s *Scanner) readHeadOnce() error {
+	if s.head != nil || (s.pre != nil && s.pre.head != nil) {
+		return nil
+	}
+	if s.err != nil {
+		return s.err
+	}
+	if err := s.readHead(); err != nil {
+		s.err = err
+		return err
+	}
+	return nil
 }
 
 // readHead reads and parses the head. The list's key cannot occur in the
 // head outside a string, and inside one every quote is escaped; so the
 // head ends at its first occurrence.
-func (s *Scanner) readHead() (*Manifest, error) {
+func (s *Scanner) readHead() error {
 	var head []byte
 	for !bytes.HasSuffix(head, filesKey) {
 		chunk, err := s.br.ReadSlice('[')
 		head = append(head, chunk...)
 		if len(head) > MaxDocumentSize {
-			return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+			return fmt.Errorf("%w: %s larger than %d bytes", ErrInvalid, s.named, MaxDocumentSize)
 		}
 		if err == io.EOF {
 			// No list: the whole document is its head, with a null
-			// list or malformed. ParseManifest says which.
+			// list or malformed. ParseManifest (or ParsePreamble) says
+			// which.
 			s.read, s.done = int64(len(head)), true
+			if s.pre != nil {
+				p, err := ParsePreamble(head)
+				if err != nil {
+					return err
+				}
+				s.pre.head = p
+				return nil
+			}
 			m, err := ParseManifest(head)
 			if err != nil {
-				return nil, err
+				return err
 			}
-			return m, nil
+			s.head = m
+			return nil
 		}
 		if err != nil && !errors.Is(err, bufio.ErrBufferFull) {
-			return nil, fmt.Errorf("read manifest: %w", err)
+			return fmt.Errorf("read %s: %w", s.named, err)
 		}
 	}
 	s.read = int64(len(head))
 	doc := append(head[:len(head)-len(filesKey)], nullFiles...)
+	if s.pre != nil {
+		p := new(Preamble)
+		if err := unmarshalWithFiles(doc, p, &p.Files, func() any { return p.head() }, 0); err != nil {
+			return fmt.Errorf("%w: preamble: %v", ErrInvalid, err)
+		}
+		p.Files = []File{} // a list, unlike null
+		if err := p.checkHeader(); err != nil {
+			return err
+		}
+		s.pre.head, s.total = p, p.TotalSize
+		return nil
+	}
 	m := new(Manifest)
 	if err := unmarshalWithFiles(doc, m, &m.Files, func() any { return m.head() }, 0); err != nil {
-		return nil, fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
+		return fmt.Errorf("%w: manifest: %v", ErrInvalid, err)
 	}
 	if err := m.checkHeader(); err != nil {
-		return nil, err
+		return err
 	}
 	m.Files = []File{} // a list, unlike null
-	return m, nil
+	s.head, s.total = m, m.TotalSize
+	return nil
 }
 
 // Next returns the next file entry, checked as ParseManifest checks it,
@@ -114,7 +146,7 @@ func (s *Scanner) readHead() (*Manifest, error) {
 // sizes add up to total_size, nothing follows). The File is valid until
 // the next call. After an error every call returns it again.
 func (s *Scanner) Next() (*File, error) {
-	if _, err := s.Head(); err != nil {
+	if err := s.readHeadOnce(); err != nil {
 		return nil, err
 	}
 	if s.done {
@@ -143,7 +175,7 @@ func (s *Scanner) next() (*File, error) {
 	}
 	if s.n > 0 {
 		if b[0] != ',' {
-			return nil, fmt.Errorf("%w: manifest: file entry %d is not followed by a comma or the list's end", ErrInvalid, s.n-1)
+			return nil, fmt.Errorf("%w: %s: file entry %d is not followed by a comma or the list's end", ErrInvalid, s.named, s.n-1)
 		}
 		s.discard(1)
 	}
@@ -152,7 +184,7 @@ func (s *Scanner) next() (*File, error) {
 	}
 	b, err = s.br.Peek(maxScanEntry)
 	if err != nil && err != io.EOF && !errors.Is(err, bufio.ErrBufferFull) {
-		return nil, fmt.Errorf("read manifest: %w", err)
+		return nil, fmt.Errorf("read %s: %w", s.named, err)
 	}
 	s.dec.b, s.dec.off = b, 0
 	var prev *File
@@ -162,17 +194,17 @@ func (s *Scanner) next() (*File, error) {
 	f, ok := s.dec.entry(prev)
 	if ok {
 		// Canonical only if it encodes back to exactly what was read.
-		s.entry = appendFile(s.entry[:0], &f, true)
+		s.entry = appendFile(s.entry[:0], &f, s.pre == nil)
 		ok = bytes.Equal(s.entry, b[:s.dec.off])
 	}
 	if !ok {
-		return nil, fmt.Errorf("%w: manifest: file entry %d is malformed, not in canonical form, or cut short", ErrInvalid, s.n)
+		return nil, fmt.Errorf("%w: %s: file entry %d is malformed, not in canonical form, or cut short", ErrInvalid, s.named, s.n)
 	}
 	s.discard(s.dec.off)
 	if s.read > MaxDocumentSize {
-		return nil, fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+		return nil, fmt.Errorf("%w: %s larger than %d bytes", ErrInvalid, s.named, MaxDocumentSize)
 	}
-	if err := f.check(true); err != nil {
+	if err := f.check(s.pre == nil); err != nil {
 		return nil, err
 	}
 	if s.sum+f.Size < s.sum {
@@ -191,16 +223,16 @@ func (s *Scanner) end() error {
 	n, err := io.ReadFull(s.br, tail)
 	s.read += int64(n)
 	if err != io.ErrUnexpectedEOF && err != nil && err != io.EOF {
-		return fmt.Errorf("read manifest: %w", err)
+		return fmt.Errorf("read %s: %w", s.named, err)
 	}
 	if string(tail[:n]) != listEnd {
-		return fmt.Errorf("%w: manifest: the document does not end with its file list", ErrInvalid)
+		return fmt.Errorf("%w: %s: the document does not end with its file list", ErrInvalid, s.named)
 	}
 	if s.read > MaxDocumentSize {
-		return fmt.Errorf("%w: manifest larger than %d bytes", ErrInvalid, MaxDocumentSize)
+		return fmt.Errorf("%w: %s larger than %d bytes", ErrInvalid, s.named, MaxDocumentSize)
 	}
-	if s.sum != s.head.TotalSize {
-		return fmt.Errorf("%w: total_size %d does not equal the sum of file sizes %d", ErrInvalid, s.head.TotalSize, s.sum)
+	if s.sum != s.total {
+		return fmt.Errorf("%w: total_size %d does not equal the sum of file sizes %d", ErrInvalid, s.total, s.sum)
 	}
 	return io.EOF
 }
@@ -214,9 +246,9 @@ func (s *Scanner) discard(n int) {
 // error.
 func (s *Scanner) truncated(err error) error {
 	if err == io.EOF || err == io.ErrUnexpectedEOF {
-		return fmt.Errorf("%w: manifest: the document ends inside its file list", ErrInvalid)
+		return fmt.Errorf("%w: %s: the document ends inside its file list", ErrInvalid, s.named)
 	}
-	return fmt.Errorf("read manifest: %w", err)
+	return fmt.Errorf("read %s: %w", s.named, err)
 }
 
 // Count returns the number of entries Next has returned.
@@ -232,3 +264,43 @@ func CheckPaths(paths []string) error {
 	}
 	return nil
 }
+
+// A PreambleScanner is a [Scanner] for a preamble: it reads one file
+// entry at a time and holds the head and one entry, never the list. A
+// format-3 reader checks a preamble of any size this way (its signature
+// covers the SHA-512 of its bytes), keeping of each file only what it
+// needs to match the payload against it.
+//
+// It applies ParsePreamble's rules, strictly, but for the check for
+// colliding paths, as a Scanner does; a caller applies that check to the
+// paths as they come (see safepath).
+type PreambleScanner struct {
+	s    Scanner
+	head *Preamble
+}
+
+// NewPreambleScanner returns a PreambleScanner reading a preamble from r.
+func NewPreambleScanner(r io.Reader) *PreambleScanner {
+	ps := &PreambleScanner{}
+	ps.s = Scanner{br: bufio.NewReaderSize(r, 64<<10), named: "preamble", pre: ps}
+	return ps
+}
+
+// Head reads the document up to its file list and returns it, parsed and
+// checked (its sender's card included), with no Files: an empty list, or
+// nil if the document's list is null (which only format 1 allows).
+func (ps *PreambleScanner) Head() (*Preamble, error) {
+	if err := ps.s.readHeadOnce(); err != nil {
+		return nil, err
+	}
+	return ps.head, nil
+}
+
+// Next returns the next file entry, checked as ParsePreamble checks it,
+// or io.EOF once the list and the document have ended as they must. The
+// File is valid until the next call. After an error every call returns
+// it again.
+func (ps *PreambleScanner) Next() (*File, error) { return ps.s.Next() }
+
+// Count returns the number of entries Next has returned.
+func (ps *PreambleScanner) Count() int { return ps.s.n }

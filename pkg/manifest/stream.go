@@ -10,19 +10,62 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
-// Version1 is the first bundle format. Its manifest signature covers the
-// manifest's exact bytes, so a reader holds the whole manifest (about 240
-// bytes a file) to check it. Format 2 ([FormatVersion]) differs there: the
-// signature covers the SHA-512 of those bytes, which a reader computes as
-// it compares them with the manifest it expects, holding none of them. It
-// also spells an empty file list [] only, never null.
-const Version1 = 1
+// Bundle format versions.
+const (
+	// Version1 is the first bundle format. Its signatures cover the
+	// preamble's and the manifest's exact bytes, so a reader holds each
+	// whole (some 150 and 240 bytes a file) to check it.
+	Version1 = 1
+	// Version2 differs from Version1 in the manifest: its signature
+	// covers the SHA-512 of the manifest's bytes, which a reader computes
+	// as it compares them with the manifest it expects, holding none of
+	// them. It also spells an empty file list [] only, never null.
+	Version2 = 2
+	// Version3 ([FormatVersion]) differs from Version2 in the preamble:
+	// its signature covers the SHA-512 of the preamble's bytes too, so a
+	// reader checks the preamble as it reads it and need not hold its
+	// file list.
+	Version3 = 3
+)
 
 // Supported reports whether this package reads bundle format version v.
-func Supported(v int) bool { return v == Version1 || v == FormatVersion }
+func Supported(v int) bool { return v >= Version1 && v <= Version3 }
 
-// Digest is the SHA-512 of a manifest's exact bytes: what a format-2
-// manifest signature signs.
+// SignPreamble signs a preamble of the given format version and returns
+// the signature file: over doc's bytes (versions 1 and 2) or their
+// SHA-512 (version 3).
+func SignPreamble(key *sign.PrivateKey, version int, doc []byte) ([]byte, error) {
+	if version < Version3 {
+		return Sign(key, sign.ContextPreamble, doc)
+	}
+	d := Digest(sha512.Sum512(doc))
+	return SignPreambleDigest(key, &d)
+}
+
+// SignPreambleDigest signs a format-3 preamble by its SHA-512 and returns
+// the signature file.
+func SignPreambleDigest(key *sign.PrivateKey, d *Digest) ([]byte, error) {
+	return Sign(key, sign.ContextPreambleDigest, d[:])
+}
+
+// VerifyPreamble checks the signature file of a preamble of the given
+// format version over the preamble's exact bytes.
+func VerifyPreamble(pub *sign.PublicKey, version int, doc, sigFile []byte) error {
+	if version < Version3 {
+		return Verify(pub, sign.ContextPreamble, doc, sigFile)
+	}
+	d := Digest(sha512.Sum512(doc))
+	return VerifyPreambleDigest(pub, &d, sigFile)
+}
+
+// VerifyPreambleDigest checks a format-3 preamble's signature file
+// against the SHA-512 of the preamble's bytes.
+func VerifyPreambleDigest(pub *sign.PublicKey, d *Digest, sigFile []byte) error {
+	return Verify(pub, sign.ContextPreambleDigest, d[:], sigFile)
+}
+
+// Digest is the SHA-512 of a document's exact bytes: what a manifest
+// signature signs from format 2 on, and a preamble signature in format 3.
 type Digest [sha512.Size]byte
 
 // SignManifest signs a manifest of the given format version and returns

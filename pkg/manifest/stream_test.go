@@ -221,9 +221,9 @@ func TestSignManifestVersions(t *testing.T) {
 	}
 }
 
-// Both format versions parse; a manifest must state its preamble's.
+// Every format version parses; a manifest must state its preamble's.
 func TestVersions(t *testing.T) {
-	for _, v := range []int{manifest.Version1, manifest.FormatVersion} {
+	for _, v := range []int{manifest.Version1, manifest.Version2, manifest.Version3} {
 		p := validPreamble(t)
 		p.Version = v
 		if _, err := manifest.ParsePreamble(marshalP(t, p)); err != nil {
@@ -233,11 +233,11 @@ func TestVersions(t *testing.T) {
 		if _, err := manifest.ParseManifest(marshalM(t, m)); err != nil {
 			t.Errorf("version %d manifest: %v", v, err)
 		}
-		m.Version = manifest.Version1 + manifest.FormatVersion - v
+		m.Version = v%3 + 1
 		if err := m.Consistent(p, testPreambleHash); err == nil {
 			t.Errorf("a version %d manifest restates a version %d preamble", m.Version, v)
 		}
-		// An empty list is [] in format 2; format 1 also took null.
+		// An empty list is [] from format 2 on; format 1 also took null.
 		p.Files, p.TotalSize = nil, 0
 		m = manifestFor(p, testPreambleHash)
 		_, perr := manifest.ParsePreamble(marshalP(t, p))
@@ -245,6 +245,53 @@ func TestVersions(t *testing.T) {
 		if (perr == nil) != (v == manifest.Version1) || (merr == nil) != (v == manifest.Version1) {
 			t.Errorf("version %d with a null file list: %v, %v", v, perr, merr)
 		}
+	}
+}
+
+// A preamble signature covers the bytes in formats 1 and 2 and their
+// SHA-512 in format 3, each in its own context: neither is accepted as
+// the other, nor as a manifest's.
+func TestSignPreambleVersions(t *testing.T) {
+	s, r1, _ := people(t)
+	doc := marshalP(t, validPreamble(t))
+	sig2, err := manifest.SignPreamble(s.Key, manifest.Version2, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sig3, err := manifest.SignPreamble(s.Key, manifest.Version3, doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pub := s.Key.Public()
+	d := manifest.Digest(sha512.Sum512(doc))
+	checks := []struct {
+		name string
+		err  error
+		ok   bool
+	}{
+		{"v2 as v2", manifest.VerifyPreamble(pub, manifest.Version2, doc, sig2), true},
+		{"v2 as v1", manifest.VerifyPreamble(pub, manifest.Version1, doc, sig2), true},
+		{"v2 by its context", manifest.Verify(pub, sign.ContextPreamble, doc, sig2), true},
+		{"v3 as v3", manifest.VerifyPreamble(pub, manifest.Version3, doc, sig3), true},
+		{"v3 by digest", manifest.VerifyPreambleDigest(pub, &d, sig3), true},
+		{"v2 as v3", manifest.VerifyPreamble(pub, manifest.Version3, doc, sig2), false},
+		{"v3 as v2", manifest.VerifyPreamble(pub, manifest.Version2, doc, sig3), false},
+		{"v3 as a v2 signature of the digest", manifest.Verify(pub, sign.ContextPreamble, d[:], sig3), false},
+		{"v3 as a manifest's digest", manifest.VerifyDigest(pub, &d, sig3), false},
+		{"v3 by another key", manifest.VerifyPreamble(r1.Key.Public(), manifest.Version3, doc, sig3), false},
+		{"v3 of other bytes", manifest.VerifyPreamble(pub, manifest.Version3, append(bytes.Clone(doc), ' '), sig3), false},
+	}
+	for _, c := range checks {
+		if (c.err == nil) != c.ok {
+			t.Errorf("%s: %v", c.name, c.err)
+		}
+	}
+	byDigest, err := manifest.SignPreambleDigest(s.Key, &d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := manifest.VerifyPreamble(pub, manifest.Version3, doc, byDigest); err != nil {
+		t.Fatalf("SignPreambleDigest's signature: %v", err)
 	}
 }
 

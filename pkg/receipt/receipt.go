@@ -64,8 +64,9 @@ var (
 	idRe  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[0-9a-f]{32}$`) })
 )
 
-// New makes and signs a receipt.
-func New(key *sign.PrivateKey, recipient *card.Card, man *manifest.Manifest, manifestSHA256 []byte, bundleDigest []byte, result string, now time.Time) (*Receipt, error) {
+// New makes and signs a receipt for a bundle whose signed manifest is man
+// (its file list need not be held) and lists files files.
+func New(key *sign.PrivateKey, recipient *card.Card, man *manifest.Manifest, files int, manifestSHA256 []byte, bundleDigest []byte, result string, now time.Time) (*Receipt, error) {
 	r := &Receipt{
 		Type:           Type,
 		Version:        Version,
@@ -76,7 +77,7 @@ func New(key *sign.PrivateKey, recipient *card.Card, man *manifest.Manifest, man
 		Recipient:      manifest.PartyOf(recipient),
 		Received:       now.UTC().Truncate(time.Second).Format(time.RFC3339),
 		Result:         result,
-		FileCount:      len(man.Files),
+		FileCount:      files,
 		TotalSize:      man.TotalSize,
 	}
 	if err := r.check(); err != nil {

@@ -77,7 +77,7 @@ func testManifest(t testing.TB) *manifest.Manifest {
 func newReceipt(t testing.TB) *receipt.Receipt {
 	t.Helper()
 	rcpt := person(t, "recipient")
-	r, err := receipt.New(rcpt.Key, rcpt.Card, testManifest(t), manifestHash, bundleDigest, receipt.ResultOpened, created.Add(time.Hour))
+	r, err := receipt.New(rcpt.Key, rcpt.Card, testManifest(t), len(testManifest(t).Files), manifestHash, bundleDigest, receipt.ResultOpened, created.Add(time.Hour))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -151,7 +151,7 @@ func TestRoundTrip(t *testing.T) {
 func TestNewReceivedIsUTCSeconds(t *testing.T) {
 	rcpt := person(t, "recipient")
 	now := time.Date(2025, 6, 1, 2, 3, 4, 999_999_999, time.FixedZone("X", 2*3600))
-	r, err := receipt.New(rcpt.Key, rcpt.Card, testManifest(t), manifestHash, bundleDigest, receipt.ResultOpened, now)
+	r, err := receipt.New(rcpt.Key, rcpt.Card, testManifest(t), len(testManifest(t).Files), manifestHash, bundleDigest, receipt.ResultOpened, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +196,7 @@ func TestNewRefuses(t *testing.T) {
 			if tt.result != nil {
 				res = *tt.result
 			}
-			r, err := receipt.New(rcpt.Key, rcpt.Card, man, mh, d, res, created)
+			r, err := receipt.New(rcpt.Key, rcpt.Card, man, len(man.Files), mh, d, res, created)
 			if err == nil {
 				t.Fatalf("New accepted it: %+v", r)
 			}
@@ -233,7 +233,7 @@ func TestVerifyWrongCard(t *testing.T) {
 // key (New does not check that key and card belong together) is refused.
 func TestVerifyForgedSignature(t *testing.T) {
 	rcpt, eve := person(t, "recipient"), person(t, "other")
-	r, err := receipt.New(eve.Key, rcpt.Card, testManifest(t), manifestHash, bundleDigest, receipt.ResultOpened, created)
+	r, err := receipt.New(eve.Key, rcpt.Card, testManifest(t), len(testManifest(t).Files), manifestHash, bundleDigest, receipt.ResultOpened, created)
 	if err != nil {
 		t.Fatal(err)
 	}

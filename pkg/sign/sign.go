@@ -32,6 +32,10 @@ const (
 	// rather than its bytes, so that it can be checked as the manifest is
 	// read.
 	ContextManifestDigest = "dossier/v2 manifest"
+	// ContextPreambleDigest signs the SHA-512 of a format-3 preamble
+	// rather than its bytes, so that neither its writer nor its reader
+	// need hold it whole.
+	ContextPreambleDigest = "dossier/v3 preamble"
 	ContextReceipt        = "dossier/v1 receipt"
 	ContextLog            = "dossier/v1 custody-log"
 	ContextSeal           = "dossier/v1 seal"

@@ -185,6 +185,15 @@ type bundle struct {
 	lastPreSig []byte // the preamble signature build wrote
 }
 
+// signPreamble signs a preamble as a sender of the given format does: its
+// bytes with sign.ContextPreamble (formats 1 and 2), or their SHA-512
+// with sign.ContextPreambleDigest (format 3).
+func signPreamble(id *identity.Identity, version int, pre []byte) []byte {
+	sig, err := manifest.SignPreamble(id.Key, version, pre)
+	check(err)
+	return sig
+}
+
 func (g *gen) newBundle(name string) *bundle {
 	id := sha256.Sum256([]byte("dossier adversarial " + name))
 	docs := defaultDocs()
@@ -199,7 +208,7 @@ func (g *gen) newBundle(name string) *bundle {
 		ageTo:     []*card.Card{g.bob.Card},
 		docs:      docs,
 		cs:        manifest.Case{Reference: "ADV-2026-001", Purpose: "adversarial corpus", LegalBasis: "test"},
-		version:   manifest.Version1,
+		version:   g.version,
 		frameSize: 2 << 20,
 	}
 }
@@ -330,7 +339,7 @@ func (b *bundle) build() []byte {
 	if b.preSig != nil {
 		preSig = b.preSig(preBytes)
 	} else {
-		preSig = signDoc(b.signer, sign.ContextPreamble, preBytes)
+		preSig = signPreamble(b.signer, b.version, preBytes)
 	}
 
 	b.lastPreSig = preSig

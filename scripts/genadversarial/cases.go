@@ -31,6 +31,7 @@ func (g *gen) all() {
 	g.senderCases()
 	g.rewrapCases()
 	g.format2Cases()
+	g.format3Cases()
 }
 
 func pseudoRandom(seed byte, n int) []byte {
@@ -702,7 +703,7 @@ func noncanonical(typ string, version int) []mutation {
 
 func (g *gen) preambleCases() {
 	g.section("preamble", "preambles signed by alice (valid signatures) that are not canonical or break the rules")
-	for _, m := range noncanonical(manifest.PreambleType, manifest.Version1) {
+	for _, m := range noncanonical(manifest.PreambleType, g.version) {
 		b := g.newBundle("preamble-" + m.name)
 		b.preBytes = m.edit
 		g.add("preamble-"+m.name, "non-canonical preamble: "+m.desc, b, "bob alice integrity")
@@ -749,7 +750,7 @@ func (g *gen) preambleCases() {
 
 func (g *gen) manifestCases() {
 	g.section("manifest", "manifests after a valid payload: not canonical, disagreeing with the preamble, or badly signed")
-	g.manifestCasesFor("", manifest.Version1)
+	g.manifestCasesFor("", g.version)
 }
 
 // manifestCasesFor adds the manifest cases for bundle format version,

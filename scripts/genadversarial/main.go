@@ -3,11 +3,14 @@
 // hostile in one way each, with the outcome every reader must give, listed
 // in cases.txt. pkg/bundle's TestAdversarial opens each one.
 //
-// Every section but the last is bundle format 1 (the manifest signature
-// covers the manifest's bytes). The last, format2, holds the format-2
-// cases (v2-*.dossier: the manifest signature covers the manifest's
-// SHA-512), among them the manifest cases again in format 2, and bundles
-// that mix the two formats' versions and signature forms.
+// The sections up to format2 are bundle format 1 (the manifest signature
+// covers the manifest's bytes). format2 holds the format-2 cases
+// (v2-*.dossier: the manifest signature covers the manifest's SHA-512),
+// among them the manifest cases again in format 2, and bundles that mix
+// the two formats' versions and signature forms. The format3-* sections
+// (v3-*.dossier) are the format-1 sections made again in format 3 (the
+// preamble signature covers the preamble's SHA-512 too), and format3 its
+// own cases.
 //
 //	rm -r testdata/adversarial && go run ./scripts/genadversarial -out testdata/adversarial
 //
@@ -37,6 +40,7 @@ import (
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
 type gen struct {
@@ -51,6 +55,14 @@ type gen struct {
 	group                      string
 	bytes                      int64
 	chunked                    []byte // ok-chunked, the base of the truncation cases
+	// version is the format newBundle makes, and prefix what add puts
+	// before a case's name and section's: format 1 and none, but while
+	// the format-1 sections are made again in format 3.
+	version int
+	prefix  string
+	// expect3 replaces, in format 3, the expectations of the cases it
+	// names (without the prefix).
+	expect3 map[string][]string
 }
 
 func main() {
@@ -62,6 +74,7 @@ func main() {
 		out:        *out,
 		names:      map[string]bool{},
 		groupCount: map[string]int{},
+		version:    manifest.Version1,
 	}
 	load := func(name string) *identity.Identity {
 		data, err := os.ReadFile(filepath.Join(*keys, name+".id"))
@@ -83,11 +96,14 @@ func main() {
 	}
 }
 
-const header = `# Adversarial corpus for bundle formats 1 and 2 (issue 5): BUNDLE IDENTITY SENDER EXPECT
+const header = `# Adversarial corpus for bundle formats 1 to 3 (issue 5): BUNDLE IDENTITY SENDER EXPECT
 #
-# Every section but the last is format 1 (the manifest signature covers the
-# manifest's bytes); the last, format2, is format 2 (v2-*: the signature
-# covers the manifest's SHA-512) and bundles mixing the two formats.
+# The sections up to format2 are format 1 (the manifest signature covers
+# the manifest's bytes); format2 is format 2 (v2-*: the signature covers
+# the manifest's SHA-512) and bundles mixing the two formats; the
+# format3-* sections (v3-*) are the format-1 sections made again in
+# format 3 (the preamble's signature covers its SHA-512 too, and a reader
+# holds no file list), and format3 its own cases.
 #
 # IDENTITY and SENDER name the frozen test keys in testdata/vectors
 # (alice sends, bob receives, carol is a third party, mallory the attacker):
@@ -106,6 +122,9 @@ const header = `# Adversarial corpus for bundle formats 1 and 2 (issue 5): BUNDL
 
 // section starts a group of cases.
 func (g *gen) section(name, desc string) {
+	if g.prefix != "" {
+		name, desc = "format3-"+name, "in format 3: "+desc
+	}
 	g.group = name
 	g.groups = append(g.groups, name)
 	fmt.Fprintf(&g.cases, "\n## %s: %s\n", name, desc)
@@ -118,6 +137,12 @@ func (g *gen) add(name, desc string, b *bundle, checks ...string) {
 }
 
 func (g *gen) addBytes(name, desc string, data []byte, checks ...string) {
+	if g.prefix != "" {
+		if c, ok := g.expect3[name]; ok {
+			checks = c
+		}
+		name = g.prefix + name
+	}
 	file := name + ".dossier"
 	if g.names[file] {
 		log.Fatalf("duplicate case %s", name)

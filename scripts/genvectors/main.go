@@ -11,7 +11,7 @@
 //
 //	go run ./scripts/genvectors -keys testdata/vectors -prefix v2- -out testdata/vectors
 //
-// (then list them in vectors.txt).
+// (then list them in vectors.txt); format 3's with -prefix v3-.
 package main
 
 import (

@@ -96,56 +96,99 @@ func CollisionsOrSpellings(paths []string) error {
 }
 
 // mayCollide reports whether any two of paths collide, keeping only a
-// 64-bit hash of each folded key and of each folder key: every same-name
-// collision (exact, NFC or caseless) is also one of folded keys, equal
-// keys have equal hashes, and a list without collisions (nearly every
-// list) needs no more; two different keys that share a hash only send
-// the list to the full search. At 150,000 paths collisions' three maps
-// took 24 MB, and a map of the folded keys, with the keys, some 12 MB,
-// while a preamble was being checked: the moment a reader's memory
-// peaks. The hashes take 2-3 MB, and an ASCII path's key is lowered into
-// a reused buffer rather than a new string.
+// 64-bit hash of each folded key and of each folder key (see
+// CollisionChecker): every same-name collision (exact, NFC or caseless)
+// is also one of folded keys, equal keys have equal hashes, and a list
+// without collisions (nearly every list) needs no more; two different
+// keys that share a hash only send the list to the full search. At
+// 150,000 paths collisions' three maps took 24 MB, and a map of the
+// folded keys, with the keys, some 12 MB, while a preamble was being
+// checked: the moment a reader's memory peaks. The hashes take 2-3 MB.
 func mayCollide(paths []string, fold cases.Caser, spellings bool) bool {
-	seed := maphash.MakeSeed()
-	files := make(map[uint64]struct{}, len(paths))
-	// folders maps each folder key's hash to the hash of its first exact
-	// spelling.
-	folders := make(map[uint64]uint64)
-	var k []byte
+	c := newChecker(fold, spellings, len(paths))
 	for _, p := range paths {
-		k = appendKey(k[:0], p, fold)
-		f := maphash.Bytes(seed, k)
-		_, dup := files[f]
-		_, isFolder := folders[f]
-		if dup || isFolder {
-			return true // the same key twice, or a file named as another's folder
+		if c.collides(p) {
+			return true
 		}
-		// The key has a '/' where p has one, and only there (neither
-		// folding nor normalization makes or removes one), so the n-th
-		// '/' of each ends the same folder.
-		pj := 0
-		for j := 0; j < len(k); j++ {
-			if k[j] != '/' {
-				continue
-			}
-			pj += strings.IndexByte(p[pj:], '/')
-			d := maphash.Bytes(seed, k[:j])
-			if _, ok := files[d]; ok {
-				return true // a folder named as an earlier file
-			}
-			var exact uint64
-			if spellings {
-				exact = maphash.String(seed, p[:pj])
-			}
-			if first, ok := folders[d]; !ok {
-				folders[d] = exact
-			} else if first != exact {
-				return true // a folder spelled two ways
-			}
-			pj++
-		}
-		files[f] = struct{}{}
 	}
+	return false
+}
+
+// A CollisionChecker applies the check of [Collisions] to paths one at a
+// time, as a reader that does not hold a list meets them, keeping a
+// 64-bit hash of each path's folded key and of each of its folders' (some
+// 20 bytes a path), never the paths. It cannot say which earlier path a
+// path collides with, only that it does; and two different keys that
+// share a hash (a chance of about one in 10^9 at a million paths, with a
+// seed chosen at random for each checker) are reported as a collision.
+type CollisionChecker struct {
+	fold      cases.Caser
+	spellings bool
+	seed      maphash.Seed
+	files     map[uint64]struct{}
+	// folders maps each folder key's hash to the hash of its first exact
+	// spelling (0 unless spellings are checked).
+	folders map[uint64]uint64
+	k       []byte
+}
+
+// NewCollisionChecker returns an empty CollisionChecker.
+func NewCollisionChecker() *CollisionChecker {
+	return newChecker(cases.Fold(), false, 0)
+}
+
+func newChecker(fold cases.Caser, spellings bool, size int) *CollisionChecker {
+	return &CollisionChecker{fold: fold, spellings: spellings, seed: maphash.MakeSeed(),
+		files: make(map[uint64]struct{}, size), folders: make(map[uint64]uint64)}
+}
+
+// Add adds p and returns an error wrapping ErrUnsafe if it collides with
+// a path added before it (the same path, in another case or
+// normalisation, a file named as an earlier path's folder, or a folder
+// named as an earlier file).
+func (c *CollisionChecker) Add(p string) error {
+	if c.collides(p) {
+		return unsafe(p, "collides with a path listed before it (the same name in another case or Unicode normalisation, or a file that is also a folder)")
+	}
+	return nil
+}
+
+// collides adds p and reports whether it may collide with a path added
+// before it.
+func (c *CollisionChecker) collides(p string) bool {
+	c.k = appendKey(c.k[:0], p, c.fold)
+	k := c.k
+	f := maphash.Bytes(c.seed, k)
+	_, dup := c.files[f]
+	_, isFolder := c.folders[f]
+	if dup || isFolder {
+		return true // the same key twice, or a file named as another's folder
+	}
+	// The key has a '/' where p has one, and only there (neither
+	// folding nor normalization makes or removes one), so the n-th
+	// '/' of each ends the same folder.
+	pj := 0
+	for j := 0; j < len(k); j++ {
+		if k[j] != '/' {
+			continue
+		}
+		pj += strings.IndexByte(p[pj:], '/')
+		d := maphash.Bytes(c.seed, k[:j])
+		if _, ok := c.files[d]; ok {
+			return true // a folder named as an earlier file
+		}
+		var exact uint64
+		if c.spellings {
+			exact = maphash.String(c.seed, p[:pj])
+		}
+		if first, ok := c.folders[d]; !ok {
+			c.folders[d] = exact
+		} else if first != exact {
+			return true // a folder spelled two ways
+		}
+		pj++
+	}
+	c.files[f] = struct{}{}
 	return false
 }
 
