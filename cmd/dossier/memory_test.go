@@ -79,6 +79,27 @@ func TestReadLimitFor(t *testing.T) {
 	}
 }
 
+// Reading a format-3 bundle, which holds no list, gets 20 MiB, 24 bytes
+// a file and room for garbage of at most 16 MiB, whatever its preamble's
+// size: less than format 2 gets for the same files.
+func TestReadLimitForFormatThree(t *testing.T) {
+	const mib = 1 << 20
+	if got := readLimitFor(3, 148_890, 22_000_000, 8_600_000_000); got != 20*mib+148_890*24+16*mib {
+		t.Errorf("8 GiB: %.1f MiB", float64(got)/mib)
+	}
+	if got := readLimitFor(3, 100_000, 0, 159_000_000); got != 20*mib+100_000*24+12*mib {
+		t.Errorf("100,000 files: %.1f MiB", float64(got)/mib)
+	}
+	if got := readLimitFor(3, 1_000_000, 150_000_000, 1<<40); got != 20*mib+1_000_000*24+16*mib {
+		t.Errorf("a million files: %.1f MiB", float64(got)/mib)
+	}
+	for _, n := range []int{0, 18_600, 100_000, 148_890} {
+		if v3, v2 := readLimitFor(3, n, n*150, 8_600_000_000), readLimitFor(2, n, n*150, 8_600_000_000); v3 >= v2 && n > 0 {
+			t.Errorf("%d files: %.1f MiB in format 3, %.1f MiB in format 2", n, float64(v3)/mib, float64(v2)/mib)
+		}
+	}
+}
+
 // pack keeps memoryLimitFor up to some 44,000 files, and whenever the
 // plan was not measured; beyond, its limit is the plan's live heap plus
 // 32 MiB, but at least 56 MiB and at most memoryLimitFor.

@@ -282,3 +282,38 @@ func TestReadersAcceptAFolderSpelledTwoWays(t *testing.T) {
 		}
 	}
 }
+
+// A CollisionChecker refuses a path exactly when it collides with one
+// added before it, as Collisions judges the list so far, with an error
+// that matches ErrUnsafe and names it.
+func TestCollisionChecker(t *testing.T) {
+	parts := []string{"a", "A", "ss", "\u00df", "\u00e9", "e\u0301", "/", "b"}
+	rng := rand.New(rand.NewPCG(3, 4))
+	refused := 0
+	for range 5_000 {
+		paths := make([]string, 1+rng.IntN(5))
+		for i := range paths {
+			for range 1 + rng.IntN(3) {
+				paths[i] += parts[rng.IntN(len(parts))]
+			}
+		}
+		c := NewCollisionChecker()
+		for i, p := range paths {
+			err := c.Add(p)
+			want := Collisions(paths[:i+1])
+			if (err != nil) != (want != nil) {
+				t.Fatalf("Add(%q) after %q = %v; Collisions says %v", p, paths[:i], err, want)
+			}
+			if err != nil {
+				if !errors.Is(err, ErrUnsafe) || !strings.Contains(err.Error(), quote(p)) {
+					t.Fatalf("Add(%q) = %v: not ErrUnsafe naming the path", p, err)
+				}
+				refused++
+				break
+			}
+		}
+	}
+	if refused < 500 || refused > 4_500 {
+		t.Fatalf("%d of 5,000 lists refused: the lists do not exercise both answers", refused)
+	}
+}
