@@ -2,7 +2,9 @@ package main
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -71,5 +73,48 @@ func TestKeptFiles(t *testing.T) {
 	}
 	if n != 1 {
 		t.Fatalf("%d yields for a malformed manifest", n)
+	}
+}
+
+// checkKeptFiles accepts only the manifest open checked, with as many
+// files as it listed.
+func TestCheckKeptFiles(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "m.json")
+	if err := checkKeptFiles(name, [32]byte{}, 0); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("missing manifest: %v", err)
+	}
+	doc := []byte("{}\n")
+	if err := os.WriteFile(name, doc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := checkKeptFiles(name, sha256.Sum256(doc), 0); !errors.Is(err, manifest.ErrInvalid) {
+		t.Fatalf("malformed manifest: %v", err)
+	}
+
+	// A bag open made: its manifest, and nothing else, passes.
+	box := sandbox(t, 1000)
+	p := func(name string) string { return filepath.Join(box, name) }
+	if code := run([]string{"pack", "-q", "-i", p("alice.id"), "-r", p("bob.card"), "-o", p("case.dossier"), "--default-category", "other", p("case")}, nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("pack: exit %d", code)
+	}
+	if code := run([]string{"open", "-q", p("case.dossier"), "-i", p("bob.id"), "--from", p("alice.card"), "-o", p("opened")}, nil, io.Discard, io.Discard); code != 0 {
+		t.Fatalf("open: exit %d", code)
+	}
+	kept := p("opened/dossier-manifest.json")
+	data, err := os.ReadFile(kept)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	if err := checkKeptFiles(kept, sum, 1); err != nil {
+		t.Fatalf("the bag's own manifest: %v", err)
+	}
+	if err := checkKeptFiles(kept, sum, 2); err == nil {
+		t.Fatal("accepted with another file count")
+	}
+	sum[0] ^= 1
+	if err := checkKeptFiles(kept, sum, 1); err == nil {
+		t.Fatal("accepted with another SHA-256")
 	}
 }

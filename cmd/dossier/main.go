@@ -116,7 +116,12 @@ func setReadLimitFor(p *manifest.Preamble, files, preambleSize int) {
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	setMemoryLimit(readLimitFor(p.Version, files, preambleSize, p.TotalSize))
+	version := p.Version
+	if version >= manifest.Version3 && p.Files != nil {
+		// inspect holds a format-3 preamble's list, which it prints.
+		version = manifest.Version2
+	}
+	setMemoryLimit(readLimitFor(version, files, preambleSize, p.TotalSize))
 }
 
 // Reading a format-2 bundle holds the preamble's file list (less than

@@ -175,8 +175,13 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 			return g.printJSON(doc)
 		}
 		// The list was not held: it is read back from the bag, where
-		// open kept the signed manifest, and written as it is read.
-		return g.printJSONWithFiles(doc, keptFiles(filepath.Join(o.Output, bundle.BagManifestName)))
+		// open kept the signed manifest, checked, and then written as
+		// it is read again.
+		kept := filepath.Join(o.Output, bundle.BagManifestName)
+		if err := checkKeptFiles(kept, res.ManifestSHA256, res.FileCount); err != nil {
+			return fmt.Errorf("the bundle was opened into %s, but its file list could not be read back for --json: %w; check the folder with 'dossier verify %s --from CARD'", o.Output, err, o.Output)
+		}
+		return g.printJSONWithFiles(doc, keptFiles(kept))
 	}
 	if reopened != nil {
 		g.warn("bundle %s was already opened on this machine at %s; opened again (--allow-reopen)\n", res.Preamble.BundleID, reopened.Time)

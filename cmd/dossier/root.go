@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -303,6 +304,32 @@ func (g *globalOptions) printJSONWithFiles(v map[string]any, files iter.Seq2[*ma
 	}
 	w.Write(doc.Bytes()[at+len(slot):])
 	return w.Flush()
+}
+
+// checkKeptFiles reads the signed manifest an opened bag keeps at name
+// as a stream, and fails unless it is the one open checked (its SHA-256
+// is want) and lists files files: open --json then prints the list from
+// it (keptFiles) with nothing left to go wrong but a change made in
+// between.
+func checkKeptFiles(name string, want [32]byte, files int) error {
+	f, err := os.Open(name)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	h := sha256.New()
+	sc := manifest.NewScanner(io.TeeReader(f, h))
+	for {
+		if _, err := sc.Next(); err == io.EOF {
+			break
+		} else if err != nil {
+			return err
+		}
+	}
+	if [32]byte(h.Sum(nil)) != want || sc.Count() != files {
+		return fmt.Errorf("%s is not the signed manifest that was checked", name)
+	}
+	return nil
 }
 
 // keptFiles yields the files of the signed manifest an opened bag keeps

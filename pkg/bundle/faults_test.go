@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
+	"io"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -265,28 +266,31 @@ func TestPackNoWriteAfterReturn(t *testing.T) {
 // bundle or without an expected sender.
 func TestSignedHook(t *testing.T) {
 	p := getParties(t)
-	data, _, _ := packSample(t, p.bob.Card)
+	data, man, _ := packSample(t, p.bob.Card)
 	var order []string
-	size := 0
+	size, files := 0, -1
 	opts := ReadOptions{
 		Identity: p.bob, Sender: p.alice.Card,
 		Signed: func(n int) { order, size = append(order, "signed"), n },
-		Proven: func(*manifest.Preamble, int) { order = append(order, "proven") },
+		Proven: func(_ *manifest.Preamble, n int) { order, files = append(order, "proven"), n },
 	}
-	res, err := Verify(context.Background(), bytes.NewReader(data), opts)
+	// The preamble's size, from the list inspect holds.
+	res, err := Inspect(context.Background(), bytes.NewReader(data), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res, err = Inspect(context.Background(), bytes.NewReader(data), opts); err != nil {
-		t.Fatal(err)
-	}
-	order = order[:2]
 	want, err := res.Preamble.Marshal()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !slices.Equal(order, []string{"signed", "proven"}) || size != len(want) {
-		t.Fatalf("calls %q with size %d, want signed (%d bytes) then proven", order, size, len(want))
+	for name, read := range map[string]func(context.Context, io.Reader, ReadOptions) (*Result, error){"Verify": Verify, "Inspect": Inspect} {
+		order, size, files = nil, 0, -1
+		if _, err := read(context.Background(), bytes.NewReader(data), opts); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(order, []string{"signed", "proven"}) || size != len(want) || files != len(man.Files) {
+			t.Fatalf("%s: calls %q with size %d and %d files, want signed (%d bytes) then proven (%d files)", name, order, size, files, len(want), len(man.Files))
+		}
 	}
 	order = nil
 	opts.Sender = p.mallory.Card

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"crypto/sha512"
 	"errors"
 	"fmt"
@@ -369,6 +370,31 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 // copies it into the bag and removes it.
 const keptManifestName = ".dossier-manifest.part"
 
+// errKeptChanged is the error at the end of the kept manifest when its
+// bytes are not those the read checked.
+var errKeptChanged = errors.New("its bytes are not those that were checked")
+
+// keptReader reads the kept manifest from its start, and fails at its
+// end if what it read does not have the SHA-256 want.
+func (s *stagingSink) keptReader(want [32]byte) io.Reader {
+	return &checkedReader{r: io.NewSectionReader(s.kept, 0, 1<<62), h: sha256.New(), want: want}
+}
+
+type checkedReader struct {
+	r    io.Reader
+	h    hash.Hash
+	want [32]byte
+}
+
+func (c *checkedReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.h.Write(p[:n])
+	if err == io.EOF && [32]byte(c.h.Sum(nil)) != c.want {
+		return n, errKeptChanged
+	}
+	return n, err
+}
+
 // keepManifest returns the writer the signed manifest's bytes are kept
 // through as they are read.
 func (s *stagingSink) keepManifest() (io.Writer, error) {
@@ -384,11 +410,12 @@ func (s *stagingSink) keepManifest() (io.Writer, error) {
 // again from it for each pass, and a function that returns the error, if
 // any, that ended a pass: the file was checked as it was written, so
 // only a change to it since (someone writing in the staging folder) or a
-// read error ends one early.
-func (s *stagingSink) keptEntries(files int) (iter.Seq[bagit.Entry], func() error) {
+// read error ends one early. want is the SHA-256 of the bytes the read
+// checked: a pass over other bytes fails at their end.
+func (s *stagingSink) keptEntries(files int, want [32]byte) (iter.Seq[bagit.Entry], func() error) {
 	var failed error
 	seq := func(yield func(bagit.Entry) bool) {
-		sc := manifest.NewScanner(io.NewSectionReader(s.kept, 0, 1<<62))
+		sc := manifest.NewScanner(s.keptReader(want))
 		n := 0
 		for {
 			f, err := sc.Next()
@@ -431,8 +458,8 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		if err := s.keptBuf.Flush(); err != nil {
 			return fmt.Errorf("open: keep the signed manifest: %w", err)
 		}
-		entries, keptErr = s.keptEntries(res.FileCount)
-		signed = copyFrom{io.NewSectionReader(s.kept, 0, 1<<62)}
+		entries, keptErr = s.keptEntries(res.FileCount, res.ManifestSHA256)
+		signed = copyFrom{s.keptReader(res.ManifestSHA256)}
 	} else {
 		entries = func(yield func(bagit.Entry) bool) {
 			for i := range man.Files {
@@ -465,6 +492,9 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		beforeTagsHook(s.staging)
 	}
 	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, res.Categories, res.Preamble.Sender, s.now()), entries, tags); err != nil {
+		if errors.Is(err, errKeptChanged) {
+			return fmt.Errorf("open: the signed manifest kept in %s changed while opening (%v): %w", s.display, err, ErrIntegrity)
+		}
 		return fmt.Errorf("open: %w", err)
 	}
 	if err := keptErr(); err != nil {

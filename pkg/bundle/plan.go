@@ -542,7 +542,9 @@ func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, 
 	for i, f := range plan.Files {
 		stored[i] = f.File.Path
 	}
-	if err := safepath.CollisionsOrSpellings(stored); err != nil {
+	if err := safepath.CollisionsOrSpellingsWithin(stored, manifest.MaxFolders); errors.Is(err, safepath.ErrTooManyFolders) {
+		return nil, fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, manifest.MaxFolders)
+	} else if err != nil {
 		if msg := sameStoredName(plan.Files, err); msg != "" {
 			return nil, fmt.Errorf("%w: %s", ErrInput, msg)
 		}

@@ -531,7 +531,7 @@ func (rd *reading) streamedPreamble(size int64, first []byte, keepList bool) err
 // for collisions as they come and keeping of each file its tags and
 // categories (and the file itself if keepList).
 func (rd *reading) scanFiles(ps *manifest.PreambleScanner, pre *manifest.Preamble, keepList bool) error {
-	paths := safepath.NewCollisionChecker()
+	paths := safepath.NewCollisionChecker(manifest.MaxFolders)
 	if keepList {
 		pre.Files = []manifest.File{}
 	}
@@ -543,7 +543,9 @@ func (rd *reading) scanFiles(ps *manifest.PreambleScanner, pre *manifest.Preambl
 		if err != nil {
 			return err
 		}
-		if err := paths.Add(f.Path); err != nil {
+		if err := paths.Add(f.Path); errors.Is(err, safepath.ErrTooManyFolders) {
+			return fmt.Errorf("%w: its files are in more than the %d folders a format-3 bundle may have", manifest.ErrInvalid, manifest.MaxFolders)
+		} else if err != nil {
 			return fmt.Errorf("%w: %v", manifest.ErrInvalid, err)
 		}
 		rd.tally.Add(f)

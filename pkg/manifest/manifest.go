@@ -42,7 +42,12 @@ const (
 
 // Limits applied when parsing.
 const (
-	MaxFiles        = 1_000_000
+	MaxFiles = 1_000_000
+	// MaxFolders bounds the folders a format-3 bundle's files may be in
+	// (as case folding and normalisation count them), so that a reader
+	// checking its paths before the signature holds keeps a bounded set
+	// of them whatever a stranger sends.
+	MaxFolders      = 1_000_000
 	MaxDocumentSize = 256 << 20
 	MaxSignatureLen = 16 << 10
 	MaxRecipients   = 256

@@ -1,6 +1,7 @@
 package safepath
 
 import (
+	"errors"
 	"fmt"
 	"hash/maphash"
 	"strconv"
@@ -95,6 +96,32 @@ func CollisionsOrSpellings(paths []string) error {
 	return collisions(paths, foldKey(fold), true)
 }
 
+// CollisionsOrSpellingsWithin is CollisionsOrSpellings for paths that may
+// be in at most maxFolders folders (counted as a CollisionChecker counts
+// them): it returns an error wrapping ErrTooManyFolders for more.
+func CollisionsOrSpellingsWithin(paths []string, maxFolders int) error {
+	fold := cases.Fold()
+	c := newChecker(fold, true, len(paths), maxFolders)
+	for _, p := range paths {
+		collide, tooMany := c.collides(p)
+		if tooMany {
+			return fmt.Errorf("%w: more than %d", ErrTooManyFolders, maxFolders)
+		}
+		if collide {
+			if err := collisions(paths, foldKey(fold), true); err != nil {
+				return err
+			}
+			// Two keys shared a hash: no collision, but the count
+			// stopped there.
+			if CountFolders(paths) > maxFolders {
+				return fmt.Errorf("%w: more than %d", ErrTooManyFolders, maxFolders)
+			}
+			return nil
+		}
+	}
+	return nil
+}
+
 // mayCollide reports whether any two of paths collide, keeping only a
 // 64-bit hash of each folded key and of each folder key (see
 // CollisionChecker): every same-name collision (exact, NFC or caseless)
@@ -105,91 +132,131 @@ func CollisionsOrSpellings(paths []string) error {
 // folded keys, with the keys, some 12 MB, while a preamble was being
 // checked: the moment a reader's memory peaks. The hashes take 2-3 MB.
 func mayCollide(paths []string, fold cases.Caser, spellings bool) bool {
-	c := newChecker(fold, spellings, len(paths))
+	c := newChecker(fold, spellings, len(paths), 0)
 	for _, p := range paths {
-		if c.collides(p) {
+		if collide, _ := c.collides(p); collide {
 			return true
 		}
 	}
 	return false
 }
 
+// CountFolders returns the number of folders paths are in, counted as
+// a CollisionChecker counts them.
+func CountFolders(paths []string) int {
+	c := newChecker(cases.Fold(), false, len(paths), 0)
+	for _, p := range paths {
+		c.collides(p)
+	}
+	return c.Folders()
+}
+
 // A CollisionChecker applies the check of [Collisions] to paths one at a
 // time, as a reader that does not hold a list meets them, keeping a
 // 64-bit hash of each path's folded key and of each of its folders' (some
-// 20 bytes a path), never the paths. It cannot say which earlier path a
-// path collides with, only that it does; and two different keys that
-// share a hash (a chance of about one in 10^9 at a million paths, with a
-// seed chosen at random for each checker) are reported as a collision.
+// 20 bytes a path and a folder), never the paths, and taking time linear
+// in the paths' length. It cannot say which earlier path a path collides
+// with, only that it does; and two different keys that share a hash (a
+// chance of about one in 10^7 at a million paths and as many folders,
+// with a seed chosen at random for each checker) are reported as a
+// collision.
 type CollisionChecker struct {
-	fold      cases.Caser
-	spellings bool
-	seed      maphash.Seed
-	files     map[uint64]struct{}
+	fold       cases.Caser
+	spellings  bool
+	maxFolders int
+	seed       maphash.Seed
+	h          maphash.Hash
+	files      map[uint64]struct{}
 	// folders maps each folder key's hash to the hash of its first exact
 	// spelling (0 unless spellings are checked).
 	folders map[uint64]uint64
 	k       []byte
 }
 
-// NewCollisionChecker returns an empty CollisionChecker.
-func NewCollisionChecker() *CollisionChecker {
-	return newChecker(cases.Fold(), false, 0)
+// ErrTooManyFolders is returned by a CollisionChecker given paths in more
+// folders than its limit.
+var ErrTooManyFolders = errors.New("safepath: the paths are in too many folders")
+
+// NewCollisionChecker returns an empty CollisionChecker that refuses
+// paths in more than maxFolders folders (counted as Unicode full case
+// folding and canonical normalisation make them one), or any number if
+// maxFolders is 0: its memory is bounded by the number of paths and
+// that limit, whatever the paths hold.
+func NewCollisionChecker(maxFolders int) *CollisionChecker {
+	return newChecker(cases.Fold(), false, 0, maxFolders)
 }
 
-func newChecker(fold cases.Caser, spellings bool, size int) *CollisionChecker {
-	return &CollisionChecker{fold: fold, spellings: spellings, seed: maphash.MakeSeed(),
+func newChecker(fold cases.Caser, spellings bool, size, maxFolders int) *CollisionChecker {
+	c := &CollisionChecker{fold: fold, spellings: spellings, maxFolders: maxFolders, seed: maphash.MakeSeed(),
 		files: make(map[uint64]struct{}, size), folders: make(map[uint64]uint64)}
+	c.h.SetSeed(c.seed)
+	return c
 }
 
 // Add adds p and returns an error wrapping ErrUnsafe if it collides with
 // a path added before it (the same path, in another case or
 // normalisation, a file named as an earlier path's folder, or a folder
-// named as an earlier file).
+// named as an earlier file), or ErrTooManyFolders if it takes the
+// folders past the limit.
 func (c *CollisionChecker) Add(p string) error {
-	if c.collides(p) {
+	collide, tooMany := c.collides(p)
+	if tooMany {
+		return fmt.Errorf("%w: more than %d", ErrTooManyFolders, c.maxFolders)
+	}
+	if collide {
 		return unsafe(p, "collides with a path listed before it (the same name in another case or Unicode normalisation, or a file that is also a folder)")
 	}
 	return nil
 }
 
+// Folders returns the number of folders of the paths added.
+func (c *CollisionChecker) Folders() int { return len(c.folders) }
+
 // collides adds p and reports whether it may collide with a path added
-// before it.
-func (c *CollisionChecker) collides(p string) bool {
+// before it, or takes the folders past the limit.
+func (c *CollisionChecker) collides(p string) (collide, tooMany bool) {
 	c.k = appendKey(c.k[:0], p, c.fold)
 	k := c.k
-	f := maphash.Bytes(c.seed, k)
-	_, dup := c.files[f]
-	_, isFolder := c.folders[f]
-	if dup || isFolder {
-		return true // the same key twice, or a file named as another's folder
-	}
-	// The key has a '/' where p has one, and only there (neither
-	// folding nor normalization makes or removes one), so the n-th
-	// '/' of each ends the same folder.
-	pj := 0
+	// Each folder's key is a leading run of the path's, hashed as the
+	// path's is written: the n-th '/' of the key ends the same folder as
+	// the n-th of p (neither folding nor normalization makes or removes
+	// one).
+	c.h.Reset()
+	pj, done := 0, 0
 	for j := 0; j < len(k); j++ {
 		if k[j] != '/' {
 			continue
 		}
+		c.h.Write(k[done:j])
+		done = j
+		d := c.h.Sum64()
 		pj += strings.IndexByte(p[pj:], '/')
-		d := maphash.Bytes(c.seed, k[:j])
 		if _, ok := c.files[d]; ok {
-			return true // a folder named as an earlier file
+			return true, false // a folder named as an earlier file
 		}
 		var exact uint64
 		if c.spellings {
 			exact = maphash.String(c.seed, p[:pj])
 		}
 		if first, ok := c.folders[d]; !ok {
+			if c.maxFolders > 0 && len(c.folders) >= c.maxFolders {
+				return false, true
+			}
 			c.folders[d] = exact
 		} else if first != exact {
-			return true // a folder spelled two ways
+			return true, false // a folder spelled two ways
 		}
 		pj++
 	}
+	c.h.Write(k[done:])
+	f := c.h.Sum64()
+	_, dup := c.files[f]
+	_, isFolder := c.folders[f]
+	if dup || isFolder {
+		return true, false // the same key twice, or a file named as another's folder
+	}
 	c.files[f] = struct{}{}
-	return false
+	return false, false
 }
 
 // collisions is Collisions for paths that do collide: it finds and

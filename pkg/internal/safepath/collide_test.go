@@ -297,7 +297,7 @@ func TestCollisionChecker(t *testing.T) {
 				paths[i] += parts[rng.IntN(len(parts))]
 			}
 		}
-		c := NewCollisionChecker()
+		c := NewCollisionChecker(0)
 		for i, p := range paths {
 			err := c.Add(p)
 			want := Collisions(paths[:i+1])
@@ -315,5 +315,47 @@ func TestCollisionChecker(t *testing.T) {
 	}
 	if refused < 500 || refused > 4_500 {
 		t.Fatalf("%d of 5,000 lists refused: the lists do not exercise both answers", refused)
+	}
+}
+
+// A CollisionChecker with a limit refuses the path that takes the
+// folders past it, whatever came before, and counts folders as folding
+// makes them one.
+func TestCollisionCheckerFolderLimit(t *testing.T) {
+	c := NewCollisionChecker(3)
+	for _, p := range []string{"a/x", "A/y", "a/b/z", "c/d"} {
+		if err := c.Add(p); err != nil {
+			t.Fatalf("Add(%q) = %v", p, err)
+		}
+	}
+	if c.Folders() != 3 {
+		t.Fatalf("%d folders, want 3 (a, a/b, c)", c.Folders())
+	}
+	if err := c.Add("C/E/f"); !errors.Is(err, ErrTooManyFolders) {
+		t.Fatalf("a fourth folder: %v, want ErrTooManyFolders", err)
+	}
+	list := []string{"a/x", "A/y", "a/b/z", "c/d", "C/E/f", "f"}
+	if n := CountFolders(list); n != 4 {
+		t.Fatalf("CountFolders = %d, want 4", n)
+	}
+	if err := CollisionsOrSpellingsWithin(list, 4); err == nil || errors.Is(err, ErrTooManyFolders) {
+		t.Fatalf("within 4 folders: %v, want the folder a spelled two ways", err)
+	}
+	list[1], list[4] = "a/y", "c/E/f"
+	if err := CollisionsOrSpellingsWithin(list, 4); err != nil {
+		t.Fatalf("within 4 folders: %v", err)
+	}
+	if err := CollisionsOrSpellingsWithin(list, 3); !errors.Is(err, ErrTooManyFolders) {
+		t.Fatalf("within 3 folders: %v, want ErrTooManyFolders", err)
+	}
+	// Memory follows the limit, not the paths: 20,000 paths of 64
+	// components each, every folder new, keep at most the limit.
+	c = NewCollisionChecker(1000)
+	var err error
+	for i := 0; i < 20_000 && err == nil; i++ {
+		err = c.Add(fmt.Sprintf("u%d/%s", i, strings.Repeat("a/", 62)+"f"))
+	}
+	if !errors.Is(err, ErrTooManyFolders) || c.Folders() > 1000 {
+		t.Fatalf("deep paths: %v with %d folders kept", err, c.Folders())
 	}
 }
