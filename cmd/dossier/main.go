@@ -168,7 +168,10 @@ const (
 // under a fixed limit (GOMEMLIMIT), one run each: 48 MiB, 54,276 KiB
 // peak RSS, 17.3 s; 40 MiB, 58 collections, 46,064 KiB, 17.1 s; 34 MiB,
 // 107 collections, 40,468 KiB, 18.3 s; 30 MiB, 314 collections. Under
-// format 2's limit (53 MiB there) it peaked at 56,000 KiB.
+// format 2's limit (53 MiB there) it peaked at 55,580-58,536 KiB in
+// 16.4-18.9 s; under this one (39.4 MiB) at 45,440-45,644 KiB in
+// 17.7-18.3 s, and open at 45,356-45,588 KiB instead of 59,316-59,552,
+// in as much CPU time.
 const (
 	readStreamedPerFile = 24
 	readStreamedMaxRoom = 16 << 20
