@@ -90,6 +90,17 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.Wri
 	return WriteTagsIn(root, info, slices.Values(payload), tags)
 }
 
+// Written is a tag file that is in the bag already, with the SHA-256
+// given: WriteTagsIn lists it in the tag manifest and does not write it
+// (a caller that wrote a large tag file as it came need not hold or copy
+// it). The caller has synced it.
+type Written struct{ SHA256 [sha256.Size]byte }
+
+// WriteTo fails: a Written tag file is not written again.
+func (Written) WriteTo(io.Writer) (int64, error) {
+	return 0, errors.New("bagit: a tag file already written cannot be written again")
+}
+
 // WriteTagsIn is WriteTags for the bag at root, whose files it creates
 // through root (so that a folder swapped for a link meanwhile cannot send
 // them elsewhere), and for a payload given as a sequence, which it goes
@@ -118,6 +129,10 @@ func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[
 	}
 	sums := make(map[string][sha256.Size]byte, len(files)+1)
 	for n, src := range files {
+		if w, ok := src.(Written); ok {
+			sums[n] = w.SHA256
+			continue
+		}
 		sum, err := writeHashed(root, n, func(w io.Writer) error {
 			_, err := src.WriteTo(w)
 			return err

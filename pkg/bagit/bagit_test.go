@@ -737,3 +737,38 @@ func TestReadFolderNameNotUTF8(t *testing.T) {
 		t.Fatalf("empty folders %q", bag.EmptyFolders)
 	}
 }
+
+// A tag file the caller wrote already (Written) is listed in the tag
+// manifest with the SHA-256 given and not written again: the bag then
+// reads back whole; given a wrong SHA-256, it does not.
+func TestWriteTagsWritten(t *testing.T) {
+	for _, right := range []bool{true, false} {
+		dir := testtmp.Dir(t)
+		if err := os.Mkdir(filepath.Join(dir, PayloadDir), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		kept := []byte("a large tag file, written as it came\n")
+		if err := os.WriteFile(filepath.Join(dir, "kept.json"), kept, 0o600); err != nil {
+			t.Fatal(err)
+		}
+		sum := sha256.Sum256(kept)
+		if !right {
+			sum[0] ^= 1
+		}
+		root, err := os.OpenRoot(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = WriteTagsIn(root, nil, slices.Values([]Entry(nil)), map[string]io.WriterTo{"kept.json": Written{SHA256: sum}})
+		root.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, _ := os.ReadFile(filepath.Join(dir, "kept.json")); !bytes.Equal(got, kept) {
+			t.Fatalf("kept.json was written again: %q", got)
+		}
+		if _, err := Read(dir); (err == nil) != right {
+			t.Fatalf("SHA-256 right %v: Read = %v", right, err)
+		}
+	}
+}

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
-	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -188,9 +187,7 @@ func TestPackVerifyOpen(t *testing.T) {
 	if want, _ := man.Marshal(); !bytes.Equal(kept, want) || sha256.Sum256(kept) != res.ManifestSHA256 {
 		t.Fatalf("the bag keeps a manifest of %d bytes, not the %d signed", len(kept), len(want))
 	}
-	if _, err := os.Lstat(filepath.Join(out, keptManifestName)); !errors.Is(err, fs.ErrNotExist) {
-		t.Fatalf("the manifest's working copy was published: %v", err)
-	}
+
 	for name, content := range sampleFiles {
 		got, err := os.ReadFile(filepath.Join(out, "data", filepath.FromSlash(name)))
 		if err != nil {

@@ -365,11 +365,6 @@ func (w stagingWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-// keptManifestName is the file in the staging folder that holds a
-// format-3 bundle's signed manifest while the bundle is read; commit
-// copies it into the bag and removes it.
-const keptManifestName = ".dossier-manifest.part"
-
 // errKeptChanged is the error at the end of the kept manifest when its
 // bytes are not those the read checked.
 var errKeptChanged = errors.New("its bytes are not those that were checked")
@@ -396,9 +391,10 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 }
 
 // keepManifest returns the writer the signed manifest's bytes are kept
-// through as they are read.
+// through as they are read: into the bag's tag file BagManifestName,
+// which commit then lists as written (it is neither held nor copied).
 func (s *stagingSink) keepManifest() (io.Writer, error) {
-	f, err := s.root.OpenFile(keptManifestName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
+	f, err := s.root.OpenFile(BagManifestName, os.O_RDWR|os.O_CREATE|os.O_EXCL, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("open: keep the signed manifest: %w", err)
 	}
@@ -458,8 +454,11 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		if err := s.keptBuf.Flush(); err != nil {
 			return fmt.Errorf("open: keep the signed manifest: %w", err)
 		}
+		if err := s.kept.Sync(); err != nil {
+			return fmt.Errorf("open: keep the signed manifest: %w", err)
+		}
 		entries, keptErr = s.keptEntries(res.FileCount, res.ManifestSHA256)
-		signed = copyFrom{s.keptReader(res.ManifestSHA256)}
+		signed = bagit.Written{SHA256: res.ManifestSHA256}
 	} else {
 		entries = func(yield func(bagit.Entry) bool) {
 			for i := range man.Files {
@@ -492,9 +491,6 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		beforeTagsHook(s.staging)
 	}
 	if err := bagit.WriteTagsIn(s.root, bagInfo(res.Manifest, res.Categories, res.Preamble.Sender, s.now()), entries, tags); err != nil {
-		if errors.Is(err, errKeptChanged) {
-			return fmt.Errorf("open: the signed manifest kept in %s changed while opening (%v): %w", s.display, err, ErrIntegrity)
-		}
 		return fmt.Errorf("open: %w", err)
 	}
 	if err := keptErr(); err != nil {
@@ -503,9 +499,6 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	if s.kept != nil {
 		s.kept.Close()
 		s.kept = nil
-		if err := s.root.Remove(keptManifestName); err != nil {
-			return fmt.Errorf("open: %w", err)
-		}
 	}
 	if err := syncTree(s.root); err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
@@ -532,11 +525,6 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 	atomicfile.SyncDir(dirOf(s.target))
 	return nil
 }
-
-// copyFrom writes what r reads, to its end.
-type copyFrom struct{ r io.Reader }
-
-func (c copyFrom) WriteTo(w io.Writer) (int64, error) { return io.Copy(w, c.r) }
 
 // beforeTagsHook, if set, is called with the staging folder's name before
 // the tag files are written. Only tests set it.

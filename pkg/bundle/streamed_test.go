@@ -66,11 +66,11 @@ func TestFormatThreeHoldsNoList(t *testing.T) {
 	}
 }
 
-// The signed manifest open keeps while reading a format-3 bundle is
-// written into the bag from the staging folder; if it changed there
+// The signed manifest open keeps in the bag while reading a format-3
+// bundle is read again for the bag's payload manifest; if it changed
 // before that (someone who can write in the staging folder), open fails
 // as an integrity failure and publishes nothing, whether the change
-// keeps the file list's form or not (found by review: the copy was not
+// keeps the file list's form or not (found by review: it was not
 // compared with what was checked).
 func TestOpenRefusesAChangedKeptManifest(t *testing.T) {
 	p := getParties(t)
@@ -92,7 +92,7 @@ func TestOpenRefusesAChangedKeptManifest(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			beforeTagsHook = func(staging string) {
-				part := filepath.Join(staging, keptManifestName)
+				part := filepath.Join(staging, BagManifestName)
 				b, err := os.ReadFile(part)
 				if err != nil {
 					t.Error(err)
