@@ -503,7 +503,7 @@ func (rd *reading) streamedPreamble(size int64, first []byte, keepList bool) err
 			return err
 		}
 		if err := manifest.VerifyPreambleDigest(key, &digest, preSig); err != nil {
-			return wrongDigestSender(pre, parseErr, &digest, preSig, exp, err)
+			return wrongDigestSender(pre, &digest, preSig, exp, err)
 		}
 		rd.signer, rd.signKey = exp, key
 		if rd.opts.Signed != nil {
@@ -565,7 +565,7 @@ func (rd *reading) scanFiles(ps *manifest.PreambleScanner, pre *manifest.Preambl
 
 // wrongDigestSender is wrongSenderError for a format-3 preamble, whose
 // head (pre, nil if it did not parse) names the sender it claims.
-func wrongDigestSender(pre *manifest.Preamble, parseErr error, d *manifest.Digest, preSig []byte, exp *card.Card, cause error) error {
+func wrongDigestSender(pre *manifest.Preamble, d *manifest.Digest, preSig []byte, exp *card.Card, cause error) error {
 	if pre != nil && pre.Sender.Fingerprint() != exp.Fingerprint() {
 		if key, err := pre.Sender.SigningKey(); err == nil && manifest.VerifyPreambleDigest(key, d, preSig) == nil {
 			return &VerifyError{Kind: ErrWrongSender, Msg: fmt.Sprintf(
