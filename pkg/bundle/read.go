@@ -826,14 +826,9 @@ func (rd *reading) streamedManifest(res *Result) error {
 	if differs != nil && !errors.As(differs, &mismatch) {
 		return tarErr(differs, ManifestName)
 	}
-	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
+	manSig, err := rd.manifestSignature(h512)
 	if err != nil {
 		return err
-	}
-	var digest manifest.Digest
-	h512.Sum(digest[:0])
-	if err := manifest.VerifyDigest(rd.signKey, &digest, manSig); err != nil {
-		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
 	if mismatch != nil {
 		return mismatchError(mismatch, rd.pre.Files)
@@ -841,6 +836,21 @@ func (rd *reading) streamedManifest(res *Result) error {
 	res.Manifest, res.ManifestSig = man, manSig
 	h256.Sum(res.ManifestSHA256[:0])
 	return nil
+}
+
+// manifestSignature reads the manifest's signature entry and checks it
+// over the manifest's SHA-512, which h512 has taken, and returns it.
+func (rd *reading) manifestSignature(h512 hash.Hash) ([]byte, error) {
+	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
+	if err != nil {
+		return nil, err
+	}
+	var digest manifest.Digest
+	h512.Sum(digest[:0])
+	if err := manifest.VerifyDigest(rd.signKey, &digest, manSig); err != nil {
+		return nil, integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
+	}
+	return manSig, nil
 }
 
 // scannedManifest reads the manifest of a bundle whose preamble list was
@@ -876,14 +886,9 @@ func (rd *reading) scannedManifest(res *Result) error {
 	if differs != nil && !errors.Is(differs, ErrIntegrity) {
 		return tarErr(differs, ManifestName)
 	}
-	manSig, err := readMetaEntry(rd.tr, ManifestSigName, manifest.MaxSignatureLen)
+	manSig, err := rd.manifestSignature(h512)
 	if err != nil {
 		return err
-	}
-	var digest manifest.Digest
-	h512.Sum(digest[:0])
-	if err := manifest.VerifyDigest(rd.signKey, &digest, manSig); err != nil {
-		return integrityWrap(err, "the manifest's signature by %s does not verify", quoteLabel(rd.signer))
 	}
 	if differs != nil {
 		return differs

@@ -17,6 +17,18 @@ import (
 // format is.
 const version2 = 2
 
+// manyFiles gives b 400 small files instead of its documents: a
+// manifest of more than 64 KiB.
+func manyFiles(b *bundle) *bundle {
+	mtime := b.docs[0].mtime
+	b.docs = nil
+	for i := range 400 {
+		b.docs = append(b.docs, doc{path: fmt.Sprintf("case/docs/%04d.txt", i), data: []byte(fmt.Sprintf("document %d\n", i)),
+			mode: manifest.ModeRegular, mtime: mtime, cats: []category.ID{category.Other}})
+	}
+	return b
+}
+
 // ---- format 2 ----
 
 // format2Cases are the format-2 cases (v2-*): an honest format-2 bundle,
@@ -46,16 +58,7 @@ func (g *gen) format2Cases() {
 	g.add("v2-ok-many-frames", "an empty file and 700-byte frames: the streamed manifest spans several frames", b, "bob alice ok")
 
 	// A manifest of more than 64 KiB: the reader compares it in batches.
-	many := func(name string) *bundle {
-		b := v2(name)
-		mtime := b.docs[0].mtime
-		b.docs = nil
-		for i := range 400 {
-			b.docs = append(b.docs, doc{path: fmt.Sprintf("case/docs/%04d.txt", i), data: []byte(fmt.Sprintf("document %d\n", i)),
-				mode: manifest.ModeRegular, mtime: mtime, cats: []category.ID{category.Other}})
-		}
-		return b
-	}
+	many := func(name string) *bundle { return manyFiles(v2(name)) }
 	g.add("v2-ok-many-files", "400 files: a manifest of some 80 KiB, compared in several batches", many("v2-ok-many-files"), "bob alice ok")
 	b = many("v2-manifest-hash-late")
 	b.editMan = func(m *manifest.Manifest) { m.Files[380].SHA256 = sha256.Sum256([]byte("other")) }

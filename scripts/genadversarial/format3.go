@@ -40,16 +40,7 @@ func (g *gen) format3Cases() {
 	v3 := func(name string) *bundle { return g.newBundleV(name, version3) }
 	integrity := func(name, desc string, b *bundle) { g.add(name, desc, b, "bob alice integrity") }
 
-	many := func(name string) *bundle {
-		b := v3(name)
-		mtime := b.docs[0].mtime
-		b.docs = nil
-		for i := range 400 {
-			b.docs = append(b.docs, doc{path: fmt.Sprintf("case/docs/%04d.txt", i), data: []byte(fmt.Sprintf("document %d\n", i)),
-				mode: manifest.ModeRegular, mtime: mtime, cats: []category.ID{category.Other}})
-		}
-		return b
-	}
+	many := func(name string) *bundle { return manyFiles(v3(name)) }
 	g.add("v3-ok-many-files", "400 files: a preamble and a manifest of many batches, neither held", many("v3-ok-many-files"), "bob alice ok")
 	b := many("v3-manifest-hash-late")
 	b.editMan = func(m *manifest.Manifest) { m.Files[380].SHA256 = sha256.Sum256([]byte("other")) }
