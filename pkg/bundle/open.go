@@ -158,8 +158,8 @@ type stagingSink struct {
 	done     chan struct{}
 	finished bool
 
-	// kept is the signed manifest of a format-3 bundle, kept as it is
-	// read (keepManifest) and written into the bag by commit.
+	// kept is the signed manifest of a format-3 bundle, kept in the
+	// bag's tag file as it is read (keepManifest) and listed by commit.
 	kept    *os.File
 	keptBuf *bufio.Writer
 
@@ -390,6 +390,23 @@ func (c *checkedReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// sameKept fails, as an integrity failure, unless the bag's
+// BagManifestName is still the file kept open since it was written.
+func (s *stagingSink) sameKept() error {
+	named, err := s.root.Lstat(BagManifestName)
+	if err != nil {
+		return fmt.Errorf("open: the signed manifest kept in %s: %w", s.display, err)
+	}
+	open, err := s.kept.Stat()
+	if err != nil {
+		return fmt.Errorf("open: the signed manifest kept in %s: %w", s.display, err)
+	}
+	if !os.SameFile(named, open) {
+		return fmt.Errorf("open: the signed manifest kept in %s was replaced while opening: %w", s.display, ErrIntegrity)
+	}
+	return nil
+}
+
 // keepManifest returns the writer the signed manifest's bytes are kept
 // through as they are read: into the bag's tag file BagManifestName,
 // which commit then lists as written (it is neither held nor copied).
@@ -497,8 +514,17 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		return err
 	}
 	if s.kept != nil {
-		s.kept.Close()
+		// The passes read the file open since it was written: the name
+		// must still be that file, not one put in its place (found by
+		// review: a file renamed over it was published, exit 0).
+		if err := s.sameKept(); err != nil {
+			return err
+		}
+		err := s.kept.Close()
 		s.kept = nil
+		if err != nil {
+			return fmt.Errorf("open: keep the signed manifest: %w", err)
+		}
 	}
 	if err := syncTree(s.root); err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
@@ -713,9 +739,9 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 	if !ok {
 		return nil, integrity("the opened folder is a BagIt bag but not an opened dossier bundle: %s is missing", BagManifestSigName)
 	}
-	// Format 2 is signed over the SHA-512, computed as the bytes go by;
-	// format 1 over the bytes, held from the start until the head says
-	// which.
+	// Formats 2 and 3 are signed over the SHA-512, computed as the
+	// bytes go by; format 1 over the bytes, held from the start until
+	// the head says which.
 	signed := &signedBytes{h: sha512.New(), hold: true}
 	sc := manifest.NewScanner(io.TeeReader(r, signed))
 	man, err := sc.Head()

@@ -91,9 +91,9 @@ type Result struct {
 	// ManifestSig is the manifest's signature file (nil for Inspect).
 	ManifestSig []byte
 	// ManifestBytes are the manifest's exact signed bytes, for a format-1
-	// bundle only: a format-2 manifest is checked as it is read and not
-	// kept (it is some 240 bytes a file). [Result.SignedManifest] gives
-	// them for either.
+	// bundle only: a format-2 or 3 manifest is checked as it is read and
+	// not kept (it is some 240 bytes a file). [Result.SignedManifest]
+	// gives them for format 1 and 2.
 	ManifestBytes []byte
 	// ManifestSHA256 is the SHA-256 of the manifest's exact bytes (zero
 	// for Inspect).
