@@ -194,7 +194,7 @@ func runOpen(ctx context.Context, g *globalOptions, o *openOptions, target strin
 	g.say("opened bundle %s from %s\n", pre.BundleID, senderLine(pre.Sender, true))
 	printCase(w, &pre.Case)
 	g.say("%s (%s) verified and written to %s/data\n", plural(res.FileCount, "document"), humanBytes(pre.TotalSize), o.Output)
-	printSummary(w, res.CategorySummary())
+	printSummary(w, res.Categories)
 	if o.Receipt != "" {
 		g.say("receipt for the sender: %s\n", o.Receipt)
 	}

@@ -1356,11 +1356,6 @@ func recipientNames(ps []manifest.Party) string {
 	return b.String()
 }
 
-// CategorySummary totals the bundle's files and bytes per category.
-func (r *Result) CategorySummary() []manifest.CategoryTotal {
-	return r.Categories
-}
-
 // isArmored reports whether the bundle starts with age's ASCII armor
 // (leading whitespace is allowed, as age allows it).
 func isArmored(br *bufio.Reader) bool {

@@ -2,83 +2,24 @@ package manifest_test
 
 import (
 	"bytes"
-	"errors"
-	"fmt"
 	"io"
-	"reflect"
 	"testing"
-	"testing/iotest"
 
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
-// scanPreamble reads data with a PreambleScanner, through a reader that
-// gives one byte at a time if slow, and returns the preamble with the
-// files it listed.
+// scanPreamble reads a preamble with a PreambleScanner (see scanDoc).
 func scanPreamble(data []byte, slow bool) (*manifest.Preamble, error) {
-	var r io.Reader = bytes.NewReader(data)
-	if slow {
-		r = iotest.OneByteReader(r)
-	}
-	s := manifest.NewPreambleScanner(r)
-	head, err := s.Head()
-	if err != nil {
-		return nil, err
-	}
-	p := *head
-	var files []manifest.File
-	for {
-		f, err := s.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		files = append(files, *f)
-	}
-	if s.Count() != len(files) {
-		return nil, fmt.Errorf("Count says %d, Next gave %d", s.Count(), len(files))
-	}
-	if files == nil && head.Files != nil {
-		files = []manifest.File{}
-	}
-	p.Files = files
-	return &p, nil
+	return scanDoc(data, slow, func(r io.Reader) docScanner[manifest.Preamble] { return manifest.NewPreambleScanner(r) },
+		func(p *manifest.Preamble) *[]manifest.File { return &p.Files })
 }
 
 // preScanAgrees checks that the PreambleScanner agrees with
-// ParsePreamble on data (its paths then passing CheckPaths), and reports
-// whether ParsePreamble accepts it.
+// ParsePreamble on data (see agrees), and reports whether ParsePreamble
+// accepts it.
 func preScanAgrees(t *testing.T, data []byte, modes ...bool) bool {
-	want, werr := manifest.ParsePreamble(data)
-	for _, slow := range modes {
-		got, gerr := scanPreamble(data, slow)
-		if gerr != nil && !errors.Is(gerr, manifest.ErrInvalid) {
-			t.Fatalf("error %v does not wrap ErrInvalid", gerr)
-		}
-		if gerr == nil {
-			paths := make([]string, len(got.Files))
-			for i, f := range got.Files {
-				paths[i] = f.Path
-			}
-			if err := manifest.CheckPaths(paths); err != nil {
-				if werr == nil {
-					t.Fatalf("ParsePreamble accepts what CheckPaths refuses: %v", err)
-				}
-				continue
-			}
-		}
-		switch {
-		case werr == nil && gerr != nil:
-			t.Fatalf("ParsePreamble accepts %q, the PreambleScanner refuses it: %v", data, gerr)
-		case werr != nil && gerr == nil:
-			t.Fatalf("the PreambleScanner accepts %q, ParsePreamble refuses it: %v", data, werr)
-		case werr == nil && !reflect.DeepEqual(got, want):
-			t.Fatalf("the PreambleScanner read\n%+v\nParsePreamble\n%+v", got, want)
-		}
-	}
-	return werr == nil
+	return agrees(t, data, "ParsePreamble", "the PreambleScanner", manifest.ParsePreamble, scanPreamble,
+		func(p *manifest.Preamble) []manifest.File { return p.Files }, modes...)
 }
 
 func FuzzPreambleScanner(f *testing.F) {

@@ -14,20 +14,28 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
 
-// scanAll reads data with a Scanner, through a reader that gives one byte
-// at a time if slow, and returns the manifest with the files it listed.
-func scanAll(data []byte, slow bool) (*manifest.Manifest, error) {
+// docScanner is what a Scanner and a PreambleScanner share.
+type docScanner[D any] interface {
+	Head() (*D, error)
+	Next() (*manifest.File, error)
+	Count() int
+}
+
+// scanDoc reads data with the scanner open makes, through a reader that
+// gives one byte at a time if slow, and returns the document's head with
+// the files it listed (set through files).
+func scanDoc[D any](data []byte, slow bool, open func(io.Reader) docScanner[D], files func(*D) *[]manifest.File) (*D, error) {
 	var r io.Reader = bytes.NewReader(data)
 	if slow {
 		r = iotest.OneByteReader(r)
 	}
-	s := manifest.NewScanner(r)
+	s := open(r)
 	head, err := s.Head()
 	if err != nil {
 		return nil, err
 	}
-	m := *head
-	var files []manifest.File
+	doc := *head
+	var list []manifest.File
 	for {
 		f, err := s.Next()
 		if err == io.EOF {
@@ -36,19 +44,25 @@ func scanAll(data []byte, slow bool) (*manifest.Manifest, error) {
 		if err != nil {
 			return nil, err
 		}
-		files = append(files, *f)
+		list = append(list, *f)
 	}
-	if s.Count() != len(files) {
-		return nil, fmt.Errorf("Count says %d, Next gave %d", s.Count(), len(files))
+	if s.Count() != len(list) {
+		return nil, fmt.Errorf("Count says %d, Next gave %d", s.Count(), len(list))
 	}
 	if _, err := s.Next(); err != io.EOF {
 		return nil, fmt.Errorf("Next after the end gave %v, want io.EOF", err)
 	}
-	if files == nil && head.Files != nil {
-		files = []manifest.File{}
+	if list == nil && *files(head) != nil {
+		list = []manifest.File{}
 	}
-	m.Files = files
-	return &m, nil
+	*files(&doc) = list
+	return &doc, nil
+}
+
+// scanAll reads a manifest with a Scanner (see scanDoc).
+func scanAll(data []byte, slow bool) (*manifest.Manifest, error) {
+	return scanDoc(data, slow, func(r io.Reader) docScanner[manifest.Manifest] { return manifest.NewScanner(r) },
+		func(m *manifest.Manifest) *[]manifest.File { return &m.Files })
 }
 
 // fuzzScanBody checks that the Scanner agrees with ParseManifest: what
@@ -62,31 +76,41 @@ func fuzzScanBody(t *testing.T, data []byte) {
 // time, or both.
 // It reports whether ParseManifest accepts data.
 func scanAgrees(t *testing.T, data []byte, modes ...bool) bool {
-	want, werr := manifest.ParseManifest(data)
+	return agrees(t, data, "ParseManifest", "the Scanner", manifest.ParseManifest, scanAll,
+		func(m *manifest.Manifest) []manifest.File { return m.Files }, modes...)
+}
+
+// agrees checks that a scanner (scan) agrees with its document's parser
+// (parse) on data, read in one piece, one byte at a time, or both: what
+// one accepts the other does (the scanner's paths then passing
+// CheckPaths), with the same fields and files. It reports whether parse
+// accepts data.
+func agrees[D any](t *testing.T, data []byte, parser, scanner string, parse func([]byte) (*D, error), scan func([]byte, bool) (*D, error), files func(*D) []manifest.File, modes ...bool) bool {
+	want, werr := parse(data)
 	for _, slow := range modes {
-		got, gerr := scanAll(data, slow)
+		got, gerr := scan(data, slow)
 		if gerr != nil && !errors.Is(gerr, manifest.ErrInvalid) {
 			t.Fatalf("error %v does not wrap ErrInvalid", gerr)
 		}
 		if gerr == nil {
-			paths := make([]string, len(got.Files))
-			for i, f := range got.Files {
-				paths[i] = f.Path
+			var paths []string
+			for _, f := range files(got) {
+				paths = append(paths, f.Path)
 			}
 			if err := manifest.CheckPaths(paths); err != nil {
 				if werr == nil {
-					t.Fatalf("ParseManifest accepts what CheckPaths refuses: %v", err)
+					t.Fatalf("%s accepts what CheckPaths refuses: %v", parser, err)
 				}
 				continue
 			}
 		}
 		switch {
 		case werr == nil && gerr != nil:
-			t.Fatalf("ParseManifest accepts %q, the Scanner refuses it: %v", data, gerr)
+			t.Fatalf("%s accepts %q, %s refuses it: %v", parser, data, scanner, gerr)
 		case werr != nil && gerr == nil:
-			t.Fatalf("the Scanner accepts %q, ParseManifest refuses it: %v", data, werr)
+			t.Fatalf("%s accepts %q, %s refuses it: %v", scanner, data, parser, werr)
 		case werr == nil && !reflect.DeepEqual(got, want):
-			t.Fatalf("the Scanner read\n%+v\nParseManifest\n%+v", got, want)
+			t.Fatalf("%s read\n%+v\n%s\n%+v", scanner, got, parser, want)
 		}
 	}
 	return werr == nil

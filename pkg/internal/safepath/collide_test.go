@@ -231,21 +231,28 @@ func FuzzMayCollide(f *testing.F) {
 	})
 }
 
+// randomPaths returns a list of 1 to most paths over an alphabet of
+// letters that fold, normalize and nest into each other.
+func randomPaths(rng *rand.Rand, most int) []string {
+	parts := []string{"a", "A", "ss", "\u00df", "\u00e9", "e\u0301", "/", "b"}
+	paths := make([]string, 1+rng.IntN(most))
+	for i := range paths {
+		for range 1 + rng.IntN(3) {
+			paths[i] += parts[rng.IntN(len(parts))]
+		}
+	}
+	return paths
+}
+
 // Random lists over an alphabet of letters that fold, normalize and nest
 // into each other: mayCollide agrees with the full search on every one.
 func TestMayCollideAgrees(t *testing.T) {
-	parts := []string{"a", "A", "ss", "\u00df", "\u00e9", "e\u0301", "/", "b"}
 	rng := rand.New(rand.NewPCG(1, 2))
 	fold := cases.Fold()
 	key := foldKey(fold)
 	found := 0
 	for range 20_000 {
-		paths := make([]string, 1+rng.IntN(4))
-		for i := range paths {
-			for range 1 + rng.IntN(3) {
-				paths[i] += parts[rng.IntN(len(parts))]
-			}
-		}
+		paths := randomPaths(rng, 4)
 		for _, spellings := range []bool{true, false} {
 			may, err := mayCollide(paths, fold, spellings), collisions(paths, key, spellings)
 			if may != (err != nil) {
@@ -287,16 +294,10 @@ func TestReadersAcceptAFolderSpelledTwoWays(t *testing.T) {
 // added before it, as Collisions judges the list so far, with an error
 // that matches ErrUnsafe and names it.
 func TestCollisionChecker(t *testing.T) {
-	parts := []string{"a", "A", "ss", "\u00df", "\u00e9", "e\u0301", "/", "b"}
 	rng := rand.New(rand.NewPCG(3, 4))
 	refused := 0
 	for range 5_000 {
-		paths := make([]string, 1+rng.IntN(5))
-		for i := range paths {
-			for range 1 + rng.IntN(3) {
-				paths[i] += parts[rng.IntN(len(parts))]
-			}
-		}
+		paths := randomPaths(rng, 5)
 		c := NewCollisionChecker(0)
 		for i, p := range paths {
 			err := c.Add(p)
