@@ -44,70 +44,49 @@ const (
 	manyFilesMemory = 560
 )
 
-// setPackLimitFor sets pack's limit for a plan of n files, once it is
-// made. It ends the planning phase (liftMemoryLimit). For a
-// plan of many files it first measures the plan's live heap, which
-// grows with the length of the paths as much as with their number: one
-// collection, which also gives back the pages planning's garbage took
-// (FreeOSMemory), 4-6 ms at 100,000 and 148,890 files.
-func setPackLimitFor(n int) {
+// setPackLimit sets pack's limit once its plan is made, ending the
+// planning phase (liftMemoryLimit). It first measures what planning left
+// live: one collection, which also gives back the pages planning's
+// garbage took (FreeOSMemory), so that the frame buffers, made next, take
+// those again rather than more. (runtime/metrics would say the same, but
+// its package costs every command some 0.5 ms to initialise.)
+func setPackLimit() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
 	}
 	if os.Getenv("GOMEMLIMIT") != "" {
 		return
 	}
-	var planLive int64
-	if memoryLimitFor(n) > packListFloor {
-		// Right after a collection the heap holds only what it marked
-		// live. (runtime/metrics would say the same, but its package
-		// costs every command some 0.5 ms to initialise.) FreeOSMemory
-		// collects, and gives back the pages planning's garbage took,
-		// so that the frame buffers, made next, take those again
-		// rather than more.
-		debug.FreeOSMemory()
-		var ms runtime.MemStats
-		runtime.ReadMemStats(&ms)
-		planLive = int64(ms.HeapAlloc)
-	}
-	setMemoryLimit(packLimitFor(n, planLive))
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	setMemoryLimit(packLimitFor(int64(ms.HeapAlloc)))
 }
 
-// Packing makes little garbage (the compressor's and age's buffers are
-// reused), so beyond some 44,000 files (where memoryLimitFor passes
-// packListFloor), where the plan outweighs the fixed buffers, pack's
-// limit follows the plan's live heap rather than memoryLimitFor's 560
-// bytes a file: the plan and packBuffersAndRoom. The plan holds 112
-// bytes a file (the 80-byte entry, the 32-byte input) and its stored
-// path: 24 MB at 148,890 files of the 8 GiB corpus. While
-// packing, 20-21 MB more is live: the compressor's frames (five or six of
-// 2 MiB) and history (2 × 2.1 MiB), its tables, age's and the disk's
-// buffers.
+// pack keeps its plan's file list on disk (bundle.SpoolPlan), so what
+// planning leaves live is small whatever the number of files: the lists
+// of files left out or without a category, and the origins of the
+// folders given. Packing adds its buffers, 20-21 MB: the compressor's
+// frames (five or six of 2 MiB) and history (2 × 2.1 MiB), its tables,
+// age's and the disk's buffers. It makes little garbage (those buffers
+// are reused; reading the plan back makes a path a file), so pack's limit
+// is memoryLimit, or what planning left and packBuffersAndRoom if that is
+// more (a plan that excluded a great many files).
 //
-// Measured at 8 GiB under fixed limits (GOMEMLIMIT) of the plan and 28,
-// 30, 32, 33 and 34 MiB: 2,133 collections (60 s instead of 31-39),
-// then 94, 76-77, 72 and 70-71, some 55 of them while planning; peak
-// RSS 59.9, 61.5, 62.1-62.5, 62.8-63.3 and 64.2-65.3 MiB, of which some
-// 8.8 are the binary's own pages. So pack's limit leaves the plan and
-// its buffers 4 MiB above where the collector would run without end.
-// At 100,000 files (a plan of some 15 MB) the floor applies: with an
-// older, larger plan, a limit of 58 MiB made 30 collections instead of 14
-// and took 3.06-3.14 s instead of 2.89-2.93; 52 MiB made 200 and took
-// 3.8 s. At 44,500 text files a limit 10 MiB lower than memoryLimitFor's
-// cost 5-7 %, so up to there nothing changes.
-const (
-	packBuffersAndRoom = 32 << 20 // the buffers, 20-21 MiB, and room
-	packListFloor      = 56 << 20 // memoryLimitFor(43,690)
-)
+// When the plan was held in memory (112 bytes a file and the path), the
+// limit followed it: measured at 8 GiB under fixed limits (GOMEMLIMIT)
+// of the plan and 28, 30, 32, 33 and 34 MiB, pack made 2,133 collections
+// (60 s instead of 31-39), then 94, 76-77, 72 and 70-71; so 32 MiB above
+// what planning leaves is room enough. With the plan on disk, at 100,000
+// files under fixed limits of 30, 36 and 42 MiB: 112, 92 and 89
+// collections, peak RSS 33, 38 and 44 MiB, in the same time (1.9-2.0 s);
+// without a limit the collector's own pacing held 20 MB live under a
+// goal of 40 MB (50 MiB peak RSS).
+const packBuffersAndRoom = 32 << 20 // the buffers, 20-21 MiB, and room
 
-// packLimitFor is pack's limit for a plan of n files whose live heap,
-// measured once it is made, is planLive bytes (0 if not measured, which
-// gives memoryLimitFor).
-func packLimitFor(n int, planLive int64) int64 {
-	if planLive <= 0 {
-		return memoryLimitFor(n)
-	}
-	return min(memoryLimitFor(n), max(packListFloor, planLive+packBuffersAndRoom))
+// packLimitFor is pack's limit when planning left planLive bytes live.
+func packLimitFor(planLive int64) int64 {
+	return max(memoryLimit, planLive+packBuffersAndRoom)
 }
 
 // setReadLimitFor sets the limit for reading a bundle whose signed
@@ -261,7 +240,7 @@ func makeRoomForPreamble(size int) {
 // at their start, 57 once packing). The walk makes some 500 bytes of
 // garbage a file, so the collector runs about twice as often, some 40
 // times at 148,890 files, each a few milliseconds. The limit and the
-// pacing are set again, for the number of files, by setPackLimitFor.
+// pacing are set again by setPackLimit.
 func liftMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(math.MaxInt64)

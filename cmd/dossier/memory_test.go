@@ -100,30 +100,18 @@ func TestReadLimitForFormatThree(t *testing.T) {
 	}
 }
 
-// pack keeps memoryLimitFor up to some 44,000 files, and whenever the
-// plan was not measured; beyond, its limit is the plan's live heap plus
-// 32 MiB, but at least 56 MiB and at most memoryLimitFor.
+// pack's limit does not follow the number of files (its plan is on
+// disk): memoryLimit, or what planning left live and 32 MiB if more.
 func TestPackLimitFor(t *testing.T) {
 	const mib = 1 << 20
-	for _, n := range []int{0, 18_600, 43_000} {
-		if got, want := packLimitFor(n, 0), memoryLimitFor(n); got != want {
-			t.Errorf("packLimitFor(%d) = %d, want memoryLimitFor's %d", n, got, want)
-		}
-	}
-	for _, tt := range []struct {
-		n        int
-		planLive int64
-		want     int64
-	}{
-		{100_000, 30_000_000, 30_000_000 + 32*mib},
-		{100_000, 15_000_000, 56 * mib},
-		{148_890, 24_000_000, 56 * mib},
-		{148_890, 26_000_000, 26_000_000 + 32*mib},
-		{148_890, 200_000_000, memoryLimitFor(148_890)},
-		{148_890, 0, memoryLimitFor(148_890)},
+	for _, tt := range []struct{ planLive, want int64 }{
+		{0, memoryLimit},
+		{2_000_000, memoryLimit},
+		{8 * mib, memoryLimit},
+		{30_000_000, 30_000_000 + 32*mib},
 	} {
-		if got := packLimitFor(tt.n, tt.planLive); got != tt.want {
-			t.Errorf("packLimitFor(%d, %d) = %.1f MiB, want %.1f", tt.n, tt.planLive, float64(got)/mib, float64(tt.want)/mib)
+		if got := packLimitFor(tt.planLive); got != tt.want {
+			t.Errorf("packLimitFor(%d) = %.1f MiB, want %.1f", tt.planLive, float64(got)/mib, float64(tt.want)/mib)
 		}
 	}
 }
@@ -180,7 +168,7 @@ func TestPlanningPacing(t *testing.T) {
 		if lifted := debug.SetMemoryLimit(-1) == math.MaxInt64; lifted != tt.lifted {
 			t.Errorf("GOMEMLIMIT=%q: limit lifted while planning: %v, want %v", tt.memlimit, lifted, tt.lifted)
 		}
-		setPackLimitFor(10)
+		setPackLimit()
 		if got := debug.SetGCPercent(100); got != tt.packing {
 			t.Errorf("GOGC=%q: packing at GC percent %d, want %d", tt.gogc, got, tt.packing)
 		}

@@ -301,7 +301,17 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	// Logged from here on, a refused input too: only usage errors are not.
 	ev := g.begin("pack")
 	ev.Counterparts = counterparts(in.recipients...)
-	plan, err := bundle.MakePlanContext(ctx, paths, in.rules, in.defaults, o.Exclude...)
+	// The plan's list is kept on disk, encrypted, not in memory (some 165
+	// bytes a file): beside the bundle, on the disk that must hold it
+	// anyway, or in the temporary folder for standard output.
+	spoolDir := ""
+	if !toStdout {
+		spoolDir = filepath.Dir(o.Output)
+	}
+	plan, err := bundle.SpoolPlan(ctx, spoolDir, paths, in.rules, in.defaults, o.Exclude...)
+	if plan != nil {
+		defer plan.Close()
+	}
 	var unlabelled *bundle.UnlabelledError
 	if plan != nil && (err == nil || errors.As(err, &unlabelled)) {
 		// Said first: such a rule may be why files have no category.
@@ -319,14 +329,14 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	setPackLimitFor(len(plan.Files))
+	setPackLimit()
 	if err := plan.CheckPreambleSize(); err != nil {
 		return err // before the key and its passphrase, as plan says
 	}
-	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
+	if plan.Len() == 0 && len(plan.Excluded) > 0 {
 		return usagef("nothing left to pack: --exclude left out all %s; check the globs with 'dossier plan'", plural(len(plan.Excluded), "file"))
 	}
-	if len(plan.Files) == 0 {
+	if plan.Len() == 0 {
 		what := "the paths given hold"
 		if len(paths) == 1 {
 			what = "the path given holds"
@@ -334,7 +344,11 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		g.warn("%s no file: the bundle carries the case's metadata alone; check the paths if you meant to send documents\n", what)
 	}
 	mcase := in.mcase
-	if v := policyViolations(plan, in.recipients); len(v) > 0 {
+	v, err := policyViolations(ctx, plan, in.recipients)
+	if err != nil {
+		return err
+	}
+	if len(v) > 0 {
 		if o.OverridePolicy == "" {
 			return &policyError{v}
 		}
@@ -378,7 +392,7 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	return g.reportPack(o, res, recipients)
+	return g.reportPack(o, res, plan, recipients)
 }
 
 // packToStdout streams the bundle to standard output, hashing it on the
@@ -451,10 +465,10 @@ func parseSize(s string) (int64, error) {
 	return n * mult, nil
 }
 
-func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recipients []*card.Card) error {
+func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, plan *bundle.Plan, recipients []*card.Card) error {
 	man := res.Manifest
-	sum := manifest.Summary(man.Files)
-	seals := []string{} // a list in --json, even when empty
+	sum := plan.Summary() // the manifest's list was never held
+	seals := []string{}   // a list in --json, even when empty
 	for _, p := range res.Paths {
 		if p != "-" {
 			seals = append(seals, p+seal.Ext)
@@ -474,7 +488,7 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 			"sender":         jsonParty(man.Sender),
 			"recipients":     jsonParties(man.Recipients),
 			"case":           man.Case,
-			"file_count":     len(man.Files),
+			"file_count":     plan.Len(),
 			"bytes":          man.TotalSize,
 			"categories":     sum,
 		})
@@ -489,7 +503,7 @@ func (g *globalOptions) reportPack(o *packOptions, res *bundle.FileResult, recip
 		}
 		return nil
 	}
-	fmt.Fprint(w, shownLine("packed %s (%s) into %s\n", plural(len(man.Files), "file"), humanBytes(man.TotalSize), o.Output))
+	fmt.Fprint(w, shownLine("packed %s (%s) into %s\n", plural(plan.Len(), "file"), humanBytes(man.TotalSize), o.Output))
 	if len(res.Paths) > 1 {
 		fmt.Fprint(w, shownLine("volumes: %s … %s (%d; join them with cat to get the single-file bundle)\n", res.Paths[0], res.Paths[len(res.Paths)-1], len(res.Paths)))
 	} else if len(res.Paths) == 1 && res.Paths[0] != o.Output && o.Output != "-" {

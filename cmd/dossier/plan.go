@@ -58,9 +58,9 @@ type violation struct {
 
 // policyViolations lists, for every file of the plan, each category that a
 // recipient does not accept.
-func policyViolations(plan *bundle.Plan, recipients []*card.Card) []violation {
+func policyViolations(ctx context.Context, plan *bundle.Plan, recipients []*card.Card) ([]violation, error) {
 	var out []violation
-	for _, f := range plan.Files {
+	err := plan.Each(ctx, func(f *bundle.Input) error {
 		for cat := range f.File.Categories.All() {
 			for _, r := range recipients {
 				if !r.Accepting(cat) {
@@ -68,8 +68,9 @@ func policyViolations(plan *bundle.Plan, recipients []*card.Card) []violation {
 				}
 			}
 		}
-	}
-	return out
+		return nil
+	})
+	return out, err
 }
 
 // countFiles counts the distinct files among violations.
@@ -106,7 +107,10 @@ func (e *policyError) Error() string {
 
 // reportPlan prints what pack would send. plan may hold unlabelled files.
 func (g *globalOptions) reportPlan(ctx context.Context, o *packOptions, plan *bundle.Plan, in *packInputs) error {
-	violations := policyViolations(plan, in.recipients)
+	violations, err := policyViolations(ctx, plan, in.recipients)
+	if err != nil {
+		return err
+	}
 	var problems []string
 	if len(in.recipients) == 0 {
 		problems = append(problems, "no recipients: pass -r CARD (a card file or contact name)")

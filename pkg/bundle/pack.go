@@ -2,6 +2,7 @@ package bundle
 
 import (
 	"archive/tar"
+	"bytes"
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
@@ -90,6 +91,11 @@ const trailerType = "dossier-index"
 // Inputs then show them, and the returned manifest shares them (after a
 // Pack that failed, they may show some). A later or concurrent Pack of
 // the same plan, or of a copy of the Plan value, works on a copy.
+//
+// A plan made by SpoolPlan is read from its file, and the files' SHA-256s
+// and offsets are kept in another (in the plan's folder) until the
+// manifest is written: the returned manifest then has no Files (the
+// plan's Len and Summary describe them).
 func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("pack: no sender identity")
@@ -131,9 +137,22 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	// The plan's own list becomes the bundle's (see Plan.takeFileList):
-	// the preamble is encoded from it before any hash is filled in.
-	files, err := plan.takeFileList()
-	if err != nil {
+	// the preamble is encoded from it before any hash is filled in. A
+	// spooled plan's list is read from its file each time it is needed
+	// (list), and the hashes go to a file of their own (sums).
+	var files []manifest.File
+	var list manifest.FileSource
+	var sums *sumSpool
+	var err error
+	if sp := plan.spooled; sp != nil {
+		list = func(yield func(*manifest.File) error) error {
+			return sp.each(ctx, func(in *Input) error { return yield(in.File) })
+		}
+		if sums, err = newSumSpool(sp.dir); err != nil {
+			return nil, err
+		}
+		defer sums.close()
+	} else if files, err = plan.takeFileList(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 
@@ -175,15 +194,20 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	// Check what we are about to sign by the rules a receiver applies.
 	// (Parsing the encoding back, as a receiver does, held a second copy
 	// of the file list: 50 MB at 150,000 files.)
-	if err := pre.Check(); err != nil {
+	check, writePre := pre.Check, pre.WriteTo
+	if list != nil {
+		check = func() error { return pre.CheckList(list) }
+		writePre = func(w io.Writer) (int64, error) { return pre.WriteList(w, list) }
+	}
+	if err := check(); err != nil {
 		return nil, fmt.Errorf("pack: %w", err)
 	}
-	preSig, preHash, preLen, err := signPreamble(pre, opts.Sender.Key)
+	preSig, preHash, preLen, err := signPreamble(pre, writePre, opts.Sender.Key)
 	if err != nil {
 		return nil, err
 	}
 	if preLen > MaxPreamble {
-		return nil, fmt.Errorf("%w: the file list (%d files) makes a preamble of %d bytes, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(files), preLen, MaxPreamble)
+		return nil, fmt.Errorf("%w: the file list (%d files) makes a preamble of %d bytes, more than the %d a receiver accepts; split the case into several bundles", ErrInput, plan.Len(), preLen, MaxPreamble)
 	}
 
 	zw, err := zframe.NewWriter(aw, zframe.WriterOptions{FrameSize: opts.FrameSize, Concurrency: opts.Concurrency})
@@ -195,9 +219,9 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	// which the caller then discards (PackFile removes its temporaries),
 	// and a write racing with that crashed the process or left a new
 	// temporary behind.
-	packed := false
+	complete := false
 	defer func() {
-		if !packed {
+		if !complete {
 			zw.Close(nil)
 		}
 	}()
@@ -212,7 +236,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 		_, err := tw.Write(data)
 		return err
 	}
-	if err := writePreamble(tw, writeMetaHeader, pre, preLen, preHash); err != nil {
+	if err := writePreamble(tw, writeMetaHeader, writePre, preLen, preHash); err != nil {
 		return nil, err
 	}
 	if err := writeMeta(PreambleSigName, preSig); err != nil {
@@ -232,11 +256,11 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	buf := make([]byte, 256<<10)
 	opener := newInputOpener(plan.roots)
 	defer opener.close()
-	for i := range plan.Files {
+	i := 0
+	err = plan.Each(ctx, func(in *Input) error {
 		if err := ctx.Err(); err != nil {
-			return nil, err
+			return err
 		}
-		in := &plan.Files[i]
 		off, sum, err := packFile(ctx, tw, zw, opener, in, h, buf, func(n int64) {
 			done += n
 			if opts.Progress != nil {
@@ -244,10 +268,25 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 			}
 		})
 		if err != nil {
-			return nil, err
+			return err
+		}
+		if sums != nil {
+			return sums.add(sum, off)
 		}
 		files[i].SHA256 = sum
 		files[i].Offset = off
+		i++
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	var packed manifest.FileSource
+	if sums != nil {
+		if err := sums.s.Finish(); err != nil {
+			return nil, fmt.Errorf("pack: keep the files' hashes on disk: %w", err)
+		}
+		packed = sums.packed(ctx, plan.spooled)
 	}
 
 	if err := tw.Flush(); err != nil {
@@ -258,7 +297,7 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 	}
 	manifestOffset := zw.Offset()
 	man := manifest.Restatement(pre, hex.EncodeToString(preHash[:]), files)
-	manSig, err := writeManifest(tw, writeMetaHeader, man, opts.Sender.Key)
+	manSig, err := writeManifest(tw, writeMetaHeader, man, packed, opts.Sender.Key)
 	if err != nil {
 		return nil, err
 	}
@@ -283,20 +322,28 @@ func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*mani
 			return nil, fmt.Errorf("pack: armor: %w", err)
 		}
 	}
-	packed = true
+	complete = true
 	return man, nil
 }
 
-// signPreamble signs pre and returns the signature file and the
-// SHA-256 and length of pre's encoding. A format-3 signature covers the
-// encoding's SHA-512, so the encoding is hashed as it is written, never
-// held; an older format's covers the bytes, which are held while they
-// are signed and then let go, before the compressor's buffers are made
-// (held across, they were pack's peak: 20 MB at 100,000 files on top of
-// the plan and the buffers). The archive gets the encoding written again.
-func signPreamble(pre *manifest.Preamble, key *sign.PrivateKey) (sig []byte, sum [32]byte, size int64, err error) {
+// signPreamble signs pre, which write encodes, and returns the signature
+// file and the SHA-256 and length of pre's encoding. A format-3 signature
+// covers the encoding's SHA-512, so the encoding is hashed as it is
+// written, never held; an older format's covers the bytes, which are held
+// while they are signed and then let go, before the compressor's buffers
+// are made (held across, they were pack's peak: 20 MB at 100,000 files
+// on top of the plan and the buffers). The archive gets the encoding
+// written again.
+func signPreamble(pre *manifest.Preamble, write func(io.Writer) (int64, error), key *sign.PrivateKey) (sig []byte, sum [32]byte, size int64, err error) {
 	if pre.Version < manifest.Version3 {
-		preBytes, err := pre.Marshal()
+		var preBytes []byte
+		if pre.Files != nil {
+			preBytes, err = pre.Marshal() // in one buffer of its size
+		} else {
+			var b bytes.Buffer
+			_, err = write(&b)
+			preBytes = b.Bytes()
+		}
 		if err != nil {
 			return nil, sum, 0, fmt.Errorf("pack: %w", err)
 		}
@@ -306,7 +353,7 @@ func signPreamble(pre *manifest.Preamble, key *sign.PrivateKey) (sig []byte, sum
 		return sig, sha256.Sum256(preBytes), int64(len(preBytes)), nil
 	}
 	h512, h256 := sha512.New(), sha256.New()
-	if size, err = pre.WriteTo(io.MultiWriter(h512, h256)); err != nil {
+	if size, err = write(io.MultiWriter(h512, h256)); err != nil {
 		return nil, sum, 0, fmt.Errorf("pack: %w", err)
 	}
 	var d manifest.Digest
@@ -498,15 +545,16 @@ func PackFile(ctx context.Context, path string, fo FileOptions, plan *Plan, opts
 // MinVolumeSize is the smallest volume size PackFile accepts.
 const MinVolumeSize = 64 << 10
 
-// writePreamble writes pre's encoding as the preamble entry, a piece at a
-// time, checking that it is the one signed: size bytes that hash to sum.
-func writePreamble(tw *tar.Writer, header func(name string, size int64) error, pre *manifest.Preamble, size int64, sum [32]byte) error {
+// writePreamble writes the preamble's encoding (write) as the preamble
+// entry, a piece at a time, checking that it is the one signed: size
+// bytes that hash to sum.
+func writePreamble(tw *tar.Writer, header func(name string, size int64) error, write func(io.Writer) (int64, error), size int64, sum [32]byte) error {
 	if err := header(PreambleName, size); err != nil {
 		return fmt.Errorf("pack: %w", err)
 	}
 	h := sha256.New()
 	differs := errors.New("pack: internal error: the preamble encoded differently the second time")
-	n, err := pre.WriteTo(io.MultiWriter(tw, h))
+	n, err := write(io.MultiWriter(tw, h))
 	if errors.Is(err, tar.ErrWriteTooLong) {
 		return differs // longer than the signed encoding
 	}
@@ -520,27 +568,36 @@ func writePreamble(tw *tar.Writer, header func(name string, size int64) error, p
 	return nil
 }
 
-// writeManifest signs man and writes its tar entry; it returns the
-// signature file. A format-2 manifest is signed by its SHA-512, so it is
-// never held whole: it is encoded once into the hash and once into the
-// archive (at 100,000 files it is some 24 MB). A format-1 signature
-// covers the bytes, which are then held.
-func writeManifest(tw *tar.Writer, header func(name string, size int64) error, man *manifest.Manifest, key *sign.PrivateKey) ([]byte, error) {
+// writeManifest signs man, with the file list list gives (man.Files if
+// list is nil), and writes its tar entry; it returns the signature file.
+// A format-2 or 3 manifest is signed by its SHA-512, so it is never held
+// whole: it is encoded once into the hash and once into the archive (at
+// 100,000 files it is some 24 MB). A format-1 signature covers the
+// bytes, which are then held.
+func writeManifest(tw *tar.Writer, header func(name string, size int64) error, man *manifest.Manifest, list manifest.FileSource, key *sign.PrivateKey) ([]byte, error) {
+	write := man.WriteTo
+	if list != nil {
+		write = func(w io.Writer) (int64, error) { return man.WriteList(w, list) }
+	}
 	var sig, data []byte
 	var size int64
 	var err error
 	if man.Version == manifest.Version1 {
-		if data, err = man.Marshal(); err != nil {
+		if list == nil {
+			data, err = man.Marshal() // in one buffer of its size
+		} else {
+			var b bytes.Buffer
+			_, err = write(&b)
+			data = b.Bytes()
+		}
+		if err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
 		}
 		size = int64(len(data))
 		sig, err = manifest.SignManifest(key, manifest.Version1, data)
 	} else {
-		if size, err = man.Size(); err != nil {
-			return nil, fmt.Errorf("pack: %w", err)
-		}
 		h := sha512.New()
-		if _, err := man.WriteTo(h); err != nil {
+		if size, err = write(h); err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
 		}
 		var digest manifest.Digest
@@ -556,7 +613,10 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 	if data != nil {
 		_, err = tw.Write(data)
 	} else {
-		_, err = man.WriteTo(tw)
+		var n int64
+		if n, err = write(tw); err == nil && n != size {
+			err = errors.New("internal error: the manifest encoded differently the second time")
+		}
 	}
 	if err != nil {
 		return nil, fmt.Errorf("pack: %w", err)

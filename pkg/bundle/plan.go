@@ -73,6 +73,9 @@ type origin struct {
 	// has none, and only the size is checked. dev is the files' device.
 	planned bool
 	dev     uint64
+	// ref numbers a folder's shared origin in a spooled plan's records
+	// (plannedSpool.shared), from 1; 0 until it is first written.
+	ref uint32
 }
 
 // NewInput returns an input for a plan made by hand: the file at source,
@@ -118,6 +121,8 @@ func (in *Input) planned() bool { return in.from != nil && in.from.planned }
 
 // Plan is the list of files a pack would send, with their categories.
 type Plan struct {
+	// Files are the files, in the order they are packed; nil for a plan
+	// made by SpoolPlan, whose list is on disk: Len and Each read either.
 	Files     []Input
 	TotalSize int64
 	// Excluded lists what exclude globs left out (not counted in
@@ -140,6 +145,46 @@ type Plan struct {
 	own *ownedList
 	// roots are the folders MakePlan was given, as given (origin.root).
 	roots []string
+	// spooled holds the list of a plan made by SpoolPlan, whose Files is
+	// nil.
+	spooled *plannedSpool
+}
+
+// Len returns the number of files in the plan.
+func (p *Plan) Len() int {
+	if p.spooled != nil {
+		return p.spooled.n
+	}
+	return len(p.Files)
+}
+
+// Each calls fn with each of the plan's files in order, stopping at fn's
+// first error, which it returns; it ends with ctx's error once ctx is
+// done. For a plan made by SpoolPlan, which reads its list from disk,
+// the Input and its File are valid only during the call, and must not be
+// changed.
+func (p *Plan) Each(ctx context.Context, fn func(in *Input) error) error {
+	if p.spooled != nil {
+		return p.spooled.each(ctx, fn)
+	}
+	for i := range p.Files {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		if err := fn(&p.Files[i]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Close removes the temporary file of a plan made by SpoolPlan; for any
+// other plan it does nothing. The plan cannot be packed or read after.
+func (p *Plan) Close() error {
+	if p.spooled == nil {
+		return nil
+	}
+	return p.spooled.s.Close()
 }
 
 // ownedList is a plan's own list of entries; the first Pack takes it as
@@ -256,6 +301,12 @@ func MakePlan(paths []string, rules category.Rules, defaults []category.ID, excl
 // checked at every entry of the walk: a walk of many thousand files on
 // slow media takes minutes.
 func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
+	return makePlan(ctx, nil, paths, rules, defaults, exclude...)
+}
+
+// makePlan is MakePlanContext, keeping the list in sp if it is set (see
+// SpoolPlan) and in the plan's Files if it is nil.
+func makePlan(ctx context.Context, sp *plannedSpool, paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	if len(paths) == 0 {
 		return nil, fmt.Errorf("%w: nothing to pack: name at least one file or folder", ErrInput)
 	}
@@ -280,14 +331,17 @@ func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, 
 	excluded := func(stored string) bool {
 		return matchAny(exclude, safepath.Normalize(stored), usedExcludes)
 	}
-	plan := &Plan{}
+	plan := &Plan{spooled: sp}
 	// The lists are made at their size, counted first: built by
 	// appending (or in chunks copied together at the end), a list of
 	// 148,890 files held twice its final size, 21 MB more, at planning's
-	// end, where pack's memory peaked.
-	n := countFiles(ctx, paths, func(stored string) bool {
-		return len(exclude) > 0 && matchAny(exclude, safepath.Normalize(stored), nil)
-	})
+	// end, where pack's memory peaked. A spooled plan has no lists.
+	n := 0
+	if sp == nil {
+		n = countFiles(ctx, paths, func(stored string) bool {
+			return len(exclude) > 0 && matchAny(exclude, safepath.Normalize(stored), nil)
+		})
+	}
 	files := make([]Input, 0, n)
 	entries := make([]manifest.File, 0, n)
 	// Stored paths are cut from shared blocks; a file's path on disk is
@@ -380,8 +434,17 @@ func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, 
 		if info.Mode().Perm()&0o111 != 0 {
 			mode = manifest.ModeExecutable
 		}
-		stored = storedPaths.String(stored)
 		id := idOf(info)
+		if sp != nil {
+			entry := manifest.File{Path: stored, Size: info.Size(), Mode: mode, MTime: mtimeOf(info), Categories: cats}
+			in := Input{File: &entry, from: folder.originOf(src, rel, stored, id.dev), mtime: id.mtime, ino: id.ino}
+			if err := sp.add(&in); err != nil {
+				return err
+			}
+			plan.TotalSize += info.Size()
+			return nil
+		}
+		stored = storedPaths.String(stored)
 		// File is pointed at the entry once the list is complete.
 		files = append(files, Input{from: folder.originOf(src, rel, stored, id.dev), mtime: id.mtime, ino: id.ino})
 		entries = append(entries, manifest.File{
@@ -522,6 +585,28 @@ func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, 
 			plan.UnusedExcludes = append(plan.UnusedExcludes, g)
 		}
 	}
+	if sp != nil {
+		sp.paths = nil // its hashes are not needed again
+		if err := sp.s.Finish(); err != nil {
+			return nil, fmt.Errorf("plan: keep the file list on disk: %w", err)
+		}
+		plan.Unlabelled = unlabelled
+		if len(unlabelled) > 0 {
+			return plan, &UnlabelledError{Paths: unlabelled}
+		}
+		if sp.mayCollide {
+			// Two names may collide: the list is read back to say which
+			// (or that two hashes were the same by chance).
+			list, err := sp.load(ctx)
+			if err != nil {
+				return nil, err
+			}
+			if err := checkStoredNames(list); err != nil {
+				return nil, err
+			}
+		}
+		return plan, nil
+	}
 	if len(entries) < cap(entries)-cap(entries)/8 {
 		// Counted files were excluded or gone: let the room go.
 		files = append(make([]Input, 0, len(files)), files...)
@@ -538,22 +623,31 @@ func MakePlanContext(ctx context.Context, paths []string, rules category.Rules, 
 	if len(unlabelled) > 0 {
 		return plan, &UnlabelledError{Paths: unlabelled}
 	}
-	stored := make([]string, len(plan.Files))
-	for i, f := range plan.Files {
-		stored[i] = f.File.Path
-	}
-	if err := safepath.CollisionsOrSpellingsWithin(stored, manifest.MaxFolders); errors.Is(err, safepath.ErrTooManyFolders) {
-		return nil, fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, manifest.MaxFolders)
-	} else if err != nil {
-		if msg := sameStoredName(plan.Files, err); msg != "" {
-			return nil, fmt.Errorf("%w: %s", ErrInput, msg)
-		}
-		return nil, fmt.Errorf("%w: %v (rename one of them)", ErrInput, err)
+	if err := checkStoredNames(plan.Files); err != nil {
+		return nil, err
 	}
 	if len(plan.Files) > manifest.MaxFiles {
 		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
 	}
 	return plan, nil
+}
+
+// checkStoredNames refuses a list with two files stored under colliding
+// names, or in more folders than a bundle may have.
+func checkStoredNames(files []Input) error {
+	stored := make([]string, len(files))
+	for i, f := range files {
+		stored[i] = f.File.Path
+	}
+	if err := safepath.CollisionsOrSpellingsWithin(stored, manifest.MaxFolders); errors.Is(err, safepath.ErrTooManyFolders) {
+		return fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, manifest.MaxFolders)
+	} else if err != nil {
+		if msg := sameStoredName(files, err); msg != "" {
+			return fmt.Errorf("%w: %s", ErrInput, msg)
+		}
+		return fmt.Errorf("%w: %v (rename one of them)", ErrInput, err)
+	}
+	return nil
 }
 
 // openFolder opens the folder p, which info (from Lstat) describes, as an
@@ -749,19 +843,25 @@ const preambleRoom = 64 << 10
 // names, fewer of long ones). It reads the entries, not the files.
 func (p *Plan) CheckPreambleSize() error {
 	n := 0
+	if p.spooled != nil {
+		n = p.spooled.preambleLen
+	}
 	for _, in := range p.Files {
 		if in.File != nil {
 			n += in.File.PreambleLen() + 1 // and its comma
 		}
 	}
 	if n > MaxPreamble-preambleRoom {
-		return fmt.Errorf("%w: the file list (%d files) makes a preamble of about %d bytes with the sender's card and the case, more than the %d a receiver accepts; split the case into several bundles", ErrInput, len(p.Files), n+preambleRoom, MaxPreamble)
+		return fmt.Errorf("%w: the file list (%d files) makes a preamble of about %d bytes with the sender's card and the case, more than the %d a receiver accepts; split the case into several bundles", ErrInput, p.Len(), n+preambleRoom, MaxPreamble)
 	}
 	return nil
 }
 
 // Summary totals the plan's files and bytes per category.
 func (p *Plan) Summary() []manifest.CategoryTotal {
+	if p.spooled != nil {
+		return p.spooled.tally.Summary()
+	}
 	files := make([]manifest.File, 0, len(p.Files))
 	for _, in := range p.Files {
 		if in.File != nil { // a hand-made plan may have an empty entry
@@ -844,19 +944,24 @@ func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
 	var paths []string
 	seen := map[string]bool{}
 	firsts := map[string]bool{}
-	for _, list := range [][]Input{p.Files, p.Excluded} {
-		for i := range list {
-			path := list[i].File.Path
-			paths = append(paths, path)
-			first, _, _ := strings.Cut(path, "/")
-			firsts[first] = true
-			for j := len(path) - 1; folders && j > 0; j-- {
-				if path[j] == '/' && !seen[path[:j]] {
-					seen[path[:j]] = true
-					paths = append(paths, path[:j])
-				}
+	add := func(in *Input) error {
+		path := in.File.Path
+		paths = append(paths, path)
+		first, _, _ := strings.Cut(path, "/")
+		firsts[first] = true
+		for j := len(path) - 1; folders && j > 0; j-- {
+			if path[j] == '/' && !seen[path[:j]] {
+				seen[path[:j]] = true
+				paths = append(paths, path[:j])
 			}
 		}
+		return nil
+	}
+	// A spooled plan that cannot be read back suggests what its
+	// exclusions suggest.
+	p.Each(context.Background(), add)
+	for i := range p.Excluded {
+		add(&p.Excluded[i])
 	}
 	matches := func(g string) bool {
 		if _, err := category.Match(g, "x"); err != nil {

@@ -375,7 +375,7 @@ func TestWritePreambleChecksTheEncoding(t *testing.T) {
 		header := func(name string, size int64) error {
 			return tw.WriteHeader(&tar.Header{Name: name, Size: size, Mode: 0o644})
 		}
-		return writePreamble(tw, header, pre, size, sum)
+		return writePreamble(tw, header, pre.WriteTo, size, sum)
 	}
 	if err := write(int64(len(data)), sum); err != nil {
 		t.Fatalf("the signed encoding: %v", err)

@@ -147,11 +147,32 @@ func encodeHead(head any) ([]byte, error) {
 // writeList writes open, the document's encoding up to its list, and the
 // list.
 func writeList(w io.Writer, open []byte, files []File, withHashes bool) error {
-	if _, err := w.Write(open); err != nil {
+	if files == nil {
+		if _, err := w.Write(open); err != nil {
+			return err
+		}
+		_, err := w.Write(nullFiles)
 		return err
 	}
-	if files == nil {
-		_, err := w.Write(nullFiles)
+	return writeFrom(w, open, sliceSource(files), withHashes)
+}
+
+// sliceSource is a FileSource of a held list.
+func sliceSource(files []File) FileSource {
+	return func(yield func(*File) error) error {
+		for i := range files {
+			if err := yield(&files[i]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+}
+
+// writeFrom writes open, the document's encoding up to its list, and the
+// (non-null) list that files gives.
+func writeFrom(w io.Writer, open []byte, files FileSource, withHashes bool) error {
+	if _, err := w.Write(open); err != nil {
 		return err
 	}
 	if _, err := w.Write(filesKey); err != nil {
@@ -159,20 +180,26 @@ func writeList(w io.Writer, open []byte, files []File, withHashes bool) error {
 	}
 	// Entries are written in batches of about 64 KiB.
 	var buf []byte
-	for i := range files {
-		if i > 0 {
+	first := true
+	err := files(func(f *File) error {
+		if !first {
 			buf = append(buf, ',')
 		}
-		buf = appendFile(buf, &files[i], withHashes)
+		first = false
+		buf = appendFile(buf, f, withHashes)
 		if len(buf) >= 64<<10 {
 			if _, err := w.Write(buf); err != nil {
 				return err
 			}
 			buf = buf[:0]
 		}
+		return nil
+	})
+	if err != nil {
+		return err
 	}
 	buf = append(buf, listEnd...)
-	_, err := w.Write(buf)
+	_, err = w.Write(buf)
 	return err
 }
 

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 
+	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
 	"github.com/dossier-evidence/dossier/pkg/sign"
 )
 
@@ -129,6 +130,73 @@ func (p *Preamble) WriteTo(w io.Writer) (int64, error) {
 	cw := &countWriter{w: w}
 	err = writeList(cw, open, p.Files, false)
 	return cw.n, err
+}
+
+// A FileSource gives a file list one entry at a time, in order: it calls
+// yield with each, stopping at yield's first error, which it returns, and
+// returns its own error if the list cannot be had. The File is valid only
+// during the call. A sender whose list is too long to hold (it is kept on
+// disk) writes and checks its documents from one.
+type FileSource func(yield func(*File) error) error
+
+// WriteList writes the canonical encoding of p with the file list files
+// gives (p.Files is not used; the list is never null), a piece at a time.
+func (p *Preamble) WriteList(w io.Writer, files FileSource) (int64, error) {
+	open, err := encodeHead(p.head())
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: w}
+	err = writeFrom(cw, open, files, false)
+	return cw.n, err
+}
+
+// WriteList writes the canonical encoding of m with the file list files
+// gives (m.Files is not used; the list is never null), a piece at a time.
+func (m *Manifest) WriteList(w io.Writer, files FileSource) (int64, error) {
+	open, err := encodeHead(m.head())
+	if err != nil {
+		return 0, err
+	}
+	cw := &countWriter{w: w}
+	err = writeFrom(cw, open, files, true)
+	return cw.n, err
+}
+
+// CheckList checks p as Check does, with the file list files gives
+// instead of p.Files, holding none of it: the head, each entry, their
+// number and total size, and, as a format-3 reader checks them, that no
+// two paths collide and that they are in at most MaxFolders folders.
+func (p *Preamble) CheckList(files FileSource) error {
+	if err := p.checkHeader(); err != nil {
+		return err
+	}
+	paths := safepath.NewCollisionChecker(MaxFolders)
+	n := 0
+	var sum int64
+	err := files(func(f *File) error {
+		if n++; n > MaxFiles {
+			return fmt.Errorf("%w: more than the limit of %d files", ErrInvalid, MaxFiles)
+		}
+		if err := f.check(false); err != nil {
+			return err
+		}
+		if sum+f.Size < sum {
+			return fmt.Errorf("%w: total size overflows", ErrInvalid)
+		}
+		sum += f.Size
+		if err := paths.Add(f.Path); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if sum != p.TotalSize {
+		return fmt.Errorf("%w: total_size %d does not equal the sum of file sizes %d", ErrInvalid, p.TotalSize, sum)
+	}
+	return nil
 }
 
 type countWriter struct {

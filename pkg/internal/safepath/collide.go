@@ -186,6 +186,12 @@ func NewCollisionChecker(maxFolders int) *CollisionChecker {
 	return newChecker(cases.Fold(), false, 0, maxFolders)
 }
 
+// NewSpellingChecker is NewCollisionChecker with CollisionsOrSpellings's
+// check: it also refuses a folder spelled two ways, as a sender does.
+func NewSpellingChecker(maxFolders int) *CollisionChecker {
+	return newChecker(cases.Fold(), true, 0, maxFolders)
+}
+
 func newChecker(fold cases.Caser, spellings bool, size, maxFolders int) *CollisionChecker {
 	c := &CollisionChecker{fold: fold, spellings: spellings, maxFolders: maxFolders, seed: maphash.MakeSeed(),
 		files: make(map[uint64]struct{}, size), folders: make(map[uint64]uint64)}

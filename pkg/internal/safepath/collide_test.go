@@ -319,6 +319,34 @@ func TestCollisionChecker(t *testing.T) {
 	}
 }
 
+// A spelling checker refuses a path exactly when CollisionsOrSpellings
+// refuses the list so far.
+func TestSpellingChecker(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	refused, spelled := 0, 0
+	for range 5_000 {
+		paths := randomPaths(rng, 5)
+		c := NewSpellingChecker(0)
+		for i, p := range paths {
+			err := c.Add(p)
+			want := CollisionsOrSpellings(paths[:i+1])
+			if (err != nil) != (want != nil) {
+				t.Fatalf("Add(%q) after %q = %v; CollisionsOrSpellings says %v", p, paths[:i], err, want)
+			}
+			if err != nil {
+				refused++
+				if Collisions(paths[:i+1]) == nil {
+					spelled++
+				}
+				break
+			}
+		}
+	}
+	if refused < 500 || refused > 4_500 || spelled == 0 {
+		t.Fatalf("%d of 5,000 lists refused, %d for spelling alone: the lists do not exercise every answer", refused, spelled)
+	}
+}
+
 // A CollisionChecker with a limit refuses the path that takes the
 // folders past it, whatever came before, and counts folders as folding
 // makes them one.
