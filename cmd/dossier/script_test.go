@@ -183,7 +183,7 @@ var scriptCommands = map[string]func(ts *testscript.TestScript, neg bool, args [
 		entries, err := os.ReadDir(ts.MkAbs(args[0]))
 		ts.Check(err)
 		for _, e := range entries {
-			if strings.Contains(e.Name(), ".dossier-tmp-") {
+			if strings.Contains(e.Name(), ".dossier-tmp-") || strings.HasPrefix(e.Name(), ".dossier-spool-") {
 				ts.Fatalf("temporary left behind: %s", e.Name())
 			}
 		}

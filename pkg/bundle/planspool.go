@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
@@ -30,7 +31,7 @@ import (
 func SpoolPlan(ctx context.Context, dir string, paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	s, err := spool.New(dir)
 	if err != nil {
-		return nil, fmt.Errorf("plan: keep the file list on disk: %w", err)
+		return nil, spoolError("plan", "the file list", dir, err)
 	}
 	ps := &plannedSpool{s: s, dir: dir, paths: safepath.NewSpellingChecker(manifest.MaxFolders)}
 	plan, err := makePlan(ctx, ps, paths, rules, defaults, exclude...)
@@ -108,6 +109,15 @@ func (ps *plannedSpool) add(in *Input) error {
 	ps.tally.Add(&manifest.File{Size: f.Size, Categories: f.Categories})
 	ps.preambleLen += f.PreambleLen() + 1
 	return nil
+}
+
+// spoolError says that the temporary file to keep what in could not be
+// made, and where.
+func spoolError(op, what, dir string, err error) error {
+	if dir == "" {
+		dir = os.TempDir() + " (the temporary folder)"
+	}
+	return fmt.Errorf("%s: cannot make the temporary file that keeps %s, in %s: %w", op, what, dir, err)
 }
 
 func appendRecordString(b []byte, s string) []byte {
@@ -234,7 +244,7 @@ type sumSpool struct {
 func newSumSpool(dir string) (*sumSpool, error) {
 	s, err := spool.New(dir)
 	if err != nil {
-		return nil, fmt.Errorf("pack: keep the files' hashes on disk: %w", err)
+		return nil, spoolError("pack", "the files' hashes", dir, err)
 	}
 	return &sumSpool{s: s}, nil
 }

@@ -240,7 +240,7 @@ func TestSpoolPlanRefusals(t *testing.T) {
 		t.Fatalf("cancelled: %v", err)
 	}
 	assertNothingAt(t, out)
-	if _, err := SpoolPlan(context.Background(), filepath.Join(dir, "missing"), twice[1:], nil, []category.ID{category.Other}); err == nil || !strings.Contains(err.Error(), "keep the file list on disk") {
+	if _, err := SpoolPlan(context.Background(), filepath.Join(dir, "missing"), twice[1:], nil, []category.ID{category.Other}); err == nil || !strings.Contains(err.Error(), "cannot make the temporary file that keeps the file list, in "+filepath.Join(dir, "missing")) {
 		t.Fatalf("no folder for the spool: %v", err)
 	}
 }
