@@ -49,8 +49,10 @@ const (
 // live: one collection, which also gives back the pages planning's
 // garbage took (FreeOSMemory), so that the frame buffers, made next, take
 // those again rather than more. (runtime/metrics would say the same, but
-// its package costs every command some 0.5 ms to initialise.)
-func setPackLimit() {
+// its package costs every command some 0.5 ms to initialise.) held is
+// what packing will hold besides: the signed documents of formats 1
+// and 2 (legacyHeldPerFile).
+func setPackLimit(held int64) {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(100)
 	}
@@ -60,7 +62,7 @@ func setPackLimit() {
 	debug.FreeOSMemory()
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
-	setMemoryLimit(packLimitFor(int64(ms.HeapAlloc)))
+	setMemoryLimit(packLimitFor(int64(ms.HeapAlloc) + held))
 }
 
 // pack keeps its plan's file list on disk (bundle.SpoolPlan), so what
@@ -83,6 +85,11 @@ func setPackLimit() {
 // without a limit the collector's own pacing held 20 MB live under a
 // goal of 40 MB (50 MiB peak RSS).
 const packBuffersAndRoom = 32 << 20 // the buffers, 20-21 MiB, and room
+
+// legacyHeldPerFile is what pack holds a file when it writes format 1 or
+// 2: the preamble's bytes while it signs them (some 150 a file), and in
+// format 1 the manifest's at the end (some 240), not both at once.
+const legacyHeldPerFile = 256
 
 // packLimitFor is pack's limit when planning left planLive bytes live.
 func packLimitFor(planLive int64) int64 {
@@ -239,8 +246,10 @@ func makeRoomForPreamble(size int) {
 // buffers, made next, could not all reuse (61 MiB of anonymous memory
 // at their start, 57 once packing). The walk makes some 500 bytes of
 // garbage a file, so the collector runs about twice as often, some 40
-// times at 148,890 files, each a few milliseconds. The limit and the
-// pacing are set again by setPackLimit.
+// times at 148,890 files, each a few milliseconds. (That was measured
+// with the list in memory, as plan and pack --dry-run still hold it;
+// pack keeps it on disk, and its walk holds a hash of each path and
+// folder.) The limit and the pacing are set again by setPackLimit.
 func liftMemoryLimit() {
 	if os.Getenv("GOMEMLIMIT") == "" {
 		debug.SetMemoryLimit(math.MaxInt64)

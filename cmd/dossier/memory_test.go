@@ -168,7 +168,7 @@ func TestPlanningPacing(t *testing.T) {
 		if lifted := debug.SetMemoryLimit(-1) == math.MaxInt64; lifted != tt.lifted {
 			t.Errorf("GOMEMLIMIT=%q: limit lifted while planning: %v, want %v", tt.memlimit, lifted, tt.lifted)
 		}
-		setPackLimit()
+		setPackLimit(0)
 		if got := debug.SetGCPercent(100); got != tt.packing {
 			t.Errorf("GOGC=%q: packing at GC percent %d, want %d", tt.gogc, got, tt.packing)
 		}

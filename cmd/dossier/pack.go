@@ -329,7 +329,13 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 	if err != nil {
 		return err
 	}
-	setPackLimit()
+	held := int64(0)
+	if o.Format != 0 && o.Format < manifest.Version3 {
+		// Formats 1 and 2 hold the preamble to sign it, and format 1
+		// the manifest.
+		held = int64(plan.Len()) * legacyHeldPerFile
+	}
+	setPackLimit(held)
 	if err := plan.CheckPreambleSize(); err != nil {
 		return err // before the key and its passphrase, as plan says
 	}

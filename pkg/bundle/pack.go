@@ -95,7 +95,9 @@ const trailerType = "dossier-index"
 // A plan made by SpoolPlan is read from its file, and the files' SHA-256s
 // and offsets are kept in another (in the plan's folder) until the
 // manifest is written: the returned manifest then has no Files (the
-// plan's Len and Summary describe them).
+// plan's Len and Summary describe them), and so is not the document
+// signed (its encoding has "files":null). Packs of one spooled plan may
+// run at once.
 func Pack(ctx context.Context, w io.Writer, plan *Plan, opts PackOptions) (*manifest.Manifest, error) {
 	if opts.Sender == nil {
 		return nil, errors.New("pack: no sender identity")
@@ -340,9 +342,7 @@ func signPreamble(pre *manifest.Preamble, write func(io.Writer) (int64, error), 
 		if pre.Files != nil {
 			preBytes, err = pre.Marshal() // in one buffer of its size
 		} else {
-			var b bytes.Buffer
-			_, err = write(&b)
-			preBytes = b.Bytes()
+			preBytes, err = encodeSized(write)
 		}
 		if err != nil {
 			return nil, sum, 0, fmt.Errorf("pack: %w", err)
@@ -581,14 +581,13 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 	}
 	var sig, data []byte
 	var size int64
+	var digest manifest.Digest
 	var err error
 	if man.Version == manifest.Version1 {
 		if list == nil {
 			data, err = man.Marshal() // in one buffer of its size
 		} else {
-			var b bytes.Buffer
-			_, err = write(&b)
-			data = b.Bytes()
+			data, err = encodeSized(write)
 		}
 		if err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
@@ -600,7 +599,6 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 		if size, err = write(h); err != nil {
 			return nil, fmt.Errorf("pack: %w", err)
 		}
-		var digest manifest.Digest
 		h.Sum(digest[:0])
 		sig, err = manifest.SignDigest(key, &digest)
 	}
@@ -613,8 +611,16 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 	if data != nil {
 		_, err = tw.Write(data)
 	} else {
+		// A list read back from disk is hashed again as it is written:
+		// what goes out must be what was signed.
+		var again hash.Hash
+		to := io.Writer(tw)
+		if list != nil {
+			again = sha512.New()
+			to = io.MultiWriter(tw, again)
+		}
 		var n int64
-		if n, err = write(tw); err == nil && n != size {
+		if n, err = write(to); err == nil && (n != size || again != nil && !bytes.Equal(again.Sum(nil), digest[:])) {
 			err = errors.New("internal error: the manifest encoded differently the second time")
 		}
 	}
@@ -622,6 +628,25 @@ func writeManifest(tw *tar.Writer, header func(name string, size int64) error, m
 		return nil, fmt.Errorf("pack: %w", err)
 	}
 	return sig, nil
+}
+
+// encodeSized returns what write writes, in one buffer of its size: write
+// is called twice, first to count. (A buffer grown by doubling held up to
+// twice the document, which formats 1 and 2 hold to sign: found by
+// review, a format-1 pack of 100,000 files peaked at 83 MB.)
+func encodeSized(write func(io.Writer) (int64, error)) ([]byte, error) {
+	n, err := write(io.Discard)
+	if err != nil {
+		return nil, err
+	}
+	buf := bytes.NewBuffer(make([]byte, 0, n))
+	if _, err := write(buf); err != nil {
+		return nil, err
+	}
+	if int64(buf.Len()) != n {
+		return nil, errors.New("internal error: a document encoded differently the second time")
+	}
+	return buf.Bytes(), nil
 }
 
 // existsError is a volume.ErrExists error reported as ErrTargetExists,

@@ -594,7 +594,8 @@ func makePlan(ctx context.Context, sp *plannedSpool, paths []string, rules categ
 		if len(unlabelled) > 0 {
 			return plan, &UnlabelledError{Paths: unlabelled}
 		}
-		if sp.mayCollide {
+		switch {
+		case sp.mayCollide:
 			// Two names may collide: the list is read back to say which
 			// (or that two hashes were the same by chance).
 			list, err := sp.load(ctx)
@@ -604,6 +605,11 @@ func makePlan(ctx context.Context, sp *plannedSpool, paths []string, rules categ
 			if err := checkStoredNames(list); err != nil {
 				return nil, err
 			}
+		case sp.tooManyFolders:
+			return nil, errTooManyFolders()
+		}
+		if sp.found > maxPlanFiles {
+			return nil, tooManyFilesError(sp.found)
 		}
 		return plan, nil
 	}
@@ -626,10 +632,28 @@ func makePlan(ctx context.Context, sp *plannedSpool, paths []string, rules categ
 	if err := checkStoredNames(plan.Files); err != nil {
 		return nil, err
 	}
-	if len(plan.Files) > manifest.MaxFiles {
-		return nil, fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, len(plan.Files), manifest.MaxFiles)
+	if len(plan.Files) > maxPlanFiles {
+		return nil, tooManyFilesError(len(plan.Files))
 	}
 	return plan, nil
+}
+
+// The limits a bundle's list has (variables so that tests can lower
+// them).
+var (
+	maxPlanFiles   = manifest.MaxFiles
+	maxPlanFolders = manifest.MaxFolders
+)
+
+// tooManyFilesError refuses a plan of n files, more than a bundle takes.
+func tooManyFilesError(n int) error {
+	return fmt.Errorf("%w: %d files is more than the limit of %d per bundle", ErrInput, n, maxPlanFiles)
+}
+
+// errTooManyFolders refuses a plan whose files are in more folders than
+// a bundle takes.
+func errTooManyFolders() error {
+	return fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, maxPlanFolders)
 }
 
 // checkStoredNames refuses a list with two files stored under colliding
@@ -639,8 +663,8 @@ func checkStoredNames(files []Input) error {
 	for i, f := range files {
 		stored[i] = f.File.Path
 	}
-	if err := safepath.CollisionsOrSpellingsWithin(stored, manifest.MaxFolders); errors.Is(err, safepath.ErrTooManyFolders) {
-		return fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, manifest.MaxFolders)
+	if err := safepath.CollisionsOrSpellingsWithin(stored, maxPlanFolders); errors.Is(err, safepath.ErrTooManyFolders) {
+		return errTooManyFolders()
 	} else if err != nil {
 		if msg := sameStoredName(files, err); msg != "" {
 			return fmt.Errorf("%w: %s", ErrInput, msg)

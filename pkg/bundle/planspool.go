@@ -18,22 +18,25 @@ import (
 // SpoolPlan is MakePlanContext for a plan that keeps its file list not in
 // memory but in an encrypted temporary file in dir (the system's
 // temporary folder if dir is ""), which Close removes. Its Files is nil;
-// Len, Each, Summary and the plan's other methods read the list from the
-// file, and Pack reads it three times (the preamble, the files, the
-// manifest), keeping the files' SHA-256s and offsets in a second such
-// file. A plan in memory holds some 165 bytes a file (25 MB at 148,890
-// files); a spooled one holds none, but for the time MakePlan walks the
-// folders, when a 64-bit hash of each path and folder is kept to find
-// colliding names (some 20 bytes a path and a folder).
+// Len and Each give the files (Each reads the file), Summary and
+// CheckPreambleSize use totals kept while planning. Pack reads the list
+// six times (to check the preamble, hash it, write it, pack the files,
+// and hash and write the manifest), keeping the files' SHA-256s and
+// offsets in a second such file. A plan in memory holds some 165 bytes a
+// file (25 MB at 148,890 files); a spooled one holds none. What grows
+// with the files is a 64-bit hash of each path and folder (some 20 bytes
+// a path and a folder), kept to find colliding names while MakePlan
+// walks the folders, and again while Pack checks the preamble.
 //
 // The plan must be closed when it is no longer used, also when it comes
-// with an *UnlabelledError.
+// with an *UnlabelledError, and not while a Pack of it runs. A copy of
+// the Plan value shares the file: closing one closes both.
 func SpoolPlan(ctx context.Context, dir string, paths []string, rules category.Rules, defaults []category.ID, exclude ...string) (*Plan, error) {
 	s, err := spool.New(dir)
 	if err != nil {
 		return nil, spoolError("plan", "the file list", dir, err)
 	}
-	ps := &plannedSpool{s: s, dir: dir, paths: safepath.NewSpellingChecker(manifest.MaxFolders)}
+	ps := &plannedSpool{s: s, dir: dir, paths: safepath.NewSpellingChecker(maxPlanFolders)}
 	plan, err := makePlan(ctx, ps, paths, rules, defaults, exclude...)
 	if plan == nil {
 		s.Close()
@@ -45,7 +48,11 @@ func SpoolPlan(ctx context.Context, dir string, paths []string, rules category.R
 type plannedSpool struct {
 	s   *spool.Spool
 	dir string
-	n   int
+	// n is the number of records written; found, of files planned,
+	// which is more once it passes the limit (maxPlanFiles): the walk
+	// goes on, to find what a plan in memory would report first, but
+	// the spool does not grow.
+	n, found int
 	// shared are the origins shared by the files of a folder (see
 	// folderOrigins), which a record names by origin.ref.
 	shared []*origin
@@ -53,11 +60,14 @@ type plannedSpool struct {
 	// preambleLen is the length of the entries in a preamble's list and
 	// their commas.
 	preambleLen int
-	// paths finds colliding names as the walk meets them; once a pair
-	// may collide, MakePlan reads the list back to say which.
-	paths      *safepath.CollisionChecker
-	mayCollide bool
-	rec        []byte
+	// paths finds colliding names, and counts folders, as the walk
+	// meets them; once a pair may collide, MakePlan reads the list back
+	// to say which, and once the folders pass the limit, it says so, at
+	// the point where a plan in memory checks both.
+	paths          *safepath.CollisionChecker
+	mayCollide     bool
+	tooManyFolders bool
+	rec            []byte
 }
 
 // maxRecordString bounds a string read back from the spool (a path).
@@ -66,17 +76,16 @@ const maxRecordString = 1 << 20
 // add writes in to the spool.
 func (ps *plannedSpool) add(in *Input) error {
 	f := in.File
-	if ps.n == manifest.MaxFiles {
-		return fmt.Errorf("%w: more than the limit of %d files per bundle", ErrInput, manifest.MaxFiles)
+	if ps.found++; ps.found > maxPlanFiles {
+		return nil // refused at the walk's end
 	}
-	if !ps.mayCollide {
+	if ps.paths != nil {
 		err := ps.paths.Add(f.Path)
-		if errors.Is(err, safepath.ErrTooManyFolders) {
-			return fmt.Errorf("%w: the files are in more than %d folders, the limit per bundle; split the case into several bundles", ErrInput, manifest.MaxFolders)
-		}
-		if err != nil {
-			ps.mayCollide = true
-			ps.paths = nil // the list is read back to say which
+		switch {
+		case errors.Is(err, safepath.ErrTooManyFolders):
+			ps.tooManyFolders, ps.paths = true, nil
+		case err != nil:
+			ps.mayCollide, ps.paths = true, nil // the list is read back to say which
 		}
 	}
 	b := ps.rec[:0]

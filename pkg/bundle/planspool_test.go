@@ -1,6 +1,7 @@
 package bundle
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,6 +10,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -306,5 +308,91 @@ func TestSpoolPlanReadsOnlyWhatWasWritten(t *testing.T) {
 	stop := errors.New("stop")
 	if err := plan.Each(context.Background(), func(*Input) error { return stop }); err != stop {
 		t.Fatalf("fn's error: %v", err)
+	}
+}
+
+// A spooled plan past a bundle's limits (files, folders) is refused
+// where a plan in memory is, in its words: after what the walk finds
+// wrong (a link, files without a category), and with the count (found
+// by review: the spooled walk stopped at the limit, and said so first).
+// One difference is left: names that collide after the limit are not
+// kept to be compared, so the count is what is refused.
+func TestSpoolPlanLimits(t *testing.T) {
+	defer func(files, folders int) { maxPlanFiles, maxPlanFolders = files, folders }(maxPlanFiles, maxPlanFolders)
+	maxPlanFiles, maxPlanFolders = 4, 3
+	dir := testtmp.Dir(t)
+	writeTree(t, dir, map[string]string{
+		"flat/a.txt": "a", "flat/b.txt": "b", "flat/c.txt": "c", "flat/d.txt": "d", "flat/e.txt": "e",
+		"deep/a/x.txt": "x", "deep/b/x.txt": "x", "deep/c/x.txt": "x",
+		"dup/one/case/x.txt": "1", "dup/two/case/x.txt": "2",
+	})
+	labelA := category.Rules{{Category: category.Personal, Glob: "*/a*"}}
+	other := []category.ID{category.Other}
+	for name, tt := range map[string]struct {
+		paths    []string
+		rules    category.Rules
+		defaults []category.ID
+		want     string
+		spooled  string // what a spooled plan says, if not the same
+	}{
+		"too many files":                  {[]string{"flat"}, nil, other, "5 files is more than the limit of 4", ""},
+		"too many folders":                {[]string{"deep"}, nil, other, "more than 3 folders", ""},
+		"too many files, unlabelled":      {[]string{"flat"}, labelA, nil, "4 files have no category", ""},
+		"too many folders, unlabelled":    {[]string{"deep"}, labelA, nil, "3 files have no category", ""},
+		"too many files, names collide":   {[]string{"flat", "dup/one/case", "dup/two/case"}, nil, other, "would both be stored as", "7 files is more than the limit of 4"},
+		"too many folders, names collide": {[]string{"deep", "dup/one/case", "dup/two/case"}, nil, other, "more than 3 folders", ""},
+	} {
+		var paths []string
+		for _, p := range tt.paths {
+			paths = append(paths, filepath.Join(dir, p))
+		}
+		held, want := MakePlan(paths, tt.rules, tt.defaults)
+		sp, err := spooled(t, "", paths, tt.rules, tt.defaults)
+		if tt.spooled != "" {
+			if want == nil || !strings.Contains(want.Error(), tt.want) || err == nil || !strings.Contains(err.Error(), tt.spooled) || sp != nil {
+				t.Errorf("%s: spooled: %v; in memory: %v; want %q and %q", name, err, want, tt.spooled, tt.want)
+			}
+			continue
+		}
+		if want == nil || err == nil || err.Error() != want.Error() || !strings.Contains(err.Error(), tt.want) || (held == nil) != (sp == nil) {
+			t.Errorf("%s: spooled: %v (plan %v); in memory: %v (plan %v); want %q", name, err, sp != nil, want, held != nil, tt.want)
+		}
+	}
+}
+
+// Packs of one spooled plan may run at once: each reads the plan's file
+// on its own and keeps its own hashes (run with -race).
+func TestSpooledPlanPackedAtOnce(t *testing.T) {
+	p := getParties(t)
+	dir := testtmp.Dir(t)
+	files := map[string]string{}
+	for i := range 300 {
+		files[fmt.Sprintf("case/d%d/f%03d.txt", i%7, i)] = fmt.Sprint(i)
+	}
+	writeTree(t, dir, files)
+	plan, err := spooled(t, testtmp.Dir(t), []string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	bundles := make([]bytes.Buffer, 4)
+	errs := make([]error, 4)
+	for i := range bundles {
+		wg.Go(func() {
+			_, errs[i] = Pack(context.Background(), &bundles[i], plan, PackOptions{Sender: p.alice, Recipients: []*card.Card{p.bob.Card}, FrameSize: 16 << 10})
+		})
+	}
+	wg.Wait()
+	for i := range bundles {
+		if errs[i] != nil {
+			t.Fatalf("pack %d: %v", i, errs[i])
+		}
+		res, err := Verify(context.Background(), bytes.NewReader(bundles[i].Bytes()), ReadOptions{Identity: p.bob, Sender: p.alice.Card})
+		if err != nil {
+			t.Fatalf("bundle %d: %v", i, err)
+		}
+		if res.FileCount != 300 {
+			t.Fatalf("bundle %d: %d files", i, res.FileCount)
+		}
 	}
 }

@@ -3,6 +3,7 @@ package manifest
 import (
 	"bytes"
 	"crypto/sha512"
+	"errors"
 	"fmt"
 	"io"
 	"strconv"
@@ -167,11 +168,15 @@ func (m *Manifest) WriteList(w io.Writer, files FileSource) (int64, error) {
 // instead of p.Files, holding none of it: the head, each entry, their
 // number and total size, and, as a format-3 reader checks them, that no
 // two paths collide and that they are in at most MaxFolders folders.
+// Paths are compared by a 64-bit hash of each (and of each folder); if
+// two hashes are equal, files is read again, the paths held, to tell a
+// collision from chance.
 func (p *Preamble) CheckList(files FileSource) error {
 	if err := p.checkHeader(); err != nil {
 		return err
 	}
 	paths := safepath.NewCollisionChecker(MaxFolders)
+	mayCollide := false
 	n := 0
 	var sum int64
 	err := files(func(f *File) error {
@@ -185,8 +190,13 @@ func (p *Preamble) CheckList(files FileSource) error {
 			return fmt.Errorf("%w: total size overflows", ErrInvalid)
 		}
 		sum += f.Size
-		if err := paths.Add(f.Path); err != nil {
+		if mayCollide {
+			return nil
+		}
+		if err := paths.Add(f.Path); errors.Is(err, safepath.ErrTooManyFolders) {
 			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		} else if err != nil {
+			mayCollide = true
 		}
 		return nil
 	})
@@ -195,6 +205,15 @@ func (p *Preamble) CheckList(files FileSource) error {
 	}
 	if sum != p.TotalSize {
 		return fmt.Errorf("%w: total_size %d does not equal the sum of file sizes %d", ErrInvalid, p.TotalSize, sum)
+	}
+	if mayCollide {
+		var all []string
+		if err := files(func(f *File) error { all = append(all, f.Path); return nil }); err != nil {
+			return err
+		}
+		if err := safepath.Collisions(all); err != nil {
+			return fmt.Errorf("%w: %v", ErrInvalid, err)
+		}
 	}
 	return nil
 }

@@ -7,12 +7,15 @@ import (
 	"path/filepath"
 
 	"golang.org/x/sys/windows"
+
+	"github.com/dossier-evidence/dossier/pkg/internal/winpath"
 )
 
 // createUnnamed makes a temporary file in dir that no other handle may
 // open and that Windows deletes when it is closed, or when the process
 // ends, however it ends. (A file cannot lose its name while it is open
-// there.)
+// there.) A long path is given in the \\?\ form, as the os package
+// gives it.
 func createUnnamed(dir string) (f *os.File, name string, err error) {
 	if dir == "" {
 		dir = os.TempDir()
@@ -20,7 +23,7 @@ func createUnnamed(dir string) (f *os.File, name string, err error) {
 	var b [12]byte
 	rand.Read(b[:])
 	path := filepath.Join(dir, ".dossier-spool-"+hex.EncodeToString(b[:]))
-	p, err := windows.UTF16PtrFromString(path)
+	p, err := windows.UTF16PtrFromString(winpath.Long(path))
 	if err != nil {
 		return nil, "", err
 	}
