@@ -24,6 +24,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/dossier-evidence/dossier/pkg/internal/multiset"
 	"github.com/dossier-evidence/dossier/pkg/internal/textarena"
 )
 
@@ -296,6 +297,20 @@ type ReadOptions struct {
 	// total that Payload-Oxum states (-1 if it states none), about every
 	// MiB and once at the end of the payload.
 	Progress func(done, total int64)
+	// EachPayload, if set, makes ReadWith hold no list of the payload:
+	// Bag.Payload is nil, and each payload file is given to EachPayload
+	// instead, with its size, in the payload manifest's order, once it
+	// has been hashed and matched its line. The files are hashed in that
+	// order, opened by the paths listed; a walk of data/ beforehand, which
+	// keeps only a sum of the names it finds (see pkg/internal/multiset),
+	// shows that they are exactly the files there. Until ReadWith returns
+	// without an error nothing given is known to be valid (the manifest's
+	// own hash is checked at its end), and an error may then come with
+	// other words than the read without EachPayload would give (the file
+	// found but not listed is not named): a caller that reports failures
+	// reads again without it to say what is wrong. EmptyFolders is then
+	// sorted by path.
+	EachPayload func(e Entry) error
 }
 
 // ReadWith is Read with options, and ends with ctx's error once ctx is
@@ -383,25 +398,58 @@ func ReadWith(ctx context.Context, dir string, opts ReadOptions) (*Bag, error) {
 		}
 	}
 
-	// Payload manifest, read as a stream: a line per file, 16 MB at
-	// 150,000 files.
 	if !present[ManifestName] {
 		return nil, fmt.Errorf("%w: %s is missing", ErrInvalid, ManifestName)
 	}
-	err = readStreamed(root, ManifestName, tmLines[ManifestName], func(r io.Reader) error {
+	hashed := &hashProgress{ctx: ctx, report: opts.Progress, total: oxumBytes(bag.InfoValue("Payload-Oxum"))}
+	read := readPayload
+	if opts.EachPayload != nil {
+		read = func(ctx context.Context, root *os.Root, bag *Bag, want [32]byte, hashed *hashProgress) error {
+			return readPayloadStreamed(ctx, root, bag, want, hashed, opts.EachPayload)
+		}
+	}
+	if err := read(ctx, root, bag, tmLines[ManifestName], hashed); err != nil {
+		return nil, err
+	}
+
+	// Streamed tag files, in name order, now that the bag is known.
+	names := make([]string, 0, len(streamed))
+	for name := range streamed {
+		if present[name] {
+			names = append(names, name)
+		}
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		read := streamed[name]
+		if err := readStreamed(root, name, tmLines[name], func(r io.Reader) error { return read(bag, r) }); err != nil {
+			return nil, err
+		}
+	}
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("bagit: %w", err)
+	}
+	return bag, nil
+}
+
+// readPayload reads the payload manifest (whose tag manifest line is
+// want) into bag.Payload, sorted by path, and validates the payload
+// against it, hashing each file as the walk of data/ meets it.
+func readPayload(ctx context.Context, root *os.Root, bag *Bag, want [32]byte, hashed *hashProgress) error {
+	// Payload manifest, read as a stream: a line per file, 16 MB at
+	// 150,000 files.
+	err := readStreamed(root, ManifestName, want, func(r io.Reader) error {
+		var err error
 		bag.Payload, err = readPayloadManifest(r)
 		return err
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	var folders []string
-	hashed := &hashProgress{ctx: ctx, report: opts.Progress, total: oxumBytes(bag.InfoValue("Payload-Oxum"))}
-	data, err := root.OpenRoot(PayloadDir)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("%w: the payload folder %s is missing", ErrInvalid, PayloadDir)
-	} else if err != nil {
-		return nil, fmt.Errorf("bagit: %w", err)
+	data, err := openPayloadDir(root)
+	if err != nil {
+		return err
 	}
 	defer data.Close()
 	err = walkFolder(data, PayloadDir, func(dir *os.Root, name, rel string, d fs.DirEntry) error {
@@ -434,12 +482,12 @@ func ReadWith(ctx context.Context, dir string, opts ReadOptions) (*Bag, error) {
 		if !errors.Is(err, ErrInvalid) {
 			err = fmt.Errorf("bagit: %w", err)
 		}
-		return nil, err
+		return err
 	}
 	hashed.end()
 	for _, e := range bag.Payload {
 		if e.Size < 0 {
-			return nil, fmt.Errorf("%w: %s/%s is listed in %s but missing", ErrInvalid, PayloadDir, e.Path, ManifestName)
+			return fmt.Errorf("%w: %s/%s is listed in %s but missing", ErrInvalid, PayloadDir, e.Path, ManifestName)
 		}
 	}
 	// A folder holds a file if some file's path starts with it.
@@ -466,28 +514,176 @@ func ReadWith(ctx context.Context, dir string, opts ReadOptions) (*Bag, error) {
 			total += e.Size
 		}
 		if ox != fmt.Sprintf("%d.%d", total, len(bag.Payload)) {
-			return nil, fmt.Errorf("%w: Payload-Oxum %s does not match the payload (%d bytes in %d files)", ErrInvalid, ox, total, len(bag.Payload))
+			return fmt.Errorf("%w: Payload-Oxum %s does not match the payload (%d bytes in %d files)", ErrInvalid, ox, total, len(bag.Payload))
 		}
 	}
+	return nil
+}
 
-	// Streamed tag files, in name order, now that the bag is known.
-	names := make([]string, 0, len(streamed))
-	for name := range streamed {
-		if present[name] {
-			names = append(names, name)
-		}
-	}
-	slices.Sort(names)
-	for _, name := range names {
-		read := streamed[name]
-		if err := readStreamed(root, name, tmLines[name], func(r io.Reader) error { return read(bag, r) }); err != nil {
-			return nil, err
-		}
-	}
-	if err := ctx.Err(); err != nil {
+// openPayloadDir opens the bag's data/ folder.
+func openPayloadDir(root *os.Root) (*os.Root, error) {
+	data, err := root.OpenRoot(PayloadDir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, fmt.Errorf("%w: the payload folder %s is missing", ErrInvalid, PayloadDir)
+	} else if err != nil {
 		return nil, fmt.Errorf("bagit: %w", err)
 	}
-	return bag, nil
+	return data, nil
+}
+
+// readPayloadStreamed validates the payload as readPayload does, holding
+// no list (see ReadOptions.EachPayload): a walk of data/ sums the names
+// of the files it finds, and then each file the payload manifest lists is
+// hashed, its name added to a second sum, and given to each. The two sums
+// are equal only if the files listed are exactly the files found, each
+// listed once.
+func readPayloadStreamed(ctx context.Context, root *os.Root, bag *Bag, want [32]byte, hashed *hashProgress, each func(Entry) error) error {
+	data, err := openPayloadDir(root)
+	if err != nil {
+		return err
+	}
+	defer data.Close()
+	names := multiset.NewHasher()
+	var found, listed multiset.Sum
+	_, err = walkNames(ctx, data, PayloadDir, func(rel string) { names.Add(&found, []byte(rel)) }, &bag.EmptyFolders)
+	if err != nil {
+		if !errors.Is(err, ErrInvalid) {
+			err = fmt.Errorf("bagit: %w", err)
+		}
+		return err
+	}
+	slices.Sort(bag.EmptyFolders)
+	files := &folderCache{data: data}
+	defer files.close()
+	var total int64
+	err = readStreamed(root, ManifestName, want, func(r io.Reader) error {
+		return scanManifest(r, ManifestName, func(p string, sum [32]byte) error {
+			rest, ok := strings.CutPrefix(p, PayloadDir+"/")
+			if !ok {
+				return fmt.Errorf("%w: %s is listed in %s but missing from %s/", ErrInvalid, p, ManifestName, PayloadDir)
+			}
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			got, size, err := files.hash(rest, hashed)
+			switch {
+			case errors.Is(err, fs.ErrNotExist):
+				return fmt.Errorf("%w: %s is listed in %s but missing", ErrInvalid, p, ManifestName)
+			case errors.Is(err, errNotRegular):
+				return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, p)
+			case err != nil:
+				return fmt.Errorf("bagit: read %s: %w", p, err)
+			case got != sum:
+				return fmt.Errorf("%w: %s does not match its SHA-256 (altered)", ErrInvalid, p)
+			}
+			names.Add(&listed, []byte(p))
+			total += size
+			return each(Entry{Path: rest, SHA256: sum, Size: size})
+		})
+	})
+	if err != nil {
+		return err
+	}
+	hashed.end()
+	if !listed.Equal(&found) {
+		return fmt.Errorf("%w: the files in %s/ are not those %s lists (%d listed, %d found: one added, renamed or listed twice)", ErrInvalid, PayloadDir, ManifestName, listed.Len(), found.Len())
+	}
+	if ox := bag.InfoValue("Payload-Oxum"); ox != "" && ox != fmt.Sprintf("%d.%d", total, listed.Len()) {
+		return fmt.Errorf("%w: Payload-Oxum %s does not match the payload (%d bytes in %d files)", ErrInvalid, ox, total, listed.Len())
+	}
+	return nil
+}
+
+// walkNames calls file with the path (from the bag's top) of every file
+// below the folder dir, at rel, and adds to empty every folder below it
+// that holds no file at any depth; it reports whether dir holds a file.
+// Anything but a folder or a regular file is refused. A folder is read a
+// batch of names at a time, in the order the system gives them.
+func walkNames(ctx context.Context, dir *os.Root, rel string, file func(rel string), empty *[]string) (holds bool, err error) {
+	f, err := dir.Open(".")
+	if err != nil {
+		return false, fmt.Errorf("read folder %s: %w", rel, err)
+	}
+	defer f.Close()
+	for {
+		entries, rerr := f.ReadDir(1024)
+		for _, e := range entries {
+			p := rel + "/" + e.Name()
+			switch {
+			case e.IsDir():
+				if err := ctx.Err(); err != nil {
+					return false, err
+				}
+				sub, err := dir.OpenRoot(e.Name())
+				if err != nil {
+					return false, fmt.Errorf("open folder %s: %w", p, err)
+				}
+				h, err := walkNames(ctx, sub, p, file, empty)
+				sub.Close()
+				if err != nil {
+					return false, err
+				}
+				if !h {
+					*empty = append(*empty, p)
+				}
+				holds = holds || h
+			case e.Type().IsRegular():
+				file(p)
+				holds = true
+			default:
+				return false, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, p)
+			}
+		}
+		if rerr == io.EOF {
+			return holds, nil
+		}
+		if rerr != nil {
+			return false, fmt.Errorf("read folder %s: %w", rel, rerr)
+		}
+	}
+}
+
+// errNotRegular is a listed path that is not a regular file.
+var errNotRegular = errors.New("not a regular file")
+
+// folderCache opens payload files by their path below data/, keeping the
+// folder of the last one open: a manifest lists a folder's files
+// together, and each folder on a path is a system call to open.
+type folderCache struct {
+	data *os.Root
+	dir  string
+	root *os.Root
+}
+
+// hash returns the SHA-256 and size of the file at rel below data/,
+// counting what it reads in hashed.
+func (c *folderCache) hash(rel string, hashed *hashProgress) ([32]byte, int64, error) {
+	dir, name := path.Split(rel)
+	in := c.data
+	if dir != "" {
+		if c.root == nil || c.dir != dir {
+			c.close()
+			r, err := c.data.OpenRoot(strings.TrimSuffix(dir, "/"))
+			if err != nil {
+				return [32]byte{}, 0, err
+			}
+			c.root, c.dir = r, dir
+		}
+		in = c.root
+	}
+	if st, err := in.Lstat(name); err != nil {
+		return [32]byte{}, 0, err
+	} else if !st.Mode().IsRegular() {
+		return [32]byte{}, 0, errNotRegular
+	}
+	return hashFile(in, name, hashed)
+}
+
+func (c *folderCache) close() {
+	if c.root != nil {
+		c.root.Close()
+		c.root, c.dir = nil, ""
+	}
 }
 
 // Find returns the index in Payload (sorted by path) of the entry of

@@ -2,6 +2,7 @@ package bagit
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
@@ -96,6 +97,21 @@ var sampleTags = map[string][]byte{
 	"dossier-manifest.sig":  []byte("sig\n"),
 }
 
+// readNoList reads the bag at dir with EachPayload, and returns the
+// entries given, sorted by path as Read's Payload is.
+func readNoList(dir string) (*Bag, []Entry, error) {
+	var got []Entry
+	bag, err := ReadWith(context.Background(), dir, ReadOptions{EachPayload: func(e Entry) error {
+		got = append(got, e)
+		return nil
+	}})
+	slices.SortFunc(got, func(a, b Entry) int { return strings.Compare(a.Path, b.Path) })
+	if bag != nil && bag.Payload != nil {
+		return nil, nil, fmt.Errorf("EachPayload set, but Payload holds %d entries", len(bag.Payload))
+	}
+	return bag, got, err
+}
+
 func sampleBag(t *testing.T) string {
 	dir, _ := makeBag(t, samplePayload, sampleInfo, sampleTags)
 	return dir
@@ -129,6 +145,11 @@ func TestRoundTrip(t *testing.T) {
 	}
 	if !reflect.DeepEqual(bag.Tags, sampleTags) {
 		t.Fatalf("tags = %q", bag.Tags)
+	}
+	// Read without holding the list, the same bag, the same entries.
+	noList, given, err := readNoList(dir)
+	if err != nil || !reflect.DeepEqual(given, entries) || !reflect.DeepEqual(noList.Info, bag.Info) || !reflect.DeepEqual(noList.Tags, bag.Tags) {
+		t.Fatalf("read with EachPayload: %v; entries\n%+v\nwant\n%+v", err, given, entries)
 	}
 	// Files are written 0600 and the manifests look as documented. (On
 	// Windows the folder's access list decides; dossier opens into an
@@ -416,6 +437,32 @@ func TestReadDetects(t *testing.T) {
 		{"manifest duplicate line", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(s string) string { return s + strings.SplitAfter(s, "\n")[0] })
 		}, "twice"},
+		// Each file listed is there and matches, and as many files
+		// are there as listed, but not the same ones: only the walk's
+		// names show it to a read that holds no list.
+		{"one file listed twice, another not at all", func(t *testing.T, dir string) {
+			os.Remove(filepath.Join(dir, InfoName)) // its Payload-Oxum would show the count
+			writeFile(t, dir, "data/extra.txt", "%PDF-1.7 pretend")
+			editManifest(t, dir, func(s string) string {
+				for _, l := range strings.SplitAfter(s, "\n") {
+					if strings.HasSuffix(l, "  data/report.pdf\n") {
+						return s + l
+					}
+				}
+				t.Fatal("test premise: no line for data/report.pdf")
+				return s
+			})
+		}, "twice"},
+		{"listed name differs from the one on disk only in case", func(t *testing.T, dir string) {
+			if runtime.GOOS == "windows" || runtime.GOOS == "darwin" {
+				t.Skip("one name on this system")
+			}
+			writeFile(t, dir, "data/REPORT.pdf", "%PDF-1.7 pretend")
+			editManifest(t, dir, func(s string) string {
+				return strings.Replace(s, "  data/report.pdf\n", "  data/REPORT.pdf\n", 1) + sumHex("%PDF-1.7 pretend") + "  data/REPORT.pdf\n"
+			})
+		}, "twice"},
+		{"a folder listed as a file", func(t *testing.T, dir string) { addLine(t, dir, sumHex("")+"  data/photos") }, "missing"},
 		{"manifest duplicate path other hash", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(s string) string {
 				first := strings.SplitAfter(s, "\n")[0]
@@ -482,7 +529,15 @@ func TestReadDetects(t *testing.T) {
 			if _, err := Read(dir); err != nil {
 				t.Fatalf("fresh bag: %v", err)
 			}
+			if _, _, err := readNoList(dir); err != nil {
+				t.Fatalf("fresh bag, read with EachPayload: %v", err)
+			}
 			tt.breakBag(t, dir)
+			// Read without holding the list, it is refused too, if
+			// not always in the same words.
+			if _, _, err := readNoList(dir); !errors.Is(err, ErrInvalid) {
+				t.Errorf("read with EachPayload: %v, want ErrInvalid", err)
+			}
 			bag, err := Read(dir)
 			if err == nil {
 				t.Fatalf("Read succeeded: %+v", bag)
@@ -516,6 +571,9 @@ func TestReadTolerant(t *testing.T) {
 	})
 	if _, err := Read(dir); err != nil {
 		t.Fatalf("Read: %v", err)
+	}
+	if _, _, err := readNoList(dir); err != nil {
+		t.Fatalf("read with EachPayload: %v", err)
 	}
 	os.Remove(filepath.Join(dir, InfoName))
 	resealTags(t, dir)
@@ -668,8 +726,12 @@ func TestReadReportsEmptyFolders(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Read with empty folders: %v", err)
 	}
-	if want := []string{"data/a/empty", "data/x", "data/x/y", "data/x/y/z"}; !slices.Equal(bag.EmptyFolders, want) {
+	want := []string{"data/a/empty", "data/x", "data/x/y", "data/x/y/z"}
+	if !slices.Equal(bag.EmptyFolders, want) {
 		t.Fatalf("EmptyFolders = %q, want %q", bag.EmptyFolders, want)
+	}
+	if bag, _, err := readNoList(dir); err != nil || !slices.Equal(bag.EmptyFolders, want) {
+		t.Fatalf("read with EachPayload: %v, EmptyFolders %q", err, bag.EmptyFolders)
 	}
 }
 

@@ -201,13 +201,13 @@ func runCorpusCase(t *testing.T, c corpusCase, data []byte, keys *keyring) {
 		if v := corpusFormat(c.file); res.Preamble.Version != v || res.Manifest.Version != v {
 			t.Fatalf("%s opened as format %d (manifest %d); its name says format %d", c.file, res.Preamble.Version, res.Manifest.Version, v)
 		}
-		bag, err := VerifyBag(context.Background(), out, sender, nil)
+		bag, err := verifyBagChecked(t, out, sender)
 		if err != nil {
 			t.Fatalf("opened bundle does not re-verify: %v", err)
 		}
 		files := listedFiles(t, res, out)
-		if len(bag.Bag.Payload) != len(files) {
-			t.Fatalf("published %d files, the manifest lists %d", len(bag.Bag.Payload), len(files))
+		if n := payloadFiles(t, out); n != len(files) || bag.FileCount != n {
+			t.Fatalf("published %d files, the manifest lists %d, VerifyBag counted %d", n, len(files), bag.FileCount)
 		}
 		// Extract gives every file exactly as open published it (an
 		// armored bundle allows no random access: extract refuses it).

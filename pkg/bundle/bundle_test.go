@@ -9,6 +9,7 @@ import (
 	"errors"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -205,10 +206,10 @@ func TestPackVerifyOpen(t *testing.T) {
 	}
 	// The published folder itself is private.
 	testtmp.WantPerm(t, out, 0o700)
-	if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
+	if _, err := verifyBagChecked(t, out, p.alice.Card); err != nil {
 		t.Fatalf("VerifyBag: %v", err)
 	}
-	if _, err := VerifyBag(context.Background(), out, p.mallory.Card, nil); !errors.Is(err, ErrWrongSender) {
+	if _, err := verifyBagChecked(t, out, p.mallory.Card); !errors.Is(err, ErrWrongSender) {
 		t.Fatalf("VerifyBag with the wrong sender: %v, want ErrWrongSender", err)
 	}
 }
@@ -811,6 +812,23 @@ func TestRandomAccessReadErrorIsNotIntegrity(t *testing.T) {
 	if !errors.Is(err, eio) || errors.Is(err, ErrIntegrity) {
 		t.Fatalf("err = %v, want the read error, not ErrIntegrity", err)
 	}
+}
+
+// payloadFiles counts the regular files in the payload of the bag at
+// out.
+func payloadFiles(t testing.TB, out string) int {
+	t.Helper()
+	n := 0
+	err := filepath.WalkDir(filepath.Join(out, "data"), func(_ string, d fs.DirEntry, err error) error {
+		if err == nil && d.Type().IsRegular() {
+			n++
+		}
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return n
 }
 
 // bagManifest returns the signed manifest the bag opened at out keeps.

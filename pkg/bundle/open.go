@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"crypto/sha512"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash"
@@ -22,7 +23,9 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/bagit"
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
+	"github.com/dossier-evidence/dossier/pkg/internal/multiset"
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
+	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 	"github.com/dossier-evidence/dossier/pkg/sign"
@@ -658,10 +661,17 @@ type BagResult struct {
 // and the total the bag states (-1 if none).
 //
 // The kept manifest (some 240 bytes a file) is read as a stream and not
-// held, but for format 1, whose signature covers its exact bytes: each
-// entry is checked against the bag's payload as it is read, and what
-// differs is reported once the signature holds, so that the error does
-// not depend on where a change was made.
+// held, but for format 1, whose signature covers its exact bytes, and
+// neither is the bag's payload list: the payload is read in the order of
+// its manifest (bagit.ReadOptions.EachPayload), and the kept manifest's
+// entries are compared with it as multisets (pkg/internal/multiset), in
+// any order; what holds is a hash of each path, to find colliding names.
+// A folder that fails is read again holding the payload list, with each
+// entry checked as the kept manifest is read, to say what differs (by
+// name, the first in the manifest's order), once the signature holds, so
+// that the error does not depend on where a change was made. So a
+// failure takes two reads, but for a folder signed by another sender.
+// Result.Bag has no Payload.
 func VerifyBag(ctx context.Context, dir string, sender *card.Card, progress ProgressFunc) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
@@ -676,17 +686,46 @@ func VerifyBag(ctx context.Context, dir string, sender *card.Card, progress Prog
 	if err != nil {
 		return nil, err
 	}
+	res, err := verifyBag(ctx, dir, sender, key, progress, &payloadSum{x: multiset.NewHasher()})
+	if err == nil || ctx.Err() != nil || errors.Is(err, ErrWrongSender) {
+		return res, err
+	}
+	// Read again, holding the list, to say what is wrong.
+	return verifyBag(ctx, dir, sender, key, progress, nil)
+}
+
+// payloadSum is the multiset of a bag's payload entries (path, SHA-256,
+// size), which a kept manifest's must equal.
+type payloadSum struct {
+	x   *multiset.Hasher
+	sum multiset.Sum
+}
+
+func (p *payloadSum) add(to *multiset.Sum, path string, sum [32]byte, size int64) {
+	p.x.Add(to, []byte(path), sum[:], binary.BigEndian.AppendUint64(nil, uint64(size)))
+}
+
+// verifyBag is VerifyBag, reading the payload without holding its list
+// if sums is set (summing it there), and holding it if not.
+func verifyBag(ctx context.Context, dir string, sender *card.Card, key *sign.PublicKey, progress ProgressFunc, sums *payloadSum) (*BagResult, error) {
 	var kept *keptManifest
-	bag, err := bagit.ReadWith(ctx, dir, bagit.ReadOptions{
+	opts := bagit.ReadOptions{
 		Streamed: map[string]bagit.TagReader{
 			BagManifestName: func(bag *bagit.Bag, r io.Reader) error {
 				var err error
-				kept, err = readKeptManifest(bag, r, sender, key)
+				kept, err = readKeptManifest(bag, r, sender, key, sums)
 				return err
 			},
 		},
 		Progress: progress,
-	})
+	}
+	if sums != nil {
+		opts.EachPayload = func(e bagit.Entry) error {
+			sums.add(&sums.sum, e.Path, e.SHA256, e.Size)
+			return nil
+		}
+	}
+	bag, err := bagit.ReadWith(ctx, dir, opts)
 	if err != nil {
 		if errors.Is(err, bagit.ErrInvalid) {
 			return nil, integrityWrap(err, "the opened folder %s does not verify", dir)
@@ -733,8 +772,10 @@ type keptManifest struct {
 // BagManifestSigName) by sender's key. It returns an error if the
 // manifest is not valid, not sender's, or not signed by key; a payload
 // that differs from the list is left in mismatch, reported by the caller
-// after the checks of bag-info.txt and the other tag files.
-func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.PublicKey) (*keptManifest, error) {
+// after the checks of bag-info.txt and the other tag files. The payload
+// is bag.Payload, or, if payload is set, the multiset summed there (then
+// what differs is not named).
+func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.PublicKey, payload *payloadSum) (*keptManifest, error) {
 	sig, ok := bag.Tags[BagManifestSigName]
 	if !ok {
 		return nil, integrity("the opened folder is a BagIt bag but not an opened dossier bundle: %s is missing", BagManifestSigName)
@@ -758,7 +799,15 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 	}
 	kept := &keptManifest{head: man}
 	var tally manifest.Tally
-	listed := make([]bool, len(bag.Payload))
+	var listed []bool
+	var listedSum multiset.Sum
+	var paths *safepath.CollisionChecker
+	var pathErr error
+	if payload == nil {
+		listed = make([]bool, len(bag.Payload))
+	} else {
+		paths = safepath.NewCollisionChecker(0)
+	}
 	for {
 		f, err := sc.Next()
 		if err == io.EOF {
@@ -768,6 +817,13 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 			return nil, integrityWrap(err, "the kept manifest is invalid")
 		}
 		tally.Add(f)
+		if payload != nil {
+			payload.add(&listedSum, f.Path, f.SHA256, f.Size)
+			if pathErr == nil {
+				pathErr = paths.Add(f.Path)
+			}
+			continue
+		}
 		i, found := bag.Find(f.Path)
 		switch {
 		case found && listed[i]:
@@ -784,7 +840,13 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 		}
 	}
 	kept.files, kept.categories = sc.Count(), tally.Summary()
-	if kept.mismatch == nil {
+	if payload != nil && !listedSum.Equal(&payload.sum) {
+		kept.mismatch = integrity("the files in the folder are not those the signed manifest lists, with its sizes and SHA-256s")
+	}
+	if payload != nil && kept.mismatch == nil && pathErr != nil {
+		return nil, integrityWrap(fmt.Errorf("%w: %v", manifest.ErrInvalid, pathErr), "the kept manifest is invalid")
+	}
+	if kept.mismatch == nil && payload == nil {
 		for i, e := range bag.Payload {
 			if !listed[i] {
 				kept.mismatch = integrity("%q is in the folder but not in the signed manifest (added after opening?)", e.Path)
@@ -792,7 +854,7 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 			}
 		}
 	}
-	if kept.mismatch == nil {
+	if kept.mismatch == nil && payload == nil {
 		// The list is the payload's paths: the check the Scanner
 		// leaves out is made on those.
 		paths := make([]string, len(bag.Payload))

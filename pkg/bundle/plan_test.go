@@ -427,7 +427,7 @@ func TestPackFormatVersion(t *testing.T) {
 			res.Streamed != (tc.want == manifest.Version3) || res.FileCount != 2 {
 			t.Fatalf("asked for format %d: got preamble %d, manifest %d, bytes kept %v, streamed %v, %d files", tc.asked, res.Preamble.Version, res.Manifest.Version, res.ManifestBytes != nil, res.Streamed, res.FileCount)
 		}
-		if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
+		if _, err := verifyBagChecked(t, out, p.alice.Card); err != nil {
 			t.Fatalf("format %d bag: %v", tc.want, err)
 		}
 		var got bytes.Buffer

@@ -73,7 +73,7 @@ func TestVectors(t *testing.T) {
 				if res.Preamble.Version != format || res.Manifest.Version != format {
 					t.Fatalf("opened as format %d (manifest %d), want %d", res.Preamble.Version, res.Manifest.Version, format)
 				}
-				if _, err := VerifyBag(context.Background(), out, sender, nil); err != nil {
+				if _, err := verifyBagChecked(t, out, sender); err != nil {
 					t.Fatalf("opened vector does not re-verify: %v", err)
 				}
 				return

@@ -19,6 +19,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/multiset"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"github.com/dossier-evidence/dossier/pkg/manifest"
 )
@@ -43,7 +44,7 @@ func openedBag(t *testing.T, sender *identity.Identity) string {
 	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: sender.Card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyBag(context.Background(), out, sender.Card, nil); err != nil {
+	if _, err := verifyBagChecked(t, out, sender.Card); err != nil {
 		t.Fatalf("the bag as opened: %v", err)
 	}
 	return out
@@ -171,7 +172,7 @@ func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
 			bag := copyBag(t, opened)
 			tt.change(bag)
 			retag(t, bag)
-			_, err := VerifyBag(context.Background(), bag, dana.Card, nil)
+			_, err := verifyBagChecked(t, bag, dana.Card)
 			if !errors.Is(err, ErrIntegrity) || !strings.Contains(fmt.Sprint(err), tt.want) {
 				t.Fatalf("VerifyBag = %v, want an integrity failure saying %q", err, tt.want)
 			}
@@ -180,9 +181,27 @@ func TestVerifyBagRefusesWhatOpenDidNotWrite(t *testing.T) {
 	// Retagging alone changes nothing that matters.
 	bag := copyBag(t, opened)
 	retag(t, bag)
-	if _, err := VerifyBag(context.Background(), bag, dana.Card, nil); err != nil {
+	if _, err := verifyBagChecked(t, bag, dana.Card); err != nil {
 		t.Fatalf("a retagged, unchanged bag: %v", err)
 	}
+}
+
+// verifyBagChecked is VerifyBag, and checks that the read holding no
+// list (which VerifyBag tries first, reading again to explain a failure)
+// passes and fails with it: a failure it missed would otherwise be
+// found, and one it made up hidden, by the second read.
+func verifyBagChecked(t testing.TB, dir string, sender *card.Card) (*BagResult, error) {
+	t.Helper()
+	res, err := VerifyBag(context.Background(), dir, sender, nil)
+	key, kerr := sender.SigningKey()
+	if kerr != nil {
+		t.Fatal(kerr)
+	}
+	_, fast := verifyBag(context.Background(), dir, sender, key, nil, &payloadSum{x: multiset.NewHasher()})
+	if (fast == nil) != (err == nil) || errors.Is(fast, ErrIntegrity) != errors.Is(err, ErrIntegrity) {
+		t.Fatalf("VerifyBag: %v; the read holding no list: %v", err, fast)
+	}
+	return res, err
 }
 
 func mustRecipient(t *testing.T, c *card.Card) *age.HybridRecipient {
@@ -209,7 +228,7 @@ func TestVerifyBagValuesWithBlanksAround(t *testing.T) {
 	if _, err := Open(context.Background(), bytes.NewReader(buf.Bytes()), out, ReadOptions{Identity: p.bob, Sender: p.alice.Card}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyBag(context.Background(), out, p.alice.Card, nil); err != nil {
+	if _, err := verifyBagChecked(t, out, p.alice.Card); err != nil {
 		t.Fatalf("the bag as opened: %v", err)
 	}
 }
