@@ -23,6 +23,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/dossier-evidence/dossier/pkg/internal/multiset"
 	"github.com/dossier-evidence/dossier/pkg/internal/textarena"
@@ -307,9 +308,12 @@ type ReadOptions struct {
 	// without an error nothing given is known to be valid (the manifest's
 	// own hash is checked at its end), and an error may then come with
 	// other words than the read without EachPayload would give (the file
-	// found but not listed is not named): a caller that reports failures
-	// reads again without it to say what is wrong. EmptyFolders is then
-	// sorted by path.
+	// found but not listed is not named), and, for a listed file that
+	// cannot be read, not as an ErrInvalid: a caller that reports
+	// failures reads again without it to say what is wrong. A manifest
+	// that lists more files or more bytes than the walk found is refused
+	// as soon as it does, so no more is hashed than the folder holds.
+	// EmptyFolders is then sorted by path.
 	EachPayload func(e Entry) error
 }
 
@@ -545,7 +549,11 @@ func readPayloadStreamed(ctx context.Context, root *os.Root, bag *Bag, want [32]
 	defer data.Close()
 	names := multiset.NewHasher()
 	var found, listed multiset.Sum
-	_, err = walkNames(ctx, data, PayloadDir, func(rel string) { names.Add(&found, []byte(rel)) }, &bag.EmptyFolders)
+	var foundBytes int64
+	_, err = walkNames(ctx, data, PayloadDir, func(rel string, size int64) {
+		names.Add(&found, []byte(rel))
+		foundBytes += size
+	}, &bag.EmptyFolders)
 	if err != nil {
 		if !errors.Is(err, ErrInvalid) {
 			err = fmt.Errorf("bagit: %w", err)
@@ -563,12 +571,21 @@ func readPayloadStreamed(ctx context.Context, root *os.Root, bag *Bag, want [32]
 				return fmt.Errorf("%w: %s is listed in %s but missing from %s/", ErrInvalid, p, ManifestName, PayloadDir)
 			}
 			if err := ctx.Err(); err != nil {
-				return err
+				return fmt.Errorf("bagit: %w", err)
 			}
-			got, size, err := files.hash(rest, hashed)
+			// A manifest that lists more files, or more bytes, than the
+			// walk found is wrong already: it is not hashed on (one big
+			// file listed a million times would be hashed a million
+			// times before the sums showed it).
+			if listed.Len() == found.Len() {
+				return fmt.Errorf("%w: %s lists more files than %s/ holds (%d; one listed twice?)", ErrInvalid, ManifestName, PayloadDir, found.Len())
+			}
+			got, size, err := files.hash(rest, hashed, foundBytes-total)
 			switch {
-			case errors.Is(err, fs.ErrNotExist):
+			case missing(err):
 				return fmt.Errorf("%w: %s is listed in %s but missing", ErrInvalid, p, ManifestName)
+			case errors.Is(err, errTooMuch):
+				return fmt.Errorf("%w: %s lists more bytes than %s/ holds (%d; one file listed twice?)", ErrInvalid, ManifestName, PayloadDir, foundBytes)
 			case errors.Is(err, errNotRegular):
 				return fmt.Errorf("%w: %s is not a regular file", ErrInvalid, p)
 			case err != nil:
@@ -594,53 +611,68 @@ func readPayloadStreamed(ctx context.Context, root *os.Root, bag *Bag, want [32]
 	return nil
 }
 
-// walkNames calls file with the path (from the bag's top) of every file
-// below the folder dir, at rel, and adds to empty every folder below it
-// that holds no file at any depth; it reports whether dir holds a file.
-// Anything but a folder or a regular file is refused. A folder is read a
-// batch of names at a time, in the order the system gives them.
-func walkNames(ctx context.Context, dir *os.Root, rel string, file func(rel string), empty *[]string) (holds bool, err error) {
+// walkNames calls file with the path (from the bag's top) and size of
+// every file below the folder dir, at rel, and adds to empty every folder
+// below it that holds no file at any depth; it reports whether dir holds a
+// file. Anything but a folder or a regular file is refused. A folder is
+// read a batch of names at a time, in the order the system gives them,
+// and closed before the walk goes into the folders it holds (whose names
+// it keeps till then): one descriptor a level, as walkFolder takes.
+func walkNames(ctx context.Context, dir *os.Root, rel string, file func(rel string, size int64), empty *[]string) (holds bool, err error) {
 	f, err := dir.Open(".")
 	if err != nil {
 		return false, fmt.Errorf("read folder %s: %w", rel, err)
 	}
-	defer f.Close()
+	var subs []string
 	for {
 		entries, rerr := f.ReadDir(1024)
 		for _, e := range entries {
 			p := rel + "/" + e.Name()
 			switch {
 			case e.IsDir():
-				if err := ctx.Err(); err != nil {
-					return false, err
-				}
-				sub, err := dir.OpenRoot(e.Name())
-				if err != nil {
-					return false, fmt.Errorf("open folder %s: %w", p, err)
-				}
-				h, err := walkNames(ctx, sub, p, file, empty)
-				sub.Close()
-				if err != nil {
-					return false, err
-				}
-				if !h {
-					*empty = append(*empty, p)
-				}
-				holds = holds || h
+				subs = append(subs, e.Name())
 			case e.Type().IsRegular():
-				file(p)
+				info, err := e.Info()
+				if err != nil {
+					f.Close()
+					return false, fmt.Errorf("read %s: %w", p, err)
+				}
+				file(p, info.Size())
 				holds = true
 			default:
+				f.Close()
 				return false, fmt.Errorf("%w: %s is not a regular file", ErrInvalid, p)
 			}
 		}
 		if rerr == io.EOF {
-			return holds, nil
+			break
 		}
 		if rerr != nil {
+			f.Close()
 			return false, fmt.Errorf("read folder %s: %w", rel, rerr)
 		}
 	}
+	f.Close()
+	for _, name := range subs {
+		if err := ctx.Err(); err != nil {
+			return false, err
+		}
+		p := rel + "/" + name
+		sub, err := dir.OpenRoot(name)
+		if err != nil {
+			return false, fmt.Errorf("open folder %s: %w", p, err)
+		}
+		h, err := walkNames(ctx, sub, p, file, empty)
+		sub.Close()
+		if err != nil {
+			return false, err
+		}
+		if !h {
+			*empty = append(*empty, p)
+		}
+		holds = holds || h
+	}
+	return holds, nil
 }
 
 // errNotRegular is a listed path that is not a regular file.
@@ -655,9 +687,21 @@ type folderCache struct {
 	root *os.Root
 }
 
+// errTooMuch is a listed file larger than the bytes left to hash.
+var errTooMuch = errors.New("more bytes than the folder holds")
+
+// missing reports whether err, from opening a listed path, says there is
+// no such file: not there, or a file or a link where the path has a
+// folder, or a name too long to be one.
+func missing(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ENOTDIR) ||
+		errors.Is(err, syscall.ENAMETOOLONG) || errors.Is(err, syscall.ELOOP)
+}
+
 // hash returns the SHA-256 and size of the file at rel below data/,
-// counting what it reads in hashed.
-func (c *folderCache) hash(rel string, hashed *hashProgress) ([32]byte, int64, error) {
+// counting what it reads in hashed; a file of more than left bytes is
+// not read (errTooMuch).
+func (c *folderCache) hash(rel string, hashed *hashProgress, left int64) ([32]byte, int64, error) {
 	dir, name := path.Split(rel)
 	in := c.data
 	if dir != "" {
@@ -675,6 +719,8 @@ func (c *folderCache) hash(rel string, hashed *hashProgress) ([32]byte, int64, e
 		return [32]byte{}, 0, err
 	} else if !st.Mode().IsRegular() {
 		return [32]byte{}, 0, errNotRegular
+	} else if st.Size() > left {
+		return [32]byte{}, 0, errTooMuch
 	}
 	return hashFile(in, name, hashed)
 }

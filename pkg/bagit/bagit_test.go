@@ -10,6 +10,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/internal/removeall"
 	"github.com/dossier-evidence/dossier/pkg/internal/testtmp"
 	"io"
+	"maps"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -463,6 +464,18 @@ func TestReadDetects(t *testing.T) {
 			})
 		}, "twice"},
 		{"a folder listed as a file", func(t *testing.T, dir string) { addLine(t, dir, sumHex("")+"  data/photos") }, "missing"},
+		{"a path listed through a file", func(t *testing.T, dir string) { addLine(t, dir, sumHex("")+"  data/report.pdf/x") }, "missing"},
+		{"a name too long for the system", func(t *testing.T, dir string) {
+			addLine(t, dir, sumHex("")+"  data/"+strings.Repeat("n", 300))
+		}, "missing"},
+		// Where names differ only in case, a system that ignores case
+		// opens the file on disk under the name listed: only the
+		// names the walk found show the line is not that file's.
+		{"a name listed in another case", func(t *testing.T, dir string) {
+			editManifest(t, dir, func(s string) string {
+				return strings.Replace(s, "  data/report.pdf\n", "  data/Report.pdf\n", 1)
+			})
+		}, "not listed"},
 		{"manifest duplicate path other hash", func(t *testing.T, dir string) {
 			editManifest(t, dir, func(s string) string {
 				first := strings.SplitAfter(s, "\n")[0]
@@ -778,6 +791,9 @@ func TestReadLongPaths(t *testing.T) {
 	if len(bag.Payload) != 1 || bag.Payload[0].Path != rel {
 		t.Fatalf("payload %+v", bag.Payload)
 	}
+	if _, given, err := readNoList(dir); err != nil || len(given) != 1 || given[0].Path != rel {
+		t.Fatalf("read with EachPayload: %v, %+v", err, given)
+	}
 }
 
 // A folder whose name is not valid UTF-8 is read as any other (found by
@@ -797,6 +813,9 @@ func TestReadFolderNameNotUTF8(t *testing.T) {
 	}
 	if !slices.Equal(bag.EmptyFolders, []string{"data/docs/x\xff"}) {
 		t.Fatalf("empty folders %q", bag.EmptyFolders)
+	}
+	if bag, _, err := readNoList(dir); err != nil || !slices.Equal(bag.EmptyFolders, []string{"data/docs/x\xff"}) {
+		t.Fatalf("read with EachPayload: %v", err)
 	}
 }
 
@@ -831,6 +850,35 @@ func TestWriteTagsWritten(t *testing.T) {
 		}
 		if _, err := Read(dir); (err == nil) != right {
 			t.Fatalf("SHA-256 right %v: Read = %v", right, err)
+		}
+	}
+}
+
+// A payload manifest that lists one file many times is refused by a read
+// holding no list before it hashes more than the folder holds (found by
+// review: it hashed every line, 1.6 GB for an 8 MiB file listed 201
+// times, and the sums showed it only at the end).
+func TestReadNoListHashesNoMoreThanTheFolder(t *testing.T) {
+	big := strings.Repeat("b", 2<<20)
+	for name, edit := range map[string]func(string) string{
+		"listed again and again": func(s string) string {
+			return s + strings.Repeat(sumHex(big)+"  data/big.bin\n", 50)
+		},
+		"listed instead of another": func(s string) string {
+			return strings.Replace(s, "  data/report.pdf\n", "  data/big.bin\n", 1)
+		},
+	} {
+		payload := maps.Clone(samplePayload)
+		payload["big.bin"] = big
+		dir, _ := makeBag(t, payload, nil, nil) // no Payload-Oxum to give the count away
+		editManifest(t, dir, edit)
+		var hashed int64
+		_, err := ReadWith(context.Background(), dir, ReadOptions{
+			EachPayload: func(Entry) error { return nil },
+			Progress:    func(done, _ int64) { hashed = max(hashed, done) },
+		})
+		if !errors.Is(err, ErrInvalid) || !strings.Contains(err.Error(), "lists more") || hashed > int64(len(big))+1<<20 {
+			t.Errorf("%s: %v, after hashing %d bytes", name, err, hashed)
 		}
 	}
 }

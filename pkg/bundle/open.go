@@ -670,8 +670,11 @@ type BagResult struct {
 // entry checked as the kept manifest is read, to say what differs (by
 // name, the first in the manifest's order), once the signature holds, so
 // that the error does not depend on where a change was made. So a
-// failure takes two reads, but for a folder signed by another sender.
-// Result.Bag has no Payload.
+// failure takes two reads, but for a folder signed by another sender;
+// one that fails the first read and passes the second changed between
+// them, and fails. Result.Bag has no Payload, unless the first read
+// failed other than as an integrity failure (a read error) and the
+// second passed.
 func VerifyBag(ctx context.Context, dir string, sender *card.Card, progress ProgressFunc) (*BagResult, error) {
 	if sender == nil {
 		return nil, errors.New("verify: the expected sender's card is required (--from)")
@@ -691,8 +694,19 @@ func VerifyBag(ctx context.Context, dir string, sender *card.Card, progress Prog
 		return res, err
 	}
 	// Read again, holding the list, to say what is wrong.
-	return verifyBag(ctx, dir, sender, key, progress, nil)
+	held, herr := verifyBag(ctx, dir, sender, key, progress, nil)
+	if herr == nil && errors.Is(err, ErrIntegrity) && !errors.Is(err, errPathsMayCollide) {
+		// Only a folder changed between the two reads (or failing
+		// storage) passes the second after failing the first.
+		return nil, integrityWrap(err, "the folder changed while it was verified (first: %v); verify it again when nothing writes to it", err)
+	}
+	return held, herr
 }
+
+// errPathsMayCollide marks the failure of a read holding no list whose
+// hash of each path found two that may collide: a second read, holding
+// the paths, tells a collision from chance.
+var errPathsMayCollide = errors.New("two paths may collide")
 
 // payloadSum is the multiset of a bag's payload entries (path, SHA-256,
 // size), which a kept manifest's must equal.
@@ -844,7 +858,7 @@ func readKeptManifest(bag *bagit.Bag, r io.Reader, sender *card.Card, key *sign.
 		kept.mismatch = integrity("the files in the folder are not those the signed manifest lists, with its sizes and SHA-256s")
 	}
 	if payload != nil && kept.mismatch == nil && pathErr != nil {
-		return nil, integrityWrap(fmt.Errorf("%w: %v", manifest.ErrInvalid, pathErr), "the kept manifest is invalid")
+		return nil, integrityWrap(fmt.Errorf("%w: %w: %v", manifest.ErrInvalid, errPathsMayCollide, pathErr), "the kept manifest is invalid")
 	}
 	if kept.mismatch == nil && payload == nil {
 		for i, e := range bag.Payload {

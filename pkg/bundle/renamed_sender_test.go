@@ -86,7 +86,7 @@ func TestRenamedSenderIsRefused(t *testing.T) {
 	if _, err := Open(context.Background(), bytes.NewReader(packAs(p.alice)), target, opts); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := VerifyBag(context.Background(), target, reissue("Alice", "Alice's new office", nil).Card, nil); err != nil {
+	if _, err := verifyBagChecked(t, target, reissue("Alice", "Alice's new office", nil).Card); err != nil {
 		t.Fatalf("verify of the opened folder with the card issued again: %v", err)
 	}
 }

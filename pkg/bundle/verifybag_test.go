@@ -29,9 +29,15 @@ import (
 // returning the opened folder.
 func openedBag(t *testing.T, sender *identity.Identity) string {
 	t.Helper()
+	return openedBagOf(t, sender, map[string]string{"case/a/one.txt": "one", "case/two.txt": "two"})
+}
+
+// openedBagOf is openedBag of files.
+func openedBagOf(t *testing.T, sender *identity.Identity, files map[string]string) string {
+	t.Helper()
 	p := getParties(t)
 	dir := testtmp.Dir(t)
-	writeTree(t, dir, map[string]string{"case/a/one.txt": "one", "case/two.txt": "two"})
+	writeTree(t, dir, files)
 	plan, err := MakePlan([]string{filepath.Join(dir, "case")}, nil, []category.ID{category.Other})
 	if err != nil {
 		t.Fatal(err)
@@ -230,5 +236,64 @@ func TestVerifyBagValuesWithBlanksAround(t *testing.T) {
 	}
 	if _, err := verifyBagChecked(t, out, p.alice.Card); err != nil {
 		t.Fatalf("the bag as opened: %v", err)
+	}
+}
+
+// VerifyBag reads a folder a second time only to say what is wrong: not
+// for one signed by another sender than the card given, nor once
+// cancelled; and a folder that fails the first read and passes the
+// second changed between them, and is refused as such (found by review:
+// the second read's pass was taken).
+func TestVerifyBagSecondRead(t *testing.T) {
+	p := getParties(t)
+	// Files of a few MiB, so that each read tells progress as it goes.
+	opened := openedBagOf(t, p.alice, map[string]string{"case/a/one.bin": strings.Repeat("1", 3<<20), "case/two.bin": strings.Repeat("2", 3<<20)})
+	// reads counts the reads of the payload: the bytes hashed go back
+	// when a second begins.
+	reads := func(dir string, sender *card.Card, at func(done, total int64)) (int, error) {
+		n, last := 0, int64(-1)
+		_, err := VerifyBag(context.Background(), dir, sender, func(done, total int64) {
+			if done < last || last < 0 {
+				n++
+			}
+			last = done
+			if at != nil {
+				at(done, total)
+			}
+		})
+		return n, err
+	}
+	if n, err := reads(opened, p.alice.Card, nil); err != nil || n != 1 {
+		t.Fatalf("a sound folder: %d reads, %v", n, err)
+	}
+	if n, err := reads(opened, p.mallory.Card, nil); !errors.Is(err, ErrWrongSender) || n != 1 {
+		t.Fatalf("another sender: %d reads, %v", n, err)
+	}
+	added := copyBag(t, opened)
+	extra := filepath.Join(added, "data", "case", "b-extra.txt") // met before two.bin
+	if err := os.WriteFile(extra, []byte("added"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := reads(added, p.alice.Card, nil); !errors.Is(err, ErrIntegrity) || !strings.Contains(err.Error(), "b-extra.txt") || n != 2 {
+		t.Fatalf("a file added: %d reads, %v", n, err)
+	}
+	// The file is taken away once the first read has hashed the payload:
+	// the second finds the folder as opened.
+	removed := false
+	n, err := reads(added, p.alice.Card, func(done, total int64) {
+		if done == total && !removed {
+			removed = true
+			if err := os.Remove(extra); err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	if !removed || !errors.Is(err, ErrIntegrity) || !strings.Contains(err.Error(), "changed while it was verified") || n != 2 {
+		t.Fatalf("a folder changed between the reads: %d reads, %v", n, err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := VerifyBag(ctx, opened, p.alice.Card, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled: %v", err)
 	}
 }

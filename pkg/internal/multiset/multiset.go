@@ -5,7 +5,11 @@
 // sums whatever the order the records come in. The key is random, made
 // for one comparison, and never leaves the process, so whoever chose the
 // records cannot aim for two different multisets with equal sums: that
-// happens by chance with a probability of about 2^-256.
+// happens by chance with a probability of about 2^-256. (Sums taken lane
+// by lane are weak against a record repeated very many times, 2^64 times
+// adding nothing; a Sum counts its records too, and the comparisons
+// dossier makes are of a list with a set, whose records are each there
+// once, so equal counts leave no room for such repeats.)
 package multiset
 
 import (
