@@ -350,16 +350,16 @@ func runPack(ctx context.Context, g *globalOptions, o *packOptions, paths []stri
 		g.warn("%s no file: the bundle carries the case's metadata alone; check the paths if you meant to send documents\n", what)
 	}
 	mcase := in.mcase
-	v, err := policyViolations(ctx, plan, in.recipients)
+	found, err := findViolations(ctx, plan, in.recipients, policyShown)
 	if err != nil {
 		return err
 	}
-	if len(v) > 0 {
+	if found.count > 0 {
 		if o.OverridePolicy == "" {
-			return &policyError{v}
+			return &policyError{found}
 		}
 		mcase.PolicyOverride = o.OverridePolicy
-		g.warn("sending %s that a recipient does not accept (--override-policy); the reason is recorded in the signed manifest\n", plural(countFiles(v), "file"))
+		g.warn("sending %s that a recipient does not accept (--override-policy); the reason is recorded in the signed manifest\n", plural(found.files, "file"))
 	} else if o.OverridePolicy != "" {
 		g.warn("every recipient accepts every category being sent: --override-policy was not needed and is not recorded\n")
 	}

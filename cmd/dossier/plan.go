@@ -56,30 +56,44 @@ type violation struct {
 	Recipient *card.Card
 }
 
-// policyViolations lists, for every file of the plan, each category that a
-// recipient does not accept.
-func policyViolations(ctx context.Context, plan *bundle.Plan, recipients []*card.Card) ([]violation, error) {
-	var out []violation
+// policyFindings is what the recipients do not accept among a plan's
+// files.
+type policyFindings struct {
+	// shown are the violations kept: every one, or the first few (see
+	// findViolations).
+	shown []violation
+	// count is the number of violations, files the number of files with
+	// one or more.
+	count, files int
+}
+
+// policyShown is how many violations pack's refusal names.
+const policyShown = 3
+
+// findViolations finds, for every file of the plan, each category that a
+// recipient does not accept, keeping the first keep of them, or all if
+// keep is negative: pack, which names a few, holds no list of a plan of
+// many files that all go to someone who does not accept them.
+func findViolations(ctx context.Context, plan *bundle.Plan, recipients []*card.Card, keep int) (policyFindings, error) {
+	var out policyFindings
 	err := plan.Each(ctx, func(f *bundle.Input) error {
+		before := out.count
 		for cat := range f.File.Categories.All() {
 			for _, r := range recipients {
 				if !r.Accepting(cat) {
-					out = append(out, violation{Path: f.File.Path, Category: cat, Recipient: r})
+					if keep < 0 || len(out.shown) < keep {
+						out.shown = append(out.shown, violation{Path: f.File.Path, Category: cat, Recipient: r})
+					}
+					out.count++
 				}
 			}
+		}
+		if out.count > before {
+			out.files++
 		}
 		return nil
 	})
 	return out, err
-}
-
-// countFiles counts the distinct files among violations.
-func countFiles(vs []violation) int {
-	files := map[string]bool{}
-	for _, v := range vs {
-		files[v.Path] = true
-	}
-	return len(files)
 }
 
 func (v violation) String() string {
@@ -88,18 +102,19 @@ func (v violation) String() string {
 
 // policyError is pack's refusal to send files a recipient does not accept.
 type policyError struct {
-	violations []violation
+	found policyFindings
 }
 
 func (e *policyError) Error() string {
-	const show = 3
 	var parts []string
-	for i, v := range e.violations {
-		if i == show {
-			parts = append(parts, fmt.Sprintf("and %d more", len(e.violations)-show))
+	for i, v := range e.found.shown {
+		if i == policyShown {
 			break
 		}
 		parts = append(parts, v.String())
+	}
+	if more := e.found.count - len(parts); more > 0 {
+		parts = append(parts, fmt.Sprintf("and %d more", more))
 	}
 	return fmt.Sprintf("refusing to send what a recipient's card does not accept: %s; relabel those files, leave them out with --exclude GLOB, or send anyway with --override-policy REASON (see 'dossier plan')",
 		strings.Join(parts, "; "))
@@ -107,10 +122,11 @@ func (e *policyError) Error() string {
 
 // reportPlan prints what pack would send. plan may hold unlabelled files.
 func (g *globalOptions) reportPlan(ctx context.Context, o *packOptions, plan *bundle.Plan, in *packInputs) error {
-	violations, err := policyViolations(ctx, plan, in.recipients)
+	found, err := findViolations(ctx, plan, in.recipients, -1)
 	if err != nil {
 		return err
 	}
+	violations := found.shown
 	var problems []string
 	if len(in.recipients) == 0 {
 		problems = append(problems, "no recipients: pass -r CARD (a card file or contact name)")
@@ -119,7 +135,7 @@ func (g *globalOptions) reportPlan(ctx context.Context, o *packOptions, plan *bu
 		problems = append(problems, fmt.Sprintf("%s without a category: label them with --category CAT=GLOB or give --default-category CAT", plural(n, "file")))
 	}
 	if len(violations) > 0 && o.OverridePolicy == "" {
-		problems = append(problems, fmt.Sprintf("%s a recipient does not accept: relabel or exclude them, or pass --override-policy REASON", plural(countFiles(violations), "file")))
+		problems = append(problems, fmt.Sprintf("%s a recipient does not accept: relabel or exclude them, or pass --override-policy REASON", plural(found.files, "file")))
 	}
 	if len(plan.Files) == 0 && len(plan.Excluded) > 0 {
 		problems = append(problems, "--exclude left out every file")
