@@ -965,74 +965,77 @@ func (in *Input) replaced(now fileID) bool {
 // a glob to use (or, for case, the path it matches) with why, or "", ""
 // if none does: then the glob simply has nothing to match in this case.
 func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
-	var paths []string
-	seen := map[string]bool{}
+	// The plan is read through twice, holding none of its paths (it may
+	// be on disk and list a million): once for the first components of
+	// its paths (the names of what was given), once to try every reading
+	// at each path. A plan that cannot be read back suggests what its
+	// exclusions suggest.
+	each := func(fn func(path string) bool) {
+		stop := errors.New("stop")
+		visit := func(in *Input) error {
+			path := in.File.Path
+			if !fn(path) {
+				return stop
+			}
+			for j := len(path) - 1; folders && j > 0; j-- {
+				if path[j] == '/' && !fn(path[:j]) {
+					return stop
+				}
+			}
+			return nil
+		}
+		if err := p.Each(context.Background(), visit); err == stop {
+			return
+		}
+		for i := range p.Excluded {
+			if visit(&p.Excluded[i]) != nil {
+				return
+			}
+		}
+	}
 	firsts := map[string]bool{}
-	add := func(in *Input) error {
-		path := in.File.Path
-		paths = append(paths, path)
+	each(func(path string) bool {
 		first, _, _ := strings.Cut(path, "/")
 		firsts[first] = true
-		for j := len(path) - 1; folders && j > 0; j-- {
-			if path[j] == '/' && !seen[path[:j]] {
-				seen[path[:j]] = true
-				paths = append(paths, path[:j])
-			}
+		return true
+	})
+
+	// The readings, in the order they are preferred.
+	type reading struct{ glob, why string }
+	var readings []reading
+	try := func(g, why string) {
+		if _, err := category.Match(g, "x"); err == nil {
+			readings = append(readings, reading{g, why})
 		}
-		return nil
-	}
-	// A spooled plan that cannot be read back suggests what its
-	// exclusions suggest.
-	p.Each(context.Background(), add)
-	for i := range p.Excluded {
-		add(&p.Excluded[i])
-	}
-	matches := func(g string) bool {
-		if _, err := category.Match(g, "x"); err != nil {
-			return false
-		}
-		for _, path := range paths {
-			if ok, _ := category.Match(g, path); ok {
-				return true
-			}
-		}
-		return false
 	}
 	// "[[]" is a class holding only '[', and ']' alone is itself: a
 	// suggestion without backslashes, which messages would show doubled.
-	literal := strings.ReplaceAll(glob, "[", "[[]")
-	if literal != glob && matches(literal) {
-		return literal, "in a glob [ ] is a class of characters: write [[] for a [ that is part of a name"
+	if literal := strings.ReplaceAll(glob, "[", "[[]"); literal != glob {
+		try(literal, "in a glob [ ] is a class of characters: write [[] for a [ that is part of a name")
 	}
-	if s := strings.ReplaceAll(glob, `\`, "/"); s != glob && matches(s) {
-		return s, "paths are written with /"
+	if s := strings.ReplaceAll(glob, `\`, "/"); s != glob {
+		try(s, "paths are written with /")
 	}
-	if s := strings.TrimSpace(glob); s != glob && matches(s) {
-		return s, "it has spaces around it"
+	if s := strings.TrimSpace(glob); s != glob {
+		try(s, "it has spaces around it")
 	}
 	for _, first := range slices.Sorted(maps.Keys(firsts)) {
 		quoted := strings.NewReplacer("[", "[[]", "*", "[*]", "?", "[?]").Replace(first)
-		if s := quoted + "/" + glob; matches(s) {
-			return s, "stored paths start with the name of the folder given"
-		}
+		try(quoted+"/"+glob, "stored paths start with the name of the folder given")
 	}
 	// A rule naming a folder (case/medical, as an exclude may) labels
 	// nothing: a category glob matches files.
-	inFolder := func(g string) string {
+	inFolder := func(g, why string) {
 		if folders || strings.HasSuffix(g, "/**") {
-			return ""
+			return
 		}
 		g = strings.TrimSuffix(g, "/") + "/**"
-		for _, s := range []string{g, strings.ReplaceAll(g, "[", "[[]")} {
-			if matches(s) {
-				return s
-			}
+		try(g, why)
+		if s := strings.ReplaceAll(g, "[", "[[]"); s != g {
+			try(s, why)
 		}
-		return ""
 	}
-	if s := inFolder(glob); s != "" {
-		return s, "a category glob matches files, not folders: FOLDER/** labels every file in it"
-	}
+	inFolder(glob, "a category glob matches files, not folders: FOLDER/** labels every file in it")
 	// The path to the folder as typed (evidence/case/medical/** for the
 	// folder evidence/case, whose files are stored as case/…). Not for a
 	// glob that already starts with a given folder's name: with case and
@@ -1054,18 +1057,34 @@ func (p *Plan) SuggestGlob(glob string, folders bool) (suggestion, why string) {
 		if first, _, _ := strings.Cut(rest, "/"); !isFirst(first) {
 			continue
 		}
-		if matches(rest) {
-			return rest, "stored paths start with the name of the folder given, not the path to it"
+		try(rest, "stored paths start with the name of the folder given, not the path to it")
+		inFolder(rest, "stored paths start with the name of the folder given, not the path to it, and a category glob matches files: FOLDER/** labels every file in it")
+	}
+
+	matched := make([]bool, len(readings))
+	lower := strings.ToLower(glob)
+	_, lowerErr := category.Match(lower, "x")
+	var inOtherCase string
+	each(func(path string) bool {
+		for i, r := range readings {
+			if !matched[i] {
+				matched[i], _ = category.Match(r.glob, path)
+			}
 		}
-		if s := inFolder(rest); s != "" {
-			return s, "stored paths start with the name of the folder given, not the path to it, and a category glob matches files: FOLDER/** labels every file in it"
+		if inOtherCase == "" && lowerErr == nil {
+			if ok, _ := category.Match(lower, strings.ToLower(path)); ok {
+				inOtherCase = path
+			}
+		}
+		return len(matched) == 0 || !matched[0] // the first reading matched: no other is wanted
+	})
+	for i, r := range readings {
+		if matched[i] {
+			return r.glob, r.why
 		}
 	}
-	lower := strings.ToLower(glob)
-	for _, path := range paths {
-		if ok, err := category.Match(lower, strings.ToLower(path)); err == nil && ok {
-			return path, "matching is case-sensitive, and this path differs in case"
-		}
+	if inOtherCase != "" {
+		return inOtherCase, "matching is case-sensitive, and this path differs in case"
 	}
 	return "", ""
 }

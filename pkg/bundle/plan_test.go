@@ -518,6 +518,10 @@ func TestSuggestGlob(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	sp, err := spooled(t, "", []string{filepath.Join(dir, "MLA[7]")}, nil, []category.ID{category.Other})
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, c := range []struct {
 		glob    string
 		folders bool
@@ -547,6 +551,9 @@ func TestSuggestGlob(t *testing.T) {
 		got, why := plan.SuggestGlob(c.glob, c.folders)
 		if got != c.want || (got != "") != (why != "") {
 			t.Errorf("SuggestGlob(%q, %v) = %q, %q; want %q", c.glob, c.folders, got, why, c.want)
+		}
+		if s, w := sp.SuggestGlob(c.glob, c.folders); s != got || w != why {
+			t.Errorf("SuggestGlob(%q, %v) of the spooled plan = %q, %q; in memory %q, %q", c.glob, c.folders, s, w, got, why)
 		}
 	}
 }
