@@ -1,9 +1,12 @@
 package bagit
 
 import (
+	"crypto/sha256"
 	"errors"
 	"fmt"
+	"os"
 	"path"
+	"path/filepath"
 	"reflect"
 	"slices"
 	"strings"
@@ -143,4 +146,52 @@ func TestFuzzSeeds(t *testing.T) {
 	if accepted != len(infoSeeds)-1 {
 		t.Errorf("%d of %d bag-info seeds parse, want all but one", accepted, len(infoSeeds))
 	}
+}
+
+// fuzzPayload is the payload of FuzzReadNoList's bag.
+var fuzzPayload = map[string]string{"a.txt": "a", "dir/b c.txt": "bc", "dir/sub/c.txt": ""}
+
+// FuzzReadNoList: with any payload manifest (the tag manifest resealed
+// over it, as anyone who edits a bag can), a read that holds no list
+// (EachPayload) accepts exactly the bags a read that holds it accepts,
+// and gives the same entries: it is never the weaker check.
+func FuzzReadNoList(f *testing.F) {
+	line := func(p, content string) string {
+		return fmt.Sprintf("%x  data/%s\n", sha256.Sum256([]byte(content)), encodePath(p))
+	}
+	good := line("a.txt", "a") + line("dir/b c.txt", "bc") + line("dir/sub/c.txt", "")
+	for _, seed := range []string{
+		good,
+		good + line("a.txt", "a"), // listed twice
+		strings.Replace(good, "data/a.txt", "data/A.txt", 1),                // another case
+		line("a.txt", "a") + line("dir/sub/c.txt", ""),                      // one left out
+		good + line("dir", ""),                                              // a folder
+		good + line("a.txt/x", ""),                                          // through a file
+		line("a.txt", "a") + line("a.txt", "a") + line("dir/sub/c.txt", ""), // twice, one left out
+		strings.Replace(good, "b c.txt", "b%20c.txt", 1),                    // encoded
+		"",
+	} {
+		f.Add(seed, false)
+		f.Add(seed, true)
+	}
+	f.Fuzz(func(t *testing.T, manifest string, oxum bool) {
+		var info []Field
+		if oxum {
+			info = []Field{{"Source-Organization", "x"}}
+		}
+		dir, _ := makeBag(t, fuzzPayload, info, nil)
+		if !oxum {
+			os.Remove(filepath.Join(dir, InfoName))
+		}
+		writeFile(t, dir, ManifestName, manifest)
+		resealTags(t, dir)
+		held, herr := Read(dir)
+		_, given, serr := readNoList(dir)
+		if (herr == nil) != (serr == nil) {
+			t.Fatalf("manifest %q: holding the list: %v; holding none: %v", manifest, herr, serr)
+		}
+		if herr == nil && !reflect.DeepEqual(given, held.Payload) {
+			t.Fatalf("manifest %q: entries %+v, want %+v", manifest, given, held.Payload)
+		}
+	})
 }
