@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
@@ -115,7 +116,7 @@ func (ps *plannedSpool) add(in *Input) error {
 		return fmt.Errorf("plan: keep the file list on disk: %w", err)
 	}
 	ps.n++
-	ps.tally.Add(&manifest.File{Size: f.Size, Categories: f.Categories})
+	ps.tally.Add(f)
 	ps.preambleLen += f.PreambleLen() + 1
 	return nil
 }
@@ -146,6 +147,7 @@ func (ps *plannedSpool) each(ctx context.Context, fn func(in *Input) error) erro
 		f    manifest.File
 		own  origin
 		rerr error
+		buf  []byte // a string's bytes, copied once into the string
 	)
 	uvarint := func() uint64 {
 		if rerr != nil {
@@ -172,9 +174,9 @@ func (ps *plannedSpool) each(ctx context.Context, fn func(in *Input) error) erro
 			rerr = errors.New("a record is malformed")
 			return ""
 		}
-		b := make([]byte, n)
-		_, rerr = io.ReadFull(r, b)
-		return string(b)
+		buf = slices.Grow(buf[:0], int(n))[:n]
+		_, rerr = io.ReadFull(r, buf)
+		return string(buf)
 	}
 	for i := 0; i < ps.n; i++ {
 		if i%1024 == 0 {
