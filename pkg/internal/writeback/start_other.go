@@ -2,8 +2,6 @@
 
 package writeback
 
-import "os"
-
 // start does nothing where there is no sync_file_range(2): the fsync that
 // follows writes everything.
-func start(f *os.File, off, n int64) {}
+func start(f Target, off, n int64) {}

@@ -7,21 +7,29 @@
 // final fsync for about 0.8 s per GB written.
 package writeback
 
-import "os"
+import "io"
 
 // Every is how many bytes are written before the kernel is asked to start
 // writing them to disk.
 const Every = 8 << 20
 
-// File is an *os.File whose writes are handed to the disk every Every
+// Target is what a File writes to: an *os.File, or a bare descriptor
+// with a Write method.
+type Target interface {
+	io.Writer
+	// Fd is the file's descriptor.
+	Fd() uintptr
+}
+
+// File is a Target whose writes are handed to the disk every Every
 // bytes.
 type File struct {
-	f            *os.File
+	f            Target
 	off, started int64
 }
 
 // New returns a File writing to f, which must be at offset 0.
-func New(f *os.File) *File { return &File{f: f} }
+func New(f Target) *File { return &File{f: f} }
 
 // Write writes p to the file.
 func (w *File) Write(p []byte) (int, error) {

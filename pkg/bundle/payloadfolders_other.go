@@ -1,0 +1,58 @@
+//go:build !linux
+
+package bundle
+
+import (
+	"os"
+	"time"
+)
+
+// payloadFolders creates the payload's files under the staging folder's
+// root, one folder at a time: the signed order keeps a folder's files
+// together, so each folder is resolved once for all of them.
+type payloadFolders struct {
+	root *os.Root
+	dir  *os.Root // the current folder
+	name string   // its slash path under root
+}
+
+func newPayloadFolders(root *os.Root) (*payloadFolders, error) {
+	return &payloadFolders{root: root}, nil
+}
+
+// enter makes dir, a slash path under the root, the folder files are
+// created in, making it and the folders above it where missing.
+func (p *payloadFolders) enter(dir string) error {
+	if p.dir != nil && dir == p.name {
+		return nil
+	}
+	p.close()
+	if err := p.root.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	d, err := p.root.OpenRoot(dir)
+	if err != nil {
+		return err
+	}
+	p.dir, p.name = d, dir
+	return nil
+}
+
+// create creates the file name in the current folder; it must not exist.
+func (p *payloadFolders) create(name string) (stagedFile, error) {
+	return p.dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+}
+
+// setTime sets the modification time of the file name in the current
+// folder, not following a link.
+func (p *payloadFolders) setTime(name string, t time.Time) error {
+	return p.dir.Chtimes(name, t, t)
+}
+
+// close closes the folders held open.
+func (p *payloadFolders) close() {
+	if p.dir != nil {
+		p.dir.Close()
+		p.dir, p.name = nil, ""
+	}
+}
