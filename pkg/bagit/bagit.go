@@ -95,7 +95,7 @@ func WriteTags(dir string, info []Field, payload []Entry, tags map[string]io.Wri
 // Written is a tag file that is in the bag already, with the SHA-256
 // given: WriteTagsIn lists it in the tag manifest and does not write it
 // (a caller that wrote a large tag file as it came need not hold or copy
-// it). The caller has synced it.
+// it). The caller syncs it.
 type Written struct{ SHA256 [sha256.Size]byte }
 
 // WriteTo fails: a Written tag file is not written again.
@@ -106,16 +106,20 @@ func (Written) WriteTo(io.Writer) (int64, error) {
 // WriteTagsIn is WriteTags for the bag at root, whose files it creates
 // through root (so that a folder swapped for a link meanwhile cannot send
 // them elsewhere), and for a payload given as a sequence, which it goes
-// through twice (for Payload-Oxum, then for the manifest) and which must
-// yield the same entries each time: a caller that holds its files in
-// another form need not make a list of Entry (56 bytes a file, 8 MB at
-// 150,000 files) to write the bag.
+// through once, writing the payload manifest and counting Payload-Oxum: a
+// caller that holds its files in another form need not make a list of
+// Entry (56 bytes a file, 8 MB at 150,000 files) to write the bag.
 func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[string]io.WriterTo) error {
-	var oxBytes int64
-	var oxFiles int
-	for e := range payload {
-		oxBytes += e.Size
-		oxFiles++
+	for name := range tags {
+		if name == DeclarationName || name == InfoName || name == ManifestName || name == TagManifestName || strings.Contains(name, "/") || strings.HasPrefix(name, "manifest-") || strings.HasPrefix(name, "tagmanifest-") {
+			return fmt.Errorf("bagit: tag file name %q is reserved or nested", name)
+		}
+	}
+	// The payload manifest has a line per file, megabytes for a large
+	// bag: it is hashed as it is written rather than held.
+	sum, oxBytes, oxFiles, err := writePayloadManifest(root, ManifestName, payload)
+	if err != nil {
+		return fmt.Errorf("bagit: write %s: %w", ManifestName, err)
 	}
 	info = append(slices.Clone(info), Field{"Payload-Oxum", fmt.Sprintf("%d.%d", oxBytes, oxFiles)})
 
@@ -124,12 +128,9 @@ func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[
 		InfoName:        bytes.NewReader(encodeInfo(info)),
 	}
 	for name, src := range tags {
-		if name == DeclarationName || name == InfoName || name == ManifestName || name == TagManifestName || strings.Contains(name, "/") || strings.HasPrefix(name, "manifest-") || strings.HasPrefix(name, "tagmanifest-") {
-			return fmt.Errorf("bagit: tag file name %q is reserved or nested", name)
-		}
 		files[name] = src
 	}
-	sums := make(map[string][sha256.Size]byte, len(files)+1)
+	sums := map[string][sha256.Size]byte{ManifestName: sum}
 	for n, src := range files {
 		if w, ok := src.(Written); ok {
 			sums[n] = w.SHA256
@@ -144,13 +145,6 @@ func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[
 		}
 		sums[n] = sum
 	}
-	// The payload manifest has a line per file, megabytes for a large
-	// bag: it is hashed as it is written rather than held.
-	sum, err := writePayloadManifest(root, ManifestName, payload)
-	if err != nil {
-		return fmt.Errorf("bagit: write %s: %w", ManifestName, err)
-	}
-	sums[ManifestName] = sum
 	names := make([]string, 0, len(sums))
 	for n := range sums {
 		names = append(names, n)
@@ -171,12 +165,14 @@ func WriteTagsIn(root *os.Root, info []Field, payload iter.Seq[Entry], tags map[
 }
 
 // writePayloadManifest writes manifest-sha256.txt for payload to name in
-// root, synced, and returns its SHA-256.
-func writePayloadManifest(root *os.Root, name string, payload iter.Seq[Entry]) ([sha256.Size]byte, error) {
-	return writeHashed(root, name, func(f io.Writer) error {
+// root, synced, and returns its SHA-256 and the payload's bytes and files.
+func writePayloadManifest(root *os.Root, name string, payload iter.Seq[Entry]) (sum [sha256.Size]byte, payloadBytes int64, payloadFiles int, err error) {
+	sum, err = writeHashed(root, name, func(f io.Writer) error {
 		w := bufio.NewWriterSize(f, 64<<10)
 		var line []byte
 		for e := range payload {
+			payloadBytes += e.Size
+			payloadFiles++
 			line = hex.AppendEncode(line[:0], e.SHA256[:])
 			line = append(line, "  "...)
 			line = append(line, encodePath(PayloadDir+"/"+e.Path)...)
@@ -185,6 +181,7 @@ func writePayloadManifest(root *os.Root, name string, payload iter.Seq[Entry]) (
 		}
 		return w.Flush()
 	})
+	return sum, payloadBytes, payloadFiles, err
 }
 
 // writeHashed is writeSynced that also returns the SHA-256 of what write
