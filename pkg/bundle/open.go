@@ -18,6 +18,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dossier-evidence/dossier/pkg/bagit"
@@ -155,9 +156,10 @@ type stagingSink struct {
 	display string
 	now     func() time.Time
 
-	ops      chan stagingOp
-	free     chan *[]byte // write buffers not in use
-	made     int          // write buffers made so far (by the reader)
+	batches  chan *stagingBatch // to the writer goroutine
+	free     chan *stagingBatch // batches written, to be filled again
+	made     int                // batches made so far (by the reader)
+	batch    *stagingBatch      // the batch being filled (by the reader)
 	done     chan struct{}
 	finished bool
 
@@ -174,6 +176,9 @@ type stagingSink struct {
 	file    stagedFile
 	cur     string // the stored path of file
 	wb      *writeback.File
+	unsync  int64 // payload written since the last early sync started
+
+	early earlySync
 }
 
 // stagedFile is a payload file being written.
@@ -182,45 +187,90 @@ type stagedFile interface {
 	Close() error
 }
 
-// stagingOp is one step for the writer goroutine: write data to the open
-// file, or create (close false) or close (close true) the file f.
-type stagingOp struct {
-	f     *manifest.File
-	close bool
-	data  *[]byte
+// stagingBatch is the steps the reader hands the writer goroutine at
+// once, with the bytes they write.
+//
+// The reader fills a batch until its buffer is full or it holds
+// stagingBatchOps steps: handing over each step alone cost a wake-up of
+// one goroutine by the other, through the kernel, two or three times a
+// file (96,000 futex and 144,000 nanosleep calls opening the 44,500 files
+// of the text benchmark corpus).
+type stagingBatch struct {
+	ops []stagingOp
+	buf []byte // the written bytes of the ops, one after the other
 }
 
-// Write buffers in flight between the reader and the writer goroutine.
+// stagingOp is one step for the writer goroutine: create the file f, write
+// buf[from:to] to the open file, or close the file f.
+type stagingOp struct {
+	kind     stagingKind
+	f        *manifest.File
+	from, to int
+}
+
+type stagingKind uint8
+
 const (
-	stagingBuffers   = 8
-	stagingBufferLen = 256 << 10
+	stageCreate stagingKind = iota
+	stageWrite
+	stageClose
 )
 
-// newStagingSink starts the writer goroutine. Its write buffers are made
-// as the first payload is written, not before: while the preamble is
-// parsed, a reader's peak (its bytes and the list made of them at once),
-// they would be 2 MiB more.
+// Batches in flight between the reader and the writer goroutine, and how
+// much each holds at most.
+const (
+	stagingBatches   = 8
+	stagingBufferLen = 256 << 10
+	stagingBatchOps  = 256
+)
+
+// newStagingSink starts the writer goroutine. Its batches are made as the
+// first payload is written, not before: while the preamble is parsed, a
+// reader's peak (its bytes and the list made of them at once), they would
+// be 2 MiB more.
 func newStagingSink(root *os.Root, staging, target, display string) *stagingSink {
 	s := &stagingSink{root: root, staging: staging, target: target, display: display, now: time.Now,
-		ops: make(chan stagingOp, 64), free: make(chan *[]byte, stagingBuffers), done: make(chan struct{})}
+		batches: make(chan *stagingBatch, stagingBatches), free: make(chan *stagingBatch, stagingBatches), done: make(chan struct{})}
 	go s.run()
 	return s
 }
 
-// buffer returns a write buffer not in use: a new one while fewer than
-// stagingBuffers were made, else one the writer goroutine handed back.
-func (s *stagingSink) buffer() *[]byte {
-	if s.made < stagingBuffers {
-		select {
-		case b := <-s.free:
-			return b
-		default:
-		}
-		s.made++
-		b := make([]byte, stagingBufferLen)
-		return &b
+// current returns the batch being filled: one the writer goroutine
+// handed back, or a new one while fewer than stagingBatches were made.
+func (s *stagingSink) current() *stagingBatch {
+	if s.batch != nil {
+		return s.batch
 	}
-	return <-s.free
+	select {
+	case s.batch = <-s.free:
+	default:
+		if s.made < stagingBatches {
+			s.made++
+			s.batch = &stagingBatch{ops: make([]stagingOp, 0, stagingBatchOps), buf: make([]byte, 0, stagingBufferLen)}
+		} else {
+			s.batch = <-s.free
+		}
+	}
+	s.batch.ops, s.batch.buf = s.batch.ops[:0], s.batch.buf[:0]
+	return s.batch
+}
+
+// add adds op to the batch being filled, and hands the batch over once it
+// holds stagingBatchOps steps.
+func (s *stagingSink) add(op stagingOp) {
+	b := s.current()
+	b.ops = append(b.ops, op)
+	if len(b.ops) == stagingBatchOps {
+		s.handOver()
+	}
+}
+
+// handOver hands the batch being filled, if any, to the writer goroutine.
+func (s *stagingSink) handOver() {
+	if s.batch != nil {
+		s.batches <- s.batch
+		s.batch = nil
+	}
 }
 
 func (s *stagingSink) failed() error {
@@ -237,7 +287,7 @@ func (s *stagingSink) fail(err error) {
 	s.mu.Unlock()
 }
 
-// run is the writer goroutine. After an error it only hands buffers back.
+// run is the writer goroutine. After an error it only hands batches back.
 func (s *stagingSink) run() {
 	defer close(s.done)
 	defer func() {
@@ -245,25 +295,35 @@ func (s *stagingSink) run() {
 			s.folders.close()
 		}
 	}()
-	for op := range s.ops {
-		switch {
-		case op.data != nil:
-			if s.failed() == nil && s.wb != nil {
-				if _, err := s.wb.Write(*op.data); err != nil {
-					s.fail(fmt.Errorf("write %s: %w", s.cur, err))
-				}
+	for b := range s.batches {
+		for _, op := range b.ops {
+			if s.failed() != nil {
+				break
 			}
-			s.free <- op.data
-		case s.failed() != nil:
-		case op.close:
-			if err := s.closeCurrent(op.f); err != nil {
-				s.fail(err)
-			}
-		default:
-			if err := s.createFile(op.f); err != nil {
+			if err := s.do(op, b.buf); err != nil {
 				s.fail(err)
 			}
 		}
+		s.free <- b
+	}
+}
+
+// do does one step of a batch whose written bytes are buf.
+func (s *stagingSink) do(op stagingOp, buf []byte) error {
+	switch op.kind {
+	case stageCreate:
+		return s.createFile(op.f)
+	case stageWrite:
+		n, err := s.wb.Write(buf[op.from:op.to])
+		if err != nil {
+			return fmt.Errorf("write %s: %w", s.cur, err)
+		}
+		if s.unsync += int64(n); s.unsync >= earlySyncEvery && s.early.start(s.root) {
+			s.unsync = 0
+		}
+		return nil
+	default:
+		return s.closeCurrent(op.f)
 	}
 }
 
@@ -320,7 +380,7 @@ func (s *stagingSink) create(f *manifest.File) (io.Writer, error) {
 	if err := s.failed(); err != nil {
 		return nil, err
 	}
-	s.ops <- stagingOp{f: f}
+	s.add(stagingOp{kind: stageCreate, f: f})
 	return stagingWriter{s}, nil
 }
 
@@ -328,7 +388,7 @@ func (s *stagingSink) closeFile(f *manifest.File) error {
 	if err := s.failed(); err != nil {
 		return err
 	}
-	s.ops <- stagingOp{f: f, close: true}
+	s.add(stagingOp{kind: stageClose, f: f})
 	return nil
 }
 
@@ -337,7 +397,8 @@ func (s *stagingSink) closeFile(f *manifest.File) error {
 func (s *stagingSink) finish() error {
 	if !s.finished {
 		s.finished = true
-		close(s.ops)
+		s.handOver()
+		close(s.batches)
 	}
 	<-s.done
 	return s.failed()
@@ -348,15 +409,24 @@ func (s *stagingSink) finish() error {
 type stagingWriter struct{ s *stagingSink }
 
 func (w stagingWriter) Write(p []byte) (int, error) {
-	n := len(p)
+	s, n := w.s, len(p)
 	for len(p) > 0 {
-		if err := w.s.failed(); err != nil {
+		if err := s.failed(); err != nil {
 			return 0, &stagedError{err}
 		}
-		b := w.s.buffer()
-		k := copy((*b)[:cap(*b)], p)
-		*b = (*b)[:k]
-		w.s.ops <- stagingOp{data: b}
+		b := s.current()
+		from := len(b.buf)
+		if from == cap(b.buf) {
+			s.handOver()
+			continue
+		}
+		k := min(len(p), cap(b.buf)-from)
+		b.buf = append(b.buf, p[:k]...)
+		if last := len(b.ops) - 1; last >= 0 && b.ops[last].kind == stageWrite && b.ops[last].to == from {
+			b.ops[last].to += k // more of the same write
+		} else {
+			s.add(stagingOp{kind: stageWrite, from: from, to: from + k})
+		}
 		p = p[k:]
 	}
 	return n, nil
@@ -468,9 +538,6 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 		if err := s.keptBuf.Flush(); err != nil {
 			return fmt.Errorf("open: keep the signed manifest: %w", err)
 		}
-		if err := s.kept.Sync(); err != nil {
-			return fmt.Errorf("open: keep the signed manifest: %w", err)
-		}
 		entries, keptErr = s.keptEntries(res.FileCount, res.ManifestSHA256)
 		signed = bagit.Written{SHA256: res.ManifestSHA256}
 	} else {
@@ -523,7 +590,11 @@ func (s *stagingSink) commit(ctx context.Context, res *Result) error {
 			return fmt.Errorf("open: keep the signed manifest: %w", err)
 		}
 	}
-	if err := syncTree(s.root); err != nil {
+	err = s.early.wait()
+	if err == nil {
+		err = syncTree(s.root)
+	}
+	if err != nil {
 		return fmt.Errorf("open: sync %s: %w", s.staging, err)
 	}
 	// Syncing is the slow step on a USB stick: a Ctrl-C that came during
@@ -567,7 +638,9 @@ func (s *stagingSink) replaced(name string) error {
 }
 
 func (s *stagingSink) abort() {
+	s.batch = nil // not handed over: nothing more is written
 	s.finish()
+	s.early.wait()
 	if s.file != nil {
 		s.file.Close()
 	}
@@ -978,4 +1051,51 @@ func checkBagInfo(bag *bagit.Bag, man *manifest.Manifest, categories []manifest.
 		}
 	}
 	return nil
+}
+
+// earlySyncEvery is how much payload open writes between the syncs it
+// starts in the background (where syncsEarly). Tests lower it.
+var earlySyncEvery int64 = 64 << 20
+
+// earlySyncTree is the sync an early sync makes. Tests replace it.
+var earlySyncTree = syncTree
+
+// earlySync writes what was written under a root to disk in the
+// background while the rest is still being written, one sync at a time,
+// so that the sync before publishing waits only for what came after the
+// last. The kernel would otherwise start writing it only some 30 seconds
+// after it was written, or once a tenth of memory waits to be written.
+type earlySync struct {
+	busy atomic.Bool
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	err  error
+}
+
+// start starts a sync of root's tree unless one is running, and reports
+// whether it did.
+func (e *earlySync) start(root *os.Root) bool {
+	if !syncsEarly || !e.busy.CompareAndSwap(false, true) {
+		return false
+	}
+	e.wg.Go(func() {
+		defer e.busy.Store(false)
+		if err := earlySyncTree(root); err != nil {
+			e.mu.Lock()
+			if e.err == nil {
+				e.err = err
+			}
+			e.mu.Unlock()
+		}
+	})
+	return true
+}
+
+// wait waits for the sync running, if any, and returns the first error of
+// any: a write error a sync reported is not reported by the next.
+func (e *earlySync) wait() error {
+	e.wg.Wait()
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.err
 }

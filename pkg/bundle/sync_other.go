@@ -8,6 +8,10 @@ import (
 	"path/filepath"
 )
 
+// syncsEarly is false: syncTree syncs each file, so calling it while the
+// tree is still being written would sync the first files again and again.
+const syncsEarly = false
+
 // syncTree makes everything written under root durable, one fsync per file
 // and folder.
 func syncTree(root *os.Root) error {

@@ -6,6 +6,10 @@ import (
 	"path/filepath"
 )
 
+// syncsEarly is false: syncTree syncs each file, so calling it while the
+// tree is still being written would sync the first files again and again.
+const syncsEarly = false
+
 // syncTree makes everything written under root durable: FlushFileBuffers
 // on each file, which Windows grants only to a handle opened for writing.
 // Folders cannot be flushed on Windows; the rename that publishes the tree
