@@ -140,8 +140,10 @@ func checkTarget(dir string) error {
 	return nil
 }
 
-// stagingSink writes payload under staging/data inside an os.Root, so no
-// name can reach outside it, and publishes the folder on commit.
+// stagingSink writes payload under staging/data inside an os.Root (on
+// Linux, relative to descriptors of the folders it made, following no
+// link: payloadFolders), so no name can reach outside it, and publishes
+// the folder on commit.
 //
 // The files are created, written and closed by a goroutine of their own,
 // in the order given: writing to the page cache is, on the virtual
@@ -229,10 +231,15 @@ const (
 // reader's peak (its bytes and the list made of them at once), they would
 // be 2 MiB more.
 func newStagingSink(root *os.Root, staging, target, display string) *stagingSink {
-	s := &stagingSink{root: root, staging: staging, target: target, display: display, now: time.Now,
-		batches: make(chan *stagingBatch, stagingBatches), free: make(chan *stagingBatch, stagingBatches), done: make(chan struct{})}
+	s := idleStagingSink(root, staging, target, display)
 	go s.run()
 	return s
+}
+
+// idleStagingSink is newStagingSink without its writer goroutine.
+func idleStagingSink(root *os.Root, staging, target, display string) *stagingSink {
+	return &stagingSink{root: root, staging: staging, target: target, display: display, now: time.Now,
+		batches: make(chan *stagingBatch, stagingBatches), free: make(chan *stagingBatch, stagingBatches), done: make(chan struct{})}
 }
 
 // current returns the batch being filled: one the writer goroutine
@@ -314,12 +321,21 @@ func (s *stagingSink) do(op stagingOp, buf []byte) error {
 	case stageCreate:
 		return s.createFile(op.f)
 	case stageWrite:
+		if s.wb == nil {
+			return errors.New("open: data for no file (a bug in dossier)")
+		}
 		n, err := s.wb.Write(buf[op.from:op.to])
 		if err != nil {
 			return fmt.Errorf("write %s: %w", s.cur, err)
 		}
-		if s.unsync += int64(n); s.unsync >= earlySyncEvery && s.early.start(s.root) {
-			s.unsync = 0
+		if s.unsync += int64(n); s.unsync >= earlySyncEvery {
+			// A sync that failed stops the open here, not at its end.
+			if err := s.early.failed(); err != nil {
+				return fmt.Errorf("open: sync %s: %w", s.staging, err)
+			}
+			if s.early.start(s.root) {
+				s.unsync = 0
+			}
 		}
 		return nil
 	default:
@@ -637,8 +653,12 @@ func (s *stagingSink) replaced(name string) error {
 	return integrity("%s was moved or replaced by someone else while the bundle was opened into it, so %s is not what this open wrote: do not use it; check who can write in %s, and open the bundle again", name, s.display, dirOf(s.target))
 }
 
+// errAborted stops the writer goroutine of an open that is aborted.
+var errAborted = errors.New("open: aborted")
+
 func (s *stagingSink) abort() {
-	s.batch = nil // not handed over: nothing more is written
+	s.batch = nil // not handed over, and nothing queued is written
+	s.fail(errAborted)
 	s.finish()
 	s.early.wait()
 	if s.file != nil {
@@ -1095,6 +1115,11 @@ func (e *earlySync) start(root *os.Root) bool {
 // any: a write error a sync reported is not reported by the next.
 func (e *earlySync) wait() error {
 	e.wg.Wait()
+	return e.failed()
+}
+
+// failed returns the first error of the syncs that have ended.
+func (e *earlySync) failed() error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.err

@@ -55,6 +55,9 @@ func (p *payloadFolders) enter(dir string) error {
 	}
 	p.leave(same)
 	for _, name := range names[same:] {
+		if err := plainName(name); err != nil {
+			return err
+		}
 		parent := p.current()
 		at := path.Join(path.Join(p.names...), name)
 		err := ignoringEINTR(func() error { return unix.Mkdirat(parent, name, 0o700) })
@@ -80,6 +83,9 @@ func (p *payloadFolders) leave(keep int) {
 
 // create creates the file name in the current folder; it must not exist.
 func (p *payloadFolders) create(name string) (stagedFile, error) {
+	if err := plainName(name); err != nil {
+		return nil, err
+	}
 	var fd int
 	err := ignoringEINTR(func() (err error) {
 		fd, err = unix.Openat(p.current(), name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
@@ -95,6 +101,9 @@ func (p *payloadFolders) create(name string) (stagedFile, error) {
 // the current folder, not following a link. A zero time leaves it as it
 // is, as os.Chtimes does.
 func (p *payloadFolders) setTime(name string, t time.Time) error {
+	if err := plainName(name); err != nil {
+		return err
+	}
 	ts := unix.Timespec{Sec: t.Unix(), Nsec: int64(t.Nanosecond())}
 	if t.IsZero() {
 		ts = unix.Timespec{Nsec: unix.UTIME_OMIT}

@@ -4,6 +4,7 @@ package bundle
 
 import (
 	"os"
+	"strings"
 	"time"
 )
 
@@ -27,6 +28,11 @@ func (p *payloadFolders) enter(dir string) error {
 		return nil
 	}
 	p.close()
+	for _, name := range strings.Split(dir, "/") {
+		if err := plainName(name); err != nil {
+			return err
+		}
+	}
 	if err := p.root.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
@@ -40,12 +46,18 @@ func (p *payloadFolders) enter(dir string) error {
 
 // create creates the file name in the current folder; it must not exist.
 func (p *payloadFolders) create(name string) (stagedFile, error) {
+	if err := plainName(name); err != nil {
+		return nil, err
+	}
 	return p.dir.OpenFile(name, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
 }
 
 // setTime sets the modification time of the file name in the current
 // folder, not following a link.
 func (p *payloadFolders) setTime(name string, t time.Time) error {
+	if err := plainName(name); err != nil {
+		return err
+	}
 	return p.dir.Chtimes(name, t, t)
 }
 

@@ -102,6 +102,29 @@ func TestPayloadFolders(t *testing.T) {
 		t.Fatal("entered a folder under a file")
 	}
 
+	// A name that is not one plain name is refused, though safepath
+	// refuses such paths long before.
+	for _, folder := range []string{"data/../escaped", "data/./x", "data//x", "data/x\x00y", "/abs"} {
+		if err := p.enter(folder); err == nil {
+			t.Errorf("entered %q", folder)
+		}
+	}
+	if err := p.enter("data"); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range []string{"", ".", "..", "a/b", "../up", "nul\x00"} {
+		if f, err := p.create(name); err == nil {
+			f.Close()
+			t.Errorf("created %q", name)
+		}
+		if err := p.setTime(name, t1); err == nil {
+			t.Errorf("set the time of %q", name)
+		}
+	}
+	if _, err := os.Lstat(filepath.Join(filepath.Dir(dir), "escaped")); err == nil {
+		t.Fatal("made a folder beside the root")
+	}
+
 	if runtime.GOOS == "windows" {
 		return
 	}
