@@ -3,6 +3,7 @@
 package bundle
 
 import (
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -53,10 +54,17 @@ func (p *payloadFolders) create(name string) (stagedFile, error) {
 }
 
 // setTime sets the modification time of the file name in the current
-// folder, not following a link.
+// folder, not following a link. Chtimes takes times in nanoseconds since
+// 1970 as an int64, so a time outside 1678–2262 is set to the nearest it
+// can take, rather than wrapped around (the year 3000 was the year 1901).
 func (p *payloadFolders) setTime(name string, t time.Time) error {
 	if err := plainName(name); err != nil {
 		return err
+	}
+	if lo, hi := time.Unix(0, math.MinInt64+1), time.Unix(0, math.MaxInt64); !t.IsZero() && t.Before(lo) {
+		t = lo
+	} else if t.After(hi) {
+		t = hi
 	}
 	return p.dir.Chtimes(name, t, t)
 }

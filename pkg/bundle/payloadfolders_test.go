@@ -76,6 +76,15 @@ func TestPayloadFolders(t *testing.T) {
 		}
 	}
 
+	// A time past 2262 (the end of int64 nanoseconds) is not wrapped
+	// around to 1901: Linux sets it as far as the file system goes,
+	// elsewhere it is set to 2262.
+	far := time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+	write("data/a", "far.txt", "far", far)
+	if st, err := os.Stat(filepath.Join(dir, "data", "a", "far.txt")); err != nil || st.ModTime().Year() < 2038 {
+		t.Fatalf("a file dated %v is dated %v, %v", far, st.ModTime(), err)
+	}
+
 	// A file that exists is not written over.
 	if err := p.enter("data/a"); err != nil {
 		t.Fatal(err)
