@@ -18,15 +18,7 @@ import (
 // more files than a batch holds steps all arrive whole, in their folders,
 // with their times.
 func TestStagingSinkBatches(t *testing.T) {
-	dir := testtmp.Dir(t)
-	if err := os.Mkdir(filepath.Join(dir, bagit.PayloadDir), 0o700); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
+	dir, root := stagingRoot(t)
 	s := newStagingSink(root, dir, dir+".target", "test")
 	content := func(i int) []byte {
 		size := []int{0, 1, 100, 4000}[i%4]
@@ -100,4 +92,20 @@ func TestStagingSinkBatches(t *testing.T) {
 			t.Fatalf("a batch grew to %d steps and %d bytes", cap(b.ops), cap(b.buf))
 		}
 	}
+}
+
+// stagingRoot returns a staging folder holding an empty data/, and a root
+// on it that is closed when the test ends.
+func stagingRoot(t *testing.T) (string, *os.Root) {
+	t.Helper()
+	dir := testtmp.Dir(t)
+	if err := os.Mkdir(filepath.Join(dir, bagit.PayloadDir), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { root.Close() })
+	return dir, root
 }

@@ -21,18 +21,13 @@ import (
 // left waiting for a batch: here it has filled every batch before the
 // writer starts, and fails on the first file.
 func TestStagingSinkWriterErrorDoesNotBlock(t *testing.T) {
-	dir := testtmp.Dir(t)
-	if err := os.MkdirAll(filepath.Join(dir, bagit.PayloadDir, "taken"), 0o700); err != nil {
+	dir, root := stagingRoot(t)
+	if err := os.Mkdir(filepath.Join(dir, bagit.PayloadDir, "taken"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(dir, bagit.PayloadDir, "taken", "0.bin"), nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
 	s := idleStagingSink(root, dir, dir+".target", "test")
 	result := make(chan error, 1)
 	go func() {
