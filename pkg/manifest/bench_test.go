@@ -1,7 +1,9 @@
 package manifest_test
 
 import (
+	"bytes"
 	"fmt"
+	"io"
 	"testing"
 
 	"github.com/dossier-evidence/dossier/pkg/category"
@@ -73,6 +75,45 @@ func BenchmarkEncodesTo(b *testing.B) {
 	for range b.N {
 		if !m.EncodesTo(data) {
 			b.Fatal("differs")
+		}
+	}
+}
+
+func BenchmarkScanManifest(b *testing.B) {
+	p := largePreamble(b, 100000)
+	data := marshalM(b, manifestFor(p, hash("p")))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sc := manifest.NewScanner(bytes.NewReader(data))
+		for {
+			_, err := sc.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
+
+func BenchmarkScanPreamble(b *testing.B) {
+	data := marshalP(b, largePreamble(b, 100000))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for range b.N {
+		sc := manifest.NewPreambleScanner(bytes.NewReader(data))
+		for {
+			_, err := sc.Next()
+			if err == io.EOF {
+				break
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
 		}
 	}
 }

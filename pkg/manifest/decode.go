@@ -149,18 +149,27 @@ func (d *listDecoder) str() ([]byte, bool) {
 		return nil, false
 	}
 	start := d.off
-	for ; d.off < len(d.b); d.off++ {
-		switch c := d.b[d.off]; {
-		case c == '"':
-			s := d.b[start:d.off]
-			d.off++
-			return s, true
-		case c == '\\' || c < 0x20:
-			return nil, false
-		}
+	for d.off < len(d.b) && !strStop[d.b[d.off]] {
+		d.off++
 	}
-	return nil, false
+	if d.off == len(d.b) || d.b[d.off] != '"' {
+		return nil, false
+	}
+	s := d.b[start:d.off]
+	d.off++
+	return s, true
 }
+
+// strStop marks the bytes that end a string without escapes: its closing
+// quote, and a backslash or control character, which the fast path
+// leaves to encoding/json.
+var strStop = func() (t [256]bool) {
+	for c := range 0x20 {
+		t[c] = true
+	}
+	t['"'], t['\\'] = true, true
+	return t
+}()
 
 // integer consumes a decimal integer of at most 18 digits, which cannot
 // overflow an int64.

@@ -113,12 +113,21 @@ func checkChars(p string) error {
 // refuses.
 func plainASCII(p string) bool {
 	for i := 0; i < len(p); i++ {
-		if c := p[i]; c < 0x20 || c >= 0x7f || c == '\\' || strings.IndexByte(forbiddenChars, c) >= 0 {
+		if !plainByte[p[i]] {
 			return false
 		}
 	}
 	return true
 }
+
+// plainByte is true for the bytes of a plain ASCII path: printable, no
+// backslash and none of forbiddenChars.
+var plainByte = func() (t [256]bool) {
+	for c := 0x20; c < 0x7f; c++ {
+		t[c] = c != '\\' && !strings.ContainsRune(forbiddenChars, rune(c))
+	}
+	return t
+}()
 
 // checkComponent applies the per-component rules of Check to c, a
 // component of p.
@@ -148,7 +157,14 @@ func isReserved(c string) bool {
 		base = base[:i]
 	}
 	base = strings.TrimRight(base, " ")
-	if len(base) < 3 {
+	// Every device name is 3 to 7 bytes long ("COM¹" is 5) and starts
+	// with one of these letters: most components are ruled out here.
+	if len(base) < 3 || len(base) > 7 {
+		return false
+	}
+	switch base[0] | 0x20 {
+	case 'a', 'c', 'l', 'n', 'p':
+	default:
 		return false
 	}
 	head, tail := base[:3], base[3:]

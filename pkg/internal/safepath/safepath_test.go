@@ -283,3 +283,75 @@ func TestCheckEveryASCIICharacter(t *testing.T) {
 		}
 	}
 }
+
+// No byte beyond ASCII is plain.
+func TestPlainASCIIRefusesHighBytes(t *testing.T) {
+	for c := utf8.RuneSelf; c < 256; c++ {
+		if p := string([]byte{'a', byte(c)}); plainASCII(p) {
+			t.Errorf("plainASCII(%q) = true", p)
+		}
+	}
+}
+
+// referenceIsReserved is isReserved without its shortcut on length and
+// first letter.
+func referenceIsReserved(c string) bool {
+	base := c
+	if i := strings.IndexByte(base, '.'); i >= 0 {
+		base = base[:i]
+	}
+	base = strings.TrimRight(base, " ")
+	if len(base) < 3 {
+		return false
+	}
+	head, tail := base[:3], base[3:]
+	for _, dev := range []string{"CON", "PRN", "AUX", "NUL"} {
+		if tail == "" && strings.EqualFold(head, dev) {
+			return true
+		}
+	}
+	if strings.EqualFold(head, "COM") || strings.EqualFold(head, "LPT") {
+		switch tail {
+		case "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "¹", "²", "³":
+			return true
+		}
+	}
+	return strings.EqualFold(base, "CONIN$") || strings.EqualFold(base, "CONOUT$")
+}
+
+// isReserved's shortcut rules out no device name: every spelling of
+// each, in any case, with spaces and extensions, and names a letter away.
+func TestIsReservedShortcut(t *testing.T) {
+	var names []string
+	for _, dev := range []string{"con", "prn", "aux", "nul", "conin$", "conout$", "com", "lpt"} {
+		for _, tail := range []string{"", "0", "9", "¹", "²", "³", "x", "10"} {
+			names = append(names, dev+tail)
+		}
+	}
+	for _, n := range names {
+		for mask := 0; mask < 1<<len(n); mask++ {
+			b := []byte(n)
+			for i := range b {
+				if mask&(1<<i) != 0 && b[i] >= 'a' && b[i] <= 'z' {
+					b[i] -= 'a' - 'A'
+				}
+			}
+			for _, c := range []string{string(b), string(b) + ".txt", string(b) + "  .tar.gz", " " + string(b), "x" + string(b), string(b[1:])} {
+				if got, want := isReserved(c), referenceIsReserved(c); got != want {
+					t.Fatalf("isReserved(%q) = %v, want %v", c, got, want)
+				}
+			}
+		}
+	}
+}
+
+func FuzzIsReserved(f *testing.F) {
+	for _, s := range []string{"CON", "com¹.txt", "Conout$ .x", "lpt0", "nul"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, c string) {
+		if got, want := isReserved(c), referenceIsReserved(c); got != want {
+			t.Fatalf("isReserved(%q) = %v, want %v", c, got, want)
+		}
+	})
+}
