@@ -175,7 +175,8 @@ func writePayloadManifest(root *os.Root, name string, payload iter.Seq[Entry]) (
 			payloadFiles++
 			line = hex.AppendEncode(line[:0], e.SHA256[:])
 			line = append(line, "  "...)
-			line = append(line, encodePath(PayloadDir+"/"+e.Path)...)
+			line = append(line, PayloadDir+"/"...)
+			line = appendEscaped(line, e.Path) // after data/, no leading blank
 			line = append(line, '\n')
 			w.Write(line) // a write error is kept for Flush
 		}
@@ -225,18 +226,41 @@ func encodeInfo(info []Field) []byte {
 
 // encodePath percent-encodes what RFC 8493 requires in manifest paths.
 func encodePath(p string) string {
-	p = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
 	// A manifest line's path starts after the blanks that follow the
 	// hash: a path's own leading blank is written encoded, or it would
 	// be read as part of the separator (found by fuzzing; a payload path
 	// starts with data/, so only a tag file's could).
+	var b []byte
 	switch {
 	case strings.HasPrefix(p, " "):
-		p = "%20" + p[1:]
+		b, p = []byte("%20"), p[1:]
 	case strings.HasPrefix(p, "\t"):
-		p = "%09" + p[1:]
+		b, p = []byte("%09"), p[1:]
 	}
-	return p
+	return string(appendEscaped(b, p))
+}
+
+// appendEscaped appends p with its percent signs and line breaks
+// percent-encoded. It is called for every file of a payload manifest,
+// and builds nothing per call (a strings.Replacer made for each path
+// was most of the time open took to write the manifest of 44,500 files).
+func appendEscaped(b []byte, p string) []byte {
+	for {
+		i := strings.IndexAny(p, "%\r\n")
+		if i < 0 {
+			return append(b, p...)
+		}
+		b = append(b, p[:i]...)
+		switch p[i] {
+		case '%':
+			b = append(b, "%25"...)
+		case '\r':
+			b = append(b, "%0D"...)
+		case '\n':
+			b = append(b, "%0A"...)
+		}
+		p = p[i+1:]
+	}
 }
 
 func decodePath(p string) (string, error) {

@@ -114,15 +114,38 @@ func FuzzParseInfo(f *testing.F) {
 	f.Fuzz(func(t *testing.T, data []byte) { fuzzInfoBody(t, data) })
 }
 
-// FuzzPathEncoding: decodePath undoes encodePath for every path.
+// referenceEncodePath is encodePath as it was, through a
+// strings.Replacer.
+func referenceEncodePath(p string) string {
+	p = strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A").Replace(p)
+	switch {
+	case strings.HasPrefix(p, " "):
+		p = "%20" + p[1:]
+	case strings.HasPrefix(p, "\t"):
+		p = "%09" + p[1:]
+	}
+	return p
+}
+
+// FuzzPathEncoding: decodePath undoes encodePath for every path, which
+// writes what the Replacer it had written; a payload manifest's line
+// ends with data/ and the path escaped as encodePath escapes data/ and
+// the path.
 func FuzzPathEncoding(f *testing.F) {
-	for _, s := range []string{"data/a.txt", "data/100%/x\r\n", "%0A%25", ""} {
+	for _, s := range []string{"data/a.txt", "data/100%/x\r\n", "%0A%25", "", " a", "\ta%", "%\n\r\r%%"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, p string) {
-		got, err := decodePath(encodePath(p))
+		enc := encodePath(p)
+		if want := referenceEncodePath(p); enc != want {
+			t.Fatalf("encodePath(%q) = %q, want %q", p, enc, want)
+		}
+		got, err := decodePath(enc)
 		if err != nil || got != p {
 			t.Fatalf("decodePath(encodePath(%q)) = %q, %v", p, got, err)
+		}
+		if line, want := string(appendEscaped([]byte("data/"), p)), encodePath("data/"+p); line != want {
+			t.Fatalf("appendEscaped(data/, %q) = %q, encodePath gives %q", p, line, want)
 		}
 	})
 }
