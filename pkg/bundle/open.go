@@ -424,6 +424,45 @@ func (s *stagingSink) finish() error {
 // goroutine.
 type stagingWriter struct{ s *stagingSink }
 
+// space returns the free room of the batch being filled, for a read to
+// fill and written to commit: reading a file's data straight into the
+// batch saves copying the payload once more (about 1.5 % of an open's
+// CPU on the text corpus). The room is never empty.
+func (w stagingWriter) space() ([]byte, error) {
+	s := w.s
+	for {
+		if err := s.failed(); err != nil {
+			return nil, &stagedError{err}
+		}
+		b := s.current()
+		if len(b.buf) < cap(b.buf) {
+			return b.buf[len(b.buf):cap(b.buf)], nil
+		}
+		s.handOver()
+	}
+}
+
+// written queues the first n bytes of the room space returned last, as
+// Write would queue a copy of them. Nothing else may be written between
+// the two calls.
+func (w stagingWriter) written(n int) {
+	s := w.s
+	b := s.current()
+	from := len(b.buf)
+	if n <= 0 || from+n > cap(b.buf) {
+		if n == 0 {
+			return
+		}
+		panic("bundle: written beyond the room given")
+	}
+	b.buf = b.buf[:from+n]
+	if last := len(b.ops) - 1; last >= 0 && b.ops[last].kind == stageWrite && b.ops[last].to == from {
+		b.ops[last].to += n // more of the same write
+	} else {
+		s.add(stagingOp{kind: stageWrite, from: from, to: from + n})
+	}
+}
+
 func (w stagingWriter) Write(p []byte) (int, error) {
 	s, n := w.s, len(p)
 	for len(p) > 0 {

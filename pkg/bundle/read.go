@@ -152,6 +152,14 @@ type sink interface {
 	abort()
 }
 
+// roomWriter is a sink's writer that lends the room for the data to be
+// read into (space) and then takes what was read (written), instead of a
+// copy of it.
+type roomWriter interface {
+	space() ([]byte, error)
+	written(n int)
+}
+
 // discardSink checks without writing anything.
 type discardSink struct{}
 
@@ -729,15 +737,24 @@ func (c *fileCopier) copy(f *manifest.File) error {
 		return err
 	}
 	c.h.Reset()
+	direct, _ := w.(roomWriter)
 	var copied int64
 	for {
 		if err := rd.ctx.Err(); err != nil {
 			return err
 		}
-		n, rerr := rd.tr.Read(c.buf)
+		buf := c.buf
+		if direct != nil {
+			if buf, err = direct.space(); err != nil {
+				return err
+			}
+		}
+		n, rerr := rd.tr.Read(buf)
 		if n > 0 {
-			c.h.Write(c.buf[:n])
-			if _, werr := w.Write(c.buf[:n]); werr != nil {
+			c.h.Write(buf[:n])
+			if direct != nil {
+				direct.written(n)
+			} else if _, werr := w.Write(buf[:n]); werr != nil {
 				if _, staged := errors.AsType[*stagedError](werr); staged {
 					return werr
 				}

@@ -14,9 +14,9 @@ import (
 )
 
 // The writer goroutine gets its steps in batches: files whose bytes span
-// batches, writes larger than a batch, many tiny writes, empty files and
-// more files than a batch holds steps all arrive whole, in their folders,
-// with their times.
+// batches, writes larger than a batch, many tiny writes, data read
+// straight into a batch, empty files and more files than a batch holds
+// steps all arrive whole, in their folders, with their times.
 func TestStagingSinkBatches(t *testing.T) {
 	dir, root := stagingRoot(t)
 	s := newStagingSink(root, dir, dir+".target", "test")
@@ -40,9 +40,23 @@ func TestStagingSinkBatches(t *testing.T) {
 			t.Fatal(err)
 		}
 		data := content(i)
-		switch i % 3 {
+		switch i % 4 {
 		case 0: // at once
 			_, err = w.Write(data)
+		case 3: // read into the batch's room, some reads empty, some short
+			rw := w.(roomWriter)
+			for k := 0; len(data) > 0 && err == nil; k++ {
+				var room []byte
+				if room, err = rw.space(); err == nil {
+					if len(room) == 0 {
+						t.Fatal("space gave no room")
+					}
+					n := min(len(data), len(room), []int{0, 1, 9000, 70 << 10, 1 << 30}[(i+k)%5])
+					copy(room, data[:n])
+					rw.written(n)
+					data = data[n:]
+				}
+			}
 		case 1: // in tiny writes
 			for len(data) > 0 && err == nil {
 				n := min(len(data), 1+i%5)

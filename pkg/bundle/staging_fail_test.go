@@ -21,6 +21,13 @@ import (
 // left waiting for a batch: here it has filled every batch before the
 // writer starts, and fails on the first file.
 func TestStagingSinkWriterErrorDoesNotBlock(t *testing.T) {
+	t.Run("write", func(t *testing.T) { testWriterErrorDoesNotBlock(t, false) })
+	t.Run("room", func(t *testing.T) { testWriterErrorDoesNotBlock(t, true) })
+}
+
+// testWriterErrorDoesNotBlock writes through Write, or into the room the
+// writer lends if room is set.
+func testWriterErrorDoesNotBlock(t *testing.T, room bool) {
 	dir, root := stagingRoot(t)
 	if err := os.Mkdir(filepath.Join(dir, bagit.PayloadDir, "taken"), 0o700); err != nil {
 		t.Fatal(err)
@@ -40,7 +47,19 @@ func TestStagingSinkWriterErrorDoesNotBlock(t *testing.T) {
 				return
 			}
 			for range 2 * stagingBatches {
-				if _, err := w.Write(chunk); err != nil {
+				var err error
+				if room {
+					var buf []byte
+					for left := len(chunk); left > 0 && err == nil; left -= len(buf) {
+						if buf, err = w.(roomWriter).space(); err == nil {
+							buf = buf[:min(len(buf), left)]
+							w.(roomWriter).written(len(buf))
+						}
+					}
+				} else {
+					_, err = w.Write(chunk)
+				}
+				if err != nil {
 					result <- err
 					return
 				}
