@@ -23,6 +23,7 @@ import (
 	"sync"
 
 	"github.com/dossier-evidence/dossier/pkg/card"
+	"github.com/dossier-evidence/dossier/pkg/internal/asyncw"
 	"github.com/dossier-evidence/dossier/pkg/internal/filekind"
 	"github.com/dossier-evidence/dossier/pkg/seal"
 )
@@ -341,7 +342,7 @@ type Reader struct {
 	f      *os.File
 	cur    hash.Hash // the current file's digest
 	whole  hash.Hash // the whole bundle's digest, for volume sets
-	async  *asyncWriter
+	async  *asyncw.Writer
 	digest []byte
 	err    error
 }
@@ -374,9 +375,9 @@ func (r *Reader) read(p []byte) (int, error) {
 				r.whole = seal.NewHasher()
 			}
 			if r.whole != nil {
-				r.async = newAsyncHasher(r.cur, r.whole)
+				r.async = asyncw.NewHasher(r.cur, r.whole)
 			} else {
-				r.async = newAsyncHasher(r.cur)
+				r.async = asyncw.NewHasher(r.cur)
 			}
 		}
 		n, err := r.f.Read(p)
@@ -384,7 +385,7 @@ func (r *Reader) read(p []byte) (int, error) {
 		if err == io.EOF {
 			r.f.Close()
 			r.f = nil
-			r.async.finish()
+			r.async.Finish()
 			r.async = nil
 			if verr := r.check(); verr != nil {
 				r.err = verr
@@ -446,7 +447,7 @@ func (r *Reader) Close() error {
 	}
 	r.closed = true
 	if r.async != nil {
-		r.async.finish()
+		r.async.Finish()
 		r.async = nil
 	}
 	if r.f != nil {

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/dossier-evidence/dossier/pkg/internal/asyncw"
 	"github.com/dossier-evidence/dossier/pkg/internal/atomicfile"
 	"github.com/dossier-evidence/dossier/pkg/internal/filelock"
 	"github.com/dossier-evidence/dossier/pkg/internal/writeback"
@@ -30,9 +31,9 @@ type Writer struct {
 	overwrite bool
 	files     []*os.File
 	hashes    []hash.Hash
-	whole     hash.Hash    // the whole bundle's digest, when split
-	async     *asyncWriter // hashes the current volume
-	disk      *asyncWriter // writes the current volume
+	whole     hash.Hash      // the whole bundle's digest, when split
+	async     *asyncw.Writer // hashes the current volume
+	disk      *asyncw.Writer // writes the current volume
 	cur       int64
 	err       error
 }
@@ -120,13 +121,13 @@ func (w *Writer) next() error {
 		return err
 	}
 	w.files = append(w.files, f)
-	w.disk = newAsyncWriter(writeback.New(f))
+	w.disk = asyncw.NewWriter(writeback.New(f))
 	h := seal.NewHasher()
 	w.hashes = append(w.hashes, h)
 	if w.whole != nil {
-		w.async = newAsyncHasher(h, w.whole)
+		w.async = asyncw.NewHasher(h, w.whole)
 	} else {
-		w.async = newAsyncHasher(h)
+		w.async = asyncw.NewHasher(h)
 	}
 	w.cur = 0
 	return nil
@@ -137,13 +138,13 @@ func (w *Writer) next() error {
 func (w *Writer) finishCurrent() error {
 	var err error
 	if w.disk != nil {
-		if err = w.disk.finish(); err != nil {
+		if err = w.disk.Finish(); err != nil {
 			err = fmt.Errorf("write %s: %w", w.finalName(len(w.files)-1), err)
 		}
 		w.disk = nil
 	}
 	if w.async != nil {
-		w.async.finish()
+		w.async.Finish()
 		w.async = nil
 	}
 	return err

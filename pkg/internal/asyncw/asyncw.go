@@ -1,15 +1,17 @@
-package volume
+// Package asyncw hands writes to a goroutine of their own, so that
+// hashing or writing bytes overlaps with the work that produces them.
+package asyncw
 
 import (
 	"io"
 	"sync"
 )
 
-// asyncWriter writes to its writers in its own goroutine, so that hashing
+// Writer writes to its writers in its own goroutine, so that hashing
 // a bundle's bytes (BLAKE2b-512 runs at about 0.5 GB/s on the 2-core
 // project machine) or writing them to disk overlaps with encrypting them
 // instead of adding to the same goroutine's work. The first write error is
-// kept and reported by err.
+// kept and reported by Err and Finish.
 //
 // Memory is bounded: the queue's few buffers, the one being written, the
 // one being filled, and a free list that holds no more than those. The
@@ -18,7 +20,7 @@ import (
 // held 4.25 MB (the pool's idle buffers live through one collection), and
 // under a tight limit they were made anew some 500 times for a 174 MB
 // file, each one garbage that brought the next collection closer.
-type asyncWriter struct {
+type Writer struct {
 	ws   []io.Writer
 	ch   chan []byte
 	free chan []byte // buffers the goroutine has written, for reuse
@@ -50,12 +52,15 @@ const (
 	asyncHasherDepth = 4
 )
 
-func newAsyncWriter(ws ...io.Writer) *asyncWriter {
+// NewWriter returns a Writer that writes to ws in its own goroutine,
+// handing over each write as it came (cut at 256 KiB): for a file on
+// disk, whose writes keep their size.
+func NewWriter(ws ...io.Writer) *Writer {
 	return startAsync(ws, false, asyncDepth)
 }
 
-func startAsync(ws []io.Writer, fill bool, depth int) *asyncWriter {
-	a := &asyncWriter{
+func startAsync(ws []io.Writer, fill bool, depth int) *Writer {
+	a := &Writer{
 		ws:   ws,
 		fill: fill,
 		ch:   make(chan []byte, depth),
@@ -67,7 +72,7 @@ func startAsync(ws []io.Writer, fill bool, depth int) *asyncWriter {
 	go func() {
 		defer close(a.done)
 		for b := range a.ch {
-			if a.err() == nil {
+			if a.Err() == nil {
 				for _, w := range a.ws {
 					if _, err := w.Write(b); err != nil {
 						a.mu.Lock()
@@ -88,7 +93,7 @@ func startAsync(ws []io.Writer, fill bool, depth int) *asyncWriter {
 
 // buffer returns an empty buffer for n more bytes (at most asyncChunk): a
 // free one if it is big enough, else a new one.
-func (a *asyncWriter) buffer(n int) []byte {
+func (a *Writer) buffer(n int) []byte {
 	size := asyncChunk
 	if !a.fill {
 		size = min((n+asyncGrain-1)/asyncGrain*asyncGrain, asyncChunk)
@@ -103,26 +108,26 @@ func (a *asyncWriter) buffer(n int) []byte {
 	return make([]byte, 0, size)
 }
 
-// newAsyncHasher hashes in its own goroutine, in whole buffers of
+// NewHasher hashes in its own goroutine, in whole buffers of
 // asyncChunk bytes: a bundle arrives in writes of about 64 KiB (age's
 // chunks), and waking the hashing goroutine for each of them cost a
 // verify of the 1 GB mixed corpus some 7 % of its time (6,700 context
-// switches instead of 1,700). A hash is read only after finish, which
+// switches instead of 1,700). A hash is read only after Finish, which
 // hands over the partial buffer, so holding up to one buffer back delays
 // each volume's check by well under a millisecond. The disk writer is not
 // batched: handing it 256 KiB at a time tripled the kernel's time copying
 // into the page cache when pack was measured.
-func newAsyncHasher(hs ...io.Writer) *asyncWriter {
+func NewHasher(hs ...io.Writer) *Writer {
 	return startAsync(hs, true, asyncHasherDepth)
 }
 
 // Write queues a copy of p. It fails only if an earlier write failed. It
-// must not be called after finish.
-func (a *asyncWriter) Write(p []byte) (int, error) {
+// must not be called after Finish.
+func (a *Writer) Write(p []byte) (int, error) {
 	if a.finished {
-		panic("volume: write after finish")
+		panic("asyncw: write after Finish")
 	}
-	if err := a.err(); err != nil {
+	if err := a.Err(); err != nil {
 		return 0, err
 	}
 	n := len(p)
@@ -141,16 +146,21 @@ func (a *asyncWriter) Write(p []byte) (int, error) {
 	return n, nil
 }
 
-func (a *asyncWriter) err() error {
+// Err returns the first error a writer returned, if any.
+func (a *Writer) Err() error {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	return a.firstErr
 }
 
-// finish hands over what Write still holds, waits until everything has
+// Finish hands over what Write still holds, waits until everything has
 // been written and returns the first write error. Nothing may be written
-// afterwards.
-func (a *asyncWriter) finish() error {
+// afterwards; calling Finish again returns the same error.
+func (a *Writer) Finish() error {
+	if a.finished {
+		<-a.done
+		return a.Err()
+	}
 	a.finished = true
 	if len(a.cur) > 0 {
 		a.ch <- a.cur
@@ -158,5 +168,5 @@ func (a *asyncWriter) finish() error {
 	a.cur = nil
 	close(a.ch)
 	<-a.done
-	return a.err()
+	return a.Err()
 }

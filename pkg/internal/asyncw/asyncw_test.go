@@ -1,4 +1,4 @@
-package volume
+package asyncw
 
 import (
 	"bytes"
@@ -32,12 +32,12 @@ func TestAsyncWriterPassesEveryByteInOrder(t *testing.T) {
 		data[i] = byte(rng.Uint32())
 	}
 	for _, fill := range []bool{false, true} {
-		var a *asyncWriter
+		var a *Writer
 		var rec, rec2 chunkRecorder
 		if fill {
-			a = newAsyncHasher(&rec, &rec2)
+			a = NewHasher(&rec, &rec2)
 		} else {
-			a = newAsyncWriter(&rec, &rec2)
+			a = NewWriter(&rec, &rec2)
 		}
 		var sizes []int
 		for rest := data; len(rest) > 0; {
@@ -48,7 +48,7 @@ func TestAsyncWriterPassesEveryByteInOrder(t *testing.T) {
 			sizes = append(sizes, n)
 			rest = rest[n:]
 		}
-		if err := a.finish(); err != nil {
+		if err := a.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		for _, r := range []*chunkRecorder{&rec, &rec2} {
@@ -81,9 +81,9 @@ func TestAsyncWriterPassesEveryByteInOrder(t *testing.T) {
 
 func TestAsyncHasherFinishHandsOverTheRest(t *testing.T) {
 	var rec chunkRecorder
-	a := newAsyncHasher(&rec)
+	a := NewHasher(&rec)
 	a.Write([]byte("short"))
-	if err := a.finish(); err != nil {
+	if err := a.Finish(); err != nil {
 		t.Fatal(err)
 	}
 	if rec.all.String() != "short" {
@@ -97,7 +97,7 @@ func (f failingWriter) Write(p []byte) (int, error) { return 0, f.err }
 
 func TestAsyncWriterKeepsTheFirstError(t *testing.T) {
 	boom := errors.New("disk full")
-	for _, a := range []*asyncWriter{newAsyncWriter(failingWriter{boom}), newAsyncHasher(failingWriter{boom})} {
+	for _, a := range []*Writer{NewWriter(failingWriter{boom}), NewHasher(failingWriter{boom})} {
 		chunk := make([]byte, asyncChunk)
 		var err error
 		for i := 0; i < 100 && err == nil; i++ {
@@ -106,16 +106,16 @@ func TestAsyncWriterKeepsTheFirstError(t *testing.T) {
 		if !errors.Is(err, boom) {
 			t.Fatalf("Write kept accepting data after its writer failed (err %v)", err)
 		}
-		if err := a.finish(); !errors.Is(err, boom) {
+		if err := a.Finish(); !errors.Is(err, boom) {
 			t.Fatalf("finish returned %v, want %v", err, boom)
 		}
 	}
 }
 
 func TestAsyncWriterRefusesWritesAfterFinish(t *testing.T) {
-	for _, a := range []*asyncWriter{newAsyncWriter(io.Discard), newAsyncHasher(io.Discard)} {
+	for _, a := range []*Writer{NewWriter(io.Discard), NewHasher(io.Discard)} {
 		a.Write([]byte("x"))
-		if err := a.finish(); err != nil {
+		if err := a.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		func() {
@@ -136,9 +136,9 @@ func TestAsyncWriterRefusesWritesAfterFinish(t *testing.T) {
 func TestAsyncWriterReusesItsBuffers(t *testing.T) {
 	chunk := make([]byte, 64<<10+16) // one of age's chunks, with its tag
 	for _, fill := range []bool{false, true} {
-		a := newAsyncWriter(io.Discard)
+		a := NewWriter(io.Discard)
 		if fill {
-			a = newAsyncHasher(io.Discard)
+			a = NewHasher(io.Discard)
 		}
 		var before, after runtime.MemStats
 		runtime.ReadMemStats(&before)
@@ -150,7 +150,7 @@ func TestAsyncWriterReusesItsBuffers(t *testing.T) {
 				runtime.GC()
 			}
 		}
-		if err := a.finish(); err != nil {
+		if err := a.Finish(); err != nil {
 			t.Fatal(err)
 		}
 		runtime.ReadMemStats(&after)
@@ -164,6 +164,23 @@ func TestAsyncWriterReusesItsBuffers(t *testing.T) {
 		limit := uint64((cap(a.ch)+2)*size + 1<<20)
 		if got := after.TotalAlloc - before.TotalAlloc; got > limit {
 			t.Errorf("fill=%v: %d MB allocated for 2,000 writes, want at most %d MB", fill, got>>20, limit>>20)
+		}
+	}
+}
+
+// Finish may be called again (as a deferred call after the one that
+// reads the hashes): it waits as the first did and returns its error.
+func TestFinishTwice(t *testing.T) {
+	boom := errors.New("boom")
+	for _, w := range []io.Writer{io.Discard, failingWriter{boom}} {
+		a := NewHasher(w)
+		a.Write(make([]byte, 3*asyncChunk+5))
+		first := a.Finish()
+		if second := a.Finish(); second != first {
+			t.Fatalf("second Finish = %v, the first returned %v", second, first)
+		}
+		if w != io.Discard && !errors.Is(first, boom) {
+			t.Fatalf("Finish = %v, want the writer's error", first)
 		}
 	}
 }
