@@ -25,6 +25,7 @@ import (
 	"github.com/dossier-evidence/dossier/pkg/card"
 	"github.com/dossier-evidence/dossier/pkg/category"
 	"github.com/dossier-evidence/dossier/pkg/identity"
+	"github.com/dossier-evidence/dossier/pkg/internal/asyncw"
 	"github.com/dossier-evidence/dossier/pkg/internal/canon"
 	"github.com/dossier-evidence/dossier/pkg/internal/safepath"
 	"github.com/dossier-evidence/dossier/pkg/internal/zframe"
@@ -476,7 +477,12 @@ const v3Prefix = `{"type":"dossier-preamble","version":3,`
 // is refused as one whatever it holds.
 func (rd *reading) streamedPreamble(size int64, first []byte, keepList bool) error {
 	h512, h256 := sha512.New(), sha256.New()
-	body := io.TeeReader(io.MultiReader(bytes.NewReader(first), rd.tr), io.MultiWriter(h512, h256))
+	// The preamble is hashed by a goroutine of its own while this one
+	// parses it: the other core is otherwise idle until the preamble is
+	// proven.
+	hashing := asyncw.NewHasher(h512, h256)
+	defer hashing.Finish()
+	body := io.TeeReader(io.MultiReader(bytes.NewReader(first), rd.tr), hashing)
 	tags, err := newEntryTags()
 	if err != nil {
 		return err
@@ -503,6 +509,7 @@ func (rd *reading) streamedPreamble(size int64, first []byte, keepList bool) err
 	if err != nil {
 		return err
 	}
+	hashing.Finish() // a hasher's writes cannot fail
 	var digest manifest.Digest
 	h512.Sum(digest[:0])
 	if exp := rd.opts.Sender; exp != nil {
@@ -891,12 +898,18 @@ func (rd *reading) scannedManifest(res *Result) error {
 		kept = &keptWriter{w: w}
 		sinks = append(sinks, kept)
 	}
-	body := io.TeeReader(rd.tr, io.MultiWriter(sinks...))
+	// Hashed and kept by a goroutine of its own while this one parses
+	// and matches: the payload is read, and the other core is otherwise
+	// idle. keptWriter's writes do not fail either.
+	hashing := asyncw.NewHasher(sinks...)
+	defer hashing.Finish()
+	body := io.TeeReader(rd.tr, hashing)
 	preSHA := hex.EncodeToString(rd.preHash[:])
 	differs := rd.matchManifest(manifest.NewScanner(body), preSHA)
 	if _, err := io.Copy(io.Discard, body); err != nil {
 		differs = err
 	}
+	hashing.Finish()
 	if kept != nil && kept.err != nil {
 		return kept.err
 	}
