@@ -162,6 +162,7 @@ type stagingSink struct {
 	free     chan *stagingBatch // batches written, to be filled again
 	made     int                // batches made so far (by the reader)
 	batch    *stagingBatch      // the batch being filled (by the reader)
+	lent     *stagingBatch      // the batch whose room space lent, until written
 	done     chan struct{}
 	finished bool
 
@@ -436,31 +437,38 @@ func (w stagingWriter) space() ([]byte, error) {
 		}
 		b := s.current()
 		if len(b.buf) < cap(b.buf) {
+			s.lent = b
 			return b.buf[len(b.buf):cap(b.buf)], nil
 		}
 		s.handOver()
 	}
 }
 
-// written queues the first n bytes of the room space returned last, as
-// Write would queue a copy of them. Nothing else may be written between
-// the two calls.
-func (w stagingWriter) written(n int) {
+// written queues the first n bytes of the room space lent last, as Write
+// would queue a copy of them, and returns the writer goroutine's error as
+// Write does. Nothing else may be written between the two calls: the
+// batch lent must still be the one being filled, or the bytes queued
+// would not be those read (and hashed).
+func (w stagingWriter) written(n int) error {
 	s := w.s
-	b := s.current()
-	from := len(b.buf)
-	if n <= 0 || from+n > cap(b.buf) {
-		if n == 0 {
-			return
+	b := s.lent
+	s.lent = nil
+	if b == nil || b != s.batch || n < 0 || len(b.buf)+n > cap(b.buf) {
+		panic("bundle: written without the room space lent")
+	}
+	if n > 0 {
+		from := len(b.buf)
+		b.buf = b.buf[:from+n]
+		if last := len(b.ops) - 1; last >= 0 && b.ops[last].kind == stageWrite && b.ops[last].to == from {
+			b.ops[last].to += n // more of the same write
+		} else {
+			s.add(stagingOp{kind: stageWrite, from: from, to: from + n})
 		}
-		panic("bundle: written beyond the room given")
 	}
-	b.buf = b.buf[:from+n]
-	if last := len(b.ops) - 1; last >= 0 && b.ops[last].kind == stageWrite && b.ops[last].to == from {
-		b.ops[last].to += n // more of the same write
-	} else {
-		s.add(stagingOp{kind: stageWrite, from: from, to: from + n})
+	if err := s.failed(); err != nil {
+		return &stagedError{err}
 	}
+	return nil
 }
 
 func (w stagingWriter) Write(p []byte) (int, error) {

@@ -155,10 +155,10 @@ type sink interface {
 
 // roomWriter is a sink's writer that lends the room for the data to be
 // read into (space) and then takes what was read (written), instead of a
-// copy of it.
+// copy of it. written fails as Write would.
 type roomWriter interface {
 	space() ([]byte, error)
-	written(n int)
+	written(n int) error
 }
 
 // discardSink checks without writing anything.
@@ -731,7 +731,7 @@ type fileCopier struct {
 }
 
 func newFileCopier(rd *reading) *fileCopier {
-	return &fileCopier{rd: rd, h: sha256.New(), buf: make([]byte, 256<<10)}
+	return &fileCopier{rd: rd, h: sha256.New()}
 }
 
 // copy copies the current entry, of the file f, to the sink, and sets
@@ -750,23 +750,33 @@ func (c *fileCopier) copy(f *manifest.File) error {
 		if err := rd.ctx.Err(); err != nil {
 			return err
 		}
-		buf := c.buf
+		var buf []byte
 		if direct != nil {
 			if buf, err = direct.space(); err != nil {
 				return err
 			}
+		} else {
+			if c.buf == nil {
+				c.buf = make([]byte, 256<<10)
+			}
+			buf = c.buf
 		}
 		n, rerr := rd.tr.Read(buf)
-		if n > 0 {
-			c.h.Write(buf[:n])
-			if direct != nil {
-				direct.written(n)
-			} else if _, werr := w.Write(buf[:n]); werr != nil {
+		// Hashed before written, which may hand the batch over.
+		c.h.Write(buf[:n])
+		if direct != nil {
+			if err := direct.written(n); err != nil {
+				return err
+			}
+		} else if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
 				if _, staged := errors.AsType[*stagedError](werr); staged {
 					return werr
 				}
 				return fmt.Errorf("write %s: %w", f.Path, werr)
 			}
+		}
+		if n > 0 {
 			copied += int64(n)
 			c.done += int64(n)
 			if rd.opts.Progress != nil {

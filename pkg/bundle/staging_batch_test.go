@@ -53,7 +53,7 @@ func TestStagingSinkBatches(t *testing.T) {
 					}
 					n := min(len(data), len(room), []int{0, 1, 9000, 70 << 10, 1 << 30}[(i+k)%5])
 					copy(room, data[:n])
-					rw.written(n)
+					err = rw.written(n)
 					data = data[n:]
 				}
 			}
@@ -122,4 +122,40 @@ func stagingRoot(t *testing.T) (string, *os.Root) {
 	}
 	t.Cleanup(func() { root.Close() })
 	return dir, root
+}
+
+// written takes only the room space lent, from the batch still being
+// filled: anything else would queue bytes that were not those read.
+func TestStagingWrittenNeedsItsRoom(t *testing.T) {
+	dir, root := stagingRoot(t)
+	s := newStagingSink(root, dir, dir+".target", "test")
+	defer s.abort()
+	w, err := s.create(&manifest.File{Path: "a"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rw := w.(roomWriter)
+	mustPanic := func(what string, f func()) {
+		t.Helper()
+		defer func() {
+			if recover() == nil {
+				t.Fatalf("%s did not panic", what)
+			}
+		}()
+		f()
+	}
+	mustPanic("written before space", func() { rw.written(1) })
+	room, err := rw.space()
+	if err != nil {
+		t.Fatal(err)
+	}
+	mustPanic("written beyond the room", func() { rw.written(len(room) + 1) })
+	room, _ = rw.space()
+	s.handOver()
+	mustPanic("written after the batch was handed over", func() { rw.written(1) })
+	room, _ = rw.space()
+	if err := rw.written(len(room)); err != nil {
+		t.Fatal(err)
+	}
+	mustPanic("written twice", func() { rw.written(0) })
 }

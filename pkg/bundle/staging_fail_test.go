@@ -53,7 +53,7 @@ func testWriterErrorDoesNotBlock(t *testing.T, room bool) {
 					for left := len(chunk); left > 0 && err == nil; left -= len(buf) {
 						if buf, err = w.(roomWriter).space(); err == nil {
 							buf = buf[:min(len(buf), left)]
-							w.(roomWriter).written(len(buf))
+							err = w.(roomWriter).written(len(buf))
 						}
 					}
 				} else {

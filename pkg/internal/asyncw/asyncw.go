@@ -8,10 +8,11 @@ import (
 )
 
 // Writer writes to its writers in its own goroutine, so that hashing
-// a bundle's bytes (BLAKE2b-512 runs at about 0.5 GB/s on the 2-core
-// project machine) or writing them to disk overlaps with encrypting them
-// instead of adding to the same goroutine's work. The first write error is
-// kept and reported by Err and Finish.
+// bytes or writing them to disk overlaps with the work that produces them
+// instead of adding to the same goroutine's: a bundle's volumes as they
+// are encrypted or read (BLAKE2b-512 runs at about 0.5 GB/s on the 2-core
+// project machine), a reader's preamble and manifest as they are parsed.
+// The first write error is kept and reported by Err and Finish.
 //
 // Memory is bounded: the queue's few buffers, the one being written, the
 // one being filled, and a free list that holds no more than those. The
@@ -108,13 +109,14 @@ func (a *Writer) buffer(n int) []byte {
 	return make([]byte, 0, size)
 }
 
-// NewHasher hashes in its own goroutine, in whole buffers of
-// asyncChunk bytes: a bundle arrives in writes of about 64 KiB (age's
-// chunks), and waking the hashing goroutine for each of them cost a
-// verify of the 1 GB mixed corpus some 7 % of its time (6,700 context
-// switches instead of 1,700). A hash is read only after Finish, which
-// hands over the partial buffer, so holding up to one buffer back delays
-// each volume's check by well under a millisecond. The disk writer is not
+// NewHasher returns a Writer that hashes (or writes to hs) in its own
+// goroutine, in whole buffers of asyncChunk bytes: a bundle arrives in
+// writes of about 64 KiB (age's chunks), and waking the hashing goroutine
+// for each of them cost a verify of the 1 GB mixed corpus some 7 % of its
+// time (6,700 context switches instead of 1,700). A hash is read only
+// after Finish, which hands over the partial buffer, so holding up to one
+// buffer back delays a volume's check, say, by well under a millisecond.
+// It holds up to asyncHasherDepth+2 buffers (1.5 MiB). The disk writer is not
 // batched: handing it 256 KiB at a time tripled the kernel's time copying
 // into the page cache when pack was measured.
 func NewHasher(hs ...io.Writer) *Writer {
