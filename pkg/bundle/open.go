@@ -471,24 +471,18 @@ func (w stagingWriter) written(n int) error {
 	return nil
 }
 
+// Write queues a copy of p, through the same room as a read straight
+// into the batch.
 func (w stagingWriter) Write(p []byte) (int, error) {
-	s, n := w.s, len(p)
+	n := len(p)
 	for len(p) > 0 {
-		if err := s.failed(); err != nil {
-			return 0, &stagedError{err}
+		room, err := w.space()
+		if err != nil {
+			return 0, err
 		}
-		b := s.current()
-		from := len(b.buf)
-		if from == cap(b.buf) {
-			s.handOver()
-			continue
-		}
-		k := min(len(p), cap(b.buf)-from)
-		b.buf = append(b.buf, p[:k]...)
-		if last := len(b.ops) - 1; last >= 0 && b.ops[last].kind == stageWrite && b.ops[last].to == from {
-			b.ops[last].to += k // more of the same write
-		} else {
-			s.add(stagingOp{kind: stageWrite, from: from, to: from + k})
+		k := copy(room, p)
+		if err := w.written(k); err != nil {
+			return 0, err
 		}
 		p = p[k:]
 	}
